@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one place the kernel/user ABI of connsnoop is written down.
+ * Compiled as C by clang for the BPF target and as C++ by the user side,
+ * which checks the layout with static_asserts (see collect/record_decoder.cpp).
+ */
+#ifndef CONNSNOOP_ABI_H
+#define CONNSNOOP_ABI_H
+
+#ifdef __cplusplus
+#include <cstdint>
+typedef std::uint8_t cs_u8;
+typedef std::uint16_t cs_u16;
+typedef std::uint32_t cs_u32;
+typedef std::uint64_t cs_u64;
+#else
+typedef __u8 cs_u8;
+typedef __u16 cs_u16;
+typedef __u32 cs_u32;
+typedef __u64 cs_u64;
+#endif
+
+#define CS_COMM_LEN 16
+/* Largest argv area captured per event; a power of two so the verifier can bound reads. */
+#define CS_ARGV_CAPACITY 8192
+#define CS_AF_INET 2
+#define CS_AF_INET6 10
+
+/* Every record in the ring buffer starts with its kind. */
+enum cs_record_kind {
+	CS_RECORD_CONNECT = 1,
+};
+
+enum cs_connect_flags {
+	/* the task's argv area was longer than the configured limit */
+	CS_ARGV_TRUNCATED = 1 << 0,
+	/* the argv memory could not be read (no mm, e.g. a kernel thread, or paged out) */
+	CS_ARGV_UNREADABLE = 1 << 1,
+	/* the area's last byte is not NUL: the process rewrote its title
+	 * (setproctitle, Perl's $0), so the title ends at the first NUL, as
+	 * /proc/PID/cmdline reads it */
+	CS_ARGV_REWRITTEN = 1 << 2,
+};
+
+/* One active TCP open (CLOSE -> SYN_SENT), captured in the connecting task's context. */
+struct cs_connect_record {
+	cs_u32 kind; /* CS_RECORD_CONNECT */
+	cs_u32 flags; /* enum cs_connect_flags */
+	cs_u64 timestamp_ns; /* CLOCK_MONOTONIC */
+	cs_u64 cgroup_id;
+	cs_u32 pid; /* tgid in the initial PID namespace */
+	cs_u32 tid;
+	cs_u32 ppid;
+	cs_u32 uid;
+	cs_u32 gid;
+	cs_u32 netns; /* inode number of the socket's network namespace */
+	cs_u16 family; /* CS_AF_INET or CS_AF_INET6 (v4-mapped IPv6 is reported as IPv4) */
+	cs_u16 sport; /* host order; 0 when the kernel has not chosen the port yet */
+	cs_u16 dport; /* host order */
+	cs_u16 argv_len; /* bytes of argv that follow the record */
+	cs_u32 argv_area_len; /* length of the task's whole argv area */
+	cs_u8 saddr[16]; /* IPv4 uses the first 4 bytes */
+	cs_u8 daddr[16];
+	char comm[CS_COMM_LEN];
+	/* followed by argv_len bytes: the NUL-separated arguments */
+};
+
+/* Counters the kernel side keeps per CPU (index into the stats map). */
+enum cs_stat {
+	CS_STAT_LOST_EVENTS = 0, /* ring buffer full: record dropped */
+	CS_STAT_COUNT,
+};
+
+/* Key of the destination LPM tries; prefixlen counts bits of addr. */
+struct cs_lpm_v4_key {
+	cs_u32 prefixlen;
+	cs_u8 addr[4];
+};
+
+struct cs_lpm_v6_key {
+	cs_u32 prefixlen;
+	cs_u8 addr[16];
+};
+
+#endif /* CONNSNOOP_ABI_H */

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages connsnoop needs to build, test and demo,
+# asking apt only for what is missing. Run as root.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev
+  # tests and demo
+  libgtest-dev iproute2 curl perl python3
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  echo "connsnoop: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

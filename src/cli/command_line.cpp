@@ -1,0 +1,138 @@
+#include <CLI/CLI.hpp>
+#include <bpf/libbpf.h>
+
+#include "cli/options.hpp"
+#include "cli/value_parsers.hpp"
+#include "connsnoop_version.hpp"
+
+namespace connsnoop {
+
+namespace {
+
+constexpr const char* kExamples = R"(
+Examples:
+  connsnoop --imds                      who connects to the cloud metadata service (IPv4 and IPv6)
+  connsnoop --imds -o json              the same as JSON Lines, one object per connection
+  connsnoop --imds | grep curl          lines reach grep at once, no stdbuf needed
+  connsnoop --dst 10.0.0.0/8 --port 443 connections to 10.0.0.0/8 port 443
+  connsnoop --uid www-data --time iso   connections made by www-data, UTC time stamps
+  connsnoop --cgroup system.slice/nginx.service --count 10
+)";
+
+// The IMDS endpoints of EC2 (and the link-local address other clouds share).
+constexpr const char* kImdsDestinations[] = {"169.254.169.254/32", "fd00:ec2::254/128"};
+constexpr std::uint16_t kImdsPort = 80;
+
+struct RawArguments {
+    std::vector<std::string> destinations, ports, pids, uids;
+    std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
+    bool imds = false, wide = false, verbose = false, version = false;
+};
+
+void define_options(CLI::App& app, RawArguments& raw) {
+    app.add_option("--dst", raw.destinations, "Only connections to this address or CIDR (repeatable)")->type_name("CIDR");
+    app.add_option("--port", raw.ports, "Only connections to this destination port (repeatable)")->type_name("PORT");
+    app.add_option("--pid", raw.pids, "Only connections made by this process (repeatable)")->type_name("PID");
+    app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
+    app.add_option("--cgroup", raw.cgroup, "Only processes in this cgroup v2 directory or below it")->type_name("PATH");
+    app.add_option("--comm", raw.comm, "Only processes with this exact task name (comm)")->type_name("NAME");
+    app.add_flag("--imds", raw.imds, "Only the metadata service: 169.254.169.254 and fd00:ec2::254, port 80");
+    app.add_option("-o,--format", raw.format, "Output: table (default) or json (JSON Lines)")->type_name("FORMAT");
+    app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")->type_name("WHEN");
+    app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
+    app.add_option("--count", raw.count, "Stop after N connection events")->type_name("N");
+    app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h)")->type_name("TIME");
+    app.add_option("--argv-max", raw.argv_max, "Bytes of each command line to capture (default and most: 8192)")->type_name("BYTES");
+    app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")->type_name("BYTES");
+    app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
+    app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
+    app.add_flag("--version", raw.version, "Print the version and exit");
+}
+
+// Converts one repeatable option; the first bad value ends parsing.
+template <typename T, typename Parser>
+std::optional<UsageError> convert_all(const std::vector<std::string>& texts, std::vector<T>& out, Parser parse) {
+    for (const auto& text : texts) {
+        auto value = parse(text);
+        if (!value) return UsageError{value.error().message};
+        out.push_back(std::move(value).value());
+    }
+    return std::nullopt;
+}
+
+template <typename T, typename Parser>
+std::optional<UsageError> convert_one(const std::string& text, T& out, Parser parse) {
+    if (text.empty()) return std::nullopt;
+    auto value = parse(text);
+    if (!value) return UsageError{value.error().message};
+    out = std::move(value).value();
+    return std::nullopt;
+}
+
+ParsedCommandLine to_options(const RawArguments& raw) {
+    Options options;
+    auto& filters = options.tracer.filters;
+    if (auto e = convert_all(raw.destinations, filters.destinations, parse_destination)) return *e;
+    if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port)) return *e;
+    if (auto e = convert_all(raw.pids, filters.pids, parse_pid)) return *e;
+    if (auto e = convert_all(raw.uids, filters.uids, parse_uid)) return *e;
+    if (raw.imds) {
+        for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
+        filters.destination_ports.push_back(kImdsPort);
+    }
+    filters.cgroup_path = raw.cgroup;
+    if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
+
+    if (raw.format == "table") options.format = OutputFormat::table;
+    else if (raw.format == "json") options.format = OutputFormat::json;
+    else return UsageError{"invalid --format '" + raw.format + "': expected table or json"};
+
+    if (raw.time == "local") options.time = TimeFormat::local;
+    else if (raw.time == "iso") options.time = TimeFormat::iso;
+    else if (raw.time == "none") options.time = TimeFormat::none;
+    else return UsageError{"invalid --time '" + raw.time + "': expected local, iso or none"};
+
+    std::uint64_t count = 0;
+    if (auto e = convert_one(raw.count, count, parse_count)) return *e;
+    if (count != 0) options.max_events = count;
+    std::chrono::milliseconds duration{0};
+    if (auto e = convert_one(raw.duration, duration, parse_duration)) return *e;
+    if (duration.count() != 0) options.duration = duration;
+    if (auto e = convert_one(raw.argv_max, options.tracer.argv_max, parse_argv_max)) return *e;
+    if (auto e = convert_one(raw.ringbuf_size, options.tracer.ringbuf_bytes, parse_ringbuf_size)) return *e;
+
+    options.tracer.btf_path = raw.btf;
+    options.wide = raw.wide;
+    options.verbose = raw.verbose;
+    options.tracer.verbose = raw.verbose;
+    return options;
+}
+
+}  // namespace
+
+std::string version_text() {
+    return std::string("connsnoop ") + kConnsnoopVersion + " (libbpf " + std::to_string(libbpf_major_version()) + "." +
+           std::to_string(libbpf_minor_version()) + ")";
+}
+
+ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
+    CLI::App app{"connsnoop: which process opens TCP connections to where, with its full command line.\n"
+                 "Captured in the kernel at connect time (IPv4 and IPv6), filtered there, streamed at once.",
+                 "connsnoop"};
+    app.footer(kExamples);
+    app.get_formatter()->column_width(34);
+    RawArguments raw;
+    define_options(app, raw);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        return InfoRequest{app.help()};
+    } catch (const CLI::ParseError& error) {
+        std::string message = error.what();
+        return UsageError{message + " (see connsnoop --help)"};
+    }
+    if (raw.version) return InfoRequest{version_text() + "\n"};
+    return to_options(raw);
+}
+
+}  // namespace connsnoop

@@ -1,0 +1,43 @@
+// The CLI's only product: one plain options struct (or help text, or a usage
+// error). It never prints or exits by itself.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "collect/trace_config.hpp"
+#include "output/output_options.hpp"
+
+namespace connsnoop {
+
+struct Options {
+    TracerConfig tracer;
+    OutputFormat format = OutputFormat::table;
+    TimeFormat time = TimeFormat::local;
+    bool wide = false;                              // never cut rows to the terminal width
+    std::optional<std::uint64_t> max_events;        // --count
+    std::optional<std::chrono::milliseconds> duration;  // --duration
+    bool verbose = false;
+};
+
+// --help or --version: print `text` on stdout, exit 0.
+struct InfoRequest {
+    std::string text;
+};
+
+// A bad command line: print `message` on stderr, exit 2.
+struct UsageError {
+    std::string message;
+};
+
+using ParsedCommandLine = std::variant<Options, InfoRequest, UsageError>;
+
+ParsedCommandLine parse_command_line(int argc, const char* const* argv);
+
+// "connsnoop 0.1.0 (libbpf 1.1)"
+std::string version_text();
+
+}  // namespace connsnoop

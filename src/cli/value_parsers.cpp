@@ -1,0 +1,140 @@
+#include "cli/value_parsers.hpp"
+
+#include <pwd.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "collect/trace_config.hpp"
+#include "output/escape.hpp"
+
+namespace connsnoop {
+
+namespace {
+
+constexpr std::uint32_t kPidMax = 4'194'304;  // PID_MAX_LIMIT on 64-bit kernels
+constexpr std::uint32_t kMinRingBuffer = 4096;
+constexpr std::uint32_t kMaxRingBuffer = 1U << 30;
+
+Error invalid(std::string_view option, std::string_view value, std::string_view expected) {
+    return Error{"invalid " + std::string(option) + " '" + escape_for_terminal(value) + "': " + std::string(expected),
+                 "see connsnoop --help", 0};
+}
+
+template <typename Int>
+std::optional<Int> parse_integer(std::string_view text) {
+    Int value{};
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
+    return value;
+}
+
+// "64K" -> 65536; suffixes K, M, G (powers of 1024), optional trailing B/iB.
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+    std::uint64_t multiplier = 1;
+    if (text.ends_with("iB")) text.remove_suffix(2);
+    else if (text.size() > 1 && (text.back() == 'B' || text.back() == 'b')) text.remove_suffix(1);
+    if (!text.empty()) {
+        switch (text.back()) {
+            case 'k': case 'K': multiplier = 1ULL << 10; break;
+            case 'm': case 'M': multiplier = 1ULL << 20; break;
+            case 'g': case 'G': multiplier = 1ULL << 30; break;
+            default: break;
+        }
+        if (multiplier != 1) text.remove_suffix(1);
+    }
+    const auto number = parse_integer<std::uint64_t>(text);
+    if (!number || *number > std::numeric_limits<std::uint64_t>::max() / multiplier) return std::nullopt;
+    return *number * multiplier;
+}
+
+}  // namespace
+
+Result<Cidr> parse_destination(std::string_view text) {
+    if (auto cidr = parse_cidr(text)) return *cidr;
+    return invalid("--dst", text,
+                   "expected an IPv4 or IPv6 address with an optional /prefix, e.g. 169.254.169.254 or fd00:ec2::/64");
+}
+
+Result<std::uint16_t> parse_port(std::string_view text) {
+    const auto port = parse_integer<std::uint32_t>(text);
+    if (!port || *port == 0 || *port > 65535) return invalid("--port", text, "expected a port number from 1 to 65535");
+    return static_cast<std::uint16_t>(*port);
+}
+
+Result<std::uint32_t> parse_pid(std::string_view text) {
+    const auto pid = parse_integer<std::uint32_t>(text);
+    if (!pid || *pid == 0 || *pid > kPidMax) return invalid("--pid", text, "expected a process ID (a positive number)");
+    return *pid;
+}
+
+Result<std::uint32_t> parse_uid(std::string_view text) {
+    if (const auto uid = parse_integer<std::uint32_t>(text)) {
+        if (*uid != std::numeric_limits<std::uint32_t>::max()) return *uid;
+        return invalid("--uid", text, "4294967295 is not a valid user ID");
+    }
+    if (text.empty()) return invalid("--uid", text, "expected a user ID or a user name");
+    const std::string name(text);
+    passwd entry{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(4096);
+    if (getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+        return found->pw_uid;
+    }
+    return invalid("--uid", text, "not a number and no user of that name");
+}
+
+Result<std::string> parse_comm(std::string_view text) {
+    if (text.empty() || text.size() > 15) {
+        return invalid("--comm", text, "expected a task name of 1 to 15 bytes (the kernel keeps no more)");
+    }
+    return std::string(text);
+}
+
+Result<std::uint64_t> parse_count(std::string_view text) {
+    const auto count = parse_integer<std::uint64_t>(text);
+    if (!count || *count == 0) return invalid("--count", text, "expected a positive number of events");
+    return *count;
+}
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    double unit_seconds = 1;
+    std::string_view number = text;
+    if (!number.empty()) {
+        switch (number.back()) {
+            case 's': unit_seconds = 1; number.remove_suffix(1); break;
+            case 'm': unit_seconds = 60; number.remove_suffix(1); break;
+            case 'h': unit_seconds = 3600; number.remove_suffix(1); break;
+            default: break;
+        }
+    }
+    double value = 0;
+    const auto* end = number.data() + number.size();
+    auto [ptr, ec] = std::from_chars(number.data(), end, value);
+    const double millis = value * unit_seconds * 1000;
+    if (number.empty() || ec != std::errc{} || ptr != end || !std::isfinite(millis) || millis < 1 || millis > 1e12) {
+        return invalid("--duration", text, "expected a positive duration in seconds, e.g. 10, 2.5, 30s, 5m or 1h");
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(millis));
+}
+
+Result<std::uint32_t> parse_ringbuf_size(std::string_view text) {
+    const auto bytes = parse_bytes(text);
+    if (!bytes || *bytes < kMinRingBuffer || *bytes > kMaxRingBuffer || (*bytes & (*bytes - 1)) != 0) {
+        return invalid("--ringbuf-size", text, "expected a power of two from 4K to 1G bytes, e.g. 256K or 8M");
+    }
+    return static_cast<std::uint32_t>(*bytes);
+}
+
+Result<std::uint32_t> parse_argv_max(std::string_view text) {
+    const auto bytes = parse_bytes(text);
+    if (!bytes || *bytes > kArgvCapacity) {
+        return invalid("--argv-max", text, "expected a number of bytes from 0 to " + std::to_string(kArgvCapacity));
+    }
+    return static_cast<std::uint32_t>(*bytes);
+}
+
+}  // namespace connsnoop

@@ -1,0 +1,24 @@
+// Parsers for option values. Each error names the option and the bad value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/net_address.hpp"
+#include "util/result.hpp"
+
+namespace connsnoop {
+
+Result<Cidr> parse_destination(std::string_view text);
+Result<std::uint16_t> parse_port(std::string_view text);
+Result<std::uint32_t> parse_pid(std::string_view text);
+Result<std::uint32_t> parse_uid(std::string_view text);  // a number or a user name
+Result<std::string> parse_comm(std::string_view text);
+Result<std::uint64_t> parse_count(std::string_view text);
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);  // 10, 1.5, 30s, 5m, 1h
+Result<std::uint32_t> parse_ringbuf_size(std::string_view text);           // 4096, 64K, 8M: a power of two
+Result<std::uint32_t> parse_argv_max(std::string_view text);
+
+}  // namespace connsnoop

@@ -1,0 +1,40 @@
+// The typed form of one connection attempt, as the collection layer hands it on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/net_address.hpp"
+
+namespace connsnoop {
+
+struct ConnectEvent {
+    std::uint64_t monotonic_ns = 0;                // kernel time stamp, CLOCK_MONOTONIC
+    std::chrono::system_clock::time_point wall_time;  // the same instant on the wall clock
+    std::uint32_t pid = 0;                         // host PID (thread group id)
+    std::uint32_t tid = 0;
+    std::uint32_t ppid = 0;
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::uint64_t cgroup_id = 0;
+    std::uint32_t netns = 0;
+    std::string comm;               // kernel task name, at most 15 bytes
+    std::vector<std::string> argv;  // raw bytes of each argument, as the task's memory held them
+    bool argv_truncated = false;    // the argv area was longer than the capture limit
+    bool argv_unreadable = false;   // no argv could be read (kernel thread, memory paged out)
+    std::uint32_t argv_area_len = 0;
+    IpAddress source;
+    std::uint16_t source_port = 0;  // 0: the kernel had not chosen the ephemeral port yet
+    IpAddress destination;
+    std::uint16_t destination_port = 0;
+
+    // Filled by the enrichment layer.
+    std::string user;  // name for uid, or the number when it has none
+};
+
+// Arguments joined by single spaces; comm in brackets when argv is unknown (like ps).
+std::string command_line(const ConnectEvent& event);
+
+}  // namespace connsnoop

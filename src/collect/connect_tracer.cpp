@@ -1,0 +1,258 @@
+#include "collect/connect_tracer.hpp"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "collect/bpf_handles.hpp"
+#include "collect/cgroup_path.hpp"
+#include "collect/record_decoder.hpp"
+#include "util/unique_fd.hpp"
+
+extern "C" {
+#include "connsnoop_abi.h"
+}
+
+namespace connsnoop {
+
+static_assert(kArgvCapacity == CS_ARGV_CAPACITY);
+
+namespace {
+
+// Returned from the ring-buffer callback to stop consuming; not an error.
+constexpr int kStopDelivery = -ECANCELED;
+constexpr const char* kDefaultBtfPath = "/sys/kernel/btf/vmlinux";
+
+bool g_libbpf_verbose = false;
+
+int print_libbpf_log(enum libbpf_print_level /*level*/, const char* format, va_list args) {
+    if (!g_libbpf_verbose) return 0;
+    return std::vfprintf(stderr, format, args);
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::string hint_for_errno(int err) {
+    switch (err) {
+        case EPERM:
+        case EACCES:
+            return "run as root, or with CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)";
+        case ENOMEM:
+        case E2BIG:
+            return "the kernel refused the memory asked for: try a smaller --ringbuf-size";
+        default:
+            return "run with -v to see libbpf's log";
+    }
+}
+
+Error libbpf_error(const std::string& what, int err) {
+    err = std::abs(err);
+    return Error{what + ": " + errno_text(err), hint_for_errno(err), err};
+}
+
+template <typename Key>
+Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
+    const std::uint8_t present = 1;
+    for (const auto& key : keys) {
+        if (bpf_map_update_elem(bpf_map__fd(map), &key, &present, BPF_ANY) != 0) {
+            return libbpf_error(std::string("installing the ") + what + " filter", errno);
+        }
+    }
+    return Ok{};
+}
+
+std::uint32_t map_size_for(std::size_t entries) { return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1)); }
+
+// Opens the embedded object with the filters baked into its read-only data,
+// and loads it with exactly one of the two tracepoint programs.
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
+    bpf_object_open_opts options{};
+    options.sz = sizeof(options);
+    if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
+
+    SkeletonPtr skeleton(connsnoop_bpf::open(&options));
+    if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
+
+    const auto& filters = config.filters;
+    std::size_t v4_count = 0;
+    for (const auto& cidr : filters.destinations) v4_count += cidr.network.family == AddressFamily::ipv4 ? 1 : 0;
+
+    auto* rodata = skeleton->rodata;
+    rodata->filter_daddr = !filters.destinations.empty();
+    rodata->filter_dport = !filters.destination_ports.empty();
+    rodata->filter_pid = !filters.pids.empty();
+    rodata->filter_uid = !filters.uids.empty();
+    rodata->filter_cgroup = !filters.cgroup_path.empty();
+    rodata->filter_comm = !filters.comm.empty();
+    std::memset(const_cast<char*>(rodata->comm_filter), 0, sizeof(rodata->comm_filter));
+    std::memcpy(const_cast<char*>(rodata->comm_filter), filters.comm.data(),
+                std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
+    rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
+
+    auto& maps = skeleton->maps;
+    int err = bpf_map__set_max_entries(maps.events, config.ringbuf_bytes);
+    err = err ? err : bpf_map__set_max_entries(maps.dst_v4, map_size_for(v4_count));
+    err = err ? err : bpf_map__set_max_entries(maps.dst_v6, map_size_for(filters.destinations.size() - v4_count));
+    err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
+    if (err) return libbpf_error("sizing BPF maps", err);
+
+    bpf_program__set_autoload(use_tp_btf ? skeleton->progs.connect_raw_tp : skeleton->progs.connect_tp_btf, false);
+    if (int load_err = connsnoop_bpf::load(skeleton.get())) {
+        return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
+                            load_err);
+    }
+    return skeleton;
+}
+
+Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters) {
+    std::vector<cs_lpm_v4_key> v4_keys;
+    std::vector<cs_lpm_v6_key> v6_keys;
+    for (const auto& cidr : filters.destinations) {
+        if (cidr.network.family == AddressFamily::ipv4) {
+            cs_lpm_v4_key key{static_cast<std::uint32_t>(cidr.prefix_len), {}};
+            std::memcpy(key.addr, cidr.network.bytes.data(), sizeof(key.addr));
+            v4_keys.push_back(key);
+        } else {
+            cs_lpm_v6_key key{static_cast<std::uint32_t>(cidr.prefix_len), {}};
+            std::memcpy(key.addr, cidr.network.bytes.data(), sizeof(key.addr));
+            v6_keys.push_back(key);
+        }
+    }
+    auto& maps = skeleton.maps;
+    if (auto s = insert_all(maps.dst_v4, v4_keys, "IPv4 destination"); !s) return s;
+    if (auto s = insert_all(maps.dst_v6, v6_keys, "IPv6 destination"); !s) return s;
+    if (auto s = insert_all(maps.dst_ports, filters.destination_ports, "port"); !s) return s;
+    if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
+    if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
+
+    if (!filters.cgroup_path.empty()) {
+        auto dir = resolve_cgroup_dir(filters.cgroup_path);
+        if (!dir) return dir.error();
+        UniqueFd cgroup_fd(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!cgroup_fd.valid()) return libbpf_error("--cgroup: opening " + *dir, errno);
+        const std::uint32_t index = 0;
+        const int fd = cgroup_fd.get();
+        if (bpf_map_update_elem(bpf_map__fd(maps.cgroup_filter), &index, &fd, BPF_ANY) != 0) {
+            return libbpf_error("installing the cgroup filter for " + *dir, errno);
+        }
+    }
+    return Ok{};
+}
+
+Status check_btf_available(const TracerConfig& config) {
+    const std::string path = config.btf_path.empty() ? kDefaultBtfPath : config.btf_path;
+    if (::access(path.c_str(), R_OK) == 0) return Ok{};
+    const int err = errno;
+    if (config.btf_path.empty()) {
+        return Error{"this kernel has no BTF type information (" + path + ": " + errno_text(err) + ")",
+                     "connsnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for this "
+                     "kernel given with --btf FILE (e.g. from BTFHub)",
+                     err};
+    }
+    return Error{"--btf " + path + ": " + errno_text(err), "give a readable BTF file for the running kernel", err};
+}
+
+}  // namespace
+
+struct ConnectTracer::Handles {
+    SkeletonPtr skeleton;
+    LinkPtr link;
+    RingBufferPtr ring;
+    ClockConverter clock;
+    int possible_cpus = 1;
+};
+
+ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, std::string hook)
+    : handles_(std::move(handles)), handler_(std::move(handler)), hook_(std::move(hook)) {}
+
+ConnectTracer::~ConnectTracer() = default;
+
+Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler) {
+    g_libbpf_verbose = config.verbose;
+    libbpf_set_print(print_libbpf_log);
+    if (auto btf = check_btf_available(config); !btf) return btf.error();
+
+    // Prefer tp_btf; a kernel or policy that refuses it gets the raw_tp twin.
+    // A privilege error fails both alike, so it is reported at once.
+    std::string hook = "tp_btf";
+    auto skeleton = open_and_load(config, true);
+    if (!skeleton && skeleton.error().errno_value != EPERM && skeleton.error().errno_value != EACCES) {
+        if (config.verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
+        hook = "raw_tp";
+        skeleton = open_and_load(config, false);
+    }
+    if (!skeleton) return skeleton.error();
+
+    auto handles = std::make_unique<Handles>();
+    handles->skeleton = std::move(skeleton).value();
+    handles->possible_cpus = std::max(libbpf_num_possible_cpus(), 1);
+    if (auto filters = install_filters(*handles->skeleton, config.filters); !filters) return filters.error();
+
+    bpf_program* program = hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
+    handles->link.reset(bpf_program__attach(program));
+    if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
+
+    std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler), hook));
+    auto& owned = *tracer->handles_;
+    owned.ring.reset(ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
+    if (!owned.ring) return libbpf_error("setting up the ring buffer", errno);
+    // Sample the clocks last: the conversion is then freshest for the first events.
+    owned.clock = ClockConverter::from_system_clocks();
+    return tracer;
+}
+
+int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
+    auto* self = static_cast<ConnectTracer*>(context);
+    if (self->stop_requested_) return kStopDelivery;
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
+    auto event = decode_connect_record(bytes, self->handles_->clock);
+    if (!event) {
+        ++self->malformed_records_;
+        return 0;
+    }
+    if (!self->handler_(std::move(event).value())) {
+        self->stop_requested_ = true;
+        return kStopDelivery;
+    }
+    return 0;
+}
+
+namespace {
+// ring_buffer__poll/consume return a count, or a negative errno.
+Result<int> delivered_or_error(int result) {
+    if (result == -EINTR || result == kStopDelivery) return 0;
+    if (result < 0) return libbpf_error("reading the ring buffer", result);
+    return result;
+}
+}  // namespace
+
+Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
+    if (stop_requested_) return 0;
+    return delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
+}
+
+Result<int> ConnectTracer::drain() {
+    if (stop_requested_) return 0;
+    return delivered_or_error(ring_buffer__consume(handles_->ring.get()));
+}
+
+std::uint64_t ConnectTracer::lost_events() const {
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(handles_->possible_cpus));
+    const std::uint32_t key = CS_STAT_LOST_EVENTS;
+    if (bpf_map_lookup_elem(bpf_map__fd(handles_->skeleton->maps.stats), &key, per_cpu.data()) != 0) return 0;
+    std::uint64_t total = 0;
+    for (auto value : per_cpu) total += value;
+    return total;
+}
+
+}  // namespace connsnoop

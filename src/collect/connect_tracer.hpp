@@ -1,0 +1,54 @@
+// Collection layer: loads the embedded BPF object, installs the filters,
+// attaches, and turns ring-buffer records into ConnectEvents.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "collect/connect_event.hpp"
+#include "collect/trace_config.hpp"
+#include "util/result.hpp"
+
+namespace connsnoop {
+
+// Receives each event; returns false to stop delivery (e.g. --count reached).
+using ConnectHandler = std::function<bool(ConnectEvent&&)>;
+
+class ConnectTracer {
+public:
+    // Loads, configures and attaches. On success the hook is live.
+    static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler);
+
+    ConnectTracer(const ConnectTracer&) = delete;
+    ConnectTracer& operator=(const ConnectTracer&) = delete;
+    ~ConnectTracer();
+
+    // Waits up to `timeout` for records and delivers all that are ready.
+    // Returns how many were delivered; an interrupted wait delivers 0.
+    Result<int> poll(std::chrono::milliseconds timeout);
+    // Delivers what is already in the ring buffer without waiting.
+    Result<int> drain();
+
+    // Records the kernel dropped because the ring buffer was full.
+    [[nodiscard]] std::uint64_t lost_events() const;
+    // Records that could not be decoded (never expected; counted, not hidden).
+    [[nodiscard]] std::uint64_t malformed_records() const { return malformed_records_; }
+    // Which attachment was used: "tp_btf" or "raw_tp".
+    [[nodiscard]] const std::string& hook() const { return hook_; }
+
+private:
+    struct Handles;
+    ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, std::string hook);
+    static int on_record(void* context, void* data, std::size_t size);
+
+    std::unique_ptr<Handles> handles_;
+    ConnectHandler handler_;
+    std::string hook_;
+    std::uint64_t malformed_records_ = 0;
+    bool stop_requested_ = false;
+};
+
+}  // namespace connsnoop

@@ -1,0 +1,37 @@
+// Pure decoding of ring-buffer records into typed events: no kernel needed,
+// so it is unit-tested and fuzzed directly.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collect/connect_event.hpp"
+#include "util/result.hpp"
+
+namespace connsnoop {
+
+// Converts kernel CLOCK_MONOTONIC stamps to wall-clock time.
+class ClockConverter {
+public:
+    explicit ClockConverter(std::int64_t realtime_minus_monotonic_ns = 0) : offset_ns_(realtime_minus_monotonic_ns) {}
+    static ClockConverter from_system_clocks();
+    [[nodiscard]] std::chrono::system_clock::time_point to_wall(std::uint64_t monotonic_ns) const;
+
+private:
+    std::int64_t offset_ns_;
+};
+
+// The NUL-separated argv area split into arguments; trailing NUL padding
+// (left by processes that shortened their title) is dropped. A rewritten
+// area (its last byte is not NUL) holds one title that ends at the first NUL:
+// the rule the kernel applies to /proc/PID/cmdline.
+std::vector<std::string> split_argv(std::string_view area, bool rewritten = false);
+
+Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+
+}  // namespace connsnoop

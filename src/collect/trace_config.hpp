@@ -1,0 +1,33 @@
+// What the kernel side is asked to capture: filters and capture limits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/net_address.hpp"
+
+namespace connsnoop {
+
+// Each list is "any of"; an empty list or string means the filter is off.
+struct TraceFilters {
+    std::vector<Cidr> destinations;
+    std::vector<std::uint16_t> destination_ports;
+    std::vector<std::uint32_t> pids;
+    std::vector<std::uint32_t> uids;
+    std::string cgroup_path;  // a cgroup v2 directory, absolute or relative to the cgroup2 mount
+    std::string comm;         // exact task name (at most 15 bytes)
+};
+
+inline constexpr std::uint32_t kArgvCapacity = 8192;          // CS_ARGV_CAPACITY
+inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;
+
+struct TracerConfig {
+    TraceFilters filters;
+    std::uint32_t argv_max = kArgvCapacity;  // bytes of argv captured per event
+    std::uint32_t ringbuf_bytes = kDefaultRingBufferBytes;
+    std::string btf_path;  // kernel BTF file when the kernel has none in /sys/kernel/btf
+    bool verbose = false;  // show libbpf's own log
+};
+
+}  // namespace connsnoop

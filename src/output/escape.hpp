@@ -1,0 +1,26 @@
+// Untrusted text (command lines, process names, user names) made safe to show.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace connsnoop {
+
+// For terminals and plain-text logs. Printable ASCII and printable UTF-8 pass;
+// every control character (C0, DEL, C1), ESC, CR/LF, tab, invalid UTF-8 byte and
+// Unicode direction/line-separator control becomes \xNN per byte, and a
+// backslash becomes \\ so that an escape sequence cannot be forged.
+std::string escape_for_terminal(std::string_view text);
+
+// For JSON strings: valid UTF-8 passes unchanged (the JSON encoder escapes
+// control characters itself); each invalid byte becomes the text \xNN, so the
+// result is always valid UTF-8.
+std::string make_valid_utf8(std::string_view text);
+
+// Number of code points in valid UTF-8 (what a terminal shows as columns for
+// the escaped text), and the longest prefix that fits in `columns`.
+std::size_t display_width(std::string_view escaped);
+std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
+
+}  // namespace connsnoop

@@ -1,0 +1,48 @@
+#include "output/event_writer.hpp"
+
+#include "output/json_format.hpp"
+#include "output/table_format.hpp"
+
+namespace connsnoop {
+
+namespace {
+
+// Human-readable rows on stdout; loss and the summary go to stderr from the
+// session, so the table stays clean for grep.
+class TableWriter final : public EventWriter {
+public:
+    TableWriter(LineOutput& out, TableLayout layout) : out_(out), layout_(layout) {}
+    void begin() override { out_.write_line(format_table_header(layout_)); }
+    void write_connect(const ConnectEvent& event) override { out_.write_line(format_table_row(event, layout_)); }
+    void write_lost(const LossReport& /*report*/) override {}
+    void write_summary(const RunSummary& /*summary*/) override {}
+    [[nodiscard]] bool closed() const override { return out_.closed(); }
+
+private:
+    LineOutput& out_;
+    TableLayout layout_;
+};
+
+// JSON Lines: every record, the tool's own included, is one object with a type.
+class JsonWriter final : public EventWriter {
+public:
+    explicit JsonWriter(LineOutput& out) : out_(out) {}
+    void begin() override {}
+    void write_connect(const ConnectEvent& event) override { out_.write_line(to_json_line(connect_to_json(event))); }
+    void write_lost(const LossReport& report) override { out_.write_line(to_json_line(lost_to_json(report))); }
+    void write_summary(const RunSummary& summary) override { out_.write_line(to_json_line(summary_to_json(summary))); }
+    [[nodiscard]] bool closed() const override { return out_.closed(); }
+
+private:
+    LineOutput& out_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventWriter> make_table_writer(LineOutput& out, TableLayout layout) {
+    return std::make_unique<TableWriter>(out, layout);
+}
+
+std::unique_ptr<EventWriter> make_json_writer(LineOutput& out) { return std::make_unique<JsonWriter>(out); }
+
+}  // namespace connsnoop

@@ -1,0 +1,44 @@
+// Output layer interface: one implementation per format, each a thin shell
+// around pure formatting functions (see table_format.hpp, json_format.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "collect/connect_event.hpp"
+#include "output/line_output.hpp"
+#include "output/output_options.hpp"
+
+namespace connsnoop {
+
+struct LossReport {
+    std::chrono::system_clock::time_point time;
+    std::uint64_t newly_lost = 0;  // since the previous report
+    std::uint64_t total_lost = 0;
+};
+
+struct RunSummary {
+    std::chrono::system_clock::time_point time;
+    std::uint64_t events = 0;     // events written
+    std::uint64_t lost = 0;       // dropped in the kernel (ring buffer full)
+    std::uint64_t malformed = 0;  // records that could not be decoded
+    double duration_seconds = 0;
+    std::string hook;  // tp_btf or raw_tp
+};
+
+class EventWriter {
+public:
+    virtual ~EventWriter() = default;
+    virtual void begin() = 0;
+    virtual void write_connect(const ConnectEvent& event) = 0;
+    virtual void write_lost(const LossReport& report) = 0;
+    virtual void write_summary(const RunSummary& summary) = 0;
+    [[nodiscard]] virtual bool closed() const = 0;
+};
+
+std::unique_ptr<EventWriter> make_table_writer(LineOutput& out, TableLayout layout);
+std::unique_ptr<EventWriter> make_json_writer(LineOutput& out);
+
+}  // namespace connsnoop

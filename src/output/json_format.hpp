@@ -1,0 +1,19 @@
+// Pure formatting of JSON Lines records; the schema is documented in README.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "collect/connect_event.hpp"
+#include "output/event_writer.hpp"
+
+namespace connsnoop {
+
+nlohmann::ordered_json connect_to_json(const ConnectEvent& event);
+nlohmann::ordered_json lost_to_json(const LossReport& report);
+nlohmann::ordered_json summary_to_json(const RunSummary& summary);
+
+// One line of JSON; never throws on odd bytes (inputs are made valid UTF-8).
+std::string to_json_line(const nlohmann::ordered_json& record);
+
+}  // namespace connsnoop

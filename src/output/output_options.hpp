@@ -1,0 +1,18 @@
+// How events are shown; filled by the CLI, read by the output layer.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+namespace connsnoop {
+
+enum class OutputFormat { table, json };
+enum class TimeFormat { local, iso, none };
+
+struct TableLayout {
+    TimeFormat time = TimeFormat::local;
+    // Cut rows to this many columns (set on a terminal unless --wide).
+    std::optional<std::size_t> max_width;
+};
+
+}  // namespace connsnoop

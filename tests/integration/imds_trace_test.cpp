@@ -1,0 +1,191 @@
+// Root integration tests: real connections in a private network namespace,
+// traced by the real binary, asserted event by event.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "network_namespace.hpp"
+#include "process.hpp"
+
+namespace connsnoop::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kRenamedTitle = "perform-queued-tasks-manager send-welcome-email";
+
+class ImdsTraceTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;
+        namespace_ = std::make_unique<NetworkNamespace>("connsnoop-it");
+        server_ = std::make_unique<ChildProcess>(namespace_->exec(
+            {"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80", "[fd00:ec2::254]:80",
+             "169.254.169.253:80", "169.254.169.254:8080"}));
+        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        namespace_.reset();
+    }
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
+    }
+
+    static ChildProcess start_connsnoop(std::vector<std::string> args) {
+        args.insert(args.begin(), connsnoop_binary());
+        ChildProcess tracer(std::move(args));
+        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
+        return tracer;
+    }
+
+    // Runs a client in the namespace to completion; returns its PID.
+    static pid_t run_client(std::vector<std::string> command) {
+        ChildProcess client(namespace_->exec(std::move(command)));
+        const pid_t pid = client.pid();
+        client.wait(15s);
+        return pid;
+    }
+
+    static std::vector<json> stop_and_parse(ChildProcess& tracer) {
+        std::this_thread::sleep_for(300ms);  // let the last events reach the ring buffer consumer
+        tracer.send_signal(SIGINT);
+        EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+        std::vector<json> records;
+        for (const auto& line : tracer.out_lines()) {
+            auto record = json::parse(line, nullptr, false);
+            EXPECT_FALSE(record.is_discarded()) << "not JSON: " << line;
+            if (!record.is_discarded()) records.push_back(std::move(record));
+        }
+        return records;
+    }
+
+    static inline std::unique_ptr<NetworkNamespace> namespace_;
+    static inline std::unique_ptr<ChildProcess> server_;
+};
+
+TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse) {
+    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    const std::string script = support_dir() + "/fetch-instance-credentials";
+    const std::string curl_v4_url = "http://169.254.169.254/latest/meta-data/instance-id";
+    const std::string curl_v6_url = "http://[fd00:ec2::254]/latest/meta-data/";
+
+    // (a) a short-lived client that exits at once
+    const pid_t curl_v4 = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", curl_v4_url});
+    // (b) a long-running process that renamed itself
+    ChildProcess renamed(namespace_->exec(
+        {"perl", "-e",
+         std::string("$| = 1; $0 = '") + kRenamedTitle +
+             "'; use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => '169.254.169.254', "
+             "PeerPort => 80) or die \"connect: $!\"; print \"connected\\n\"; sleep 60;"}));
+    ASSERT_TRUE(renamed.wait_for_stdout("connected", 10s)) << renamed.err();
+    // (c) a script whose name is longer than the 15-byte comm
+    const pid_t long_script = run_client({script, "--role", "web-frontend"});
+    // (d) IPv6
+    const pid_t curl_v6 = run_client({"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5", curl_v6_url});
+    // a dual-stack (AF_INET6) socket reaching the IPv4 address through ::ffff:169.254.169.254
+    const pid_t mapped = run_client({"/usr/bin/python3", "-c",
+                                     "import socket; s = socket.socket(socket.AF_INET6); "
+                                     "s.connect(('::ffff:169.254.169.254', 80)); s.close()"});
+    // (e) destinations that must not appear: other address, other ports, refused ports
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.253/"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254:8080/"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://127.0.0.1:80/"});
+    run_client({"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5", "http://[fd00:ec2::254]:8080/"});
+
+    const auto records = stop_and_parse(tracer);
+    renamed.send_signal(SIGKILL);
+
+    std::map<pid_t, json> connects;
+    for (const auto& record : records) {
+        ASSERT_TRUE(record.contains("type")) << record.dump();
+        if (record["type"] == "connect") {
+            const pid_t pid = record["pid"].get<pid_t>();
+            EXPECT_FALSE(connects.contains(pid)) << "two events for pid " << pid << ": " << record.dump();
+            connects[pid] = record;
+        }
+    }
+    ASSERT_EQ(connects.size(), 5U) << tracer.out();
+
+    const auto expect_event = [&](pid_t pid, const std::vector<std::string>& argv, const std::string& comm,
+                                  const std::string& family, const std::string& daddr) {
+        ASSERT_TRUE(connects.contains(pid)) << "no event for pid " << pid << " (" << argv[0] << "): " << tracer.out();
+        const auto& event = connects[pid];
+        std::string cmdline;
+        for (const auto& arg : argv) cmdline += (cmdline.empty() ? "" : " ") + arg;
+        EXPECT_EQ(event["argv"].get<std::vector<std::string>>(), argv);
+        EXPECT_EQ(event["cmdline"], cmdline);
+        EXPECT_EQ(event["comm"], comm);
+        EXPECT_EQ(event["family"], family);
+        EXPECT_EQ(event["daddr"], daddr);
+        EXPECT_EQ(event["dport"], 80);
+        EXPECT_EQ(event["tid"], pid);
+        EXPECT_EQ(event["ppid"], getpid());
+        EXPECT_EQ(event["uid"], 0);
+        EXPECT_EQ(event["user"], "root");
+        EXPECT_EQ(event["netns"], namespace_->inode());
+        EXPECT_EQ(event["argv_truncated"], false);
+        EXPECT_NE(event["cgroup_id"], 0);
+        EXPECT_EQ(event["time"].get<std::string>().size(), std::string("2026-11-28T22:40:46.123456Z").size());
+    };
+    expect_event(curl_v4, {"curl", "-s", "-o", "/dev/null", "--max-time", "5", curl_v4_url}, "curl", "ipv4", "169.254.169.254");
+    expect_event(renamed.pid(), {kRenamedTitle}, "perform-queued-", "ipv4", "169.254.169.254");
+    expect_event(long_script, {"/usr/bin/perl", script, "--role", "web-frontend"}, "fetch-instance-", "ipv4",
+                 "169.254.169.254");
+    expect_event(curl_v6, {"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5", curl_v6_url}, "curl", "ipv6",
+                 "fd00:ec2::254");
+    expect_event(mapped, {"/usr/bin/python3", "-c",
+                          "import socket; s = socket.socket(socket.AF_INET6); "
+                          "s.connect(('::ffff:169.254.169.254', 80)); s.close()"},
+                 "python3", "ipv4", "169.254.169.254");
+
+    ASSERT_FALSE(records.empty());
+    const auto& summary = records.back();
+    EXPECT_EQ(summary["type"], "summary");
+    EXPECT_EQ(summary["events"], 5);
+    EXPECT_EQ(summary["lost"], 0);
+}
+
+TEST_F(ImdsTraceTest, TableRowsReachAPipeAtOnce) {
+    auto tracer = start_connsnoop({"--imds"});
+    const pid_t curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    // connsnoop is still running: the row must already be in the pipe.
+    EXPECT_TRUE(tracer.wait_for_stdout(std::to_string(curl), 5s)) << tracer.out();
+    EXPECT_TRUE(tracer.wait_for_stdout("curl -s -o /dev/null --max-time 5 http://169.254.169.254/\n", 1s)) << tracer.out();
+    EXPECT_NE(tracer.out().find(" 169.254.169.254:80 "), std::string::npos) << tracer.out();
+    tracer.send_signal(SIGTERM);
+    EXPECT_EQ(tracer.wait(10s), 0);
+    EXPECT_NE(tracer.err().find("connsnoop: 1 events, 0 lost"), std::string::npos) << tracer.err();
+}
+
+TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
+    auto by_address = start_connsnoop({"--dst", "169.254.169.253", "--port", "80", "-o", "json", "--count", "1"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    const pid_t wanted = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.253/"});
+    ASSERT_EQ(by_address.wait(10s), 0) << by_address.err();  // --count 1 ends it
+    const auto first = json::parse(by_address.out_lines().at(0));
+    EXPECT_EQ(first["pid"], wanted);
+    EXPECT_EQ(first["daddr"], "169.254.169.253");
+
+    auto by_comm = start_connsnoop({"--imds", "--comm", "python3", "-o", "json", "--count", "1"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    const pid_t python = run_client({"/usr/bin/python3", "-c", "import socket; socket.create_connection(('169.254.169.254', 80))"});
+    ASSERT_EQ(by_comm.wait(10s), 0) << by_comm.err();
+    EXPECT_EQ(json::parse(by_comm.out_lines().at(0))["pid"], python);
+
+    auto by_pid = start_connsnoop({"--imds", "--pid", "1", "-o", "json", "--duration", "2"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    ASSERT_EQ(by_pid.wait(10s), 0) << by_pid.err();
+    const auto lines = by_pid.out_lines();
+    ASSERT_EQ(lines.size(), 1U) << by_pid.out();  // only the summary
+    EXPECT_EQ(json::parse(lines[0])["type"], "summary");
+}
+
+}  // namespace
+}  // namespace connsnoop::testing

@@ -1,0 +1,42 @@
+// Tier 2: the BPF object embedded in the binary parses, and its programs and
+// maps are what the user side expects. Opening needs no privileges.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "collect/bpf_handles.hpp"
+
+namespace connsnoop {
+namespace {
+
+TEST(SkeletonOpen, EmbeddedObjectHasBothHookVariantsAndAllMaps) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton) << "the embedded BPF object did not open";
+
+    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.connect_tp_btf)), "tp_btf/inet_sock_set_state");
+    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.connect_raw_tp)), "raw_tp/inet_sock_set_state");
+    EXPECT_EQ(bpf_map__type(skeleton->maps.events), BPF_MAP_TYPE_RINGBUF);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.stats), BPF_MAP_TYPE_PERCPU_ARRAY);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.dst_v4), BPF_MAP_TYPE_LPM_TRIE);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.dst_v6), BPF_MAP_TYPE_LPM_TRIE);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.dst_ports), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.pids), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.uids), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.cgroup_filter), BPF_MAP_TYPE_CGROUP_ARRAY);
+}
+
+TEST(SkeletonOpen, FiltersAreOffByDefault) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton);
+    const auto* rodata = skeleton->rodata;
+    EXPECT_FALSE(rodata->filter_daddr);
+    EXPECT_FALSE(rodata->filter_dport);
+    EXPECT_FALSE(rodata->filter_pid);
+    EXPECT_FALSE(rodata->filter_uid);
+    EXPECT_FALSE(rodata->filter_cgroup);
+    EXPECT_FALSE(rodata->filter_comm);
+    EXPECT_EQ(rodata->argv_max, 8192U);
+}
+
+}  // namespace
+}  // namespace connsnoop

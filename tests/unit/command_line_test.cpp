@@ -1,0 +1,108 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "cli/options.hpp"
+
+namespace connsnoop {
+namespace {
+
+ParsedCommandLine parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "connsnoop");
+    return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+Options parse_ok(std::vector<const char*> args) {
+    auto parsed = parse(std::move(args));
+    if (auto* error = std::get_if<UsageError>(&parsed)) ADD_FAILURE() << error->message;
+    return std::get<Options>(parsed);
+}
+
+std::string usage_error(std::vector<const char*> args) {
+    auto parsed = parse(std::move(args));
+    const auto* error = std::get_if<UsageError>(&parsed);
+    return error ? error->message : "";
+}
+
+TEST(CommandLine, DefaultsTraceEverythingAsATable) {
+    const auto options = parse_ok({});
+    EXPECT_EQ(options.format, OutputFormat::table);
+    EXPECT_EQ(options.time, TimeFormat::local);
+    EXPECT_TRUE(options.tracer.filters.destinations.empty());
+    EXPECT_TRUE(options.tracer.filters.destination_ports.empty());
+    EXPECT_FALSE(options.max_events);
+    EXPECT_FALSE(options.duration);
+    EXPECT_EQ(options.tracer.argv_max, 8192U);
+    EXPECT_EQ(options.tracer.ringbuf_bytes, 4U << 20);
+}
+
+TEST(CommandLine, ImdsMeansBothAddressesOnPort80) {
+    const auto options = parse_ok({"--imds"});
+    ASSERT_EQ(options.tracer.filters.destinations.size(), 2U);
+    EXPECT_EQ(options.tracer.filters.destinations[0].to_string(), "169.254.169.254/32");
+    EXPECT_EQ(options.tracer.filters.destinations[1].to_string(), "fd00:ec2::254/128");
+    EXPECT_EQ(options.tracer.filters.destination_ports, std::vector<std::uint16_t>{80});
+}
+
+TEST(CommandLine, RepeatableFiltersAccumulate) {
+    const auto options = parse_ok({"--dst", "10.0.0.0/8", "--dst", "fd00::/8", "--port", "443", "--port", "80",
+                                   "--pid", "12", "--pid", "34", "--uid", "0", "--comm", "curl", "--cgroup",
+                                   "system.slice"});
+    const auto& filters = options.tracer.filters;
+    EXPECT_EQ(filters.destinations.size(), 2U);
+    EXPECT_EQ(filters.destination_ports, (std::vector<std::uint16_t>{443, 80}));
+    EXPECT_EQ(filters.pids, (std::vector<std::uint32_t>{12, 34}));
+    EXPECT_EQ(filters.uids, (std::vector<std::uint32_t>{0}));
+    EXPECT_EQ(filters.comm, "curl");
+    EXPECT_EQ(filters.cgroup_path, "system.slice");
+}
+
+TEST(CommandLine, OutputStopAndCaptureOptions) {
+    const auto options = parse_ok({"-o", "json", "--time", "iso", "--wide", "--count", "5", "--duration", "1.5",
+                                   "--argv-max", "512", "--ringbuf-size", "256K", "-v"});
+    EXPECT_EQ(options.format, OutputFormat::json);
+    EXPECT_EQ(options.time, TimeFormat::iso);
+    EXPECT_TRUE(options.wide);
+    EXPECT_EQ(*options.max_events, 5U);
+    EXPECT_EQ(*options.duration, std::chrono::milliseconds(1500));
+    EXPECT_EQ(options.tracer.argv_max, 512U);
+    EXPECT_EQ(options.tracer.ringbuf_bytes, 256U << 10);
+    EXPECT_TRUE(options.verbose);
+    EXPECT_TRUE(options.tracer.verbose);
+}
+
+TEST(CommandLine, BadValuesNameTheValue) {
+    EXPECT_EQ(usage_error({"--dst", "300.1.1.1/33"}).find("invalid --dst '300.1.1.1/33'"), 0U);
+    EXPECT_EQ(usage_error({"--port", "70000"}).find("invalid --port '70000'"), 0U);
+    EXPECT_EQ(usage_error({"--pid", "abc"}).find("invalid --pid 'abc'"), 0U);
+    EXPECT_EQ(usage_error({"--uid", "nobody-here-xyz"}).find("invalid --uid 'nobody-here-xyz'"), 0U);
+    EXPECT_EQ(usage_error({"-o", "yaml"}), "invalid --format 'yaml': expected table or json");
+    EXPECT_EQ(usage_error({"--time", "utc"}), "invalid --time 'utc': expected local, iso or none");
+    EXPECT_EQ(usage_error({"--count", "0"}).find("invalid --count '0'"), 0U);
+    EXPECT_EQ(usage_error({"--duration", "soon"}).find("invalid --duration 'soon'"), 0U);
+    EXPECT_EQ(usage_error({"--comm", "a-name-longer-than-15"}).find("invalid --comm"), 0U);
+}
+
+TEST(CommandLine, UnknownOptionsAndMissingValuesAreUsageErrors) {
+    EXPECT_NE(usage_error({"--frobnicate"}).find("--frobnicate"), std::string::npos);
+    EXPECT_NE(usage_error({"--port"}), "");
+    EXPECT_NE(usage_error({"stray"}), "");
+}
+
+TEST(CommandLine, BadValuesAreEscapedInMessages) {
+    const auto message = usage_error({"--pid", "\x1b[2J"});
+    EXPECT_EQ(message.find('\x1b'), std::string::npos) << message;
+    EXPECT_NE(message.find("\\x1b[2J"), std::string::npos) << message;
+}
+
+TEST(CommandLine, HelpAndVersionAreInfo) {
+    auto help = parse({"--help"});
+    ASSERT_TRUE(std::holds_alternative<InfoRequest>(help));
+    EXPECT_NE(std::get<InfoRequest>(help).text.find("--imds"), std::string::npos);
+    auto version = parse({"--version"});
+    ASSERT_TRUE(std::holds_alternative<InfoRequest>(version));
+    EXPECT_EQ(std::get<InfoRequest>(version).text.rfind("connsnoop ", 0), 0U);
+}
+
+}  // namespace
+}  // namespace connsnoop

@@ -1,0 +1,82 @@
+#include "collect/record_decoder.hpp"
+
+#include <gtest/gtest.h>
+
+#include "event_fixtures.hpp"
+
+namespace connsnoop {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(SplitArgv, SplitsOnNulAndDropsTrailingPadding) {
+    EXPECT_EQ(split_argv("curl\0-s\0http://x/\0"s), (std::vector<std::string>{"curl", "-s", "http://x/"}));
+    EXPECT_EQ(split_argv("perform-queued-tasks-manager send-welcome-email\0\0\0\0\0"s),
+              (std::vector<std::string>{"perform-queued-tasks-manager send-welcome-email"}));
+    EXPECT_EQ(split_argv("prog\0\0after-empty\0"s), (std::vector<std::string>{"prog", "", "after-empty"}));
+    EXPECT_EQ(split_argv("no-terminator"s), (std::vector<std::string>{"no-terminator"}));
+    EXPECT_TRUE(split_argv(""s).empty());
+    EXPECT_TRUE(split_argv("\0\0\0"s).empty());
+}
+
+TEST(SplitArgv, RewrittenTitleEndsAtTheFirstNul) {
+    // Perl's $0 = "..." leaves "title\0" followed by spaces over the old arguments.
+    EXPECT_EQ(split_argv("worker: idle\0     "s, true), (std::vector<std::string>{"worker: idle"}));
+    EXPECT_EQ(split_argv("nginx: master process\0\0-g\0"s, true),
+              (std::vector<std::string>{"nginx: master process"}));
+    EXPECT_EQ(split_argv("title without any nul"s, true), (std::vector<std::string>{"title without any nul"}));
+}
+
+TEST(DecodeConnectRecord, DecodesEveryField) {
+    const auto bytes = fixtures::raw_connect_record("curl\0-s\0http://169.254.169.254/\0"s);
+    const auto event = decode_connect_record(bytes, ClockConverter(1'000'000'000'000'000'000));
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    EXPECT_EQ(event->pid, 1234U);
+    EXPECT_EQ(event->tid, 1235U);
+    EXPECT_EQ(event->ppid, 1U);
+    EXPECT_EQ(event->uid, 1000U);
+    EXPECT_EQ(event->gid, 1001U);
+    EXPECT_EQ(event->cgroup_id, 4242U);
+    EXPECT_EQ(event->netns, 4026531840U);
+    EXPECT_EQ(event->comm, "curl");
+    EXPECT_EQ(event->argv, (std::vector<std::string>{"curl", "-s", "http://169.254.169.254/"}));
+    EXPECT_FALSE(event->argv_truncated);
+    EXPECT_EQ(event->destination.to_string(), "169.254.169.254");
+    EXPECT_EQ(event->source.to_string(), "10.0.0.5");
+    EXPECT_EQ(event->destination_port, 80);
+    EXPECT_EQ(event->monotonic_ns, 5'000'000'123U);
+    EXPECT_EQ(event->wall_time.time_since_epoch(), std::chrono::nanoseconds(1'000'000'005'000'000'123));
+}
+
+TEST(DecodeConnectRecord, Ipv6AndFlags) {
+    const auto bytes = fixtures::raw_connect_record("python3\0"s, CS_AF_INET6, CS_ARGV_TRUNCATED);
+    const auto event = decode_connect_record(bytes, ClockConverter());
+    ASSERT_TRUE(event.ok());
+    EXPECT_EQ(event->destination.family, AddressFamily::ipv6);
+    EXPECT_EQ(event->destination.to_string(), "fd00:ec2::254");
+    EXPECT_EQ(event->source.to_string(), "::1");
+    EXPECT_TRUE(event->argv_truncated);
+    EXPECT_FALSE(event->argv_unreadable);
+}
+
+TEST(DecodeConnectRecord, RejectsShortOrInconsistentRecords) {
+    auto bytes = fixtures::raw_connect_record("curl\0"s);
+    EXPECT_FALSE(decode_connect_record(std::span(bytes).first(10), ClockConverter()).ok());
+    // claims more argv than it carries
+    EXPECT_FALSE(decode_connect_record(std::span(bytes).first(bytes.size() - 1), ClockConverter()).ok());
+    auto wrong_kind = bytes;
+    wrong_kind[0] = std::byte{99};
+    EXPECT_FALSE(decode_connect_record(wrong_kind, ClockConverter()).ok());
+    auto wrong_family = fixtures::raw_connect_record("x"s, 7);
+    EXPECT_FALSE(decode_connect_record(wrong_family, ClockConverter()).ok());
+}
+
+TEST(CommandLine, JoinsArgumentsOrFallsBackToComm) {
+    auto event = fixtures::sample_event({"a", "b c", ""});
+    EXPECT_EQ(command_line(event), "a b c ");
+    event.argv.clear();
+    EXPECT_EQ(command_line(event), "[curl]");
+}
+
+}  // namespace
+}  // namespace connsnoop

@@ -1,0 +1,100 @@
+#include "cli/value_parsers.hpp"
+
+#include <gtest/gtest.h>
+
+namespace connsnoop {
+namespace {
+
+TEST(ParseDestination, BareAddressesAreHostRoutes) {
+    EXPECT_EQ(parse_destination("169.254.169.254")->to_string(), "169.254.169.254/32");
+    EXPECT_EQ(parse_destination("fd00:ec2::254")->to_string(), "fd00:ec2::254/128");
+}
+
+TEST(ParseDestination, PrefixesClearHostBits) {
+    EXPECT_EQ(parse_destination("10.1.2.3/8")->to_string(), "10.0.0.0/8");
+    EXPECT_EQ(parse_destination("fd00:ec2::254/32")->to_string(), "fd00:ec2::/32");
+    EXPECT_EQ(parse_destination("0.0.0.0/0")->to_string(), "0.0.0.0/0");
+}
+
+TEST(ParseDestination, RejectsMalformedWithTheValueInTheMessage) {
+    for (const char* bad : {"300.1.1.1/33", "300.1.1.1", "1.2.3.4/33", "fd00::/129", "1.2.3.4/", "1.2.3.4/-1",
+                            "1.2.3.4/8x", "", "example.com", "1.2.3", "::ffff::1"}) {
+        auto result = parse_destination(bad);
+        ASSERT_FALSE(result.ok()) << bad;
+        EXPECT_NE(result.error().message.find(std::string("invalid --dst '") + bad + "'"), std::string::npos)
+            << result.error().message;
+    }
+}
+
+TEST(ParsePort, AcceptsOneTo65535) {
+    EXPECT_EQ(*parse_port("1"), 1);
+    EXPECT_EQ(*parse_port("80"), 80);
+    EXPECT_EQ(*parse_port("65535"), 65535);
+    for (const char* bad : {"0", "65536", "70000", "-1", "http", "80x", "", " 80"}) {
+        ASSERT_FALSE(parse_port(bad).ok()) << bad;
+        EXPECT_NE(parse_port(bad).error().message.find(std::string("'") + bad + "'"), std::string::npos);
+    }
+}
+
+TEST(ParsePid, PositiveWithinPidMax) {
+    EXPECT_EQ(*parse_pid("1"), 1U);
+    EXPECT_EQ(*parse_pid("4194304"), 4194304U);
+    for (const char* bad : {"0", "abc", "-5", "4194305", "12a", ""}) EXPECT_FALSE(parse_pid(bad).ok()) << bad;
+    EXPECT_EQ(parse_pid("abc").error().message, "invalid --pid 'abc': expected a process ID (a positive number)");
+}
+
+TEST(ParseUid, NumbersAndNames) {
+    EXPECT_EQ(*parse_uid("0"), 0U);
+    EXPECT_EQ(*parse_uid("root"), 0U);
+    EXPECT_EQ(*parse_uid("65534"), 65534U);
+    EXPECT_FALSE(parse_uid("no-such-user-connsnoop").ok());
+    EXPECT_FALSE(parse_uid("4294967295").ok());
+    EXPECT_FALSE(parse_uid("").ok());
+}
+
+TEST(ParseComm, AtMostFifteenBytes) {
+    EXPECT_EQ(*parse_comm("curl"), "curl");
+    EXPECT_EQ(*parse_comm("perform-queued-"), "perform-queued-");
+    EXPECT_FALSE(parse_comm("perform-queued-t").ok());
+    EXPECT_FALSE(parse_comm("").ok());
+}
+
+TEST(ParseDuration, SecondsAndUnits) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(*parse_duration("10"), milliseconds(10000));
+    EXPECT_EQ(*parse_duration("2.5"), milliseconds(2500));
+    EXPECT_EQ(*parse_duration("30s"), milliseconds(30000));
+    EXPECT_EQ(*parse_duration("5m"), milliseconds(300000));
+    EXPECT_EQ(*parse_duration("1h"), milliseconds(3600000));
+    for (const char* bad : {"0", "-1", "abc", "", "s", "10x", "nan", "inf", "1e300"}) {
+        EXPECT_FALSE(parse_duration(bad).ok()) << bad;
+    }
+}
+
+TEST(ParseCount, Positive) {
+    EXPECT_EQ(*parse_count("3"), 3U);
+    EXPECT_FALSE(parse_count("0").ok());
+    EXPECT_FALSE(parse_count("three").ok());
+}
+
+TEST(ParseRingbufSize, PowersOfTwoWithSuffixes) {
+    EXPECT_EQ(*parse_ringbuf_size("4096"), 4096U);
+    EXPECT_EQ(*parse_ringbuf_size("64K"), 65536U);
+    EXPECT_EQ(*parse_ringbuf_size("8M"), 8U << 20);
+    EXPECT_EQ(*parse_ringbuf_size("1G"), 1U << 30);
+    EXPECT_EQ(*parse_ringbuf_size("16MiB"), 16U << 20);
+    for (const char* bad : {"3000", "2K", "2G", "0", "M", "", "-4096", "99999999999999999999K"}) {
+        EXPECT_FALSE(parse_ringbuf_size(bad).ok()) << bad;
+    }
+}
+
+TEST(ParseArgvMax, UpToCapacity) {
+    EXPECT_EQ(*parse_argv_max("0"), 0U);
+    EXPECT_EQ(*parse_argv_max("256"), 256U);
+    EXPECT_EQ(*parse_argv_max("8K"), 8192U);
+    EXPECT_FALSE(parse_argv_max("8193").ok());
+    EXPECT_FALSE(parse_argv_max("lots").ok());
+}
+
+}  // namespace
+}  // namespace connsnoop
