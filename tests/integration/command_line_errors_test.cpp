@@ -1,5 +1,9 @@
 // The binary's answers to bad command lines and its info options: no root needed.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ostream>
 
 #include "network_namespace.hpp"
 #include "process.hpp"
@@ -11,6 +15,10 @@ struct BadArgument {
     std::vector<std::string> args;
     std::string expected_message;
 };
+
+void PrintTo(const BadArgument& bad, std::ostream* out) {
+    for (const auto& arg : bad.args) *out << arg << ' ';
+}
 
 class BadArgumentTest : public ::testing::TestWithParam<BadArgument> {};
 
@@ -42,6 +50,16 @@ TEST(BinaryInfo, HelpAndVersionNeedNoPrivileges) {
     const auto version = run_command({connsnoop_binary(), "--version"});
     EXPECT_EQ(version.status, 0);
     EXPECT_EQ(version.out.rfind("connsnoop 0.", 0), 0U) << version.out;
+}
+
+TEST(BinaryInfo, UnprivilegedRunNamesThePrivilegesNeeded) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to an unprivileged user";
+    const auto result = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                                     "--bounding-set=-all", connsnoop_binary(), "--imds"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("Operation not permitted"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("hint: run as root, or with CAP_BPF and CAP_PERFMON"), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.find("libbpf:"), std::string::npos) << "libbpf noise without -v: " << result.err;
 }
 
 TEST(BinaryInfo, MissingBtfFileIsNamed) {

@@ -1,6 +1,8 @@
 #include "network_namespace.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +12,14 @@
 #include "process.hpp"
 
 namespace connsnoop::testing {
+
+HostTraceLock::HostTraceLock() : fd_(::open("/tmp/connsnoop-host-trace.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock /tmp/connsnoop-host-trace.lock");
+}
+
+HostTraceLock::~HostTraceLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
 
 NetworkNamespace::NetworkNamespace(const std::string& prefix) : name_(prefix + "-" + std::to_string(getpid())) {
     run_command({"ip", "netns", "del", name_});  // a leftover from a killed run

@@ -12,6 +12,20 @@ inline constexpr const char* kImdsV4 = "169.254.169.254";
 inline constexpr const char* kImdsV6 = "fd00:ec2::254";
 inline constexpr const char* kOtherLinkLocal = "169.254.169.253";  // inside the namespace, not IMDS
 
+// Tests that trace the whole host take this machine-wide lock (flock on
+// /tmp/connsnoop-host-trace.lock), so that two test runs, e.g. from two work
+// trees, never see each other's connections.
+class HostTraceLock {
+public:
+    HostTraceLock();
+    HostTraceLock(const HostTraceLock&) = delete;
+    HostTraceLock& operator=(const HostTraceLock&) = delete;
+    ~HostTraceLock();
+
+private:
+    int fd_ = -1;
+};
+
 class NetworkNamespace {
 public:
     // Creates "<prefix>-<pid>" with lo up and the addresses above on it.
@@ -29,6 +43,7 @@ public:
     void run(std::vector<std::string> command) const;  // throws when it fails
 
 private:
+    HostTraceLock lock_;
     std::string name_;
 };
 
