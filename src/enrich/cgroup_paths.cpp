@@ -1,0 +1,62 @@
+#include "enrich/cgroup_paths.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "collect/cgroup_path.hpp"
+
+namespace connsnoop {
+
+namespace {
+constexpr auto kMinRescanInterval = std::chrono::seconds(1);
+}
+
+CgroupPathCache::CgroupPathCache(std::string mount) : mount_(std::move(mount)) {
+    if (mount_.empty()) {
+        std::ifstream file("/proc/self/mountinfo");
+        std::stringstream text;
+        text << file.rdbuf();
+        if (auto found = find_cgroup2_mount(text.str())) mount_ = *found;
+    }
+}
+
+namespace {
+// Records `dir` and everything below it. A cgroup that vanishes during the
+// walk is skipped, not an error: cgroups come and go all the time.
+void walk(const std::filesystem::path& dir, const std::string& relative,
+          std::unordered_map<std::uint64_t, std::string>& paths) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0) return;
+    paths[info.st_ino] = relative.empty() ? "/" : relative;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+        std::error_code type_error;
+        if (it->is_directory(type_error) && !type_error) {
+            walk(it->path(), relative + "/" + it->path().filename().string(), paths);
+        }
+    }
+}
+}  // namespace
+
+void CgroupPathCache::rescan() {
+    last_scan_ = std::chrono::steady_clock::now();
+    scanned_ = true;
+    if (mount_.empty()) return;
+    paths_.clear();
+    walk(mount_, "", paths_);
+}
+
+std::optional<std::string> CgroupPathCache::path_of(std::uint64_t cgroup_id) {
+    if (auto found = paths_.find(cgroup_id); found != paths_.end()) return found->second;
+    if (!scanned_ || std::chrono::steady_clock::now() - last_scan_ >= kMinRescanInterval) {
+        rescan();
+        if (auto found = paths_.find(cgroup_id); found != paths_.end()) return found->second;
+    }
+    return std::nullopt;
+}
+
+}  // namespace connsnoop
