@@ -31,7 +31,15 @@ struct ConnectEvent {
     std::uint16_t destination_port = 0;
 
     // Filled by the enrichment layer.
-    std::string user;  // name for uid, or the number when it has none
+    std::string user;         // name for uid, or the number when it has none
+    std::string group;        // name for gid, or the number
+    std::string exe;          // executable path from /proc, empty when the process is already gone
+    std::string cgroup_path;  // cgroup v2 path below the mount, empty when the cgroup is gone
+    std::string container_id;
+    std::string container_runtime;
+    std::string pod_uid;
+    std::string qos_class;
+    std::string unit;  // innermost systemd unit or scope
 };
 
 // Arguments joined by single spaces; comm in brackets when argv is unknown (like ps).

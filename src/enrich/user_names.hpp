@@ -1,4 +1,4 @@
-// Enrichment: user names for UIDs, looked up once per UID.
+// Enrichment: user and group names for IDs, looked up once per ID.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,15 @@ class UserNameCache {
 public:
     // The account name for uid, or the number as text when it has none.
     const std::string& name_of(std::uint32_t uid);
+
+private:
+    std::unordered_map<std::uint32_t, std::string> names_;
+};
+
+class GroupNameCache {
+public:
+    // The group name for gid, or the number as text when it has none.
+    const std::string& name_of(std::uint32_t gid);
 
 private:
     std::unordered_map<std::uint32_t, std::string> names_;

@@ -18,6 +18,7 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         {"uid", event.uid},
         {"user", make_valid_utf8(event.user)},
         {"gid", event.gid},
+        {"group", make_valid_utf8(event.group)},
         {"comm", make_valid_utf8(event.comm)},
         {"cmdline", make_valid_utf8(command_line(event))},
         {"argv", std::move(argv)},
@@ -29,6 +30,13 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         {"dport", event.destination_port},
         {"cgroup_id", event.cgroup_id},
         {"netns", event.netns},
+        {"exe", make_valid_utf8(event.exe)},
+        {"cgroup", make_valid_utf8(event.cgroup_path)},
+        {"container_id", make_valid_utf8(event.container_id)},
+        {"container_runtime", make_valid_utf8(event.container_runtime)},
+        {"pod_uid", make_valid_utf8(event.pod_uid)},
+        {"qos_class", make_valid_utf8(event.qos_class)},
+        {"unit", make_valid_utf8(event.unit)},
     };
 }
 
