@@ -8,27 +8,36 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "aggregate/connect_metrics.hpp"
 #include "collect/connect_tracer.hpp"
+#include "connsnoop_version.hpp"
 #include "enrich/event_enricher.hpp"
 #include "output/event_writer.hpp"
 #include "output/escape.hpp"
+#include "output/metrics_server.hpp"
+#include "output/prometheus_format.hpp"
 
 namespace connsnoop {
 
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_reopen_requested = 0;
 
 void request_stop(int signal_number) { g_stop_signal = signal_number; }
+void request_reopen(int /*signal_number*/) { g_reopen_requested = 1; }
 
 // SIGINT/SIGTERM interrupt the ring-buffer wait (no SA_RESTART) and end the
-// loop cleanly; SIGPIPE is ignored so a closed reader shows up as EPIPE.
+// loop cleanly; SIGHUP reopens --output (log rotation); SIGPIPE is ignored so
+// a closed reader shows up as EPIPE.
 void install_signal_handlers() {
     struct sigaction action {};
     action.sa_handler = request_stop;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    action.sa_handler = request_reopen;
+    sigaction(SIGHUP, &action, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -95,15 +104,43 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 int run_trace_session(const Options& options) {
     install_signal_handlers();
     LineOutput stdout_lines(stdout);
+    std::unique_ptr<LineOutput> file_lines;
+    if (!options.output_path.empty()) {
+        auto opened = LineOutput::open_file(options.output_path);
+        if (!opened) {
+            report_error(opened.error());
+            return 1;
+        }
+        file_lines = std::move(opened).value();
+    }
+    LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
+    const bool on_terminal = !file_lines && terminal_width(options.wide).has_value();
     auto writer = options.format == OutputFormat::json
-                      ? make_json_writer(stdout_lines)
-                      : make_table_writer(stdout_lines, TableLayout{options.time, terminal_width(options.wide)});
+                      ? make_json_writer(event_lines)
+                      : make_table_writer(event_lines, TableLayout{options.time, on_terminal ? terminal_width(false) : std::nullopt});
+
+    // Metrics: bind before loading BPF, so a busy port fails fast.
+    std::unique_ptr<ConnectMetrics> metrics;
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (options.metrics.listen) {
+        metrics = std::make_unique<ConnectMetrics>(
+            MetricsConfig{options.metrics.key, options.tracer.filters.destinations, options.metrics.max_series});
+        auto server = MetricsServer::start(*options.metrics.listen, [&metrics = *metrics] {
+            return format_prometheus(metrics.snapshot(), kConnsnoopVersion);
+        });
+        if (!server) {
+            report_error(server.error());
+            return 1;
+        }
+        metrics_server = std::move(server).value();
+    }
 
     EventEnricher enricher;
     std::uint64_t events = 0;
     auto on_event = [&](ConnectEvent&& event) {
         enricher.enrich(event);
-        writer->write_connect(event);
+        if (metrics) metrics->record_attempt(event);
+        if (!options.quiet) writer->write_connect(event);
         ++events;
         return !writer->closed() && !(options.max_events && events >= *options.max_events);
     };
@@ -115,7 +152,14 @@ int run_trace_session(const Options& options) {
     }
     std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s). Ctrl-C to end.\n",
                  (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str());
-    writer->begin();
+    if (metrics_server) std::fprintf(stderr, "connsnoop: metrics at %s\n", metrics_server->url().c_str());
+    if (!options.quiet) writer->begin();
+    const auto update_health = [&] {
+        if (metrics) {
+            metrics->update_health({events, (*tracer)->lost_events(), (*tracer)->malformed_records(), 1,
+                                    options.tracer.ringbuf_bytes, (*tracer)->hook()});
+        }
+    };
 
     LossMonitor losses(**tracer, *writer);
     const auto started = std::chrono::steady_clock::now();
@@ -132,6 +176,11 @@ int run_trace_session(const Options& options) {
             break;
         }
         losses.check(false);
+        update_health();
+        if (g_reopen_requested) {
+            g_reopen_requested = 0;
+            if (auto reopened = event_lines.reopen(); !reopened) report_error(reopened.error());
+        }
     }
     // Records already in the ring buffer when we stop still belong to the run.
     if (exit_code == 0 && !writer->closed() && !(options.max_events && events >= *options.max_events)) {
@@ -139,14 +188,14 @@ int run_trace_session(const Options& options) {
     }
     losses.check(true);
 
-    if (writer->closed() && stdout_lines.error() != EPIPE) {
-        std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(stdout_lines.error()));
+    if (writer->closed() && event_lines.error() != EPIPE) {
+        std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(event_lines.error()));
         exit_code = 1;
     }
     RunSummary summary{std::chrono::system_clock::now(), events, losses.total(), (*tracer)->malformed_records(),
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                        (*tracer)->hook()};
-    writer->write_summary(summary);
+    if (!options.quiet) writer->write_summary(summary);
     std::fprintf(stderr, "connsnoop: %llu events, %llu lost", static_cast<unsigned long long>(summary.events),
                  static_cast<unsigned long long>(summary.lost));
     if (summary.malformed != 0) std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));

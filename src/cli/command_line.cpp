@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "cli/value_parsers.hpp"
 #include "connsnoop_version.hpp"
+#include "output/escape.hpp"
 
 namespace connsnoop {
 
@@ -26,7 +27,8 @@ constexpr std::uint16_t kImdsPort = 80;
 struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids;
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
-    bool imds = false, wide = false, verbose = false, version = false;
+    std::string metrics, metrics_key = "comm", metrics_max_series, output;
+    bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -46,6 +48,11 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
+    app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
+    app.add_option("--metrics-key", raw.metrics_key, "Label attempts by comm (default), exe, unit or container")->type_name("KEY");
+    app.add_option("--metrics-max-series", raw.metrics_max_series, "Most label sets before folding into 'other' (1000)")->type_name("N");
+    app.add_flag("-q,--quiet", raw.quiet, "No event output (with --metrics: metrics only)");
+    app.add_option("--output", raw.output, "Write events to FILE (JSON unless -o says otherwise); reopened on SIGHUP")->type_name("FILE");
     app.add_flag("--version", raw.version, "Print the version and exit");
 }
 
@@ -83,14 +90,15 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     filters.cgroup_path = raw.cgroup;
     if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
 
-    if (raw.format == "table") options.format = OutputFormat::table;
+    if (!raw.format_given && !raw.output.empty()) options.format = OutputFormat::json;  // a file for log shippers
+    else if (raw.format == "table") options.format = OutputFormat::table;
     else if (raw.format == "json") options.format = OutputFormat::json;
-    else return UsageError{"invalid --format '" + raw.format + "': expected table or json"};
+    else return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
 
     if (raw.time == "local") options.time = TimeFormat::local;
     else if (raw.time == "iso") options.time = TimeFormat::iso;
     else if (raw.time == "none") options.time = TimeFormat::none;
-    else return UsageError{"invalid --time '" + raw.time + "': expected local, iso or none"};
+    else return UsageError{"invalid --time '" + escape_for_terminal(raw.time) + "': expected local, iso or none"};
 
     std::uint64_t count = 0;
     if (auto e = convert_one(raw.count, count, parse_count)) return *e;
@@ -101,6 +109,19 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_one(raw.argv_max, options.tracer.argv_max, parse_argv_max)) return *e;
     if (auto e = convert_one(raw.ringbuf_size, options.tracer.ringbuf_bytes, parse_ringbuf_size)) return *e;
 
+    if (!raw.metrics.empty()) {
+        auto listen = parse_listen_address(raw.metrics);
+        if (!listen) return UsageError{listen.error().message};
+        options.metrics.listen = *listen;
+    }
+    if (raw.metrics_key == "comm") options.metrics.key = MetricsKey::comm;
+    else if (raw.metrics_key == "exe") options.metrics.key = MetricsKey::exe;
+    else if (raw.metrics_key == "unit") options.metrics.key = MetricsKey::unit;
+    else if (raw.metrics_key == "container") options.metrics.key = MetricsKey::container;
+    else return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) + "': expected comm, exe, unit or container"};
+    if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
+    options.quiet = raw.quiet;
+    options.output_path = raw.output;
     options.tracer.btf_path = raw.btf;
     options.wide = raw.wide;
     options.verbose = raw.verbose;
@@ -132,6 +153,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
         return UsageError{message + " (see connsnoop --help)"};
     }
     if (raw.version) return InfoRequest{version_text() + "\n"};
+    raw.format_given = app.count("--format") > 0;
     return to_options(raw);
 }
 

@@ -8,10 +8,17 @@
 #include <string>
 #include <variant>
 
+#include "aggregate/connect_metrics.hpp"
 #include "collect/trace_config.hpp"
 #include "output/output_options.hpp"
 
 namespace connsnoop {
+
+struct MetricsOptions {
+    std::optional<ListenAddress> listen;  // --metrics; nullopt: no metrics server
+    MetricsKey key = MetricsKey::comm;
+    std::size_t max_series = 1000;
+};
 
 struct Options {
     TracerConfig tracer;
@@ -21,6 +28,9 @@ struct Options {
     std::optional<std::uint64_t> max_events;        // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
+    MetricsOptions metrics;
+    bool quiet = false;       // no event output (metrics only)
+    std::string output_path;  // --output: events to this file (reopened on SIGHUP) instead of stdout
 };
 
 // --help or --version: print `text` on stdout, exit 0.

@@ -138,3 +138,35 @@ Result<std::uint32_t> parse_argv_max(std::string_view text) {
 }
 
 }  // namespace connsnoop
+
+namespace connsnoop {
+
+Result<ListenAddress> parse_listen_address(std::string_view text) {
+    const auto colon = text.rfind(':');
+    const auto bad = [&] {
+        return invalid("--metrics", text, "expected ADDR:PORT, [IPV6]:PORT or :PORT, e.g. 127.0.0.1:9464");
+    };
+    if (colon == std::string_view::npos) return bad();
+    const auto port = parse_integer<std::uint32_t>(text.substr(colon + 1));
+    if (!port || *port > 65535) return bad();
+    std::string_view host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+        const auto address = IpAddress::parse(host);
+        if (!address || address->family != AddressFamily::ipv6) return bad();
+    } else if (!host.empty()) {
+        const auto address = IpAddress::parse(host);
+        if (!address || address->family != AddressFamily::ipv4) return bad();
+    }
+    return ListenAddress{host.empty() ? "0.0.0.0" : std::string(host), static_cast<std::uint16_t>(*port)};
+}
+
+Result<std::size_t> parse_max_series(std::string_view text) {
+    const auto count = parse_integer<std::size_t>(text);
+    if (!count || *count == 0 || *count > 1'000'000) {
+        return invalid("--metrics-max-series", text, "expected a number of series from 1 to 1000000");
+    }
+    return *count;
+}
+
+}  // namespace connsnoop

@@ -1,8 +1,32 @@
 #include "output/line_output.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 namespace connsnoop {
+
+namespace {
+Result<std::FILE*> open_for_append(const std::string& path) {
+    std::FILE* stream = std::fopen(path.c_str(), "ae");  // append, close-on-exec
+    if (stream == nullptr) {
+        const int err = errno;
+        return Error{"--output " + path + ": " + std::strerror(err), "check that the directory exists and is writable", err};
+    }
+    return stream;
+}
+}  // namespace
+
+Result<std::unique_ptr<LineOutput>> LineOutput::open_file(const std::string& path) {
+    auto stream = open_for_append(path);
+    if (!stream) return stream.error();
+    std::unique_ptr<LineOutput> output(new LineOutput(*stream));
+    output->path_ = path;
+    return output;
+}
+
+LineOutput::~LineOutput() {
+    if (!path_.empty() && stream_ != nullptr) std::fclose(stream_);
+}
 
 void LineOutput::write_line(std::string_view line) {
     if (closed_) return;
@@ -13,6 +37,15 @@ void LineOutput::write_line(std::string_view line) {
         closed_ = true;
         error_ = errno;
     }
+}
+
+Status LineOutput::reopen() {
+    if (path_.empty()) return Ok{};
+    auto fresh = open_for_append(path_);
+    if (!fresh) return fresh.error();
+    std::fclose(stream_);
+    stream_ = *fresh;
+    return Ok{};
 }
 
 }  // namespace connsnoop

@@ -34,6 +34,12 @@ struct Cidr {
 // "ADDR/LEN" or a bare address (a /32 or /128); nullopt when malformed.
 std::optional<Cidr> parse_cidr(std::string_view text);
 
+// Where a server listens.
+struct ListenAddress {
+    std::string host;        // an IPv4 or IPv6 literal; 0.0.0.0 for all
+    std::uint16_t port = 0;  // 0: any free port
+};
+
 // "1.2.3.4:80" or "[fd00::1]:80"
 std::string format_endpoint(const IpAddress& address, std::uint16_t port);
 

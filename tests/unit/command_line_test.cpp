@@ -71,6 +71,21 @@ TEST(CommandLine, OutputStopAndCaptureOptions) {
     EXPECT_TRUE(options.tracer.verbose);
 }
 
+TEST(CommandLine, FleetOptions) {
+    const auto options = parse_ok({"--metrics", "127.0.0.1:9464", "--metrics-key", "unit", "--metrics-max-series",
+                                   "50", "--quiet", "--output", "/var/log/connsnoop.json"});
+    ASSERT_TRUE(options.metrics.listen);
+    EXPECT_EQ(options.metrics.listen->port, 9464);
+    EXPECT_EQ(options.metrics.key, MetricsKey::unit);
+    EXPECT_EQ(options.metrics.max_series, 50U);
+    EXPECT_TRUE(options.quiet);
+    EXPECT_EQ(options.output_path, "/var/log/connsnoop.json");
+    EXPECT_EQ(options.format, OutputFormat::json);  // --output alone means JSON Lines
+    EXPECT_EQ(parse_ok({"--output", "x.log", "-o", "table"}).format, OutputFormat::table);
+    EXPECT_EQ(usage_error({"--metrics-key", "pod"}), "invalid --metrics-key 'pod': expected comm, exe, unit or container");
+    EXPECT_EQ(usage_error({"--metrics", "9464"}).find("invalid --metrics '9464'"), 0U);
+}
+
 TEST(CommandLine, BadValuesNameTheValue) {
     EXPECT_EQ(usage_error({"--dst", "300.1.1.1/33"}).find("invalid --dst '300.1.1.1/33'"), 0U);
     EXPECT_EQ(usage_error({"--port", "70000"}).find("invalid --port '70000'"), 0U);

@@ -96,5 +96,24 @@ TEST(ParseArgvMax, UpToCapacity) {
     EXPECT_FALSE(parse_argv_max("lots").ok());
 }
 
+TEST(ParseListenAddress, HostAndPortForms) {
+    EXPECT_EQ(parse_listen_address("127.0.0.1:9464")->host, "127.0.0.1");
+    EXPECT_EQ(parse_listen_address("127.0.0.1:9464")->port, 9464);
+    EXPECT_EQ(parse_listen_address("[::1]:9464")->host, "::1");
+    EXPECT_EQ(parse_listen_address(":9464")->host, "0.0.0.0");
+    EXPECT_EQ(parse_listen_address("127.0.0.1:0")->port, 0);
+    for (const char* bad : {"9464", "127.0.0.1", "127.0.0.1:65536", "::1:9464", "[127.0.0.1]:80", "host:80", "1.2.3.4:x"}) {
+        ASSERT_FALSE(parse_listen_address(bad).ok()) << bad;
+        EXPECT_NE(parse_listen_address(bad).error().message.find(std::string("invalid --metrics '") + bad + "'"),
+                  std::string::npos);
+    }
+}
+
+TEST(ParseMaxSeries, Positive) {
+    EXPECT_EQ(*parse_max_series("50"), 50U);
+    EXPECT_FALSE(parse_max_series("0").ok());
+    EXPECT_FALSE(parse_max_series("many").ok());
+}
+
 }  // namespace
 }  // namespace connsnoop

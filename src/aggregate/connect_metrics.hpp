@@ -1,0 +1,73 @@
+// Aggregation for Prometheus: connection attempts counted by a bounded label
+// set, plus the tool's own health. Updated by the session thread, read by the
+// metrics HTTP thread, hence the lock.
+#pragma once
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collect/connect_event.hpp"
+#include "util/net_address.hpp"
+
+namespace connsnoop {
+
+enum class MetricsKey { comm, exe, unit, container };
+
+struct MetricsConfig {
+    MetricsKey key = MetricsKey::comm;
+    // Destinations that get their own daddr label value; the rest are "other".
+    std::vector<Cidr> destinations;
+    std::size_t max_series = 1000;
+};
+
+struct SeriesLabels {
+    std::string key;    // value of the --metrics-key attribute
+    std::string daddr;  // the configured CIDR the destination falls in, or "other"
+    std::string dport;
+    auto operator<=>(const SeriesLabels&) const = default;
+};
+
+struct ToolHealth {
+    std::uint64_t events_received = 0;
+    std::uint64_t events_lost = 0;
+    std::uint64_t malformed_records = 0;
+    std::uint32_t programs_attached = 0;
+    std::uint32_t ringbuf_bytes = 0;
+    std::string hook;
+};
+
+struct MetricsSnapshot {
+    std::string key_name;  // "comm", "exe", ...
+    std::map<SeriesLabels, std::uint64_t> attempts;
+    std::uint64_t folded_attempts = 0;  // attempts whose label set was over the cap
+    ToolHealth health;
+    double start_time_seconds = 0;
+};
+
+class ConnectMetrics {
+public:
+    explicit ConnectMetrics(MetricsConfig config);
+
+    void record_attempt(const ConnectEvent& event);
+    void update_health(const ToolHealth& health);
+    [[nodiscard]] MetricsSnapshot snapshot() const;
+
+    static const char* key_name(MetricsKey key);
+
+private:
+    [[nodiscard]] SeriesLabels labels_for(const ConnectEvent& event) const;
+
+    MetricsConfig config_;
+    double start_time_seconds_;
+    mutable std::mutex mutex_;
+    std::map<SeriesLabels, std::uint64_t> attempts_;
+    std::uint64_t folded_attempts_ = 0;
+    ToolHealth health_;
+};
+
+}  // namespace connsnoop

@@ -1,0 +1,61 @@
+#include "output/prometheus_format.hpp"
+
+#include <fmt/format.h>
+
+#include "output/escape.hpp"
+
+namespace connsnoop {
+
+std::string escape_label_value(std::string_view value) {
+    std::string out;
+    for (const char c : make_valid_utf8(value)) {
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '"': out += "\\\""; break;
+            case '\n': out += "\\n"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+void append_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+}  // namespace
+
+std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view version) {
+    std::string out;
+    append_header(out, "connsnoop_connect_attempts_total", "counter",
+                  "TCP connection attempts (CLOSE to SYN_SENT) that matched the filters.");
+    for (const auto& [labels, count] : snapshot.attempts) {
+        out += fmt::format("connsnoop_connect_attempts_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\"}} {}\n",
+                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
+                           escape_label_value(labels.dport), count);
+    }
+    append_header(out, "connsnoop_series_folded_total", "counter",
+                  "Attempts counted under the catch-all series because --metrics-max-series was reached.");
+    out += fmt::format("connsnoop_series_folded_total {}\n", snapshot.folded_attempts);
+
+    const auto& health = snapshot.health;
+    append_header(out, "connsnoop_events_received_total", "counter", "Events read from the kernel ring buffer.");
+    out += fmt::format("connsnoop_events_received_total {}\n", health.events_received);
+    append_header(out, "connsnoop_events_lost_total", "counter",
+                  "Events the kernel dropped because the ring buffer was full.");
+    out += fmt::format("connsnoop_events_lost_total {}\n", health.events_lost);
+    append_header(out, "connsnoop_malformed_records_total", "counter", "Ring buffer records that could not be decoded.");
+    out += fmt::format("connsnoop_malformed_records_total {}\n", health.malformed_records);
+    append_header(out, "connsnoop_ringbuf_size_bytes", "gauge", "Size of the kernel ring buffer.");
+    out += fmt::format("connsnoop_ringbuf_size_bytes {}\n", health.ringbuf_bytes);
+    append_header(out, "connsnoop_programs_attached", "gauge", "BPF programs attached.");
+    out += fmt::format("connsnoop_programs_attached {}\n", health.programs_attached);
+    append_header(out, "connsnoop_build_info", "gauge", "Version and attachment of this connsnoop.");
+    out += fmt::format("connsnoop_build_info{{version=\"{}\",hook=\"{}\"}} 1\n", escape_label_value(version),
+                       escape_label_value(health.hook));
+    append_header(out, "connsnoop_start_time_seconds", "gauge", "Start time of connsnoop, seconds since the epoch.");
+    out += fmt::format("connsnoop_start_time_seconds {:.3f}\n", snapshot.start_time_seconds);
+    return out;
+}
+
+}  // namespace connsnoop
