@@ -62,6 +62,11 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # Load generators close with RST; a reset client is not the server's error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 def serve(host, port):
     Server.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
