@@ -82,4 +82,20 @@ struct cs_lpm_v6_key {
 	cs_u8 addr[16];
 };
 
+/* ---- process tracker (bpf/process_tracker.bpf.c) ---- */
+
+/* argv kept per exec'd process: enough to name a parent or grandparent */
+#define CS_EXEC_ARGV_CAPACITY 1024
+
+/* Value of the exec map (key: tgid), written at every exec so that a
+ * process that has exited is still named when its child's event is read. */
+struct cs_exec_entry {
+	cs_u64 start_boottime_ns; /* task->start_boottime: what /proc/PID/stat counts in ticks */
+	cs_u32 ppid; /* parent tgid at exec time */
+	cs_u32 argv_len;
+	cs_u32 flags; /* enum cs_connect_flags (TRUNCATED, REWRITTEN never set at exec) */
+	char comm[CS_COMM_LEN];
+	char argv[CS_EXEC_ARGV_CAPACITY];
+};
+
 #endif /* CONNSNOOP_ABI_H */

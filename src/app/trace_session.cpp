@@ -10,6 +10,7 @@
 
 #include "aggregate/connect_metrics.hpp"
 #include "collect/connect_tracer.hpp"
+#include "collect/process_tracker.hpp"
 #include "connsnoop_version.hpp"
 #include "enrich/event_enricher.hpp"
 #include "output/event_writer.hpp"
@@ -135,10 +136,23 @@ int run_trace_session(const Options& options) {
         metrics_server = std::move(server).value();
     }
 
-    EventEnricher enricher;
+    // Started before the connect hook, so the parents of the first events are known.
+    std::unique_ptr<ProcessTracker> process_tracker;
+    if (options.ancestry_depth > 0) {
+        auto started = ProcessTracker::start(options.verbose);
+        if (!started) {
+            report_error(started.error());
+            return 1;
+        }
+        process_tracker = std::move(started).value();
+    }
+    EventEnricher enricher(process_tracker.get(), options.ancestry_depth);
     std::uint64_t events = 0;
     auto on_event = [&](ConnectEvent&& event) {
         enricher.enrich(event);
+        // The kernel knows cgroup IDs, not container IDs or unit names: these filters run here.
+        if (!options.container_prefix.empty() && !event.container_id.starts_with(options.container_prefix)) return true;
+        if (!options.unit.empty() && event.unit != options.unit) return true;
         if (metrics) metrics->record_attempt(event);
         if (!options.quiet) writer->write_connect(event);
         ++events;

@@ -27,7 +27,7 @@ constexpr std::uint16_t kImdsPort = 80;
 struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids;
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
-    std::string metrics, metrics_key = "comm", metrics_max_series, output;
+    std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
 };
 
@@ -38,6 +38,8 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
     app.add_option("--cgroup", raw.cgroup, "Only processes in this cgroup v2 directory or below it")->type_name("PATH");
     app.add_option("--comm", raw.comm, "Only processes with this exact task name (comm)")->type_name("NAME");
+    app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")->type_name("ID");
+    app.add_option("--unit", raw.unit, "Only processes of this systemd unit or scope, e.g. nginx.service")->type_name("NAME");
     app.add_flag("--imds", raw.imds, "Only the metadata service: 169.254.169.254 and fd00:ec2::254, port 80");
     app.add_option("-o,--format", raw.format, "Output: table (default) or json (JSON Lines)")->type_name("FORMAT");
     app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")->type_name("WHEN");
@@ -47,6 +49,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--argv-max", raw.argv_max, "Bytes of each command line to capture (default and most: 8192)")->type_name("BYTES");
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
+    app.add_option("--ancestry", raw.ancestry, "Name this many parents of each process (default 4, 0: none)")->type_name("N");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
     app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
     app.add_option("--metrics-key", raw.metrics_key, "Label attempts by comm (default), exe, unit or container")->type_name("KEY");
@@ -120,6 +123,9 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     else if (raw.metrics_key == "container") options.metrics.key = MetricsKey::container;
     else return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) + "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
+    if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
+    if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
+    options.unit = raw.unit;
     options.quiet = raw.quiet;
     options.output_path = raw.output;
     options.tracer.btf_path = raw.btf;

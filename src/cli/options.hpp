@@ -29,6 +29,9 @@ struct Options {
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
     MetricsOptions metrics;
+    int ancestry_depth = 4;          // --ancestry: parents to name, 0 for none
+    std::string container_prefix;    // --container: only processes in containers whose ID starts so
+    std::string unit;                // --unit: only processes of this systemd unit
     bool quiet = false;       // no event output (metrics only)
     std::string output_path;  // --output: events to this file (reopened on SIGHUP) instead of stdout
 };

@@ -169,4 +169,17 @@ Result<std::size_t> parse_max_series(std::string_view text) {
     return *count;
 }
 
+Result<int> parse_ancestry_depth(std::string_view text) {
+    const auto depth = parse_integer<int>(text);
+    if (!depth || *depth < 0 || *depth > 16) return invalid("--ancestry", text, "expected a number of levels from 0 to 16");
+    return *depth;
+}
+
+Result<std::string> parse_container_prefix(std::string_view text) {
+    const bool hex = !text.empty() && text.size() <= 64 &&
+                     text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    if (!hex) return invalid("--container", text, "expected a container ID or its prefix (lower-case hex, up to 64 digits)");
+    return std::string(text);
+}
+
 }  // namespace connsnoop

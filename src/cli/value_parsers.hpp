@@ -22,5 +22,7 @@ Result<std::uint32_t> parse_ringbuf_size(std::string_view text);           // 40
 Result<std::uint32_t> parse_argv_max(std::string_view text);
 Result<ListenAddress> parse_listen_address(std::string_view text);  // ADDR:PORT, [ADDR6]:PORT or :PORT
 Result<std::size_t> parse_max_series(std::string_view text);
+Result<int> parse_ancestry_depth(std::string_view text);           // 0 to 16
+Result<std::string> parse_container_prefix(std::string_view text);  // 1 to 64 hex digits
 
 }  // namespace connsnoop

@@ -10,6 +10,16 @@
 
 namespace connsnoop {
 
+// One level of a process's ancestry (parent, grandparent, ...).
+struct AncestorProcess {
+    std::uint32_t pid = 0;
+    std::string comm;
+    std::vector<std::string> argv;
+    bool exited = false;  // gone from /proc when looked up; named from the exec map
+
+    bool operator==(const AncestorProcess&) const = default;
+};
+
 struct ConnectEvent {
     std::uint64_t monotonic_ns = 0;                // kernel time stamp, CLOCK_MONOTONIC
     std::chrono::system_clock::time_point wall_time;  // the same instant on the wall clock
@@ -40,9 +50,12 @@ struct ConnectEvent {
     std::string pod_uid;
     std::string qos_class;
     std::string unit;  // innermost systemd unit or scope
+    std::vector<AncestorProcess> ancestry;  // parent first
 };
 
-// Arguments joined by single spaces; comm in brackets when argv is unknown (like ps).
+// Arguments joined by single spaces.
+std::string join_arguments(const std::vector<std::string>& argv);
+// The event's arguments joined; comm in brackets when argv is unknown (like ps).
 std::string command_line(const ConnectEvent& event);
 
 }  // namespace connsnoop

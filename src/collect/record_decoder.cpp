@@ -61,16 +61,6 @@ std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
     return argv;
 }
 
-std::string command_line(const ConnectEvent& event) {
-    if (event.argv.empty()) return "[" + event.comm + "]";
-    std::string line;
-    for (const auto& argument : event.argv) {
-        if (!line.empty()) line += ' ';
-        line += argument;
-    }
-    return line;
-}
-
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
     cs_connect_record record{};
     if (bytes.size() < sizeof(record)) {

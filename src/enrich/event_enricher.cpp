@@ -22,6 +22,7 @@ void EventEnricher::enrich(ConnectEvent& event) {
     event.user = users_.name_of(event.uid);
     event.group = groups_.name_of(event.gid);
     event.exe = executable_of(event.pid);
+    if (ancestry_depth_ > 0) event.ancestry = ancestry_.resolve({ProcessRef{event.ppid, 0}}, ancestry_depth_);
     if (auto path = cgroups_.path_of(event.cgroup_id)) {
         event.cgroup_path = std::move(*path);
         auto identity = parse_cgroup_path(event.cgroup_path);

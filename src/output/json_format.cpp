@@ -5,6 +5,21 @@
 
 namespace connsnoop {
 
+namespace {
+nlohmann::ordered_json ancestry_to_json(const std::vector<AncestorProcess>& ancestry) {
+    auto levels = nlohmann::ordered_json::array();
+    for (const auto& ancestor : ancestry) {
+        levels.push_back({
+            {"pid", ancestor.pid},
+            {"comm", make_valid_utf8(ancestor.comm)},
+            {"cmdline", make_valid_utf8(join_arguments(ancestor.argv))},
+            {"exited", ancestor.exited},
+        });
+    }
+    return levels;
+}
+}  // namespace
+
 nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
     nlohmann::ordered_json argv = nlohmann::ordered_json::array();
     for (const auto& argument : event.argv) argv.push_back(make_valid_utf8(argument));
@@ -37,6 +52,7 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         {"pod_uid", make_valid_utf8(event.pod_uid)},
         {"qos_class", make_valid_utf8(event.qos_class)},
         {"unit", make_valid_utf8(event.unit)},
+        {"ancestry", ancestry_to_json(event.ancestry)},
     };
 }
 

@@ -43,6 +43,13 @@ std::string format_table_header(const TableLayout& layout) {
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
     std::string command = escape_for_terminal(command_line(event));
     if (event.argv_truncated) command += kCutMarker;
+    // Where it runs, then who started it: names only, JSON has the full lines.
+    if (!event.container_id.empty()) {
+        command += "  [container " + event.container_id.substr(0, 12) + "]";
+    } else if (!event.unit.empty()) {
+        command += "  [" + escape_for_terminal(event.unit) + "]";
+    }
+    for (const auto& ancestor : event.ancestry) command += " ← " + escape_for_terminal(ancestor.comm);
     std::string row = time_column(layout, event.wall_time) +
                       fmt::format("{:>7} {:<10} {:<21} {}", event.pid, escape_for_terminal(event.user),
                                   format_endpoint(event.destination, event.destination_port), command);

@@ -24,7 +24,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
               R"("netns":4026531840,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" + std::string(64, 'a') +
                   R"(.scope","container_id":")" + std::string(64, 'a') +
                   R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" +
-                  std::string(64, 'a') + R"(.scope"})");
+                  std::string(64, 'a') + R"(.scope","ancestry":[]})");
 }
 
 TEST(JsonFormat, HostileBytesStayOneValidLine) {

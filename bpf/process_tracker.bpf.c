@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process tracker: remembers, for every exec on the host, the new program's
+ * argv, parent and start time, in an LRU map keyed by PID. User space reads
+ * it on demand to name a connecting process's ancestors — also the ones that
+ * exited before the event was printed, which /proc can no longer show.
+ *
+ * A parent's argv cannot be read at connect time: bpf_probe_read_user reads
+ * the *current* task's memory, and tracepoint programs cannot sleep to read
+ * another's. At exec the new program is current, so its argv is readable.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "connsnoop_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct cs_exec_entry);
+} execs SEC(".maps");
+
+/* Entries are built here: 1 KiB is too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_exec_entry);
+} exec_scratch SEC(".maps");
+
+static __always_inline int record_exec(struct task_struct *task)
+{
+	struct cs_exec_entry *entry;
+	unsigned long start, end;
+	__u32 zero = 0, tgid;
+	struct mm_struct *mm;
+	__u64 len;
+
+	entry = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!entry)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	entry->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
+	entry->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	entry->flags = 0;
+	entry->argv_len = 0;
+	bpf_get_current_comm(entry->comm, sizeof(entry->comm));
+
+	mm = BPF_CORE_READ(task, mm);
+	start = mm ? BPF_CORE_READ(mm, arg_start) : 0;
+	end = mm ? BPF_CORE_READ(mm, arg_end) : 0;
+	if (end > start) {
+		len = end - start;
+		if (len > CS_EXEC_ARGV_CAPACITY) {
+			len = CS_EXEC_ARGV_CAPACITY;
+			entry->flags |= CS_ARGV_TRUNCATED;
+		}
+		if (bpf_probe_read_user(entry->argv, len, (const void *)start) == 0)
+			entry->argv_len = len;
+		else
+			entry->flags |= CS_ARGV_UNREADABLE;
+	}
+	bpf_map_update_elem(&execs, &tgid, entry, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_tp_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return record_exec((struct task_struct *)bpf_get_current_task());
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw_tp, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return record_exec((struct task_struct *)bpf_get_current_task());
+}
