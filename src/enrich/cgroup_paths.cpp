@@ -13,6 +13,7 @@ namespace connsnoop {
 
 namespace {
 constexpr auto kMinRescanInterval = std::chrono::seconds(1);
+constexpr std::size_t kMaxCachedPaths = 65536;
 }
 
 CgroupPathCache::CgroupPathCache(std::string mount) : mount_(std::move(mount)) {
@@ -50,8 +51,27 @@ void CgroupPathCache::rescan() {
     walk(mount_, "", paths_);
 }
 
-std::optional<std::string> CgroupPathCache::path_of(std::uint64_t cgroup_id) {
+std::optional<std::string> CgroupPathCache::from_proc(std::uint64_t cgroup_id, std::uint32_t pid) const {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/cgroup");
+    for (std::string line; std::getline(file, line);) {
+        if (!line.starts_with("0::")) continue;  // the cgroup v2 line
+        std::string path = line.substr(3);
+        struct stat info {};
+        // The process may have moved since the event: only an inode match counts.
+        if (::stat((mount_ + path).c_str(), &info) == 0 && info.st_ino == cgroup_id) return path;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> CgroupPathCache::path_of(std::uint64_t cgroup_id, std::uint32_t pid) {
     if (auto found = paths_.find(cgroup_id); found != paths_.end()) return found->second;
+    if (pid != 0 && !mount_.empty()) {
+        if (auto path = from_proc(cgroup_id, pid)) {
+            if (paths_.size() >= kMaxCachedPaths) paths_.clear();  // bounded under cgroup churn
+            paths_[cgroup_id] = *path;
+            return path;
+        }
+    }
     if (!scanned_ || std::chrono::steady_clock::now() - last_scan_ >= kMinRescanInterval) {
         rescan();
         if (auto found = paths_.find(cgroup_id); found != paths_.end()) return found->second;

@@ -18,11 +18,14 @@ public:
     explicit CgroupPathCache(std::string mount = {});
 
     // The path below the mount ("/system.slice/nginx.service", "/" for the
-    // root), or nullopt when no such cgroup exists (any more).
-    std::optional<std::string> path_of(std::uint64_t cgroup_id);
+    // root), or nullopt when no such cgroup exists (any more). `pid`, when
+    // given, lets a cgroup created since the last walk be found at once
+    // through /proc/PID/cgroup.
+    std::optional<std::string> path_of(std::uint64_t cgroup_id, std::uint32_t pid = 0);
 
 private:
     void rescan();
+    std::optional<std::string> from_proc(std::uint64_t cgroup_id, std::uint32_t pid) const;
 
     std::string mount_;
     std::unordered_map<std::uint64_t, std::string> paths_;

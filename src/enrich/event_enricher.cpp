@@ -23,7 +23,7 @@ void EventEnricher::enrich(ConnectEvent& event) {
     event.group = groups_.name_of(event.gid);
     event.exe = executable_of(event.pid);
     if (ancestry_depth_ > 0) event.ancestry = ancestry_.resolve({ProcessRef{event.ppid, 0}}, ancestry_depth_);
-    if (auto path = cgroups_.path_of(event.cgroup_id)) {
+    if (auto path = cgroups_.path_of(event.cgroup_id, event.pid)) {
         event.cgroup_path = std::move(*path);
         auto identity = parse_cgroup_path(event.cgroup_path);
         event.container_id = std::move(identity.container_id);
