@@ -153,11 +153,11 @@ TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse
 }
 
 TEST_F(ImdsTraceTest, TableRowsReachAPipeAtOnce) {
-    auto tracer = start_connsnoop({"--imds"});
+    auto tracer = start_connsnoop({"--imds", "--ancestry", "1"});
     const pid_t curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
     // connsnoop is still running: the row must already be in the pipe.
     EXPECT_TRUE(tracer.wait_for_stdout(std::to_string(curl), 5s)) << tracer.out();
-    EXPECT_TRUE(tracer.wait_for_stdout("curl -s -o /dev/null --max-time 5 http://169.254.169.254/\n", 1s)) << tracer.out();
+    EXPECT_TRUE(tracer.wait_for_stdout("curl -s -o /dev/null --max-time 5 http://169.254.169.254/ ← connsnoop_integ\n", 1s)) << tracer.out();
     EXPECT_NE(tracer.out().find(" 169.254.169.254:80 "), std::string::npos) << tracer.out();
     tracer.send_signal(SIGTERM);
     EXPECT_EQ(tracer.wait(10s), 0);

@@ -44,6 +44,19 @@ TEST(TableFormat, TruncatedCaptureIsMarked) {
     EXPECT_EQ(row.substr(row.size() - std::string("abc…").size()), "abc…");
 }
 
+TEST(TableFormat, WorkloadAndAncestryFollowTheCommand) {
+    auto event = fixtures::sample_event({"curl", "x"});
+    event.container_id = std::string(64, 'c');
+    event.ancestry = {{10, "python3", {"python3", "fetch.py"}, false}, {9, "\x1bsh", {"sh"}, true}};
+    const auto row = format_table_row(event, TableLayout{TimeFormat::none, std::nullopt});
+    EXPECT_NE(row.find("curl x  [container cccccccccccc] ← python3 ← \\x1bsh"), std::string::npos) << row;
+    event.container_id.clear();
+    event.unit = "nginx.service";
+    event.ancestry.clear();
+    EXPECT_NE(format_table_row(event, TableLayout{TimeFormat::none, std::nullopt}).find("curl x  [nginx.service]"),
+              std::string::npos);
+}
+
 TEST(TableFormat, Ipv6DestinationIsBracketed) {
     auto event = fixtures::sample_event();
     event.destination = *IpAddress::parse("fd00:ec2::254");
