@@ -17,6 +17,8 @@ Examples:
   connsnoop --dst 10.0.0.0/8 --port 443 connections to 10.0.0.0/8 port 443
   connsnoop --uid www-data --time iso   connections made by www-data, UTC time stamps
   connsnoop --cgroup system.slice/nginx.service --count 10
+  connsnoop --imds --outcome            each attempt with its result (established, refused, timeout, ...) and latency
+  connsnoop --imds --failed             only attempts that did not establish, with the errno
 )";
 
 // The IMDS endpoints of EC2 (and the link-local address other clouds share).
@@ -27,6 +29,7 @@ struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids;
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     bool imds = false, wide = false, verbose = false, version = false;
+    bool outcome = false, failed = false;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -47,6 +50,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
     app.add_flag("--version", raw.version, "Print the version and exit");
+    app.add_flag("--outcome", raw.outcome,
+                 "One line per attempt once its fate is known: result, errno, latency; "
+                 "also connect() calls that failed before any SYN");
+    app.add_flag("--failed", raw.failed, "Like --outcome, but only attempts that did not establish");
 }
 
 // Converts one repeatable option; the first bad value ends parsing.
@@ -105,6 +112,8 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.wide = raw.wide;
     options.verbose = raw.verbose;
     options.tracer.verbose = raw.verbose;
+    options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
+    options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
     return options;
 }
 

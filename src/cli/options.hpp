@@ -13,6 +13,9 @@
 
 namespace connsnoop {
 
+// --outcome / --failed: one line per attempt once its fate is known.
+enum class OutcomeMode { off, all, failed_only };
+
 struct Options {
     TracerConfig tracer;
     OutputFormat format = OutputFormat::table;
@@ -21,6 +24,7 @@ struct Options {
     std::optional<std::uint64_t> max_events;        // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
+    OutcomeMode outcome = OutcomeMode::off;  // tracer.track_outcomes follows it
 };
 
 // --help or --version: print `text` on stdout, exit 0.
