@@ -30,6 +30,7 @@ struct RawArguments {
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     bool imds = false, wide = false, verbose = false, version = false;
     bool outcome = false, failed = false;
+    std::string max_in_flight;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -54,6 +55,9 @@ void define_options(CLI::App& app, RawArguments& raw) {
                  "One line per attempt once its fate is known: result, errno, latency; "
                  "also connect() calls that failed before any SYN");
     app.add_flag("--failed", raw.failed, "Like --outcome, but only attempts that did not establish");
+    app.add_option("--max-in-flight", raw.max_in_flight,
+                   "Attempts --outcome follows at once (default 16384); beyond, counted as not followed")
+        ->type_name("N");
 }
 
 // Converts one repeatable option; the first bad value ends parsing.
@@ -114,6 +118,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.tracer.verbose = raw.verbose;
     options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
     options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
+    if (auto e = convert_one(raw.max_in_flight, options.tracer.max_in_flight, parse_max_in_flight)) return *e;
     return options;
 }
 

@@ -20,5 +20,6 @@ Result<std::uint64_t> parse_count(std::string_view text);
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);  // 10, 1.5, 30s, 5m, 1h
 Result<std::uint32_t> parse_ringbuf_size(std::string_view text);           // 4096, 64K, 8M: a power of two
 Result<std::uint32_t> parse_argv_max(std::string_view text);
+Result<std::uint32_t> parse_max_in_flight(std::string_view text);  // 1 .. kMaxInFlightLimit
 
 }  // namespace connsnoop

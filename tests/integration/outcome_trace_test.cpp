@@ -237,5 +237,30 @@ TEST_F(OutcomeTraceTest, FailedShowsOnlyAttemptsThatDidNotEstablishButCountsAll)
     EXPECT_NE(tracer.err().find("results: 1 established, 1 refused;"), std::string::npos) << tracer.err();
 }
 
+TEST_F(OutcomeTraceTest, AttemptsBeyondTheInFlightMapAreReportedAsNotFollowed) {
+    auto tracer = start_connsnoop({"--outcome", "-o", "json", "--max-in-flight", "1"});
+    // Two attempts in flight at once (both wait for the overloaded stand-in):
+    // the map holds one; the other is reported at once as not followed.
+    const std::string code =
+        "import socket, threading\ndef attempt():\n    try:\n        socket.create_connection(('169.254.169.253', 80))\n"
+        "    except TimeoutError:\n        pass\nthreads = [threading.Thread(target=attempt) for _ in range(2)]\n"
+        "[t.start() for t in threads]\n[t.join() for t in threads]";
+    const pid_t client = run_python(code);
+    const auto [connects, summary] = stop_and_parse(tracer);
+
+    ASSERT_EQ(connects.size(), 2U) << tracer.out();
+    EXPECT_EQ(connects[0]["result"], "untracked") << "written at once, before the followed one timed out";
+    EXPECT_TRUE(connects[0]["latency_us"].is_null());
+    EXPECT_EQ(connects[1]["result"], "timeout");
+    for (const auto& record : connects) {
+        EXPECT_EQ(record["pid"], client);
+        EXPECT_EQ(record["argv"], (std::vector<std::string>{kPython, "-c", code}));
+    }
+    EXPECT_EQ(summary["not_followed"], 1);
+    EXPECT_EQ(summary["results"]["untracked"], 1);
+    EXPECT_EQ(summary["results"]["timeout"], 1);
+    EXPECT_NE(tracer.err().find("1 outcomes not followed (in-flight map full)"), std::string::npos) << tracer.err();
+}
+
 }  // namespace
 }  // namespace connsnoop::testing

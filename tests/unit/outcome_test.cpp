@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/options.hpp"
+#include "cli/value_parsers.hpp"
 #include "collect/outcome_joiner.hpp"
 #include "collect/record_decoder.hpp"
 #include "event_fixtures.hpp"
@@ -272,6 +273,19 @@ TEST(OutcomeCommandLine, OutcomeAndFailedTurnOnTracking) {
     EXPECT_EQ(parse_ok({"--failed"}).outcome, OutcomeMode::failed_only);
     EXPECT_EQ(parse_ok({"--outcome", "--failed"}).outcome, OutcomeMode::failed_only);
     EXPECT_TRUE(parse_ok({"--failed"}).tracer.track_outcomes);
+    EXPECT_EQ(plain.tracer.max_in_flight, kDefaultMaxInFlight);
+    EXPECT_EQ(parse_ok({"--outcome", "--max-in-flight", "64"}).tracer.max_in_flight, 64U);
+}
+
+TEST(OutcomeCommandLine, MaxInFlightMustBeAPositiveBoundedCount) {
+    for (const char* bad : {"0", "-1", "x", "1048577"}) {
+        const char* args[] = {"connsnoop", "--outcome", "--max-in-flight", bad};
+        auto parsed = parse_command_line(4, args);
+        const auto* error = std::get_if<UsageError>(&parsed);
+        ASSERT_NE(error, nullptr) << bad;
+        EXPECT_NE(error->message.find("--max-in-flight"), std::string::npos) << error->message;
+        EXPECT_NE(error->message.find(bad), std::string::npos) << error->message;
+    }
 }
 
 }  // namespace
