@@ -195,6 +195,8 @@ TEST_F(OutcomeTraceTest, ConnectCallsThatFailBeforeAnySynCarryTheirErrno) {
     EXPECT_EQ(no_route["daddr"], kUnroutable);
     EXPECT_EQ(no_route["dport"], 80);
     EXPECT_EQ(no_route["family"], "ipv4");
+    EXPECT_EQ(no_route["saddr"], "0.0.0.0");
+    EXPECT_EQ(no_route["sport"], 0);
 
     EXPECT_EQ(summary["results"]["established"], 1);
     EXPECT_EQ(summary["results"]["failed"], 2);
