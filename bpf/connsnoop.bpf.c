@@ -156,8 +156,27 @@ struct {
 	__type(value, struct connect_call);
 } connect_calls SEC(".maps");
 
-/* Attempt ids; 0 means "not followed". */
-__u64 next_attempt_id = 0;
+/* Attempt ids are a per-CPU sequence number with the CPU in the low bits:
+ * unique without atomics (no shared cache line on the hot path, and loads on
+ * kernels without BPF atomic fetch-add). Never 0, which means "not followed". */
+#define CS_ID_CPU_BITS 12
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} attempt_sequence SEC(".maps");
+
+static __always_inline __u64 new_attempt_id(void)
+{
+	__u32 zero = 0;
+	__u64 *sequence = bpf_map_lookup_elem(&attempt_sequence, &zero);
+
+	if (!sequence)
+		return 0;
+	*sequence += 1; /* per-CPU slot, and programs here do not migrate */
+	return (*sequence << CS_ID_CPU_BITS) | (bpf_get_smp_processor_id() & ((1 << CS_ID_CPU_BITS) - 1));
+}
 
 /* Records are built here, then copied to the ring buffer with their real
  * size: reserve needs a constant size, output does not, so a short command
@@ -360,10 +379,10 @@ static __always_inline void follow_attempt(const struct sock *sk, __u64 pid_tgid
 	__u64 key = (__u64)sk;
 	struct connect_call *call;
 
-	attempt.attempt_id = __sync_fetch_and_add(&next_attempt_id, 1) + 1;
+	attempt.attempt_id = new_attempt_id();
 	/* BPF_ANY: a stale entry for a reused socket address is replaced; a new
 	 * key in a full map fails with E2BIG. */
-	if (bpf_map_update_elem(&inflight, &key, &attempt, BPF_ANY) == 0) {
+	if (attempt.attempt_id != 0 && bpf_map_update_elem(&inflight, &key, &attempt, BPF_ANY) == 0) {
 		rec->attempt_id = attempt.attempt_id;
 	} else {
 		rec->flags |= CS_OUTCOME_UNTRACKED;
