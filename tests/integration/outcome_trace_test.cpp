@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 constexpr const char* kPython = "/usr/bin/python3";
 constexpr const char* kOverloaded = "169.254.169.253";  // the stalled stand-in: SYNs dropped
 constexpr const char* kUnroutable = "192.0.2.1";        // TEST-NET-1: no route in the namespace
+constexpr const char* kUnroutableV6 = "2001:db8::1";    // documentation prefix: no route either
 
 class OutcomeTraceTest : public ::testing::Test {
 protected:
@@ -47,7 +48,7 @@ protected:
 
     static ChildProcess start_connsnoop(std::vector<std::string> args) {
         args.insert(args.begin(), connsnoop_binary());
-        for (const char* dst : {kImdsV4, kOverloaded, kUnroutable}) {
+        for (const char* dst : {kImdsV4, kOverloaded, kUnroutable, kUnroutableV6}) {
             args.insert(args.end(), {"--dst", dst});
         }
         ChildProcess tracer(std::move(args));
@@ -170,11 +171,15 @@ TEST_F(OutcomeTraceTest, ConnectCallsThatFailBeforeAnySynCarryTheirErrno) {
     const std::string unreachable_code =
         "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80))\nexcept OSError as e:\n"
         "    assert e.errno == 101, e";
+    const std::string unreachable_v6_code =
+        "import socket\ntry:\n    socket.create_connection(('2001:db8::1', 443))\nexcept OSError as e:\n"
+        "    assert e.errno == 101, e";
     const pid_t exhausted = run_python(exhausted_code);
     const pid_t unreachable = run_python(unreachable_code);
+    const pid_t unreachable_v6 = run_python(unreachable_v6_code);
     const auto [connects, summary] = stop_and_parse(tracer);
 
-    ASSERT_EQ(connects.size(), 3U) << tracer.out();
+    ASSERT_EQ(connects.size(), 4U) << tracer.out();
     expect_process(connects[0], exhausted, exhausted_code);
     EXPECT_EQ(connects[0]["result"], "established");
     EXPECT_EQ(connects[0]["sport"], 40000);
@@ -198,8 +203,16 @@ TEST_F(OutcomeTraceTest, ConnectCallsThatFailBeforeAnySynCarryTheirErrno) {
     EXPECT_EQ(no_route["saddr"], "0.0.0.0");
     EXPECT_EQ(no_route["sport"], 0);
 
+    const auto& no_route_v6 = connects[3];
+    expect_process(no_route_v6, unreachable_v6, unreachable_v6_code);
+    EXPECT_EQ(no_route_v6["result"], "failed");
+    EXPECT_EQ(no_route_v6["errno"], "ENETUNREACH");
+    EXPECT_EQ(no_route_v6["family"], "ipv6");
+    EXPECT_EQ(no_route_v6["daddr"], kUnroutableV6);
+    EXPECT_EQ(no_route_v6["dport"], 443);
+
     EXPECT_EQ(summary["results"]["established"], 1);
-    EXPECT_EQ(summary["results"]["failed"], 2);
+    EXPECT_EQ(summary["results"]["failed"], 3);
 }
 
 TEST_F(OutcomeTraceTest, NonBlockingConnectIsFollowedToItsRealOutcome) {
