@@ -257,7 +257,8 @@ TEST_F(OutcomeTraceTest, AttemptsBeyondTheInFlightMapAreReportedAsNotFollowed) {
     // Two attempts in flight at once (both wait for the overloaded stand-in):
     // the map holds one; the other is reported at once as not followed.
     const std::string code =
-        "import socket, threading\ndef attempt():\n    try:\n        socket.create_connection(('169.254.169.253', 80))\n"
+        "import socket, threading\ndef attempt():\n    try:\n        socket.create_connection(('169.254.169.253', "
+        "80))\n"
         "    except TimeoutError:\n        pass\nthreads = [threading.Thread(target=attempt) for _ in range(2)]\n"
         "[t.start() for t in threads]\n[t.join() for t in threads]";
     const pid_t client = run_python(code);

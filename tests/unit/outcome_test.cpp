@@ -61,7 +61,8 @@ TEST(DecodeRecord, OutcomeRecordBecomesAnOutcomeEvent) {
 }
 
 TEST(DecodeRecord, ConnectFailedInsideTheCallHasNoLatency) {
-    const auto record = decode_outcome_record(raw_outcome_record(CS_OUTCOME_CONNECT_FAILED, EADDRNOTAVAIL), ClockConverter());
+    const auto record =
+        decode_outcome_record(raw_outcome_record(CS_OUTCOME_CONNECT_FAILED, EADDRNOTAVAIL), ClockConverter());
     ASSERT_TRUE(record.ok());
     EXPECT_EQ(record->outcome.result, ConnectResult::failed);
     EXPECT_EQ(record->outcome.error, EADDRNOTAVAIL);
@@ -197,8 +198,7 @@ ConnectEvent with_outcome(ConnectResult result, int error, std::optional<std::ui
 TEST(OutcomeTable, ResultAndLatencyColumns) {
     TableLayout layout{TimeFormat::none, std::nullopt};
     layout.outcome_columns = true;
-    EXPECT_EQ(format_table_header(layout),
-              "    PID USER       DESTINATION           RESULT         LATENCY COMMAND");
+    EXPECT_EQ(format_table_header(layout), "    PID USER       DESTINATION           RESULT         LATENCY COMMAND");
     EXPECT_EQ(format_table_row(with_outcome(ConnectResult::established, 0, 850'000), layout),
               "   4321 root       169.254.169.254:80    established      850us curl -s http://169.254.169.254/");
     EXPECT_EQ(format_table_row(with_outcome(ConnectResult::failed, EADDRNOTAVAIL, std::nullopt), layout),
@@ -240,7 +240,11 @@ TEST(OutcomeJson, ConnectRecordGainsResultErrnoAndLatency) {
 
 TEST(OutcomeJson, SummaryCountsEveryResult) {
     RunSummary summary{std::chrono::system_clock::time_point(std::chrono::microseconds(1'795'905'646'000'001)),
-                       3, 0, 0, 1.5, "tp_btf"};
+                       3,
+                       0,
+                       0,
+                       1.5,
+                       "tp_btf"};
     EXPECT_FALSE(summary_to_json(summary).contains("results"));
     OutcomeSummary outcomes;
     outcomes.count(ConnectResult::established);
