@@ -31,6 +31,8 @@ namespace {
 // Returned from the ring-buffer callback to stop consuming; not an error.
 constexpr int kStopDelivery = -ECANCELED;
 constexpr const char* kDefaultBtfPath = "/sys/kernel/btf/vmlinux";
+// Threads inside connect() at once that outcome tracking can follow (an LRU map).
+constexpr std::size_t kConnectCallSlots = 8192;
 
 bool g_libbpf_verbose = false;
 
@@ -105,7 +107,9 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
+    // The outcome maps cost memory only when outcomes are followed.
     err = err ? err : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
+    err = err ? err : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
     rodata->track_outcomes = config.track_outcomes;
