@@ -252,6 +252,21 @@ TEST_F(OutcomeTraceTest, FailedShowsOnlyAttemptsThatDidNotEstablishButCountsAll)
     EXPECT_NE(tracer.err().find("results: 1 established, 1 refused;"), std::string::npos) << tracer.err();
 }
 
+TEST_F(OutcomeTraceTest, AttemptsStillConnectingAtTheEndAreWrittenAsPending) {
+    auto tracer = start_connsnoop({"--outcome", "-o", "json"});
+    const std::string code = "import socket; socket.create_connection(('169.254.169.253', 80))";
+    ChildProcess client(namespace_->exec({kPython, "-c", code}));  // its SYNs are dropped: ~3 s in SYN_SENT
+    std::this_thread::sleep_for(500ms);
+    const auto [connects, summary] = stop_and_parse(tracer);
+
+    ASSERT_EQ(connects.size(), 1U) << tracer.out();
+    expect_process(connects[0], client.pid(), code);
+    EXPECT_EQ(connects[0]["result"], "pending");
+    EXPECT_TRUE(connects[0]["errno"].is_null());
+    EXPECT_TRUE(connects[0]["latency_us"].is_null());
+    EXPECT_EQ(summary["results"]["pending"], 1);
+}
+
 TEST_F(OutcomeTraceTest, AttemptsBeyondTheInFlightMapAreReportedAsNotFollowed) {
     auto tracer = start_connsnoop({"--outcome", "-o", "json", "--max-in-flight", "1"});
     // Two attempts in flight at once (both wait for the overloaded stand-in):
