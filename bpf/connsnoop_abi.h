@@ -29,6 +29,12 @@ typedef __u64 cs_u64;
 /* Every record in the ring buffer starts with its kind. */
 enum cs_record_kind {
 	CS_RECORD_CONNECT = 1,
+	/* the fate of a followed attempt: struct cs_outcome_record */
+	CS_RECORD_OUTCOME = 2,
+	/* connect() on a TCP socket failed before any SYN left (ENETUNREACH,
+	 * EACCES/EPERM from a policy, ...): a struct cs_connect_record whose
+	 * error is set, written when the call returns */
+	CS_RECORD_CONNECT_FAILED = 3,
 };
 
 enum cs_connect_flags {
@@ -40,6 +46,9 @@ enum cs_connect_flags {
 	 * (setproctitle, Perl's $0), so the title ends at the first NUL, as
 	 * /proc/PID/cmdline reads it */
 	CS_ARGV_REWRITTEN = 1 << 2,
+	/* outcomes were asked for, but the in-flight map was full: this
+	 * attempt's fate will not be reported */
+	CS_OUTCOME_UNTRACKED = 1 << 3,
 };
 
 /* One active TCP open (CLOSE -> SYN_SENT), captured in the connecting task's context. */
@@ -62,12 +71,42 @@ struct cs_connect_record {
 	cs_u8 saddr[16]; /* IPv4 uses the first 4 bytes */
 	cs_u8 daddr[16];
 	char comm[CS_COMM_LEN];
+	cs_u32 error; /* CS_RECORD_CONNECT_FAILED: connect()'s errno (positive); else 0 */
+	cs_u64 attempt_id; /* with outcome tracking: the id its cs_outcome_record carries; 0 when not followed */
 	/* followed by argv_len bytes: the NUL-separated arguments */
+};
+
+/* How a followed attempt ended (cs_outcome_record.state). */
+enum cs_outcome_state {
+	/* SYN_SENT -> ESTABLISHED */
+	CS_OUTCOME_ESTABLISHED = 1,
+	/* SYN_SENT -> CLOSE; error is the socket's sk_err: ECONNREFUSED after
+	 * an RST, ETIMEDOUT (or the last ICMP error) after the SYN retries,
+	 * 0 when its owner closed it while connecting */
+	CS_OUTCOME_CLOSED = 2,
+	/* connect() gave up inside the call before a SYN left, after the
+	 * socket entered SYN_SENT (EADDRNOTAVAIL: no ephemeral port left);
+	 * error is connect()'s errno */
+	CS_OUTCOME_CONNECT_FAILED = 3,
+};
+
+/* The fate of one attempt reported earlier with the same attempt_id.
+ * Written from softirq context for network outcomes: it carries no task. */
+struct cs_outcome_record {
+	cs_u32 kind; /* CS_RECORD_OUTCOME */
+	cs_u32 state; /* enum cs_outcome_state */
+	cs_u64 timestamp_ns; /* CLOCK_MONOTONIC */
+	cs_u64 attempt_id;
+	cs_u64 latency_ns; /* since CLOSE -> SYN_SENT */
+	cs_u32 error; /* positive errno, 0 when none */
+	cs_u16 sport; /* the ephemeral port the kernel chose; 0 when none was */
+	cs_u16 reserved;
 };
 
 /* Counters the kernel side keeps per CPU (index into the stats map). */
 enum cs_stat {
 	CS_STAT_LOST_EVENTS = 0, /* ring buffer full: record dropped */
+	CS_STAT_UNTRACKED_OUTCOMES = 1, /* in-flight map full: an attempt whose fate is not followed */
 	CS_STAT_COUNT,
 };
 

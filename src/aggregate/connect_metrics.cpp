@@ -39,20 +39,28 @@ SeriesLabels ConnectMetrics::labels_for(const ConnectEvent& event) const {
     return labels;
 }
 
-void ConnectMetrics::record_attempt(const ConnectEvent& event) {
-    auto labels = labels_for(event);
+void ConnectMetrics::count(std::map<SeriesLabels, std::uint64_t>& series, SeriesLabels labels) {
     const std::lock_guard lock(mutex_);
-    if (auto found = attempts_.find(labels); found != attempts_.end()) {
+    if (auto found = series.find(labels); found != series.end()) {
         ++found->second;
         return;
     }
-    if (attempts_.size() >= config_.max_series) {
+    if (series.size() >= config_.max_series) {
         // Over the cap: one catch-all series, so the exposition stays bounded.
         ++folded_attempts_;
-        ++attempts_[SeriesLabels{kOther, kOther, kOther}];
+        ++series[SeriesLabels{kOther, kOther, kOther, labels.result}];
         return;
     }
-    attempts_.emplace(std::move(labels), 1);
+    series.emplace(std::move(labels), 1);
+}
+
+void ConnectMetrics::record_attempt(const ConnectEvent& event) { count(attempts_, labels_for(event)); }
+
+void ConnectMetrics::record_result(const ConnectEvent& event) {
+    if (!event.outcome) return;
+    auto labels = labels_for(event);
+    labels.result = result_name(event.outcome->result);
+    count(results_, std::move(labels));
 }
 
 void ConnectMetrics::update_health(const ToolHealth& health) {
@@ -62,7 +70,7 @@ void ConnectMetrics::update_health(const ToolHealth& health) {
 
 MetricsSnapshot ConnectMetrics::snapshot() const {
     const std::lock_guard lock(mutex_);
-    return MetricsSnapshot{key_name(config_.key), attempts_, folded_attempts_, health_, start_time_seconds_};
+    return MetricsSnapshot{key_name(config_.key), attempts_, results_, folded_attempts_, health_, start_time_seconds_};
 }
 
 }  // namespace connsnoop

@@ -29,6 +29,7 @@ struct SeriesLabels {
     std::string key;    // value of the --metrics-key attribute
     std::string daddr;  // the configured CIDR the destination falls in, or "other"
     std::string dport;
+    std::string result;  // only in the results counter: established, refused, ...
     auto operator<=>(const SeriesLabels&) const = default;
 };
 
@@ -44,7 +45,8 @@ struct ToolHealth {
 struct MetricsSnapshot {
     std::string key_name;  // "comm", "exe", ...
     std::map<SeriesLabels, std::uint64_t> attempts;
-    std::uint64_t folded_attempts = 0;  // attempts whose label set was over the cap
+    std::map<SeriesLabels, std::uint64_t> results;  // with --outcome/--failed
+    std::uint64_t folded_attempts = 0;  // counts whose label set was over the cap
     ToolHealth health;
     double start_time_seconds = 0;
 };
@@ -54,6 +56,8 @@ public:
     explicit ConnectMetrics(MetricsConfig config);
 
     void record_attempt(const ConnectEvent& event);
+    // An attempt whose fate is known (--outcome/--failed): counted by result.
+    void record_result(const ConnectEvent& event);
     void update_health(const ToolHealth& health);
     [[nodiscard]] MetricsSnapshot snapshot() const;
 
@@ -61,11 +65,13 @@ public:
 
 private:
     [[nodiscard]] SeriesLabels labels_for(const ConnectEvent& event) const;
+    void count(std::map<SeriesLabels, std::uint64_t>& series, SeriesLabels labels);
 
     MetricsConfig config_;
     double start_time_seconds_;
     mutable std::mutex mutex_;
     std::map<SeriesLabels, std::uint64_t> attempts_;
+    std::map<SeriesLabels, std::uint64_t> results_;
     std::uint64_t folded_attempts_ = 0;
     ToolHealth health_;
 };

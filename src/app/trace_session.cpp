@@ -10,6 +10,7 @@
 
 #include "aggregate/connect_metrics.hpp"
 #include "collect/connect_tracer.hpp"
+#include "collect/outcome_joiner.hpp"
 #include "collect/process_tracker.hpp"
 #include "connsnoop_version.hpp"
 #include "enrich/event_enricher.hpp"
@@ -100,6 +101,19 @@ private:
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
+// "2 established, 1 refused; 0 not followed": the results that occurred.
+std::string describe_outcomes(const OutcomeSummary& outcomes) {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < kConnectResultCount; ++i) {
+        if (outcomes.by_result[i] != 0) {
+            parts.push_back(fmt::format("{} {}", outcomes.by_result[i], result_name(static_cast<ConnectResult>(i))));
+        }
+    }
+    if (parts.empty()) parts.emplace_back("no attempts");
+    return fmt::format("{}; {} outcomes not followed (in-flight map full)", fmt::join(parts, ", "),
+                       outcomes.not_followed);
+}
+
 }  // namespace
 
 int run_trace_session(const Options& options) {
@@ -115,10 +129,11 @@ int run_trace_session(const Options& options) {
         file_lines = std::move(opened).value();
     }
     LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
-    const bool on_terminal = !file_lines && terminal_width(options.wide).has_value();
+    const bool outcomes_wanted = options.outcome != OutcomeMode::off;
+    const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer = options.format == OutputFormat::json
                       ? make_json_writer(event_lines)
-                      : make_table_writer(event_lines, TableLayout{options.time, on_terminal ? terminal_width(false) : std::nullopt});
+                      : make_table_writer(event_lines, TableLayout{options.time, width, outcomes_wanted});
 
     // Metrics: bind before loading BPF, so a busy port fails fast.
     std::unique_ptr<ConnectMetrics> metrics;
@@ -148,24 +163,45 @@ int run_trace_session(const Options& options) {
     }
     EventEnricher enricher(process_tracker.get(), options.ancestry_depth);
     std::uint64_t events = 0;
+    // With --outcome/--failed an attempt is written once its fate is known,
+    // and every fate is counted, also those --failed does not print.
+    OutcomeJoiner joiner;
+    std::optional<OutcomeSummary> outcome_counts;
+    if (outcomes_wanted) outcome_counts.emplace();
+    auto write_event = [&](const ConnectEvent& event) {
+        if (outcome_counts && event.outcome) {
+            outcome_counts->count(event.outcome->result);
+            if (metrics) metrics->record_result(event);
+            if (options.outcome == OutcomeMode::failed_only && !did_not_establish(event.outcome->result)) return true;
+        }
+        if (!options.quiet) writer->write_connect(event);
+        ++events;
+        return !writer->closed() && !(options.max_events && events >= *options.max_events);
+    };
     auto on_event = [&](ConnectEvent&& event) {
+        // Enriched at the attempt, while the process and its parents still run.
         enricher.enrich(event);
         // The kernel knows cgroup IDs, not container IDs or unit names: these filters run here.
         if (!options.container_prefix.empty() && !event.container_id.starts_with(options.container_prefix)) return true;
         if (!options.unit.empty() && event.unit != options.unit) return true;
         if (metrics) metrics->record_attempt(event);
-        if (!options.quiet) writer->write_connect(event);
-        ++events;
-        return !writer->closed() && !(options.max_events && events >= *options.max_events);
+        if (!outcomes_wanted) return write_event(event);
+        auto ready = joiner.add_attempt(std::move(event));
+        return ready ? write_event(*ready) : true;
+    };
+    auto on_outcome = [&](OutcomeEvent&& outcome) {
+        auto resolved = joiner.resolve(outcome);
+        return resolved ? write_event(*resolved) : true;
     };
 
-    auto tracer = ConnectTracer::start(options.tracer, on_event);
+    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome);
     if (!tracer) {
         report_error(tracer.error());
         return 1;
     }
-    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s). Ctrl-C to end.\n",
-                 (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str());
+    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s). Ctrl-C to end.\n",
+                 (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str(),
+                 outcomes_wanted ? "; following outcomes" : "");
     if (metrics_server) std::fprintf(stderr, "connsnoop: metrics at %s\n", metrics_server->url().c_str());
     if (!options.quiet) writer->begin();
     const auto update_health = [&] {
@@ -201,6 +237,14 @@ int run_trace_session(const Options& options) {
         (void)(*tracer)->drain();
     }
     losses.check(true);
+    // Attempts still connecting when the run ends are written as pending.
+    for (auto& event : joiner.take_pending()) {
+        if (writer->closed() || (options.max_events && events >= *options.max_events)) {
+            outcome_counts->count(ConnectResult::pending);  // still counted in the summary
+        } else {
+            write_event(event);
+        }
+    }
 
     if (writer->closed() && event_lines.error() != EPIPE) {
         std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(event_lines.error()));
@@ -209,11 +253,16 @@ int run_trace_session(const Options& options) {
     RunSummary summary{std::chrono::system_clock::now(), events, losses.total(), (*tracer)->malformed_records(),
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                        (*tracer)->hook()};
+    if (outcome_counts) {
+        outcome_counts->not_followed = (*tracer)->untracked_outcomes();
+        summary.outcomes = outcome_counts;
+    }
     if (!options.quiet) writer->write_summary(summary);
     std::fprintf(stderr, "connsnoop: %llu events, %llu lost", static_cast<unsigned long long>(summary.events),
                  static_cast<unsigned long long>(summary.lost));
     if (summary.malformed != 0) std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));
     std::fprintf(stderr, " in %.1f s\n", summary.duration_seconds);
+    if (summary.outcomes) std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());
     return exit_code;
 }
 

@@ -18,6 +18,8 @@ Examples:
   connsnoop --dst 10.0.0.0/8 --port 443 connections to 10.0.0.0/8 port 443
   connsnoop --uid www-data --time iso   connections made by www-data, UTC time stamps
   connsnoop --cgroup system.slice/nginx.service --count 10
+  connsnoop --imds --outcome            each attempt with its result (established, refused, timeout, ...) and latency
+  connsnoop --imds --failed             only attempts that did not establish, with the errno
 )";
 
 // The IMDS endpoints of EC2 (and the link-local address other clouds share).
@@ -29,6 +31,8 @@ struct RawArguments {
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
+    bool outcome = false, failed = false;
+    std::string max_in_flight;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -57,6 +61,13 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_flag("-q,--quiet", raw.quiet, "No event output (with --metrics: metrics only)");
     app.add_option("--output", raw.output, "Write events to FILE (JSON unless -o says otherwise); reopened on SIGHUP")->type_name("FILE");
     app.add_flag("--version", raw.version, "Print the version and exit");
+    app.add_flag("--outcome", raw.outcome,
+                 "One line per attempt once its fate is known: result, errno, latency; "
+                 "also connect() calls that failed before any SYN");
+    app.add_flag("--failed", raw.failed, "Like --outcome, but only attempts that did not establish");
+    app.add_option("--max-in-flight", raw.max_in_flight,
+                   "Attempts --outcome follows at once (default 16384); beyond, counted as not followed")
+        ->type_name("N");
 }
 
 // Converts one repeatable option; the first bad value ends parsing.
@@ -132,6 +143,9 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.wide = raw.wide;
     options.verbose = raw.verbose;
     options.tracer.verbose = raw.verbose;
+    options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
+    options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
+    if (auto e = convert_one(raw.max_in_flight, options.tracer.max_in_flight, parse_max_in_flight)) return *e;
     return options;
 }
 

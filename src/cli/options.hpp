@@ -19,6 +19,8 @@ struct MetricsOptions {
     MetricsKey key = MetricsKey::comm;
     std::size_t max_series = 1000;
 };
+// --outcome / --failed: one line per attempt once its fate is known.
+enum class OutcomeMode { off, all, failed_only };
 
 struct Options {
     TracerConfig tracer;
@@ -34,6 +36,7 @@ struct Options {
     std::string unit;                // --unit: only processes of this systemd unit
     bool quiet = false;       // no event output (metrics only)
     std::string output_path;  // --output: events to this file (reopened on SIGHUP) instead of stdout
+    OutcomeMode outcome = OutcomeMode::off;  // tracer.track_outcomes follows it
 };
 
 // --help or --version: print `text` on stdout, exit 0.

@@ -137,6 +137,15 @@ Result<std::uint32_t> parse_argv_max(std::string_view text) {
     return static_cast<std::uint32_t>(*bytes);
 }
 
+Result<std::uint32_t> parse_max_in_flight(std::string_view text) {
+    const auto count = parse_integer<std::uint32_t>(text);
+    if (!count || *count == 0 || *count > kMaxInFlightLimit) {
+        return invalid("--max-in-flight", text,
+                       "expected a number of attempts from 1 to " + std::to_string(kMaxInFlightLimit));
+    }
+    return *count;
+}
+
 }  // namespace connsnoop
 
 namespace connsnoop {

@@ -24,5 +24,6 @@ Result<ListenAddress> parse_listen_address(std::string_view text);  // ADDR:PORT
 Result<std::size_t> parse_max_series(std::string_view text);
 Result<int> parse_ancestry_depth(std::string_view text);           // 0 to 16
 Result<std::string> parse_container_prefix(std::string_view text);  // 1 to 64 hex digits
+Result<std::uint32_t> parse_max_in_flight(std::string_view text);  // 1 .. kMaxInFlightLimit
 
 }  // namespace connsnoop

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/net_address.hpp"
@@ -18,6 +20,43 @@ struct AncestorProcess {
     bool exited = false;  // gone from /proc when looked up; named from the exec map
 
     bool operator==(const AncestorProcess&) const = default;
+};
+
+// What became of an attempt (--outcome, --failed).
+enum class ConnectResult {
+    established,  // SYN_SENT -> ESTABLISHED
+    refused,      // an RST answered the SYN (ECONNREFUSED)
+    timeout,      // no answer: the kernel gave up in SYN_SENT (ETIMEDOUT)
+    reset,        // ECONNRESET while connecting
+    aborted,      // its owner closed the socket while it was connecting (no error)
+    error,        // another socket error, e.g. EHOSTUNREACH from an ICMP reply
+    failed,       // connect() failed before any SYN left the host (errno says why)
+    untracked,    // not followed: the kernel's in-flight map was full
+    pending,      // still connecting when the run ended
+};
+inline constexpr std::size_t kConnectResultCount = 9;
+
+// "established", "refused", ...: the names JSON and the summary use.
+std::string_view result_name(ConnectResult result);
+// Everything but established; untracked and pending are unknown, not failures.
+bool did_not_establish(ConnectResult result);
+// "ECONNREFUSED" for ECONNREFUSED; the number as text when glibc has no name.
+std::string errno_name(int error);
+
+struct ConnectOutcome {
+    ConnectResult result = ConnectResult::pending;
+    int error = 0;                            // errno, 0 when none
+    std::optional<std::uint64_t> latency_ns;  // from SYN_SENT to the outcome; none when no SYN was sent
+};
+
+// The fate of an earlier attempt, joined to it by attempt_id. Network
+// outcomes happen in softirq context, so it names no process.
+struct OutcomeEvent {
+    std::uint64_t monotonic_ns = 0;
+    std::chrono::system_clock::time_point wall_time;
+    std::uint64_t attempt_id = 0;
+    ConnectOutcome outcome;
+    std::uint16_t source_port = 0;  // the ephemeral port the kernel chose; 0 when unknown
 };
 
 struct ConnectEvent {
@@ -39,6 +78,11 @@ struct ConnectEvent {
     std::uint16_t source_port = 0;  // 0: the kernel had not chosen the ephemeral port yet
     IpAddress destination;
     std::uint16_t destination_port = 0;
+
+    // With outcome tracking: the kernel's id for this attempt (0: not followed),
+    // and its fate once known.
+    std::uint64_t attempt_id = 0;
+    std::optional<ConnectOutcome> outcome;
 
     // Filled by the enrichment layer.
     std::string user;         // name for uid, or the number when it has none

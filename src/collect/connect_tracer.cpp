@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <variant>
 #include <vector>
 
 #include "collect/bpf_handles.hpp"
@@ -30,6 +31,8 @@ namespace {
 // Returned from the ring-buffer callback to stop consuming; not an error.
 constexpr int kStopDelivery = -ECANCELED;
 constexpr const char* kDefaultBtfPath = "/sys/kernel/btf/vmlinux";
+// Threads inside connect() at once that outcome tracking can follow (an LRU map).
+constexpr std::size_t kConnectCallSlots = 8192;
 
 bool g_libbpf_verbose = false;
 
@@ -104,9 +107,22 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
+    // The outcome maps cost memory only when outcomes are followed.
+    err = err ? err : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
+    err = err ? err : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
-    bpf_program__set_autoload(use_tp_btf ? skeleton->progs.connect_raw_tp : skeleton->progs.connect_tp_btf, false);
+    rodata->track_outcomes = config.track_outcomes;
+    auto& progs = skeleton->progs;
+    bpf_program__set_autoload(use_tp_btf ? progs.connect_raw_tp : progs.connect_tp_btf, false);
+    // The syscall hooks run on every syscall of the host: loaded only when
+    // outcomes are asked for, in the variant matching the state hook.
+    for (auto* program : {progs.connect_enter_tp_btf, progs.connect_exit_tp_btf}) {
+        bpf_program__set_autoload(program, config.track_outcomes && use_tp_btf);
+    }
+    for (auto* program : {progs.connect_enter_raw_tp, progs.connect_exit_raw_tp}) {
+        bpf_program__set_autoload(program, config.track_outcomes && !use_tp_btf);
+    }
     if (int load_err = connsnoop_bpf::load(skeleton.get())) {
         return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
                             load_err);
@@ -167,17 +183,24 @@ Status check_btf_available(const TracerConfig& config) {
 struct ConnectTracer::Handles {
     SkeletonPtr skeleton;
     LinkPtr link;
+    LinkPtr enter_link;  // connect() entry and exit, with outcome tracking only
+    LinkPtr exit_link;
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
 };
 
-ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, std::string hook)
-    : handles_(std::move(handles)), handler_(std::move(handler)), hook_(std::move(hook)) {}
+ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
+                             std::string hook)
+    : handles_(std::move(handles)),
+      handler_(std::move(handler)),
+      outcome_handler_(std::move(outcome_handler)),
+      hook_(std::move(hook)) {}
 
 ConnectTracer::~ConnectTracer() = default;
 
-Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler) {
+Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
+                                                            OutcomeHandler outcome_handler) {
     g_libbpf_verbose = config.verbose;
     libbpf_set_print(print_libbpf_log);
     if (auto btf = check_btf_available(config); !btf) return btf.error();
@@ -201,8 +224,17 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     bpf_program* program = hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
     handles->link.reset(bpf_program__attach(program));
     if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
+    if (config.track_outcomes) {
+        auto& progs = handles->skeleton->progs;
+        const bool btf = hook == "tp_btf";
+        handles->enter_link.reset(bpf_program__attach(btf ? progs.connect_enter_tp_btf : progs.connect_enter_raw_tp));
+        if (!handles->enter_link) return libbpf_error("attaching to raw_syscalls:sys_enter (" + hook + ")", errno);
+        handles->exit_link.reset(bpf_program__attach(btf ? progs.connect_exit_tp_btf : progs.connect_exit_raw_tp));
+        if (!handles->exit_link) return libbpf_error("attaching to raw_syscalls:sys_exit (" + hook + ")", errno);
+    }
 
-    std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler), hook));
+    std::unique_ptr<ConnectTracer> tracer(
+        new ConnectTracer(std::move(handles), std::move(handler), std::move(outcome_handler), hook));
     auto& owned = *tracer->handles_;
     owned.ring.reset(ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
     if (!owned.ring) return libbpf_error("setting up the ring buffer", errno);
@@ -215,12 +247,18 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     auto* self = static_cast<ConnectTracer*>(context);
     if (self->stop_requested_) return kStopDelivery;
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
-    auto event = decode_connect_record(bytes, self->handles_->clock);
-    if (!event) {
+    auto record = decode_record(bytes, self->handles_->clock);
+    if (!record) {
         ++self->malformed_records_;
         return 0;
     }
-    if (!self->handler_(std::move(event).value())) {
+    bool keep_going = true;
+    if (auto* event = std::get_if<ConnectEvent>(&record.value())) {
+        keep_going = self->handler_(std::move(*event));
+    } else if (self->outcome_handler_) {
+        keep_going = self->outcome_handler_(std::get<OutcomeEvent>(std::move(record).value()));
+    }
+    if (!keep_going) {
         self->stop_requested_ = true;
         return kStopDelivery;
     }
@@ -246,9 +284,13 @@ Result<int> ConnectTracer::drain() {
     return delivered_or_error(ring_buffer__consume(handles_->ring.get()));
 }
 
-std::uint64_t ConnectTracer::lost_events() const {
+std::uint64_t ConnectTracer::lost_events() const { return stat_total(CS_STAT_LOST_EVENTS); }
+
+std::uint64_t ConnectTracer::untracked_outcomes() const { return stat_total(CS_STAT_UNTRACKED_OUTCOMES); }
+
+std::uint64_t ConnectTracer::stat_total(std::uint32_t which) const {
     std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(handles_->possible_cpus));
-    const std::uint32_t key = CS_STAT_LOST_EVENTS;
+    const std::uint32_t key = which;
     if (bpf_map_lookup_elem(bpf_map__fd(handles_->skeleton->maps.stats), &key, per_cpu.data()) != 0) return 0;
     std::uint64_t total = 0;
     for (auto value : per_cpu) total += value;

@@ -15,12 +15,17 @@
 namespace connsnoop {
 
 // Receives each event; returns false to stop delivery (e.g. --count reached).
+// With outcome tracking, connect() calls that failed before any SYN arrive
+// here too, with their outcome set.
 using ConnectHandler = std::function<bool(ConnectEvent&&)>;
+// Receives the fate of a followed attempt (outcome tracking only).
+using OutcomeHandler = std::function<bool(OutcomeEvent&&)>;
 
 class ConnectTracer {
 public:
     // Loads, configures and attaches. On success the hook is live.
-    static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler);
+    static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler,
+                                                        OutcomeHandler outcome_handler = {});
 
     ConnectTracer(const ConnectTracer&) = delete;
     ConnectTracer& operator=(const ConnectTracer&) = delete;
@@ -34,6 +39,8 @@ public:
 
     // Records the kernel dropped because the ring buffer was full.
     [[nodiscard]] std::uint64_t lost_events() const;
+    // Attempts whose outcome the kernel could not follow (in-flight map full).
+    [[nodiscard]] std::uint64_t untracked_outcomes() const;
     // Records that could not be decoded (never expected; counted, not hidden).
     [[nodiscard]] std::uint64_t malformed_records() const { return malformed_records_; }
     // Which attachment was used: "tp_btf" or "raw_tp".
@@ -41,11 +48,14 @@ public:
 
 private:
     struct Handles;
-    ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, std::string hook);
+    ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
+                  std::string hook);
     static int on_record(void* context, void* data, std::size_t size);
+    [[nodiscard]] std::uint64_t stat_total(std::uint32_t which) const;
 
     std::unique_ptr<Handles> handles_;
     ConnectHandler handler_;
+    OutcomeHandler outcome_handler_;
     std::string hook_;
     std::uint64_t malformed_records_ = 0;
     bool stop_requested_ = false;

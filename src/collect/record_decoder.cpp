@@ -1,5 +1,6 @@
 #include "collect/record_decoder.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <type_traits>
@@ -12,10 +13,17 @@ namespace connsnoop {
 
 // The ABI header is compiled by clang for BPF and by g++ here: pin the layout.
 static_assert(std::is_standard_layout_v<cs_connect_record>);
-static_assert(sizeof(cs_connect_record) == 112, "cs_connect_record layout changed: update both sides");
+static_assert(sizeof(cs_connect_record) == 120, "cs_connect_record layout changed: update both sides");
 static_assert(offsetof(cs_connect_record, timestamp_ns) == 8);
 static_assert(offsetof(cs_connect_record, saddr) == 60);
 static_assert(offsetof(cs_connect_record, comm) == 92);
+static_assert(offsetof(cs_connect_record, error) == 108);
+static_assert(offsetof(cs_connect_record, attempt_id) == 112);
+static_assert(std::is_standard_layout_v<cs_outcome_record>);
+static_assert(sizeof(cs_outcome_record) == 40, "cs_outcome_record layout changed: update both sides");
+static_assert(offsetof(cs_outcome_record, attempt_id) == 16);
+static_assert(offsetof(cs_outcome_record, error) == 32);
+static_assert(offsetof(cs_outcome_record, sport) == 36);
 
 namespace {
 std::int64_t read_clock_ns(clockid_t clock) {
@@ -61,13 +69,89 @@ std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
     return argv;
 }
 
+std::string_view result_name(ConnectResult result) {
+    switch (result) {
+        case ConnectResult::established: return "established";
+        case ConnectResult::refused: return "refused";
+        case ConnectResult::timeout: return "timeout";
+        case ConnectResult::reset: return "reset";
+        case ConnectResult::aborted: return "aborted";
+        case ConnectResult::error: return "error";
+        case ConnectResult::failed: return "failed";
+        case ConnectResult::untracked: return "untracked";
+        case ConnectResult::pending: return "pending";
+    }
+    return "unknown";
+}
+
+bool did_not_establish(ConnectResult result) {
+    return result != ConnectResult::established && result != ConnectResult::untracked &&
+           result != ConnectResult::pending;
+}
+
+std::string errno_name(int error) {
+    if (const char* name = strerrorname_np(error)) return name;
+    return std::to_string(error);
+}
+
+ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error) {
+    if (state == CS_OUTCOME_ESTABLISHED) return ConnectResult::established;
+    if (state == CS_OUTCOME_CONNECT_FAILED) return ConnectResult::failed;
+    switch (error) {
+        case 0: return ConnectResult::aborted;
+        case ECONNREFUSED: return ConnectResult::refused;
+        case ETIMEDOUT: return ConnectResult::timeout;
+        case ECONNRESET: return ConnectResult::reset;
+        default: return ConnectResult::error;
+    }
+}
+
+Result<OutcomeEvent> decode_outcome_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    cs_outcome_record record{};
+    if (bytes.size() < sizeof(record)) {
+        return Error{"short outcome record: " + std::to_string(bytes.size()) + " bytes", "", 0};
+    }
+    std::memcpy(&record, bytes.data(), sizeof(record));
+    if (record.kind != CS_RECORD_OUTCOME) {
+        return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
+    }
+    if (record.state < CS_OUTCOME_ESTABLISHED || record.state > CS_OUTCOME_CONNECT_FAILED) {
+        return Error{"outcome record with unknown state " + std::to_string(record.state), "", 0};
+    }
+    if (record.attempt_id == 0) return Error{"outcome record without an attempt id", "", 0};
+    OutcomeEvent event;
+    event.monotonic_ns = record.timestamp_ns;
+    event.wall_time = clock.to_wall(record.timestamp_ns);
+    event.attempt_id = record.attempt_id;
+    event.outcome.result = classify_outcome(record.state, record.error);
+    event.outcome.error = static_cast<int>(record.error);
+    // connect() failed inside the call: no SYN left, so there is no latency to speak of.
+    if (record.state != CS_OUTCOME_CONNECT_FAILED) event.outcome.latency_ns = record.latency_ns;
+    event.source_port = record.sport;
+    return event;
+}
+
+Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    std::uint32_t kind = 0;
+    if (bytes.size() < sizeof(kind)) return Error{"record too short for its kind", "", 0};
+    std::memcpy(&kind, bytes.data(), sizeof(kind));
+    if (kind == CS_RECORD_OUTCOME) {
+        auto outcome = decode_outcome_record(bytes, clock);
+        if (!outcome) return outcome.error();
+        return TraceRecord(std::move(outcome).value());
+    }
+    auto connect = decode_connect_record(bytes, clock);
+    if (!connect) return connect.error();
+    return TraceRecord(std::move(connect).value());
+}
+
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
     cs_connect_record record{};
     if (bytes.size() < sizeof(record)) {
         return Error{"short connect record: " + std::to_string(bytes.size()) + " bytes", "", 0};
     }
     std::memcpy(&record, bytes.data(), sizeof(record));
-    if (record.kind != CS_RECORD_CONNECT) {
+    if (record.kind != CS_RECORD_CONNECT && record.kind != CS_RECORD_CONNECT_FAILED) {
         return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
     }
     if (record.argv_len > bytes.size() - sizeof(record)) {
@@ -99,6 +183,13 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
     event.source_port = record.sport;
     event.destination = address_from(record.family, record.daddr);
     event.destination_port = record.dport;
+    event.attempt_id = record.attempt_id;
+    if (record.kind == CS_RECORD_CONNECT_FAILED) {
+        if (record.error == 0) return Error{"failed-connect record without an errno", "", 0};
+        event.outcome = ConnectOutcome{ConnectResult::failed, static_cast<int>(record.error), std::nullopt};
+    } else if ((record.flags & CS_OUTCOME_UNTRACKED) != 0) {
+        event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
+    }
     return event;
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "collect/connect_event.hpp"
@@ -33,5 +34,15 @@ private:
 std::vector<std::string> split_argv(std::string_view area, bool rewritten = false);
 
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+
+// The result an outcome record's state and errno mean.
+ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error);
+Result<OutcomeEvent> decode_outcome_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+
+// Any record of the ring buffer, by its leading kind: an attempt, a connect()
+// that failed before any SYN (a ConnectEvent with its outcome set), or an
+// outcome.
+using TraceRecord = std::variant<ConnectEvent, OutcomeEvent>;
+Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockConverter& clock);
 
 }  // namespace connsnoop

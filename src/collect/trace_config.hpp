@@ -21,6 +21,8 @@ struct TraceFilters {
 
 inline constexpr std::uint32_t kArgvCapacity = 8192;          // CS_ARGV_CAPACITY
 inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;
+inline constexpr std::uint32_t kDefaultMaxInFlight = 16384;  // attempts followed at once
+inline constexpr std::uint32_t kMaxInFlightLimit = 1U << 20;
 
 struct TracerConfig {
     TraceFilters filters;
@@ -28,6 +30,10 @@ struct TracerConfig {
     std::uint32_t ringbuf_bytes = kDefaultRingBufferBytes;
     std::string btf_path;  // kernel BTF file when the kernel has none in /sys/kernel/btf
     bool verbose = false;  // show libbpf's own log
+    // Follow each attempt to its outcome and report connect() calls that fail
+    // before a SYN; off, none of that code is loaded.
+    bool track_outcomes = false;
+    std::uint32_t max_in_flight = kDefaultMaxInFlight;  // size of the kernel's in-flight map
 };
 
 }  // namespace connsnoop

@@ -2,9 +2,11 @@
 // around pure formatting functions (see table_format.hpp, json_format.hpp).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "collect/connect_event.hpp"
@@ -19,6 +21,16 @@ struct LossReport {
     std::uint64_t total_lost = 0;
 };
 
+// With --outcome/--failed: attempts by result (all of them, also those
+// --failed did not print), and how many the kernel could not follow.
+struct OutcomeSummary {
+    std::array<std::uint64_t, kConnectResultCount> by_result{};
+    std::uint64_t not_followed = 0;  // in-flight map full (the kernel's count)
+
+    void count(ConnectResult result) { ++by_result[static_cast<std::size_t>(result)]; }
+    [[nodiscard]] std::uint64_t of(ConnectResult result) const { return by_result[static_cast<std::size_t>(result)]; }
+};
+
 struct RunSummary {
     std::chrono::system_clock::time_point time;
     std::uint64_t events = 0;     // events written
@@ -26,6 +38,7 @@ struct RunSummary {
     std::uint64_t malformed = 0;  // records that could not be decoded
     double duration_seconds = 0;
     std::string hook;  // tp_btf or raw_tp
+    std::optional<OutcomeSummary> outcomes = std::nullopt;
 };
 
 class EventWriter {

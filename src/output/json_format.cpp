@@ -24,7 +24,7 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
     nlohmann::ordered_json argv = nlohmann::ordered_json::array();
     for (const auto& argument : event.argv) argv.push_back(make_valid_utf8(argument));
     const bool ipv4 = event.destination.family == AddressFamily::ipv4;
-    return {
+    nlohmann::ordered_json record = {
         {"type", "connect"},
         {"time", format_iso8601_utc(event.wall_time)},
         {"pid", event.pid},
@@ -54,6 +54,14 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         {"unit", make_valid_utf8(event.unit)},
         {"ancestry", ancestry_to_json(event.ancestry)},
     };
+    if (event.outcome) {
+        const auto& outcome = *event.outcome;
+        record["result"] = result_name(outcome.result);
+        record["errno"] = outcome.error != 0 ? nlohmann::ordered_json(errno_name(outcome.error)) : nullptr;
+        record["latency_us"] =
+            outcome.latency_ns ? nlohmann::ordered_json(*outcome.latency_ns / 1000) : nlohmann::ordered_json(nullptr);
+    }
+    return record;
 }
 
 nlohmann::ordered_json lost_to_json(const LossReport& report) {
@@ -66,7 +74,7 @@ nlohmann::ordered_json lost_to_json(const LossReport& report) {
 }
 
 nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
-    return {
+    nlohmann::ordered_json record = {
         {"type", "summary"},
         {"time", format_iso8601_utc(summary.time)},
         {"events", summary.events},
@@ -75,6 +83,15 @@ nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
         {"duration_s", summary.duration_seconds},
         {"hook", summary.hook},
     };
+    if (summary.outcomes) {
+        nlohmann::ordered_json results = nlohmann::ordered_json::object();
+        for (std::size_t i = 0; i < kConnectResultCount; ++i) {
+            results[std::string(result_name(static_cast<ConnectResult>(i)))] = summary.outcomes->by_result[i];
+        }
+        record["results"] = std::move(results);
+        record["not_followed"] = summary.outcomes->not_followed;
+    }
+    return record;
 }
 
 std::string to_json_line(const nlohmann::ordered_json& record) {

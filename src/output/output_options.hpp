@@ -13,6 +13,8 @@ struct TableLayout {
     TimeFormat time = TimeFormat::local;
     // Cut rows to this many columns (set on a terminal unless --wide).
     std::optional<std::size_t> max_width;
+    // --outcome/--failed: RESULT and LATENCY columns.
+    bool outcome_columns = false;
 };
 
 }  // namespace connsnoop

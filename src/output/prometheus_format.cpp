@@ -34,6 +34,13 @@ std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view 
                            snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
                            escape_label_value(labels.dport), count);
     }
+    append_header(out, "connsnoop_connect_results_total", "counter",
+                  "Attempts by their fate (with --outcome or --failed): established, refused, timeout, ...");
+    for (const auto& [labels, count] : snapshot.results) {
+        out += fmt::format("connsnoop_connect_results_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\",result=\"{}\"}} {}\n",
+                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
+                           escape_label_value(labels.dport), escape_label_value(labels.result), count);
+    }
     append_header(out, "connsnoop_series_folded_total", "counter",
                   "Attempts counted under the catch-all series because --metrics-max-series was reached.");
     out += fmt::format("connsnoop_series_folded_total {}\n", snapshot.folded_attempts);

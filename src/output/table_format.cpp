@@ -31,13 +31,34 @@ std::string cut_to_width(std::string row, const TableLayout& layout) {
     return cut;
 }
 
+std::string outcome_columns(const ConnectEvent& event, const TableLayout& layout) {
+    if (!layout.outcome_columns) return {};
+    const ConnectOutcome outcome = event.outcome.value_or(ConnectOutcome{});
+    const std::string latency = outcome.latency_ns ? format_latency(*outcome.latency_ns) : "-";
+    return fmt::format("{:<13} {:>8} ", format_result(outcome), latency);
+}
+
 }  // namespace
+
+std::string format_latency(std::uint64_t nanoseconds) {
+    if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
+    if (nanoseconds < 1'000'000'000) return fmt::format("{:.1f}ms", static_cast<double>(nanoseconds) / 1e6);
+    return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
+}
+
+std::string format_result(const ConnectOutcome& outcome) {
+    if ((outcome.result == ConnectResult::failed || outcome.result == ConnectResult::error) && outcome.error != 0) {
+        return errno_name(outcome.error);
+    }
+    return std::string(result_name(outcome.result));
+}
 
 std::string format_table_header(const TableLayout& layout) {
     std::string time = layout.time == TimeFormat::local ? fmt::format("{:<9}", "TIME")
                        : layout.time == TimeFormat::iso ? fmt::format("{:<28}", "TIME (UTC)")
                                                         : std::string();
-    return time + fmt::format("{:>7} {:<10} {:<21} {}", "PID", "USER", "DESTINATION", "COMMAND");
+    std::string outcome = layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "RESULT", "LATENCY") : std::string();
+    return time + fmt::format("{:>7} {:<10} {:<21} {}{}", "PID", "USER", "DESTINATION", outcome, "COMMAND");
 }
 
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
@@ -51,8 +72,9 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
     }
     for (const auto& ancestor : event.ancestry) command += " ← " + escape_for_terminal(ancestor.comm);
     std::string row = time_column(layout, event.wall_time) +
-                      fmt::format("{:>7} {:<10} {:<21} {}", event.pid, escape_for_terminal(event.user),
-                                  format_endpoint(event.destination, event.destination_port), command);
+                      fmt::format("{:>7} {:<10} {:<21} {}{}", event.pid, escape_for_terminal(event.user),
+                                  format_endpoint(event.destination, event.destination_port),
+                                  outcome_columns(event, layout), command);
     return cut_to_width(std::move(row), layout);
 }
 

@@ -1,6 +1,7 @@
 // Pure formatting of the human-readable table.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "collect/connect_event.hpp"
@@ -12,5 +13,11 @@ std::string format_table_header(const TableLayout& layout);
 // One row; every untrusted field is escaped, and the row is cut to
 // layout.max_width columns (ending in "…") when that is set.
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout);
+
+// "850us", "12.3ms", "3.02s": a connect latency for the LATENCY column.
+std::string format_latency(std::uint64_t nanoseconds);
+// The RESULT column: the result's name, or the errno name where that says more
+// (failed/error: "EADDRNOTAVAIL").
+std::string format_result(const ConnectOutcome& outcome);
 
 }  // namespace connsnoop

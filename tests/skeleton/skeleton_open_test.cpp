@@ -40,3 +40,23 @@ TEST(SkeletonOpen, FiltersAreOffByDefault) {
 
 }  // namespace
 }  // namespace connsnoop
+
+namespace connsnoop {
+namespace {
+
+TEST(SkeletonOpen, OutcomeTrackingIsOffByDefaultWithItsProgramsAndMaps) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton);
+    EXPECT_FALSE(skeleton->rodata->track_outcomes);
+    const auto& progs = skeleton->progs;
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_enter_tp_btf)), "tp_btf/sys_enter");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_exit_tp_btf)), "tp_btf/sys_exit");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_enter_raw_tp)), "raw_tp/sys_enter");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_exit_raw_tp)), "raw_tp/sys_exit");
+    EXPECT_EQ(bpf_map__type(skeleton->maps.inflight), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__key_size(skeleton->maps.inflight), sizeof(std::uint64_t));
+    EXPECT_EQ(bpf_map__type(skeleton->maps.connect_calls), BPF_MAP_TYPE_LRU_HASH);
+}
+
+}  // namespace
+}  // namespace connsnoop

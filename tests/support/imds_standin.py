@@ -6,6 +6,11 @@ Runs inside a private network namespace on the addresses given (default
 flow: PUT /latest/api/token returns a token; a GET carrying an unknown token
 is refused with 401; a GET without one is served (IMDSv1). Prints "ready"
 once every socket listens, then serves until killed.
+
+With --overloaded first, it models an exhausted service instead: each socket
+listens with a backlog of 0 and never accepts, and the server connects to it
+once itself, so the accept queue is full and every later SYN is dropped:
+clients time out in SYN_SENT.
 """
 import http.server
 import secrets
@@ -76,11 +81,25 @@ def serve(host, port):
     return server
 
 
+def stall(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(0)
+    queued = socket.create_connection((host, port))  # the one connection the queue holds
+    return listener, queued
+
+
 def main():
-    endpoints = sys.argv[1:] or ["169.254.169.254:80", "[fd00:ec2::254]:80"]
+    args = sys.argv[1:]
+    overloaded = bool(args) and args[0] == "--overloaded"
+    endpoints = args[1:] if overloaded else args
+    endpoints = endpoints or ["169.254.169.254:80", "[fd00:ec2::254]:80"]
+    keep = []
     for endpoint in endpoints:
         host, _, port = endpoint.rpartition(":")
-        serve(host.strip("[]"), int(port))
+        keep.append((stall if overloaded else serve)(host.strip("[]"), int(port)))
     print("ready", flush=True)
     threading.Event().wait()
 

@@ -26,8 +26,8 @@ TEST(ConnectMetrics, CountsByKeyConfiguredDestinationAndPort) {
     const auto snapshot = metrics.snapshot();
     EXPECT_EQ(snapshot.key_name, "comm");
     ASSERT_EQ(snapshot.attempts.size(), 2U);
-    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"curl", "169.254.169.254/32", "80"}), 2U);
-    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"python3", "other", "8080"}), 1U);
+    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"curl", "169.254.169.254/32", "80", ""}), 2U);
+    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"python3", "other", "8080", ""}), 1U);
 }
 
 TEST(ConnectMetrics, KeysByUnitContainerOrExe) {
@@ -45,8 +45,8 @@ TEST(ConnectMetrics, KeysByUnitContainerOrExe) {
     by_exe.record_attempt(event);
     event.exe.clear();  // gone before /proc was read: fall back to comm
     by_exe.record_attempt(event);
-    EXPECT_EQ(by_exe.snapshot().attempts.at(SeriesLabels{"/usr/bin/curl", "169.254.169.254/32", "80"}), 1U);
-    EXPECT_EQ(by_exe.snapshot().attempts.at(SeriesLabels{"curl", "169.254.169.254/32", "80"}), 1U);
+    EXPECT_EQ(by_exe.snapshot().attempts.at(SeriesLabels{"/usr/bin/curl", "169.254.169.254/32", "80", ""}), 1U);
+    EXPECT_EQ(by_exe.snapshot().attempts.at(SeriesLabels{"curl", "169.254.169.254/32", "80", ""}), 1U);
 }
 
 TEST(ConnectMetrics, SeriesBeyondTheCapFoldIntoOther) {
@@ -58,8 +58,8 @@ TEST(ConnectMetrics, SeriesBeyondTheCapFoldIntoOther) {
     }
     const auto snapshot = metrics.snapshot();
     EXPECT_EQ(snapshot.attempts.size(), 3U);  // a, b and the catch-all
-    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"a", "169.254.169.254/32", "80"}), 2U);
-    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"other", "other", "other"}), 2U);
+    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"a", "169.254.169.254/32", "80", ""}), 2U);
+    EXPECT_EQ(snapshot.attempts.at(SeriesLabels{"other", "other", "other", ""}), 2U);
     EXPECT_EQ(snapshot.folded_attempts, 2U);
 }
 

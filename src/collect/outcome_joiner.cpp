@@ -1,0 +1,45 @@
+#include "collect/outcome_joiner.hpp"
+
+#include <algorithm>
+
+namespace connsnoop {
+
+std::optional<ConnectEvent> OutcomeJoiner::add_attempt(ConnectEvent&& event) {
+    if (event.outcome) return std::move(event);
+    if (event.attempt_id == 0) {
+        event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
+        return std::move(event);
+    }
+    const auto id = event.attempt_id;
+    held_.insert_or_assign(id, std::move(event));
+    return std::nullopt;
+}
+
+std::optional<ConnectEvent> OutcomeJoiner::resolve(const OutcomeEvent& outcome) {
+    auto held = held_.find(outcome.attempt_id);
+    if (held == held_.end()) {
+        ++orphan_outcomes_;
+        return std::nullopt;
+    }
+    ConnectEvent event = std::move(held->second);
+    held_.erase(held);
+    event.outcome = outcome.outcome;
+    // At SYN_SENT the kernel had not chosen the port yet; now it has.
+    if (outcome.source_port != 0) event.source_port = outcome.source_port;
+    return event;
+}
+
+std::vector<ConnectEvent> OutcomeJoiner::take_pending() {
+    std::vector<ConnectEvent> pending;
+    pending.reserve(held_.size());
+    for (auto& [id, event] : held_) {
+        event.outcome = ConnectOutcome{ConnectResult::pending, 0, std::nullopt};
+        pending.push_back(std::move(event));
+    }
+    held_.clear();
+    std::sort(pending.begin(), pending.end(),
+              [](const ConnectEvent& a, const ConnectEvent& b) { return a.monotonic_ns < b.monotonic_ns; });
+    return pending;
+}
+
+}  // namespace connsnoop
