@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -15,6 +14,7 @@
 
 #include "collect/bpf_handles.hpp"
 #include "collect/cgroup_path.hpp"
+#include "collect/libbpf_support.hpp"
 #include "collect/record_decoder.hpp"
 #include "util/unique_fd.hpp"
 
@@ -34,32 +34,7 @@ constexpr const char* kDefaultBtfPath = "/sys/kernel/btf/vmlinux";
 // Threads inside connect() at once that outcome tracking can follow (an LRU map).
 constexpr std::size_t kConnectCallSlots = 8192;
 
-bool g_libbpf_verbose = false;
-
-int print_libbpf_log(enum libbpf_print_level /*level*/, const char* format, va_list args) {
-    if (!g_libbpf_verbose) return 0;
-    return std::vfprintf(stderr, format, args);
-}
-
 std::string errno_text(int err) { return std::strerror(err); }
-
-std::string hint_for_errno(int err) {
-    switch (err) {
-        case EPERM:
-        case EACCES:
-            return "run as root, or with CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)";
-        case ENOMEM:
-        case E2BIG:
-            return "the kernel refused the memory asked for: try a smaller --ringbuf-size";
-        default:
-            return "run with -v to see libbpf's log";
-    }
-}
-
-Error libbpf_error(const std::string& what, int err) {
-    err = std::abs(err);
-    return Error{what + ": " + errno_text(err), hint_for_errno(err), err};
-}
 
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
@@ -201,15 +176,14 @@ ConnectTracer::~ConnectTracer() = default;
 
 Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
                                                             OutcomeHandler outcome_handler) {
-    g_libbpf_verbose = config.verbose;
-    libbpf_set_print(print_libbpf_log);
+    configure_libbpf_logging(config.verbose);
     if (auto btf = check_btf_available(config); !btf) return btf.error();
 
     // Prefer tp_btf; a kernel or policy that refuses it gets the raw_tp twin.
     // A privilege error fails both alike, so it is reported at once.
     std::string hook = "tp_btf";
     auto skeleton = open_and_load(config, true);
-    if (!skeleton && skeleton.error().errno_value != EPERM && skeleton.error().errno_value != EACCES) {
+    if (!skeleton && !fails_for_every_hook(skeleton.error())) {
         if (config.verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
         hook = "raw_tp";
         skeleton = open_and_load(config, false);
