@@ -7,8 +7,10 @@ packages=(
   # build
   cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
+  libncurses-dev
   # tests and demo
   libgtest-dev iproute2 curl perl python3
+  tmux
 )
 
 missing=()

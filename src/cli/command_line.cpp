@@ -17,6 +17,15 @@ Examples:
   connsnoop --dst 10.0.0.0/8 --port 443 connections to 10.0.0.0/8 port 443
   connsnoop --uid www-data --time iso   connections made by www-data, UTC time stamps
   connsnoop --cgroup system.slice/nginx.service --count 10
+  connsnoop top --imds                  who hammers the metadata service: live ranking by attempts/s
+  connsnoop --imds --alert 50           one line when a command line exceeds 50 attempts/s, one when it calms
+)";
+
+constexpr const char* kTopFooter = R"(
+Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --comm) and
+-o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
+On a terminal: a full-screen view; keys: s next sort column, g next grouping, q quit.
+Otherwise: a summary block (or with -o json one "interval" object) every interval.
 )";
 
 // The IMDS endpoints of EC2 (and the link-local address other clouds share).
@@ -27,6 +36,9 @@ struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids;
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     bool imds = false, wide = false, verbose = false, version = false;
+    // top and --alert
+    std::string alert, by = "command", interval, rows, sort;
+    bool top = false;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -47,6 +59,22 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
     app.add_flag("--version", raw.version, "Print the version and exit");
+    app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
+        ->type_name("RATE");
+    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user or cgroup")
+        ->type_name("KEY");
+}
+
+CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
+    auto* top = app.add_subcommand("top", "Live ranking of who opens the most connections (like top)");
+    top->fallthrough();  // the filters and output options of the main command work after `top`
+    top->footer(kTopFooter);
+    top->add_option("--interval", raw.interval, "Seconds between refreshes / summaries (default 1)")->type_name("SECONDS");
+    top->add_option("--rows", raw.rows, "Rows per summary when not on a terminal (default 20, 0: all)")->type_name("N");
+    top->add_option("--sort", raw.sort, "Sort column: 1s (default), 10s, 60s, total, failed, p99, last, key")
+        ->type_name("COLUMN");
+    top->parse_complete_callback([&raw] { raw.top = true; });
+    return top;
 }
 
 // Converts one repeatable option; the first bad value ends parsing.
@@ -105,6 +133,15 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.wide = raw.wide;
     options.verbose = raw.verbose;
     options.tracer.verbose = raw.verbose;
+
+    if (raw.top) options.mode = SessionMode::top;
+    if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    double alert_rate = 0;
+    if (auto e = convert_one(raw.alert, alert_rate, parse_alert_rate)) return *e;
+    if (!raw.alert.empty()) options.alert_rate = alert_rate;
+    if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
+    if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
+    if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
     return options;
 }
 
@@ -123,6 +160,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     app.get_formatter()->column_width(34);
     RawArguments raw;
     define_options(app, raw);
+    define_top_command(app, raw);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

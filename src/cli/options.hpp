@@ -8,10 +8,21 @@
 #include <string>
 #include <variant>
 
+#include "aggregate/group_key.hpp"
+#include "aggregate/talker_table.hpp"
 #include "collect/trace_config.hpp"
 #include "output/output_options.hpp"
 
 namespace connsnoop {
+
+// `connsnoop top`: live aggregation instead of one line per event.
+struct TopOptions {
+    std::chrono::milliseconds interval{1000};  // --interval: refresh / summary period
+    std::size_t rows = 20;                     // --rows: rows per summary block (0: all)
+    SortColumn sort = SortColumn::rate_1s;     // --sort
+};
+
+enum class SessionMode { stream, top };
 
 struct Options {
     TracerConfig tracer;
@@ -21,6 +32,10 @@ struct Options {
     std::optional<std::uint64_t> max_events;        // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
+    SessionMode mode = SessionMode::stream;
+    TopOptions top;
+    GroupBy group_by = GroupBy::command;  // --by: groups for top and for --alert
+    std::optional<double> alert_rate;     // --alert: attempts per second of one group
 };
 
 // --help or --version: print `text` on stdout, exit 0.

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "aggregate/group_key.hpp"
+#include "aggregate/talker_table.hpp"
 #include "util/net_address.hpp"
 #include "util/result.hpp"
 
@@ -20,5 +22,12 @@ Result<std::uint64_t> parse_count(std::string_view text);
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);  // 10, 1.5, 30s, 5m, 1h
 Result<std::uint32_t> parse_ringbuf_size(std::string_view text);           // 4096, 64K, 8M: a power of two
 Result<std::uint32_t> parse_argv_max(std::string_view text);
+
+// top and --alert
+Result<std::chrono::milliseconds> parse_interval(std::string_view text);  // like --duration, at least 0.1 s
+Result<double> parse_alert_rate(std::string_view text);                   // attempts per second, > 0
+Result<std::size_t> parse_rows(std::string_view text);                    // 0: all
+Result<GroupBy> parse_grouping(std::string_view text);                    // command, pid, comm, user, cgroup
+Result<SortColumn> parse_sort_column(std::string_view text);              // 1s, 10s, 60s, total, ...
 
 }  // namespace connsnoop
