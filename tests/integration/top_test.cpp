@@ -1,0 +1,214 @@
+// Root tests of `connsnoop top` and --alert: clients at clearly different
+// rates against the stand-in server in a private network namespace.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "network_namespace.hpp"
+#include "process.hpp"
+
+namespace connsnoop::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// A client making `count` connections at `rate` per second; its command line
+// names both, so each client is a group of its own.
+struct Client {
+    int count;
+    int rate;
+    [[nodiscard]] std::string tag() const { return "connect_loop.py " + std::to_string(count) + " " + std::to_string(rate) + " "; }
+};
+constexpr Client kFast{600, 200};
+constexpr Client kMedium{60, 20};
+constexpr Client kSlow{6, 2};
+
+class TopTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;
+        namespace_ = std::make_unique<NetworkNamespace>("connsnoop-top");
+        server_ = std::make_unique<ChildProcess>(
+            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80"}));
+        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        namespace_.reset();
+    }
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
+    }
+
+    static ChildProcess start_connsnoop(std::vector<std::string> args) {
+        args.insert(args.begin(), connsnoop_binary());
+        ChildProcess tracer(std::move(args));
+        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
+        return tracer;
+    }
+
+    static ChildProcess start_client(const Client& client, const std::string& port = "80") {
+        return ChildProcess(namespace_->exec({"python3", support_dir() + "/connect_loop.py", std::to_string(client.count),
+                                              std::to_string(client.rate), kImdsV4, port}));
+    }
+
+    // Runs the three clients at once, to the end.
+    static void run_three_clients() {
+        std::vector<ChildProcess> clients;
+        for (const auto& client : {kFast, kMedium, kSlow}) clients.push_back(start_client(client));
+        for (auto& client : clients) {
+            EXPECT_EQ(client.wait(30s), 0) << client.err();
+            EXPECT_NE(client.out().find("done"), std::string::npos) << client.err();
+        }
+    }
+
+    static std::vector<json> stop_and_parse(ChildProcess& tracer) {
+        tracer.send_signal(SIGINT);
+        EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+        std::vector<json> records;
+        for (const auto& line : tracer.out_lines()) {
+            auto record = json::parse(line, nullptr, false);
+            EXPECT_FALSE(record.is_discarded()) << "not JSON: " << line;
+            if (!record.is_discarded()) records.push_back(std::move(record));
+        }
+        return records;
+    }
+
+    static inline std::unique_ptr<NetworkNamespace> namespace_;
+    static inline std::unique_ptr<ChildProcess> server_;
+};
+
+// The row of `client` in an interval record, or nullptr.
+const json* row_of(const json& interval, const Client& client) {
+    for (const auto& row : interval["rows"]) {
+        if (row["key"].get<std::string>().find(client.tag()) != std::string::npos) return &row;
+    }
+    return nullptr;
+}
+
+TEST_F(TopTest, RanksByCurrentRateCountsEveryConnectionAndAlertsOnlyOnTheFastClient) {
+    auto tracer = start_connsnoop({"top", "--imds", "-o", "json", "--interval", "0.5", "--alert", "100"});
+    run_three_clients();
+    std::this_thread::sleep_for(1500ms);  // the fast client's rate falls back: its alert resolves
+    const auto records = stop_and_parse(tracer);
+
+    std::vector<json> intervals;
+    std::vector<json> alerts;
+    for (const auto& record : records) {
+        if (record["type"] == "interval") intervals.push_back(record);
+        if (record["type"] == "alert") alerts.push_back(record);
+    }
+    ASSERT_GE(intervals.size(), 4U) << tracer.out();
+    const auto& final_report = intervals.back();
+    EXPECT_EQ(final_report["final"], true);
+    EXPECT_EQ(final_report["lost"], 0);
+    EXPECT_EQ(final_report["group_by"], "command");
+    EXPECT_EQ(final_report["events"], kFast.count + kMedium.count + kSlow.count) << final_report.dump();
+    for (const auto& client : {kFast, kMedium, kSlow}) {
+        const json* row = row_of(final_report, client);
+        ASSERT_NE(row, nullptr) << client.tag() << " missing: " << final_report.dump();
+        EXPECT_EQ((*row)["attempts"], client.count) << client.tag();
+        EXPECT_TRUE((*row)["failures"].is_null());  // no outcome data yet: unknown, not 0
+        EXPECT_TRUE((*row)["latency_p99_ms"].is_null());
+    }
+
+    // While all three ran, rows are in the order of their current rates.
+    bool ranked_while_running = false;
+    for (const auto& interval : intervals) {
+        const json* fast = row_of(interval, kFast);
+        if (fast == nullptr || (*fast)["attempts"] < 100 || (*fast)["attempts"] >= kFast.count) continue;
+        const auto& rows = interval["rows"];
+        ASSERT_GE(rows.size(), 3U) << interval.dump();
+        EXPECT_EQ(&rows[0], fast) << interval.dump();
+        EXPECT_EQ(&rows[1], row_of(interval, kMedium)) << interval.dump();
+        EXPECT_EQ(&rows[2], row_of(interval, kSlow)) << interval.dump();
+        EXPECT_GT(rows[0]["rate_1s"], rows[1]["rate_1s"]);
+        EXPECT_GT(rows[1]["rate_1s"], rows[2]["rate_1s"]);
+        ranked_while_running = true;
+    }
+    EXPECT_TRUE(ranked_while_running) << tracer.out();
+
+    ASSERT_EQ(alerts.size(), 2U) << tracer.out();
+    EXPECT_EQ(alerts[0]["state"], "firing");
+    EXPECT_NE(alerts[0]["key"].get<std::string>().find(kFast.tag()), std::string::npos) << alerts[0].dump();
+    EXPECT_GT(alerts[0]["rate"], 100);
+    EXPECT_EQ(alerts[0]["threshold"], 100);
+    EXPECT_EQ(alerts[1]["state"], "resolved");
+    EXPECT_EQ(alerts[1]["key"], alerts[0]["key"]);
+    EXPECT_LT(alerts[1]["rate"], 80);
+}
+
+TEST_F(TopTest, AlertsInStreamingModeToo) {
+    // Table output keeps the pipe small; the alert line sits among the rows.
+    auto tracer = start_connsnoop({"--imds", "--alert", "100", "--wide"});
+    std::vector<ChildProcess> clients;
+    const Client fast{300, 200};
+    const Client slow{20, 10};
+    for (const auto& client : {fast, slow}) clients.push_back(start_client(client));
+    for (auto& client : clients) EXPECT_EQ(client.wait(30s), 0) << client.err();
+    std::this_thread::sleep_for(300ms);
+    tracer.send_signal(SIGINT);
+    ASSERT_EQ(tracer.wait(10s), 0) << tracer.err();
+
+    std::vector<std::string> alert_lines;
+    int fast_rows = 0;
+    int slow_rows = 0;
+    for (const auto& line : tracer.out_lines()) {
+        if (line.find(" ALERT ") != std::string::npos) alert_lines.push_back(line);
+        else if (line.find(fast.tag()) != std::string::npos) ++fast_rows;
+        else if (line.find(slow.tag()) != std::string::npos) ++slow_rows;
+    }
+    EXPECT_EQ(fast_rows, fast.count);
+    EXPECT_EQ(slow_rows, slow.count);
+    ASSERT_GE(alert_lines.size(), 1U) << tracer.out();
+    EXPECT_NE(alert_lines[0].find(" ALERT firing command "), std::string::npos) << alert_lines[0];
+    EXPECT_NE(alert_lines[0].find(fast.tag()), std::string::npos) << alert_lines[0];
+    for (const auto& line : alert_lines) EXPECT_EQ(line.find(slow.tag()), std::string::npos) << line;
+}
+
+TEST_F(TopTest, CountsStayExactAtTheHighestConnectRate) {
+    // Refused connections (nothing listens on port 81) are the fastest attempts
+    // this machine can make; two processes at full speed, grouped by PID.
+    constexpr Client kFlood{10'000, 0};
+    auto tracer = start_connsnoop(
+        {"top", "--dst", kImdsV4, "--port", "81", "--by", "pid", "-o", "json", "--rows", "0", "--ringbuf-size", "16M"});
+    std::vector<ChildProcess> clients;
+    clients.push_back(start_client(kFlood, "81"));
+    clients.push_back(start_client(kFlood, "81"));
+    for (auto& client : clients) EXPECT_EQ(client.wait(60s), 0) << client.err();
+    std::this_thread::sleep_for(300ms);
+    const auto records = stop_and_parse(tracer);
+
+    ASSERT_GE(records.size(), 2U);
+    const auto& summary = records.back();
+    ASSERT_EQ(summary["type"], "summary");
+    const auto& final_report = records[records.size() - 2];
+    ASSERT_EQ(final_report["type"], "interval");
+    EXPECT_EQ(final_report["group_by"], "pid");
+    const std::uint64_t lost = final_report["lost"];
+    EXPECT_EQ(lost, summary["lost"]);
+    std::uint64_t counted = 0;
+    for (const auto& client : clients) {
+        const auto pid = std::to_string(client.pid());
+        const auto& rows = final_report["rows"];
+        const auto row = std::find_if(rows.begin(), rows.end(), [&](const json& r) { return r["key"] == pid; });
+        ASSERT_NE(row, rows.end()) << "no row for pid " << pid << ": " << final_report.dump();
+        if (lost == 0) {
+            EXPECT_EQ((*row)["attempts"], kFlood.count);
+        }
+        counted += (*row)["attempts"].get<std::uint64_t>();
+    }
+    // Whatever was lost is shown, and accounts for every missing count.
+    EXPECT_EQ(counted + lost, 2U * kFlood.count);
+    std::cerr << "[ flood    ] " << 2 * kFlood.count << " connects in " << summary["duration_s"] << " s of tracing, "
+              << lost << " lost\n";
+}
+
+}  // namespace
+}  // namespace connsnoop::testing
