@@ -39,6 +39,7 @@ IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
     if (max_rows != 0 && report.rows.size() > max_rows) report.rows.resize(max_rows);
     if (alerts) {
         report.alert_rate = alerts->alerts().threshold();
+        report.alerts_firing = alerts->alerts().firing_count();
         // Alerts follow the --by grouping; rows of another grouping are not marked.
         for (const auto& row : report.rows) {
             report.alerting.push_back(alerts->group_by() == view.group_by && alerts->alerts().is_firing(row.key));

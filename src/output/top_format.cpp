@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cctype>
 
 #include "output/escape.hpp"
@@ -92,8 +91,7 @@ std::string format_report_status(const IntervalReport& report) {
     if (report.lost != 0) status += " (counts are low: events were dropped in the kernel)";
     if (report.groups_dropped != 0) status += fmt::format(", {} idle groups dropped for memory", report.groups_dropped);
     if (report.alert_rate) {
-        const auto firing = std::count(report.alerting.begin(), report.alerting.end(), true);
-        status += fmt::format(", {} above {}/s", firing, rate_text(*report.alert_rate));
+        status += fmt::format(", {} above {}/s", report.alerts_firing, rate_text(*report.alert_rate));
     }
     return status;
 }
@@ -140,7 +138,10 @@ nlohmann::ordered_json report_to_json(const IntervalReport& report) {
         {"groups", report.groups},
         {"groups_dropped", report.groups_dropped},
     };
-    if (report.alert_rate) record["alert_rate"] = *report.alert_rate;
+    if (report.alert_rate) {
+        record["alert_rate"] = *report.alert_rate;
+        record["alerts_firing"] = report.alerts_firing;
+    }
     record["final"] = report.final;
     record["rows"] = std::move(rows);
     return record;

@@ -27,6 +27,7 @@ struct IntervalReport {
     std::size_t groups = 0;            // live groups (rows may be fewer)
     std::uint64_t groups_dropped = 0;  // evicted to bound memory: their counts are gone
     std::optional<double> alert_rate;  // --alert
+    std::size_t alerts_firing = 0;     // groups (of the --by grouping) above it now
     std::vector<TalkerRow> rows;       // sorted, cut to --rows
     std::vector<bool> alerting;        // per row: its alert is firing
     bool final = false;                // the last report of the run, after the last events

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "network_namespace.hpp"
@@ -208,6 +209,117 @@ TEST_F(TopTest, CountsStayExactAtTheHighestConnectRate) {
     EXPECT_EQ(counted + lost, 2U * kFlood.count);
     std::cerr << "[ flood    ] " << 2 * kFlood.count << " connects in " << summary["duration_s"] << " s of tracing, "
               << lost << " lost\n";
+}
+
+// A tmux server of our own (its own socket), killed with everything in it at the end.
+class Tmux {
+public:
+    Tmux() : socket_("connsnoop-test-" + std::to_string(getpid())) {}
+    Tmux(const Tmux&) = delete;
+    Tmux& operator=(const Tmux&) = delete;
+    ~Tmux() { run_command({"tmux", "-L", socket_, "kill-server"}); }
+
+    CommandResult operator()(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"tmux", "-L", socket_});
+        return run_command(std::move(args));
+    }
+    [[nodiscard]] std::vector<std::string> screen() const {
+        std::vector<std::string> lines;
+        std::istringstream text((*this)({"capture-pane", "-p", "-t", "view"}).out);
+        for (std::string line; std::getline(text, line);) lines.push_back(line);
+        return lines;
+    }
+    // Waits until `test` holds for the screen; returns the last screen seen.
+    template <typename Test>
+    std::vector<std::string> wait_for_screen(Test test, std::chrono::milliseconds timeout) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto lines = screen();
+        while (!test(lines) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(100ms);
+            lines = screen();
+        }
+        return lines;
+    }
+
+private:
+    std::string socket_;
+};
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) text += line + "\n";
+    return text;
+}
+
+// After connsnoop, the pane's shell prints its exit code and the terminal modes it left behind.
+std::string view_command(const std::string& arguments) {
+    return connsnoop_binary() + " top " + arguments +
+           " 2>/dev/null; echo EXIT=$?; "
+           "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 60";
+}
+
+void expect_terminal_restored(const Tmux& tmux) {
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("icanon") != std::string::npos; }, 10s);
+    const std::string text = joined(lines);
+    EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
+    EXPECT_NE(text.find("icanon echo"), std::string::npos) << text;  // not -icanon / -echo
+    EXPECT_EQ(text.find("RATE1S"), std::string::npos) << "the view is still on screen: " << text;
+    EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
+}
+
+constexpr std::size_t kFirstRow = 4;  // status, notice, blank, column header
+
+TEST_F(TopTest, TerminalViewShowsTheFastClientFirstSwitchesGroupingAndRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "200", "-y", "30", view_command("--imds")}).status, 0);
+    const Client fast{3000, 200};
+    const Client slow{30, 2};
+    ChildProcess fast_client = start_client(fast);
+    ChildProcess slow_client = start_client(slow);
+
+    auto lines = tmux.wait_for_screen(
+        [&](const auto& screen) {
+            return screen.size() > kFirstRow + 1 && screen[kFirstRow].find(fast.tag()) != std::string::npos &&
+                   screen[kFirstRow + 1].find(slow.tag()) != std::string::npos;
+        },
+        10s);
+    ASSERT_GT(lines.size(), kFirstRow + 1);
+    EXPECT_NE(lines[0].find("by command, sorted by 1s"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow - 1].find("RATE1S"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow].find(fast.tag()), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow + 1].find(slow.tag()), std::string::npos) << joined(lines);
+
+    // g: group by PID; the fast client's PID is on the top row.
+    tmux({"send-keys", "-t", "view", "g"});
+    const std::string fast_pid = std::to_string(fast_client.pid());
+    lines = tmux.wait_for_screen(
+        [&](const auto& screen) {
+            return screen.size() > kFirstRow && screen[0].find("by pid") != std::string::npos &&
+                   screen[kFirstRow].find(" " + fast_pid + " ") != std::string::npos;
+        },
+        5s);
+    ASSERT_GT(lines.size(), kFirstRow);
+    EXPECT_NE(lines[0].find("by pid"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow - 1].find(" PID "), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow].find(" " + fast_pid + " "), std::string::npos) << joined(lines);
+
+    // q: connsnoop ends with 0 and leaves the terminal as it found it.
+    tmux({"send-keys", "-t", "view", "q"});
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, CtrlCInTheTerminalViewRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds --by pid")}).status,
+              0);
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_NE(joined(lines).find("by pid"), std::string::npos) << joined(lines);
+    tmux({"send-keys", "-t", "view", "C-c"});
+    expect_terminal_restored(tmux);
 }
 
 }  // namespace
