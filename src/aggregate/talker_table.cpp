@@ -88,13 +88,18 @@ void TalkerTable::make_room(MonoTime now) {
     ++evicted_groups_;
 }
 
+milliseconds TalkerTable::observed(MonoTime now) const {
+    const auto current_bucket_start =
+        MonoTime(std::chrono::floor<milliseconds>(now.time_since_epoch()) / RateWindow::kBucket * RateWindow::kBucket);
+    const auto since_start = std::chrono::duration_cast<milliseconds>(current_bucket_start - started_);
+    if (since_start.count() <= 0) return milliseconds(0);
+    return std::min(since_start / RateWindow::kBucket * RateWindow::kBucket, RateWindow::kSpan - RateWindow::kBucket);
+}
+
 double TalkerTable::rate(const Group& group, MonoTime now, milliseconds span) const {
     // Only complete buckets count (see RateWindow); in the first seconds of a
     // run the window is as long as the run so far, so early rates are not diluted.
-    const auto current_bucket_start =
-        MonoTime(std::chrono::floor<milliseconds>(now.time_since_epoch()) / RateWindow::kBucket * RateWindow::kBucket);
-    const auto observed = std::chrono::duration_cast<milliseconds>(current_bucket_start - started_);
-    const auto effective = std::min(span, observed / RateWindow::kBucket * RateWindow::kBucket);
+    const auto effective = std::min(span, observed(now));
     if (effective < RateWindow::kBucket) return 0.0;
     const double seconds = std::chrono::duration<double>(effective).count();
     return static_cast<double>(group.window.count_before(now, effective)) / seconds;

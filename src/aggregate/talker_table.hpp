@@ -57,6 +57,9 @@ public:
     // Every group, unsorted.
     [[nodiscard]] std::vector<TalkerRow> rows(MonoTime now) const;
 
+    // How much time the rates can cover at `now` (complete buckets since the start, at most a minute).
+    [[nodiscard]] std::chrono::milliseconds observed(MonoTime now) const;
+
     [[nodiscard]] std::size_t group_count() const { return groups_.size(); }
     [[nodiscard]] std::uint64_t expired_groups() const { return expired_groups_; }
     [[nodiscard]] std::uint64_t evicted_groups() const { return evicted_groups_; }

@@ -8,6 +8,8 @@ AlertWatch::AlertWatch(double threshold, GroupBy group_by, Sink sink)
     : alerts_(threshold), group_by_(group_by), sink_(std::move(sink)) {}
 
 void AlertWatch::check(const TalkerTable& table, MonoTime now) {
+    // Rates over less than a full second would let a short burst at start-up look like a flood.
+    if (table.observed(now) < std::chrono::seconds(1)) return;
     for (auto& transition : alerts_.update(table.rows(now))) {
         sink_(AlertNotice{std::chrono::system_clock::now(), group_by_, alerts_.threshold(), std::move(transition)});
     }

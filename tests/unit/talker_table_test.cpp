@@ -63,7 +63,7 @@ TEST(TalkerTable, RatesOverOneTenAndSixtySeconds) {
     const auto& steady = row_of(rows, "steady");
     EXPECT_DOUBLE_EQ(steady.rate_1s, 10.0);
     EXPECT_DOUBLE_EQ(steady.rate_10s, 10.0);
-    EXPECT_NEAR(steady.rate_60s, 10.0, 0.2);  // the ring holds 59.9 s of complete buckets
+    EXPECT_NEAR(steady.rate_60s, 10.0, 1e-9);  // over the 59.9 s of complete buckets the ring holds
     EXPECT_EQ(steady.attempts, 600U);
     const auto& burst = row_of(rows, "burst");
     EXPECT_DOUBLE_EQ(burst.rate_1s, 50.0);
@@ -80,6 +80,10 @@ TEST(TalkerTable, EarlyRatesUseTheTimeObservedSoFar) {
     EXPECT_DOUBLE_EQ(row.rate_1s, 100.0);
     EXPECT_DOUBLE_EQ(row.rate_10s, 100.0);  // not 200 / 10
     EXPECT_DOUBLE_EQ(row.rate_60s, 100.0);
+    EXPECT_EQ(table.observed(at(2s)), 2000ms);
+    EXPECT_EQ(table.observed(at(2050ms)), 2000ms);  // the bucket that has just begun does not count
+    EXPECT_EQ(table.observed(at(50ms)), 0ms);
+    EXPECT_EQ(table.observed(at(1h)), 59'900ms);
 }
 
 TEST(TalkerTable, OutcomesGiveFailuresMeanAndP99) {
