@@ -6,11 +6,16 @@ namespace connsnoop {
 
 std::string_view group_by_name(GroupBy by) {
     switch (by) {
-        case GroupBy::command: return "command";
-        case GroupBy::pid: return "pid";
-        case GroupBy::comm: return "comm";
-        case GroupBy::user: return "user";
-        case GroupBy::cgroup: return "cgroup";
+        case GroupBy::command:
+            return "command";
+        case GroupBy::pid:
+            return "pid";
+        case GroupBy::comm:
+            return "comm";
+        case GroupBy::user:
+            return "user";
+        case GroupBy::cgroup:
+            return "cgroup";
     }
     return "command";
 }
@@ -30,12 +35,17 @@ GroupBy next_grouping(GroupBy by) {
 
 std::string group_key(const ConnectEvent& event, std::string_view cmdline, GroupBy by) {
     switch (by) {
-        case GroupBy::command: return std::string(cmdline);
-        case GroupBy::pid: return std::to_string(event.pid);
-        case GroupBy::comm: return event.comm;
-        case GroupBy::user: return event.user.empty() ? std::to_string(event.uid) : event.user;
+        case GroupBy::command:
+            return std::string(cmdline);
+        case GroupBy::pid:
+            return std::to_string(event.pid);
+        case GroupBy::comm:
+            return event.comm;
+        case GroupBy::user:
+            return event.user.empty() ? std::to_string(event.uid) : event.user;
         // The cgroup v2 ID, which is the inode number of its directory (find it with `find -inum`).
-        case GroupBy::cgroup: return std::to_string(event.cgroup_id);
+        case GroupBy::cgroup:
+            return std::to_string(event.cgroup_id);
     }
     return std::string(cmdline);
 }

@@ -20,7 +20,7 @@ public:
     [[nodiscard]] std::optional<std::chrono::nanoseconds> percentile(double fraction) const;
 
 private:
-    static constexpr int kSubBits = 3;                 // 8 buckets per power of two
+    static constexpr int kSubBits = 3;                        // 8 buckets per power of two
     static constexpr int kLinearLimit = 1 << (kSubBits + 1);  // microseconds counted exactly below this
     static constexpr std::size_t kBuckets = kLinearLimit + (64 - kSubBits - 1) * (1 << kSubBits);
 

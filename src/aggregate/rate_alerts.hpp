@@ -13,9 +13,9 @@
 namespace connsnoop {
 
 struct AlertTransition {
-    std::string key;    // raw group key
-    std::string label;  // raw latest command line of the group (may be empty)
-    double rate = 0;    // attempts per second when the state changed
+    std::string key;      // raw group key
+    std::string label;    // raw latest command line of the group (may be empty)
+    double rate = 0;      // attempts per second when the state changed
     bool firing = false;  // false: resolved
 };
 

@@ -9,14 +9,22 @@ using std::chrono::milliseconds;
 
 std::string_view sort_column_name(SortColumn column) {
     switch (column) {
-        case SortColumn::rate_1s: return "1s";
-        case SortColumn::rate_10s: return "10s";
-        case SortColumn::rate_60s: return "60s";
-        case SortColumn::attempts: return "total";
-        case SortColumn::failures: return "failed";
-        case SortColumn::latency_p99: return "p99";
-        case SortColumn::last_seen: return "last";
-        case SortColumn::key: return "key";
+        case SortColumn::rate_1s:
+            return "1s";
+        case SortColumn::rate_10s:
+            return "10s";
+        case SortColumn::rate_60s:
+            return "60s";
+        case SortColumn::attempts:
+            return "total";
+        case SortColumn::failures:
+            return "failed";
+        case SortColumn::latency_p99:
+            return "p99";
+        case SortColumn::last_seen:
+            return "last";
+        case SortColumn::key:
+            return "key";
     }
     return "1s";
 }
@@ -29,21 +37,29 @@ void sort_rows(std::vector<TalkerRow>& rows, SortColumn column) {
     // Unknown (nullopt) failures and latencies sort below every known value.
     const auto primary = [column](const TalkerRow& row) -> double {
         switch (column) {
-            case SortColumn::rate_1s: return row.rate_1s;
-            case SortColumn::rate_10s: return row.rate_10s;
-            case SortColumn::rate_60s: return row.rate_60s;
-            case SortColumn::attempts: return static_cast<double>(row.attempts);
-            case SortColumn::failures: return row.failures ? static_cast<double>(*row.failures) : -1.0;
+            case SortColumn::rate_1s:
+                return row.rate_1s;
+            case SortColumn::rate_10s:
+                return row.rate_10s;
+            case SortColumn::rate_60s:
+                return row.rate_60s;
+            case SortColumn::attempts:
+                return static_cast<double>(row.attempts);
+            case SortColumn::failures:
+                return row.failures ? static_cast<double>(*row.failures) : -1.0;
             case SortColumn::latency_p99:
                 return row.latency_p99 ? static_cast<double>(row.latency_p99->count()) : -1.0;
-            case SortColumn::last_seen: return -static_cast<double>(row.idle.count());
-            case SortColumn::key: return 0.0;
+            case SortColumn::last_seen:
+                return -static_cast<double>(row.idle.count());
+            case SortColumn::key:
+                return 0.0;
         }
         return 0.0;
     };
     std::stable_sort(rows.begin(), rows.end(), [&](const TalkerRow& a, const TalkerRow& b) {
         if (column == SortColumn::key) return a.key < b.key;
-        return std::tuple(primary(b), b.rate_10s, b.attempts, a.key) < std::tuple(primary(a), a.rate_10s, a.attempts, b.key);
+        return std::tuple(primary(b), b.rate_10s, b.attempts, a.key) <
+               std::tuple(primary(a), a.rate_10s, a.attempts, b.key);
     });
 }
 
@@ -73,9 +89,8 @@ bool TalkerTable::record_outcome(std::string_view key, bool failed, std::chrono:
 }
 
 void TalkerTable::expire(MonoTime now) {
-    expired_groups_ += std::erase_if(groups_, [&](const auto& entry) {
-        return now - entry.second.last_seen > limits_.idle_expiry;
-    });
+    expired_groups_ +=
+        std::erase_if(groups_, [&](const auto& entry) { return now - entry.second.last_seen > limits_.idle_expiry; });
 }
 
 void TalkerTable::make_room(MonoTime now) {

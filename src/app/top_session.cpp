@@ -25,8 +25,8 @@ struct ViewState {
     SortColumn sort;
 };
 
-IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view, const std::optional<AlertWatch>& alerts,
-                           MonoTime now, std::size_t max_rows) {
+IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
+                           const std::optional<AlertWatch>& alerts, MonoTime now, std::size_t max_rows) {
     const TalkerTable& table = talkers.table(view.group_by);
     IntervalReport report;
     report.time = std::chrono::system_clock::now();
@@ -55,8 +55,8 @@ int run_top_session(const Options& options) {
     LineOutput stdout_lines(stdout);
     const MonoTime started = MonoClock::now();
     // On a terminal every grouping is counted, so `g` switches with history intact.
-    const std::vector<GroupBy> groupings =
-        interactive ? std::vector<GroupBy>(kGroupings.begin(), kGroupings.end()) : std::vector<GroupBy>{options.group_by};
+    const std::vector<GroupBy> groupings = interactive ? std::vector<GroupBy>(kGroupings.begin(), kGroupings.end())
+                                                       : std::vector<GroupBy>{options.group_by};
     GroupedTalkers talkers(groupings, started);
     ViewState view{options.group_by, options.top.sort};
 
@@ -65,10 +65,10 @@ int run_top_session(const Options& options) {
     std::string latest_notice;
     std::optional<AlertWatch> alerts;
     if (options.alert_rate) {
-        AlertWatch::Sink sink = interactive ? AlertWatch::Sink([&](const AlertNotice& notice) {
-            latest_notice = format_alert_line(notice);
-        })
-                                            : alert_line_sink(stdout_lines, options.format);
+        AlertWatch::Sink sink =
+            interactive
+                ? AlertWatch::Sink([&](const AlertNotice& notice) { latest_notice = format_alert_line(notice); })
+                : alert_line_sink(stdout_lines, options.format);
         alerts.emplace(*options.alert_rate, options.group_by, std::move(sink));
     }
 
@@ -104,8 +104,12 @@ int run_top_session(const Options& options) {
     hooks.on_started = [&] {
         if (!interactive) return;
         auto opened = TopScreen::open();
-        if (opened) screen = std::move(*opened);
-        else screen_error = opened.error();
+        if (!opened) {
+            screen_error = opened.error();
+            return;
+        }
+        screen = std::move(*opened);
+        emit(MonoClock::now(), false);  // the frame at once; rows follow at the first refresh
     };
     hooks.on_loss = [&](const LossReport& report) { lost = report.total_lost; };
     MonoTime next_refresh = started + options.top.interval;
@@ -148,9 +152,10 @@ int run_top_session(const Options& options) {
         std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(stdout_lines.error()));
         exit_code = 1;
     }
-    RunSummary summary{std::chrono::system_clock::now(), events, stats->lost, stats->malformed,
-                       stats->duration_seconds, stats->hook};
-    if (!interactive && options.format == OutputFormat::json) stdout_lines.write_line(to_json_line(summary_to_json(summary)));
+    RunSummary summary{std::chrono::system_clock::now(), events,     stats->lost, stats->malformed,
+                       stats->duration_seconds,          stats->hook};
+    if (!interactive && options.format == OutputFormat::json)
+        stdout_lines.write_line(to_json_line(summary_to_json(summary)));
     print_summary_line(summary);
     return exit_code;
 }

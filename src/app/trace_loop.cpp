@@ -1,8 +1,9 @@
 #include "app/trace_loop.hpp"
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "output/escape.hpp"
 
@@ -50,7 +51,8 @@ public:
             on_loss_({std::chrono::system_clock::now(), total - reported_to_session_, total});
             reported_to_session_ = total;
         }
-        if (on_stderr_ && total > reported_on_stderr_ && (final_check || now - last_stderr_report_ >= std::chrono::seconds(1))) {
+        if (on_stderr_ && total > reported_on_stderr_ &&
+            (final_check || now - last_stderr_report_ >= std::chrono::seconds(1))) {
             std::fprintf(stderr,
                          "connsnoop: %llu events lost (ring buffer full), %llu in all; "
                          "try a larger --ringbuf-size or narrower filters\n",
@@ -83,7 +85,8 @@ void report_error(const Error& error) {
 void print_summary_line(const RunSummary& summary) {
     std::fprintf(stderr, "connsnoop: %llu events, %llu lost", static_cast<unsigned long long>(summary.events),
                  static_cast<unsigned long long>(summary.lost));
-    if (summary.malformed != 0) std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));
+    if (summary.malformed != 0)
+        std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));
     std::fprintf(stderr, " in %.1f s\n", summary.duration_seconds);
 }
 

@@ -36,7 +36,7 @@ struct TraceLoopStats {
     std::uint64_t lost = 0;       // dropped in the kernel
     std::uint64_t malformed = 0;  // records that could not be decoded
     double duration_seconds = 0;
-    std::string hook;                     // tp_btf or raw_tp
+    std::string hook;                    // tp_btf or raw_tp
     std::optional<Error> runtime_error;  // polling failed mid-run (already reported)
 };
 

@@ -14,11 +14,16 @@ namespace {
 // Columns of the key for each grouping; the command line is always last.
 int key_width(GroupBy group_by) {
     switch (group_by) {
-        case GroupBy::command: return 0;
-        case GroupBy::pid: return 7;
-        case GroupBy::comm: return 15;
-        case GroupBy::user: return 10;
-        case GroupBy::cgroup: return 10;
+        case GroupBy::command:
+            return 0;
+        case GroupBy::pid:
+            return 7;
+        case GroupBy::comm:
+            return 15;
+        case GroupBy::user:
+            return 10;
+        case GroupBy::cgroup:
+            return 10;
     }
     return 0;
 }
@@ -61,21 +66,21 @@ std::string format_top_header(GroupBy group_by, SortColumn sort) {
     const auto title = [sort](SortColumn column, const char* text) {
         return column == sort ? std::string("*") + text : std::string(text);
     };
-    std::string header = fmt::format(fmt::runtime(kRowFormat), "", title(SortColumn::rate_1s, "RATE1S"),
-                                     title(SortColumn::rate_10s, "RATE10S"), title(SortColumn::rate_60s, "RATE60S"),
-                                     title(SortColumn::attempts, "TOTAL"), title(SortColumn::failures, "FAILED"),
-                                     "MEAN",
-                                     title(SortColumn::latency_p99, "P99"), title(SortColumn::last_seen, "LAST"));
+    std::string header =
+        fmt::format(fmt::runtime(kRowFormat), "", title(SortColumn::rate_1s, "RATE1S"),
+                    title(SortColumn::rate_10s, "RATE10S"), title(SortColumn::rate_60s, "RATE60S"),
+                    title(SortColumn::attempts, "TOTAL"), title(SortColumn::failures, "FAILED"), "MEAN",
+                    title(SortColumn::latency_p99, "P99"), title(SortColumn::last_seen, "LAST"));
     const std::string key = sort == SortColumn::key ? "*" + key_title(group_by) : key_title(group_by);
     if (group_by != GroupBy::command) header += fmt::format("{:<{}} ", key, key_width(group_by));
     return header + (group_by == GroupBy::command ? key : std::string("COMMAND"));
 }
 
 std::string format_top_row(const TalkerRow& row, GroupBy group_by, bool alerting) {
-    std::string text = fmt::format(fmt::runtime(kRowFormat), alerting ? "!" : "", rate_text(row.rate_1s),
-                                   rate_text(row.rate_10s), rate_text(row.rate_60s), row.attempts,
-                                   row.failures ? std::to_string(*row.failures) : "-", latency_text(row.latency_mean),
-                                   latency_text(row.latency_p99), idle_text(row.idle));
+    std::string text =
+        fmt::format(fmt::runtime(kRowFormat), alerting ? "!" : "", rate_text(row.rate_1s), rate_text(row.rate_10s),
+                    rate_text(row.rate_60s), row.attempts, row.failures ? std::to_string(*row.failures) : "-",
+                    latency_text(row.latency_mean), latency_text(row.latency_p99), idle_text(row.idle));
     if (group_by == GroupBy::command) return text + escape_for_terminal(row.key);
     const std::string key = escape_for_terminal(row.key);
     const auto pad = static_cast<std::size_t>(key_width(group_by));
@@ -99,7 +104,8 @@ std::string format_report_status(const IntervalReport& report) {
 std::vector<std::string> format_report_block(const IntervalReport& report) {
     std::vector<std::string> lines{format_report_status(report), format_top_header(report.group_by, report.sort)};
     for (std::size_t i = 0; i < report.rows.size(); ++i) {
-        lines.push_back(format_top_row(report.rows[i], report.group_by, i < report.alerting.size() && report.alerting[i]));
+        lines.push_back(
+            format_top_row(report.rows[i], report.group_by, i < report.alerting.size() && report.alerting[i]));
     }
     lines.emplace_back();
     return lines;

@@ -24,7 +24,9 @@ using namespace std::chrono_literals;
 struct Client {
     int count;
     int rate;
-    [[nodiscard]] std::string tag() const { return "connect_loop.py " + std::to_string(count) + " " + std::to_string(rate) + " "; }
+    [[nodiscard]] std::string tag() const {
+        return "connect_loop.py " + std::to_string(count) + " " + std::to_string(rate) + " ";
+    }
 };
 constexpr Client kFast{600, 200};
 constexpr Client kMedium{60, 20};
@@ -55,8 +57,9 @@ protected:
     }
 
     static ChildProcess start_client(const Client& client, const std::string& port = "80") {
-        return ChildProcess(namespace_->exec({"python3", support_dir() + "/connect_loop.py", std::to_string(client.count),
-                                              std::to_string(client.rate), kImdsV4, port}));
+        return ChildProcess(
+            namespace_->exec({"python3", support_dir() + "/connect_loop.py", std::to_string(client.count),
+                              std::to_string(client.rate), kImdsV4, port}));
     }
 
     // Runs the three clients at once, to the end.
@@ -161,9 +164,12 @@ TEST_F(TopTest, AlertsInStreamingModeToo) {
     int fast_rows = 0;
     int slow_rows = 0;
     for (const auto& line : tracer.out_lines()) {
-        if (line.find(" ALERT ") != std::string::npos) alert_lines.push_back(line);
-        else if (line.find(fast.tag()) != std::string::npos) ++fast_rows;
-        else if (line.find(slow.tag()) != std::string::npos) ++slow_rows;
+        if (line.find(" ALERT ") != std::string::npos)
+            alert_lines.push_back(line);
+        else if (line.find(fast.tag()) != std::string::npos)
+            ++fast_rows;
+        else if (line.find(slow.tag()) != std::string::npos)
+            ++slow_rows;
     }
     EXPECT_EQ(fast_rows, fast.count);
     EXPECT_EQ(slow_rows, slow.count);
@@ -313,12 +319,34 @@ TEST_F(TopTest, TerminalViewShowsTheFastClientFirstSwitchesGroupingAndRestoresTh
 TEST_F(TopTest, CtrlCInTheTerminalViewRestoresTheTerminal) {
     if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
     Tmux tmux;
-    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds --by pid")}).status,
-              0);
+    ASSERT_EQ(
+        tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds --by pid")}).status, 0);
     const auto lines = tmux.wait_for_screen(
         [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
     ASSERT_NE(joined(lines).find("by pid"), std::string::npos) << joined(lines);
     tmux({"send-keys", "-t", "view", "C-c"});
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, TheTerminalViewRedrawsAtOnceWhenTheWindowIsResized) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    // A long interval: whatever changes on screen soon is the resize's doing.
+    ASSERT_EQ(
+        tmux({"new-session", "-d", "-s", "view", "-x", "50", "-y", "10", view_command("--imds --interval 60")}).status,
+        0);
+    auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0].find("0 lost"), std::string::npos) << "not cut at 50 columns: " << joined(lines);
+    ASSERT_EQ(tmux({"resize-window", "-t", "view", "-x", "150", "-y", "20"}).status, 0);
+    lines = tmux.wait_for_screen(
+        [](const auto& screen) { return !screen.empty() && screen[0].find("0 lost") != std::string::npos; }, 3s);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines[0].find("by command, sorted by 1s: 0 groups, 0 attempts, 0 lost"), std::string::npos)
+        << joined(lines);
+    EXPECT_NE(lines[3].find("LAST  COMMAND"), std::string::npos) << joined(lines);
+    tmux({"send-keys", "-t", "view", "q"});
     expect_terminal_restored(tmux);
 }
 

@@ -1,4 +1,6 @@
 // Aggregation with a fake clock: rate windows, percentiles, expiry, sorting, alerts.
+#include "aggregate/talker_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include "aggregate/latency_histogram.hpp"
 #include "aggregate/rate_alerts.hpp"
 #include "aggregate/rate_window.hpp"
-#include "aggregate/talker_table.hpp"
 #include "event_fixtures.hpp"
 
 namespace connsnoop {
@@ -49,7 +50,7 @@ TEST(RateWindow, ForgetsWhatIsOlderThanAMinuteAndReusesItsSlots) {
     EXPECT_EQ(window.count_before(at(31s), 60s), 8U);
     window.add(at(65s));  // the ring wrapped: the slot of t=0 now holds t=60s
     EXPECT_EQ(window.count_before(at(66s), 60s), 2U);
-    window.add(at(1s));   // older than the window: ignored
+    window.add(at(1s));  // older than the window: ignored
     EXPECT_EQ(window.count_before(at(66s), 60s), 2U);
     window.add(at(10min));
     EXPECT_EQ(window.count_before(at(10min + 1s), 60s), 1U);
@@ -57,8 +58,8 @@ TEST(RateWindow, ForgetsWhatIsOlderThanAMinuteAndReusesItsSlots) {
 
 TEST(TalkerTable, RatesOverOneTenAndSixtySeconds) {
     TalkerTable table(kOrigin);
-    attempts(table, "steady", 600, 0ms, 60s);   // 10/s for a minute
-    attempts(table, "burst", 50, 59s, 1s);      // 50 in the last second
+    attempts(table, "steady", 600, 0ms, 60s);  // 10/s for a minute
+    attempts(table, "burst", 50, 59s, 1s);     // 50 in the last second
     const auto rows = table.rows(at(60s));
     const auto& steady = row_of(rows, "steady");
     EXPECT_DOUBLE_EQ(steady.rate_1s, 10.0);
@@ -143,8 +144,8 @@ TEST(TalkerTable, MemoryIsBoundedByEvictingTheLeastRecentlySeen) {
 
 TEST(TalkerTable, SortsByTheChosenColumn) {
     TalkerTable table(kOrigin);
-    attempts(table, "was busy", 500, 0ms, 5s);    // 100/s, then quiet
-    attempts(table, "busy now", 60, 9s, 1s);      // 60/s in the last second
+    attempts(table, "was busy", 500, 0ms, 5s);  // 100/s, then quiet
+    attempts(table, "busy now", 60, 9s, 1s);    // 60/s in the last second
     attempts(table, "trickle", 5, 0ms, 10s);
     table.record_outcome("trickle", true, 900ms);
     auto rows = table.rows(at(10s));
@@ -178,7 +179,7 @@ TalkerRow rate_row(std::string key, double rate) {
 }
 
 TEST(RateAlerts, FireOnceAboveAndResolveOnceWellBelow) {
-    RateAlerts alerts(100.0);  // resolves below 80/s
+    RateAlerts alerts(100.0);                                                      // resolves below 80/s
     EXPECT_TRUE(alerts.update({rate_row("a", 100.0), rate_row("b", 5)}).empty());  // at RATE is not above it
     auto fired = alerts.update({rate_row("a", 150.0), rate_row("b", 5)});
     ASSERT_EQ(fired.size(), 1U);

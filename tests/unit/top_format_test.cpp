@@ -33,7 +33,8 @@ IntervalReport sample_report() {
 
 TEST(TopFormat, RowShowsRatesTotalsUnknownOutcomesAndTheKey) {
     const auto row = format_top_row(sample_row(), GroupBy::command, false);
-    EXPECT_EQ(row, "    812.0    640.2     1234     40000       -        -        -   0.2s  curl -s http://169.254.169.254/");
+    EXPECT_EQ(
+        row, "    812.0    640.2     1234     40000       -        -        -   0.2s  curl -s http://169.254.169.254/");
     const auto header = format_top_header(GroupBy::command, SortColumn::rate_1s);
     EXPECT_EQ(header, "  *RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND");
     EXPECT_EQ(header.find("COMMAND"), row.find("curl"));  // columns line up
