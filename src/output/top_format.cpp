@@ -23,7 +23,7 @@ int key_width(GroupBy group_by) {
         case GroupBy::user:
             return 10;
         case GroupBy::cgroup:
-            return 10;
+            return 12;  // a cgroup v2 ID (the inode number of its directory)
     }
     return 0;
 }
