@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "aggregate/group_key.hpp"
+#include "aggregate/grouped_talkers.hpp"
 #include "aggregate/latency_histogram.hpp"
 #include "aggregate/rate_alerts.hpp"
 #include "aggregate/rate_window.hpp"
@@ -219,6 +220,32 @@ TEST(GroupKey, EachGroupingPicksItsField) {
     GroupBy by = GroupBy::command;
     for (std::size_t i = 0; i < kGroupings.size(); ++i) by = next_grouping(by);
     EXPECT_EQ(by, GroupBy::command);
+}
+
+TEST(GroupedTalkers, EveryWatchedGroupingCountsEveryEventAndOutcomesFindTheirGroups) {
+    GroupedTalkers talkers({GroupBy::command, GroupBy::pid, GroupBy::user}, kOrigin);
+    auto first = fixtures::sample_event({"curl", "-s", "http://169.254.169.254/a"});
+    auto second = fixtures::sample_event({"curl", "-s", "http://169.254.169.254/b"});  // same pid and user
+    first.monotonic_ns = static_cast<std::uint64_t>(at(100ms).time_since_epoch().count());
+    second.monotonic_ns = static_cast<std::uint64_t>(at(200ms).time_since_epoch().count());
+    talkers.record_attempt(first);
+    talkers.record_attempt(second);
+    talkers.record_outcome(second, true, 3ms);
+
+    const auto by_command = talkers.table(GroupBy::command).rows(at(1s));
+    ASSERT_EQ(by_command.size(), 2U);
+    EXPECT_EQ(row_of(by_command, "curl -s http://169.254.169.254/a").label, "");  // the key is the command line
+    EXPECT_FALSE(row_of(by_command, "curl -s http://169.254.169.254/a").failures);
+    EXPECT_EQ(row_of(by_command, "curl -s http://169.254.169.254/b").failures, 1U);
+
+    const auto by_pid = talkers.table(GroupBy::pid).rows(at(1s));
+    ASSERT_EQ(by_pid.size(), 1U);
+    EXPECT_EQ(by_pid[0].key, "4321");
+    EXPECT_EQ(by_pid[0].attempts, 2U);
+    EXPECT_EQ(by_pid[0].label, "curl -s http://169.254.169.254/b");  // the latest command line
+    EXPECT_EQ(by_pid[0].latency_p99, 3ms);
+    EXPECT_EQ(talkers.table(GroupBy::user).rows(at(1s)).at(0).key, "root");
+    EXPECT_THROW((void)talkers.table(GroupBy::comm), std::out_of_range);  // not watched
 }
 
 }  // namespace
