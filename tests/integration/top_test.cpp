@@ -138,14 +138,41 @@ TEST_F(TopTest, RanksByCurrentRateCountsEveryConnectionAndAlertsOnlyOnTheFastCli
     }
     EXPECT_TRUE(ranked_while_running) << tracer.out();
 
-    ASSERT_EQ(alerts.size(), 2U) << tracer.out();
-    EXPECT_EQ(alerts[0]["state"], "firing");
-    EXPECT_NE(alerts[0]["key"].get<std::string>().find(kFast.tag()), std::string::npos) << alerts[0].dump();
-    EXPECT_GT(alerts[0]["rate"], 100);
-    EXPECT_EQ(alerts[0]["threshold"], 100);
-    EXPECT_EQ(alerts[1]["state"], "resolved");
-    EXPECT_EQ(alerts[1]["key"], alerts[0]["key"]);
-    EXPECT_LT(alerts[1]["rate"], 80);
+    // Only the fast client alerts: firing first, resolved last (a scheduling
+    // stall on a busy machine may add a resolved/firing pair in between).
+    ASSERT_GE(alerts.size(), 2U) << tracer.out();
+    ASSERT_EQ(alerts.size() % 2, 0U) << tracer.out();
+    for (std::size_t i = 0; i < alerts.size(); ++i) {
+        const auto& alert = alerts[i];
+        EXPECT_NE(alert["key"].get<std::string>().find(kFast.tag()), std::string::npos) << alert.dump();
+        EXPECT_EQ(alert["threshold"], 100);
+        EXPECT_EQ(alert["group_by"], "command");
+        if (i % 2 == 0) {
+            EXPECT_EQ(alert["state"], "firing") << alert.dump();
+            EXPECT_GT(alert["rate"], 100) << alert.dump();
+        } else {
+            EXPECT_EQ(alert["state"], "resolved") << alert.dump();
+            EXPECT_LT(alert["rate"], 80) << alert.dump();
+        }
+    }
+}
+
+TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
+    auto tracer = start_connsnoop({"top", "--imds", "--interval", "0.5"});
+    const Client client{5, 50};
+    auto running = start_client(client);
+    EXPECT_EQ(running.wait(10s), 0) << running.err();
+    // connsnoop still runs: a block naming the client is already in the pipe.
+    ASSERT_TRUE(tracer.wait_for_stdout("by command, sorted by 1s: 1 groups, 5 attempts, 0 lost", 3s)) << tracer.out();
+    ASSERT_TRUE(tracer.wait_for_stdout(client.tag(), 1s)) << tracer.out();
+    EXPECT_TRUE(tracer.wait_for_stdout("\n\n", 1s)) << tracer.out();  // the block ends with an empty line
+    EXPECT_NE(tracer.out().find("RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND"),
+              std::string::npos)
+        << tracer.out();
+    tracer.send_signal(SIGTERM);
+    EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+    EXPECT_NE(tracer.out().find("(final)"), std::string::npos) << tracer.out();
+    EXPECT_NE(tracer.err().find("connsnoop: 5 events, 0 lost"), std::string::npos) << tracer.err();
 }
 
 TEST_F(TopTest, AlertsInStreamingModeToo) {
