@@ -126,7 +126,8 @@ int run_top_session(const Options& options) {
         }
         if (quit) return false;
         if (now >= next_refresh) {
-            next_refresh = std::max(next_refresh + options.top.interval, now);
+            next_refresh += options.top.interval;
+            if (next_refresh <= now) next_refresh = now + options.top.interval;  // fell behind: no burst of catch-ups
             redraw = true;
         }
         if (redraw) emit(now, false);
