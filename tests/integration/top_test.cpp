@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -31,6 +32,13 @@ struct Client {
 constexpr Client kFast{600, 200};
 constexpr Client kMedium{60, 20};
 constexpr Client kSlow{6, 2};
+constexpr Client kFlood{10'000, 0};  // as fast as it can
+
+struct FloodResult {
+    std::uint64_t counted = 0;  // attempts in the rows of the final interval
+    std::uint64_t lost = 0;     // as the final interval reports it
+    std::vector<std::uint64_t> per_client;
+};
 
 class TopTest : public ::testing::Test {
 protected:
@@ -70,6 +78,46 @@ protected:
             EXPECT_EQ(client.wait(30s), 0) << client.err();
             EXPECT_NE(client.out().find("done"), std::string::npos) << client.err();
         }
+    }
+
+    // Refused connections (nothing listens on port 81) are the fastest attempts
+    // this machine can make: two processes connect at full speed, grouped by PID.
+    static FloodResult flood(const std::string& ringbuf_size) {
+        auto tracer = start_connsnoop({"top", "--dst", kImdsV4, "--port", "81", "--by", "pid", "-o", "json", "--rows",
+                                       "0", "--ringbuf-size", ringbuf_size});
+        std::vector<ChildProcess> clients;
+        clients.push_back(start_client(kFlood, "81"));
+        clients.push_back(start_client(kFlood, "81"));
+        for (auto& client : clients) EXPECT_EQ(client.wait(60s), 0) << client.err();
+        std::this_thread::sleep_for(300ms);
+        const auto records = stop_and_parse(tracer);
+
+        FloodResult result;
+        if (records.size() < 2) {
+            ADD_FAILURE() << tracer.out();
+            return result;
+        }
+        const auto& summary = records.back();
+        const auto& final_report = records[records.size() - 2];
+        EXPECT_EQ(summary["type"], "summary");
+        EXPECT_EQ(final_report["type"], "interval");
+        EXPECT_EQ(final_report["group_by"], "pid");
+        result.lost = final_report["lost"];
+        EXPECT_EQ(result.lost, summary["lost"]);
+        for (const auto& client : clients) {
+            const auto pid = std::to_string(client.pid());
+            const auto& rows = final_report["rows"];
+            const auto row = std::find_if(rows.begin(), rows.end(), [&](const json& r) { return r["key"] == pid; });
+            if (row == rows.end()) {
+                ADD_FAILURE() << "no row for pid " << pid << ": " << final_report.dump();
+                continue;
+            }
+            result.per_client.push_back((*row)["attempts"]);
+            result.counted += result.per_client.back();
+        }
+        std::cerr << "[ flood    ] " << 2 * kFlood.count << " connects in " << summary["duration_s"]
+                  << " s of tracing, ring buffer " << ringbuf_size << ": " << result.lost << " lost\n";
+        return result;
     }
 
     static std::vector<json> stop_and_parse(ChildProcess& tracer) {
@@ -207,41 +255,19 @@ TEST_F(TopTest, AlertsInStreamingModeToo) {
 }
 
 TEST_F(TopTest, CountsStayExactAtTheHighestConnectRate) {
-    // Refused connections (nothing listens on port 81) are the fastest attempts
-    // this machine can make; two processes at full speed, grouped by PID.
-    constexpr Client kFlood{10'000, 0};
-    auto tracer = start_connsnoop(
-        {"top", "--dst", kImdsV4, "--port", "81", "--by", "pid", "-o", "json", "--rows", "0", "--ringbuf-size", "16M"});
-    std::vector<ChildProcess> clients;
-    clients.push_back(start_client(kFlood, "81"));
-    clients.push_back(start_client(kFlood, "81"));
-    for (auto& client : clients) EXPECT_EQ(client.wait(60s), 0) << client.err();
-    std::this_thread::sleep_for(300ms);
-    const auto records = stop_and_parse(tracer);
-
-    ASSERT_GE(records.size(), 2U);
-    const auto& summary = records.back();
-    ASSERT_EQ(summary["type"], "summary");
-    const auto& final_report = records[records.size() - 2];
-    ASSERT_EQ(final_report["type"], "interval");
-    EXPECT_EQ(final_report["group_by"], "pid");
-    const std::uint64_t lost = final_report["lost"];
-    EXPECT_EQ(lost, summary["lost"]);
-    std::uint64_t counted = 0;
-    for (const auto& client : clients) {
-        const auto pid = std::to_string(client.pid());
-        const auto& rows = final_report["rows"];
-        const auto row = std::find_if(rows.begin(), rows.end(), [&](const json& r) { return r["key"] == pid; });
-        ASSERT_NE(row, rows.end()) << "no row for pid " << pid << ": " << final_report.dump();
-        if (lost == 0) {
-            EXPECT_EQ((*row)["attempts"], kFlood.count);
-        }
-        counted += (*row)["attempts"].get<std::uint64_t>();
+    const auto result = flood("16M");
+    if (result.lost == 0) {
+        for (auto attempts : result.per_client) EXPECT_EQ(attempts, kFlood.count);
     }
     // Whatever was lost is shown, and accounts for every missing count.
-    EXPECT_EQ(counted + lost, 2U * kFlood.count);
-    std::cerr << "[ flood    ] " << 2 * kFlood.count << " connects in " << summary["duration_s"] << " s of tracing, "
-              << lost << " lost\n";
+    EXPECT_EQ(result.counted + result.lost, 2U * kFlood.count);
+}
+
+TEST_F(TopTest, LossIsShownAndAccountsForEveryMissingCount) {
+    // A 4 KB ring buffer cannot keep up with the flood (measured here: more than half lost).
+    const auto result = flood("4096");
+    EXPECT_GT(result.lost, 1000U);
+    EXPECT_EQ(result.counted + result.lost, 2U * kFlood.count);
 }
 
 // A tmux server of our own (its own socket), killed with everything in it at the end.
@@ -352,6 +378,23 @@ TEST_F(TopTest, CtrlCInTheTerminalViewRestoresTheTerminal) {
         [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
     ASSERT_NE(joined(lines).find("by pid"), std::string::npos) << joined(lines);
     tmux({"send-keys", "-t", "view", "C-c"});
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, SigtermToTheTerminalViewRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds")}).status, 0);
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_NE(joined(lines).find("RATE1S"), std::string::npos) << joined(lines);
+    // connsnoop is the only child of the pane's shell.
+    const std::string shell = tmux({"display-message", "-p", "-t", "view", "#{pane_pid}"}).out;
+    const std::string shell_pid = shell.substr(0, shell.find('\n'));
+    std::ifstream children("/proc/" + shell_pid + "/task/" + shell_pid + "/children");
+    pid_t connsnoop = 0;
+    ASSERT_TRUE(children >> connsnoop) << "no child of the pane's shell " << shell_pid;
+    ASSERT_EQ(::kill(connsnoop, SIGTERM), 0);
     expect_terminal_restored(tmux);
 }
 
