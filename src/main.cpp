@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "app/top_session.hpp"
 #include "app/trace_session.hpp"
 #include "cli/options.hpp"
 
@@ -16,5 +17,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "connsnoop: %s\n", usage->message.c_str());
         return 2;
     }
-    return run_trace_session(std::get<Options>(parsed));
+    const auto& options = std::get<Options>(parsed);
+    return options.mode == SessionMode::top ? run_top_session(options) : run_trace_session(options);
 }

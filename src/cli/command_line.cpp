@@ -20,6 +20,15 @@ Examples:
   connsnoop --cgroup system.slice/nginx.service --count 10
   connsnoop --imds --outcome            each attempt with its result (established, refused, timeout, ...) and latency
   connsnoop --imds --failed             only attempts that did not establish, with the errno
+  connsnoop top --imds                  who hammers the metadata service: live ranking by attempts/s
+  connsnoop --imds --alert 50           one line when a command line exceeds 50 attempts/s, one when it calms
+)";
+
+constexpr const char* kTopFooter = R"(
+Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --comm) and
+-o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
+On a terminal: a full-screen view; keys: s next sort column, g next grouping, q quit.
+Otherwise: a summary block (or with -o json one "interval" object) every interval.
 )";
 
 // The IMDS endpoints of EC2 (and the link-local address other clouds share).
@@ -33,6 +42,9 @@ struct RawArguments {
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
     bool outcome = false, failed = false;
     std::string max_in_flight;
+    // top and --alert
+    std::string alert, by = "command", interval, rows, sort;
+    bool top = false;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -68,6 +80,22 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--max-in-flight", raw.max_in_flight,
                    "Attempts --outcome follows at once (default 16384); beyond, counted as not followed")
         ->type_name("N");
+    app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
+        ->type_name("RATE");
+    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user or cgroup")
+        ->type_name("KEY");
+}
+
+CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
+    auto* top = app.add_subcommand("top", "Live ranking of who opens the most connections (like top)");
+    top->fallthrough();  // the filters and output options of the main command work after `top`
+    top->footer(kTopFooter);
+    top->add_option("--interval", raw.interval, "Seconds between refreshes / summaries (default 1)")->type_name("SECONDS");
+    top->add_option("--rows", raw.rows, "Rows per summary when not on a terminal (default 20, 0: all)")->type_name("N");
+    top->add_option("--sort", raw.sort, "Sort column: 1s (default), 10s, 60s, total, failed, p99, last, key")
+        ->type_name("COLUMN");
+    top->parse_complete_callback([&raw] { raw.top = true; });
+    return top;
 }
 
 // Converts one repeatable option; the first bad value ends parsing.
@@ -146,6 +174,15 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
     options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
     if (auto e = convert_one(raw.max_in_flight, options.tracer.max_in_flight, parse_max_in_flight)) return *e;
+
+    if (raw.top) options.mode = SessionMode::top;
+    if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    double alert_rate = 0;
+    if (auto e = convert_one(raw.alert, alert_rate, parse_alert_rate)) return *e;
+    if (!raw.alert.empty()) options.alert_rate = alert_rate;
+    if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
+    if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
+    if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
     return options;
 }
 
@@ -164,6 +201,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     app.get_formatter()->column_width(34);
     RawArguments raw;
     define_options(app, raw);
+    define_top_command(app, raw);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

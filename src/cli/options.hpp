@@ -9,6 +9,8 @@
 #include <variant>
 
 #include "aggregate/connect_metrics.hpp"
+#include "aggregate/group_key.hpp"
+#include "aggregate/talker_table.hpp"
 #include "collect/trace_config.hpp"
 #include "output/output_options.hpp"
 
@@ -21,6 +23,14 @@ struct MetricsOptions {
 };
 // --outcome / --failed: one line per attempt once its fate is known.
 enum class OutcomeMode { off, all, failed_only };
+// `connsnoop top`: live aggregation instead of one line per event.
+struct TopOptions {
+    std::chrono::milliseconds interval{1000};  // --interval: refresh / summary period
+    std::size_t rows = 20;                     // --rows: rows per summary block (0: all)
+    SortColumn sort = SortColumn::rate_1s;     // --sort
+};
+
+enum class SessionMode { stream, top };
 
 struct Options {
     TracerConfig tracer;
@@ -37,6 +47,10 @@ struct Options {
     bool quiet = false;       // no event output (metrics only)
     std::string output_path;  // --output: events to this file (reopened on SIGHUP) instead of stdout
     OutcomeMode outcome = OutcomeMode::off;  // tracer.track_outcomes follows it
+    SessionMode mode = SessionMode::stream;
+    TopOptions top;
+    GroupBy group_by = GroupBy::command;  // --by: groups for top and for --alert
+    std::optional<double> alert_rate;     // --alert: attempts per second of one group
 };
 
 // --help or --version: print `text` on stdout, exit 0.

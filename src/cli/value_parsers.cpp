@@ -192,3 +192,51 @@ Result<std::string> parse_container_prefix(std::string_view text) {
 }
 
 }  // namespace connsnoop
+
+// ---------------------------------------------------------------------------
+// top and --alert
+
+namespace connsnoop {
+
+namespace {
+constexpr auto kMinInterval = std::chrono::milliseconds(100);  // the poll period: refreshing faster shows nothing new
+}  // namespace
+
+Result<std::chrono::milliseconds> parse_interval(std::string_view text) {
+    auto interval = parse_duration(text);
+    if (!interval || *interval < kMinInterval) {
+        return invalid("--interval", text, "expected seconds between refreshes, at least 0.1, e.g. 1, 0.5, 2s");
+    }
+    return *interval;
+}
+
+Result<double> parse_alert_rate(std::string_view text) {
+    double rate = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, rate);
+    if (text.empty() || ec != std::errc{} || ptr != end || !std::isfinite(rate) || rate <= 0) {
+        return invalid("--alert", text, "expected connection attempts per second, a positive number, e.g. 100 or 2.5");
+    }
+    return rate;
+}
+
+Result<std::size_t> parse_rows(std::string_view text) {
+    const auto rows = parse_integer<std::size_t>(text);
+    if (!rows) return invalid("--rows", text, "expected a number of rows (0: all)");
+    return *rows;
+}
+
+Result<GroupBy> parse_grouping(std::string_view text) {
+    if (auto by = parse_group_by(text)) return *by;
+    return invalid("--by", text, "expected command, pid, comm, user or cgroup");
+}
+
+Result<SortColumn> parse_sort_column(std::string_view text) {
+    for (std::size_t i = 0; i < kSortColumns; ++i) {
+        const auto column = static_cast<SortColumn>(i);
+        if (sort_column_name(column) == text) return column;
+    }
+    return invalid("--sort", text, "expected 1s, 10s, 60s, total, failed, p99, last or key");
+}
+
+}  // namespace connsnoop

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "aggregate/group_key.hpp"
+#include "aggregate/talker_table.hpp"
 #include "util/net_address.hpp"
 #include "util/result.hpp"
 
@@ -25,5 +27,12 @@ Result<std::size_t> parse_max_series(std::string_view text);
 Result<int> parse_ancestry_depth(std::string_view text);           // 0 to 16
 Result<std::string> parse_container_prefix(std::string_view text);  // 1 to 64 hex digits
 Result<std::uint32_t> parse_max_in_flight(std::string_view text);  // 1 .. kMaxInFlightLimit
+
+// top and --alert
+Result<std::chrono::milliseconds> parse_interval(std::string_view text);  // like --duration, at least 0.1 s
+Result<double> parse_alert_rate(std::string_view text);                   // attempts per second, > 0
+Result<std::size_t> parse_rows(std::string_view text);                    // 0: all
+Result<GroupBy> parse_grouping(std::string_view text);                    // command, pid, comm, user, cgroup
+Result<SortColumn> parse_sort_column(std::string_view text);              // 1s, 10s, 60s, total, ...
 
 }  // namespace connsnoop

@@ -1,0 +1,30 @@
+// What `top` groups connection attempts by. To add a grouping (the
+// container or systemd unit, once enrichment knows them): a value here, its
+// name in kGroupings, and a case in group_key().
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "collect/connect_event.hpp"
+
+namespace connsnoop {
+
+enum class GroupBy { command, pid, comm, user, cgroup };
+
+inline constexpr std::array<GroupBy, 5> kGroupings = {GroupBy::command, GroupBy::pid, GroupBy::comm, GroupBy::user,
+                                                      GroupBy::cgroup};
+
+// "command", "pid", ... as accepted by --by and shown in the view.
+std::string_view group_by_name(GroupBy by);
+std::optional<GroupBy> parse_group_by(std::string_view name);
+// The grouping after `by` in kGroupings, wrapping around (the view's `g` key).
+GroupBy next_grouping(GroupBy by);
+
+// The group an event belongs to, as raw (unescaped) text. `cmdline` is
+// command_line(event), computed once per event by the caller.
+std::string group_key(const ConnectEvent& event, std::string_view cmdline, GroupBy by);
+
+}  // namespace connsnoop

@@ -1,0 +1,27 @@
+#include "aggregate/grouped_talkers.hpp"
+
+namespace connsnoop {
+
+GroupedTalkers::GroupedTalkers(const std::vector<GroupBy>& groupings, MonoTime started, TalkerLimits limits) {
+    for (auto by : groupings) tables_.try_emplace(by, started, limits);
+}
+
+void GroupedTalkers::record_attempt(const ConnectEvent& event) {
+    const std::string cmdline = command_line(event);
+    const MonoTime at = mono_time_from_ns(event.monotonic_ns);
+    for (auto& [by, table] : tables_) {
+        // The label is the latest command line, unless the key already is one.
+        table.record_attempt(group_key(event, cmdline, by), by == GroupBy::command ? std::string_view() : cmdline, at);
+    }
+}
+
+void GroupedTalkers::record_outcome(const ConnectEvent& attempt, bool failed, std::chrono::nanoseconds latency) {
+    const std::string cmdline = command_line(attempt);
+    for (auto& [by, table] : tables_) table.record_outcome(group_key(attempt, cmdline, by), failed, latency);
+}
+
+void GroupedTalkers::expire(MonoTime now) {
+    for (auto& [by, table] : tables_) table.expire(now);
+}
+
+}  // namespace connsnoop

@@ -1,0 +1,169 @@
+#include "app/trace_loop.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <cstdio>
+
+#include "output/escape.hpp"
+
+namespace connsnoop {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_reopen_requested = 0;
+// CLOCK_MONOTONIC at the stop signal: events stamped later are not delivered,
+// so a stop is honoured even while a flood keeps the ring buffer full.
+std::atomic<std::uint64_t> g_stop_time_ns{0};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "used from a signal handler");
+
+void request_stop(int signal_number) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+    g_stop_time_ns = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
+    g_stop_signal = signal_number;
+}
+void request_reopen(int /*signal_number*/) { g_reopen_requested = 1; }
+
+// SIGINT/SIGTERM interrupt the ring-buffer wait (no SA_RESTART) and end the
+// loop cleanly; SIGHUP asks for --output to be reopened; SIGPIPE is ignored
+// so a closed reader shows up as EPIPE.
+void install_signal_handlers() {
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    action.sa_handler = request_reopen;
+    sigaction(SIGHUP, &action, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool after_stop(std::uint64_t monotonic_ns) { return g_stop_signal != 0 && monotonic_ns > g_stop_time_ns.load(); }
+
+std::string describe_filters(const TraceFilters& filters) {
+    std::vector<std::string> parts;
+    for (const auto& cidr : filters.destinations) parts.push_back("dst " + cidr.to_string());
+    for (auto port : filters.destination_ports) parts.push_back("port " + std::to_string(port));
+    for (auto pid : filters.pids) parts.push_back("pid " + std::to_string(pid));
+    for (auto uid : filters.uids) parts.push_back("uid " + std::to_string(uid));
+    if (!filters.cgroup_path.empty()) parts.push_back("cgroup " + escape_for_terminal(filters.cgroup_path));
+    if (!filters.comm.empty()) parts.push_back("comm " + escape_for_terminal(filters.comm));
+    return parts.empty() ? "all" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// Reports kernel-side loss as it happens: to the session whenever it grows,
+// and on stderr at most once a second.
+class LossMonitor {
+public:
+    LossMonitor(const ConnectTracer& tracer, std::function<void(const LossReport&)> on_loss, bool on_stderr)
+        : tracer_(tracer), on_loss_(std::move(on_loss)), on_stderr_(on_stderr) {}
+
+    void check(bool final_check) {
+        const auto total = tracer_.lost_events();
+        const auto now = std::chrono::steady_clock::now();
+        if (total > reported_to_session_) {
+            on_loss_({std::chrono::system_clock::now(), total - reported_to_session_, total});
+            reported_to_session_ = total;
+        }
+        if (on_stderr_ && total > reported_on_stderr_ &&
+            (final_check || now - last_stderr_report_ >= std::chrono::seconds(1))) {
+            std::fprintf(stderr,
+                         "connsnoop: %llu events lost (ring buffer full), %llu in all; "
+                         "try a larger --ringbuf-size or narrower filters\n",
+                         static_cast<unsigned long long>(total - reported_on_stderr_),
+                         static_cast<unsigned long long>(total));
+            reported_on_stderr_ = total;
+            last_stderr_report_ = now;
+        }
+    }
+    [[nodiscard]] std::uint64_t total() const { return reported_to_session_; }
+
+private:
+    const ConnectTracer& tracer_;
+    std::function<void(const LossReport&)> on_loss_;
+    bool on_stderr_;
+    std::uint64_t reported_to_session_ = 0;
+    std::uint64_t reported_on_stderr_ = 0;
+    std::chrono::steady_clock::time_point last_stderr_report_{};
+};
+
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+}  // namespace
+
+void report_error(const Error& error) {
+    std::fprintf(stderr, "connsnoop: error: %s\n", error.message.c_str());
+    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
+}
+
+void print_summary_line(const RunSummary& summary) {
+    std::fprintf(stderr, "connsnoop: %llu events, %llu lost", static_cast<unsigned long long>(summary.events),
+                 static_cast<unsigned long long>(summary.lost));
+    if (summary.malformed != 0)
+        std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));
+    std::fprintf(stderr, " in %.1f s\n", summary.duration_seconds);
+}
+
+bool stop_requested() { return g_stop_signal != 0; }
+
+bool take_reopen_request() {
+    if (g_reopen_requested == 0) return false;
+    g_reopen_requested = 0;
+    return true;
+}
+
+Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hooks) {
+    install_signal_handlers();
+    // Everything stamped before the stop signal is still delivered (and so
+    // flushed); what the kernel stamps after it ends delivery.
+    ConnectHandler on_event = [&hooks](ConnectEvent&& event) {
+        return !after_stop(event.monotonic_ns) && hooks.on_event(std::move(event));
+    };
+    OutcomeHandler on_outcome;
+    if (hooks.on_outcome) {
+        on_outcome = [&hooks](OutcomeEvent&& outcome) {
+            return !after_stop(outcome.monotonic_ns) && hooks.on_outcome(std::move(outcome));
+        };
+    }
+    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome);
+    if (!tracer) return tracer.error();
+    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s). Ctrl-C to end.\n",
+                 (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str(),
+                 options.tracer.track_outcomes ? "; following outcomes" : "");
+    hooks.on_attached(**tracer);
+    hooks.on_started();
+
+    TraceLoopStats stats;
+    LossMonitor losses(**tracer, hooks.on_loss, hooks.loss_on_stderr);
+    const auto started = std::chrono::steady_clock::now();
+    const auto done = [&] {
+        return stop_requested() || hooks.finished() ||
+               (options.duration && std::chrono::steady_clock::now() - started >= *options.duration);
+    };
+    while (!done()) {
+        auto polled = (*tracer)->poll(kPollInterval);
+        if (!polled) {
+            report_error(polled.error());
+            stats.runtime_error = polled.error();
+            break;
+        }
+        losses.check(false);
+        if (!hooks.after_poll()) break;
+    }
+    // Records already in the ring buffer when we stop still belong to the run.
+    if (!stats.runtime_error && !hooks.finished()) (void)(*tracer)->drain();
+    losses.check(true);
+
+    stats.lost = losses.total();
+    stats.malformed = (*tracer)->malformed_records();
+    stats.untracked_outcomes = (*tracer)->untracked_outcomes();
+    stats.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats.hook = (*tracer)->hook();
+    return stats;
+}
+
+}  // namespace connsnoop

@@ -1,0 +1,424 @@
+// Root tests of `connsnoop top` and --alert: clients at clearly different
+// rates against the stand-in server in a private network namespace.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "network_namespace.hpp"
+#include "process.hpp"
+
+namespace connsnoop::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// A client making `count` connections at `rate` per second; its command line
+// names both, so each client is a group of its own.
+struct Client {
+    int count;
+    int rate;
+    [[nodiscard]] std::string tag() const {
+        return "connect_loop.py " + std::to_string(count) + " " + std::to_string(rate) + " ";
+    }
+};
+constexpr Client kFast{600, 200};
+constexpr Client kMedium{60, 20};
+constexpr Client kSlow{6, 2};
+constexpr Client kFlood{10'000, 0};  // as fast as it can
+
+struct FloodResult {
+    std::uint64_t counted = 0;  // attempts in the rows of the final interval
+    std::uint64_t lost = 0;     // as the final interval reports it
+    std::vector<std::uint64_t> per_client;
+};
+
+class TopTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;
+        namespace_ = std::make_unique<NetworkNamespace>("connsnoop-top");
+        server_ = std::make_unique<ChildProcess>(
+            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80"}));
+        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        namespace_.reset();
+    }
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
+    }
+
+    static ChildProcess start_connsnoop(std::vector<std::string> args) {
+        args.insert(args.begin(), connsnoop_binary());
+        ChildProcess tracer(std::move(args));
+        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
+        return tracer;
+    }
+
+    static ChildProcess start_client(const Client& client, const std::string& port = "80") {
+        return ChildProcess(
+            namespace_->exec({"python3", support_dir() + "/connect_loop.py", std::to_string(client.count),
+                              std::to_string(client.rate), kImdsV4, port}));
+    }
+
+    // Runs the three clients at once, to the end.
+    static void run_three_clients() {
+        std::vector<ChildProcess> clients;
+        for (const auto& client : {kFast, kMedium, kSlow}) clients.push_back(start_client(client));
+        for (auto& client : clients) {
+            EXPECT_EQ(client.wait(30s), 0) << client.err();
+            EXPECT_NE(client.out().find("done"), std::string::npos) << client.err();
+        }
+    }
+
+    // Refused connections (nothing listens on port 81) are the fastest attempts
+    // this machine can make: two processes connect at full speed, grouped by PID.
+    static FloodResult flood(const std::string& ringbuf_size) {
+        auto tracer = start_connsnoop({"top", "--dst", kImdsV4, "--port", "81", "--by", "pid", "-o", "json", "--rows",
+                                       "0", "--ringbuf-size", ringbuf_size});
+        std::vector<ChildProcess> clients;
+        clients.push_back(start_client(kFlood, "81"));
+        clients.push_back(start_client(kFlood, "81"));
+        for (auto& client : clients) EXPECT_EQ(client.wait(60s), 0) << client.err();
+        std::this_thread::sleep_for(300ms);
+        const auto records = stop_and_parse(tracer);
+
+        FloodResult result;
+        if (records.size() < 2) {
+            ADD_FAILURE() << tracer.out();
+            return result;
+        }
+        const auto& summary = records.back();
+        const auto& final_report = records[records.size() - 2];
+        EXPECT_EQ(summary["type"], "summary");
+        EXPECT_EQ(final_report["type"], "interval");
+        EXPECT_EQ(final_report["group_by"], "pid");
+        result.lost = final_report["lost"];
+        EXPECT_EQ(result.lost, summary["lost"]);
+        for (const auto& client : clients) {
+            const auto pid = std::to_string(client.pid());
+            const auto& rows = final_report["rows"];
+            const auto row = std::find_if(rows.begin(), rows.end(), [&](const json& r) { return r["key"] == pid; });
+            if (row == rows.end()) {
+                ADD_FAILURE() << "no row for pid " << pid << ": " << final_report.dump();
+                continue;
+            }
+            result.per_client.push_back((*row)["attempts"]);
+            result.counted += result.per_client.back();
+        }
+        std::cerr << "[ flood    ] " << 2 * kFlood.count << " connects in " << summary["duration_s"]
+                  << " s of tracing, ring buffer " << ringbuf_size << ": " << result.lost << " lost\n";
+        return result;
+    }
+
+    static std::vector<json> stop_and_parse(ChildProcess& tracer) {
+        tracer.send_signal(SIGINT);
+        EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+        std::vector<json> records;
+        for (const auto& line : tracer.out_lines()) {
+            auto record = json::parse(line, nullptr, false);
+            EXPECT_FALSE(record.is_discarded()) << "not JSON: " << line;
+            if (!record.is_discarded()) records.push_back(std::move(record));
+        }
+        return records;
+    }
+
+    static inline std::unique_ptr<NetworkNamespace> namespace_;
+    static inline std::unique_ptr<ChildProcess> server_;
+};
+
+// The row of `client` in an interval record, or nullptr.
+const json* row_of(const json& interval, const Client& client) {
+    for (const auto& row : interval["rows"]) {
+        if (row["key"].get<std::string>().find(client.tag()) != std::string::npos) return &row;
+    }
+    return nullptr;
+}
+
+TEST_F(TopTest, RanksByCurrentRateCountsEveryConnectionAndAlertsOnlyOnTheFastClient) {
+    auto tracer = start_connsnoop({"top", "--imds", "-o", "json", "--interval", "0.5", "--alert", "100"});
+    run_three_clients();
+    std::this_thread::sleep_for(1500ms);  // the fast client's rate falls back: its alert resolves
+    const auto records = stop_and_parse(tracer);
+
+    std::vector<json> intervals;
+    std::vector<json> alerts;
+    for (const auto& record : records) {
+        if (record["type"] == "interval") intervals.push_back(record);
+        if (record["type"] == "alert") alerts.push_back(record);
+    }
+    ASSERT_GE(intervals.size(), 4U) << tracer.out();
+    const auto& final_report = intervals.back();
+    EXPECT_EQ(final_report["final"], true);
+    EXPECT_EQ(final_report["lost"], 0);
+    EXPECT_EQ(final_report["group_by"], "command");
+    EXPECT_EQ(final_report["events"], kFast.count + kMedium.count + kSlow.count) << final_report.dump();
+    for (const auto& client : {kFast, kMedium, kSlow}) {
+        const json* row = row_of(final_report, client);
+        ASSERT_NE(row, nullptr) << client.tag() << " missing: " << final_report.dump();
+        EXPECT_EQ((*row)["attempts"], client.count) << client.tag();
+        EXPECT_TRUE((*row)["failures"].is_null());  // no outcome data yet: unknown, not 0
+        EXPECT_TRUE((*row)["latency_p99_ms"].is_null());
+    }
+
+    // While all three ran, rows are in the order of their current rates.
+    bool ranked_while_running = false;
+    for (const auto& interval : intervals) {
+        const json* fast = row_of(interval, kFast);
+        if (fast == nullptr || (*fast)["attempts"] < 100 || (*fast)["attempts"] >= kFast.count) continue;
+        const auto& rows = interval["rows"];
+        ASSERT_GE(rows.size(), 3U) << interval.dump();
+        EXPECT_EQ(&rows[0], fast) << interval.dump();
+        EXPECT_EQ(&rows[1], row_of(interval, kMedium)) << interval.dump();
+        EXPECT_EQ(&rows[2], row_of(interval, kSlow)) << interval.dump();
+        EXPECT_GT(rows[0]["rate_1s"], rows[1]["rate_1s"]);
+        EXPECT_GT(rows[1]["rate_1s"], rows[2]["rate_1s"]);
+        ranked_while_running = true;
+    }
+    EXPECT_TRUE(ranked_while_running) << tracer.out();
+
+    // Only the fast client alerts: firing first, resolved last (a scheduling
+    // stall on a busy machine may add a resolved/firing pair in between).
+    ASSERT_GE(alerts.size(), 2U) << tracer.out();
+    ASSERT_EQ(alerts.size() % 2, 0U) << tracer.out();
+    for (std::size_t i = 0; i < alerts.size(); ++i) {
+        const auto& alert = alerts[i];
+        EXPECT_NE(alert["key"].get<std::string>().find(kFast.tag()), std::string::npos) << alert.dump();
+        EXPECT_EQ(alert["threshold"], 100);
+        EXPECT_EQ(alert["group_by"], "command");
+        if (i % 2 == 0) {
+            EXPECT_EQ(alert["state"], "firing") << alert.dump();
+            EXPECT_GT(alert["rate"], 100) << alert.dump();
+        } else {
+            EXPECT_EQ(alert["state"], "resolved") << alert.dump();
+            EXPECT_LT(alert["rate"], 80) << alert.dump();
+        }
+    }
+}
+
+TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
+    auto tracer = start_connsnoop({"top", "--imds", "--interval", "0.5"});
+    const Client client{5, 50};
+    auto running = start_client(client);
+    EXPECT_EQ(running.wait(10s), 0) << running.err();
+    // connsnoop still runs: a block naming the client is already in the pipe.
+    ASSERT_TRUE(tracer.wait_for_stdout("by command, sorted by 1s: 1 groups, 5 attempts, 0 lost", 3s)) << tracer.out();
+    ASSERT_TRUE(tracer.wait_for_stdout(client.tag(), 1s)) << tracer.out();
+    EXPECT_TRUE(tracer.wait_for_stdout("\n\n", 1s)) << tracer.out();  // the block ends with an empty line
+    EXPECT_NE(tracer.out().find("RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND"),
+              std::string::npos)
+        << tracer.out();
+    tracer.send_signal(SIGTERM);
+    EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+    EXPECT_NE(tracer.out().find("(final)"), std::string::npos) << tracer.out();
+    EXPECT_NE(tracer.err().find("connsnoop: 5 events, 0 lost"), std::string::npos) << tracer.err();
+}
+
+TEST_F(TopTest, AlertsInStreamingModeToo) {
+    // Table output keeps the pipe small; the alert line sits among the rows.
+    auto tracer = start_connsnoop({"--imds", "--alert", "100", "--wide"});
+    std::vector<ChildProcess> clients;
+    const Client fast{300, 200};
+    const Client slow{20, 10};
+    for (const auto& client : {fast, slow}) clients.push_back(start_client(client));
+    for (auto& client : clients) EXPECT_EQ(client.wait(30s), 0) << client.err();
+    std::this_thread::sleep_for(300ms);
+    tracer.send_signal(SIGINT);
+    ASSERT_EQ(tracer.wait(10s), 0) << tracer.err();
+
+    std::vector<std::string> alert_lines;
+    int fast_rows = 0;
+    int slow_rows = 0;
+    for (const auto& line : tracer.out_lines()) {
+        if (line.find(" ALERT ") != std::string::npos)
+            alert_lines.push_back(line);
+        else if (line.find(fast.tag()) != std::string::npos)
+            ++fast_rows;
+        else if (line.find(slow.tag()) != std::string::npos)
+            ++slow_rows;
+    }
+    EXPECT_EQ(fast_rows, fast.count);
+    EXPECT_EQ(slow_rows, slow.count);
+    ASSERT_GE(alert_lines.size(), 1U) << tracer.out();
+    EXPECT_NE(alert_lines[0].find(" ALERT firing command "), std::string::npos) << alert_lines[0];
+    EXPECT_NE(alert_lines[0].find(fast.tag()), std::string::npos) << alert_lines[0];
+    for (const auto& line : alert_lines) EXPECT_EQ(line.find(slow.tag()), std::string::npos) << line;
+}
+
+TEST_F(TopTest, CountsStayExactAtTheHighestConnectRate) {
+    const auto result = flood("16M");
+    if (result.lost == 0) {
+        for (auto attempts : result.per_client) EXPECT_EQ(attempts, kFlood.count);
+    }
+    // Whatever was lost is shown, and accounts for every missing count.
+    EXPECT_EQ(result.counted + result.lost, 2U * kFlood.count);
+}
+
+TEST_F(TopTest, LossIsShownAndAccountsForEveryMissingCount) {
+    // A 4 KB ring buffer cannot keep up with the flood (measured here: more than half lost).
+    const auto result = flood("4096");
+    EXPECT_GT(result.lost, 1000U);
+    EXPECT_EQ(result.counted + result.lost, 2U * kFlood.count);
+}
+
+// A tmux server of our own (its own socket), killed with everything in it at the end.
+class Tmux {
+public:
+    Tmux() : socket_("connsnoop-test-" + std::to_string(getpid())) {}
+    Tmux(const Tmux&) = delete;
+    Tmux& operator=(const Tmux&) = delete;
+    ~Tmux() { run_command({"tmux", "-L", socket_, "kill-server"}); }
+
+    CommandResult operator()(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"tmux", "-L", socket_});
+        return run_command(std::move(args));
+    }
+    [[nodiscard]] std::vector<std::string> screen() const {
+        std::vector<std::string> lines;
+        std::istringstream text((*this)({"capture-pane", "-p", "-t", "view"}).out);
+        for (std::string line; std::getline(text, line);) lines.push_back(line);
+        return lines;
+    }
+    // Waits until `test` holds for the screen; returns the last screen seen.
+    template <typename Test>
+    std::vector<std::string> wait_for_screen(Test test, std::chrono::milliseconds timeout) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto lines = screen();
+        while (!test(lines) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(100ms);
+            lines = screen();
+        }
+        return lines;
+    }
+
+private:
+    std::string socket_;
+};
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) text += line + "\n";
+    return text;
+}
+
+// After connsnoop, the pane's shell prints its exit code and the terminal modes it left behind.
+std::string view_command(const std::string& arguments) {
+    return connsnoop_binary() + " top " + arguments +
+           " 2>/dev/null; echo EXIT=$?; "
+           "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 60";
+}
+
+void expect_terminal_restored(const Tmux& tmux) {
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("icanon") != std::string::npos; }, 10s);
+    const std::string text = joined(lines);
+    EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
+    EXPECT_NE(text.find("icanon echo"), std::string::npos) << text;  // not -icanon / -echo
+    EXPECT_EQ(text.find("RATE1S"), std::string::npos) << "the view is still on screen: " << text;
+    EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
+}
+
+constexpr std::size_t kFirstRow = 4;  // status, notice, blank, column header
+
+TEST_F(TopTest, TerminalViewShowsTheFastClientFirstSwitchesGroupingAndRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "200", "-y", "30", view_command("--imds")}).status, 0);
+    const Client fast{3000, 200};
+    const Client slow{30, 2};
+    ChildProcess fast_client = start_client(fast);
+    ChildProcess slow_client = start_client(slow);
+
+    auto lines = tmux.wait_for_screen(
+        [&](const auto& screen) {
+            return screen.size() > kFirstRow + 1 && screen[kFirstRow].find(fast.tag()) != std::string::npos &&
+                   screen[kFirstRow + 1].find(slow.tag()) != std::string::npos;
+        },
+        10s);
+    ASSERT_GT(lines.size(), kFirstRow + 1);
+    EXPECT_NE(lines[0].find("by command, sorted by 1s"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow - 1].find("RATE1S"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow].find(fast.tag()), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow + 1].find(slow.tag()), std::string::npos) << joined(lines);
+
+    // g: group by PID; the fast client's PID is on the top row.
+    tmux({"send-keys", "-t", "view", "g"});
+    const std::string fast_pid = std::to_string(fast_client.pid());
+    lines = tmux.wait_for_screen(
+        [&](const auto& screen) {
+            return screen.size() > kFirstRow && screen[0].find("by pid") != std::string::npos &&
+                   screen[kFirstRow].find(" " + fast_pid + " ") != std::string::npos;
+        },
+        5s);
+    ASSERT_GT(lines.size(), kFirstRow);
+    EXPECT_NE(lines[0].find("by pid"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow - 1].find(" PID "), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[kFirstRow].find(" " + fast_pid + " "), std::string::npos) << joined(lines);
+
+    // q: connsnoop ends with 0 and leaves the terminal as it found it.
+    tmux({"send-keys", "-t", "view", "q"});
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, CtrlCInTheTerminalViewRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(
+        tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds --by pid")}).status, 0);
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_NE(joined(lines).find("by pid"), std::string::npos) << joined(lines);
+    tmux({"send-keys", "-t", "view", "C-c"});
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, SigtermToTheTerminalViewRestoresTheTerminal) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds")}).status, 0);
+    const auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_NE(joined(lines).find("RATE1S"), std::string::npos) << joined(lines);
+    // connsnoop is the only child of the pane's shell.
+    const std::string shell = tmux({"display-message", "-p", "-t", "view", "#{pane_pid}"}).out;
+    const std::string shell_pid = shell.substr(0, shell.find('\n'));
+    std::ifstream children("/proc/" + shell_pid + "/task/" + shell_pid + "/children");
+    pid_t connsnoop = 0;
+    ASSERT_TRUE(children >> connsnoop) << "no child of the pane's shell " << shell_pid;
+    ASSERT_EQ(::kill(connsnoop, SIGTERM), 0);
+    expect_terminal_restored(tmux);
+}
+
+TEST_F(TopTest, TheTerminalViewRedrawsAtOnceWhenTheWindowIsResized) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    // A long interval: whatever changes on screen soon is the resize's doing.
+    ASSERT_EQ(
+        tmux({"new-session", "-d", "-s", "view", "-x", "50", "-y", "10", view_command("--imds --interval 60")}).status,
+        0);
+    auto lines = tmux.wait_for_screen(
+        [](const auto& screen) { return joined(screen).find("RATE1S") != std::string::npos; }, 10s);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0].find("0 lost"), std::string::npos) << "not cut at 50 columns: " << joined(lines);
+    ASSERT_EQ(tmux({"resize-window", "-t", "view", "-x", "150", "-y", "20"}).status, 0);
+    lines = tmux.wait_for_screen(
+        [](const auto& screen) { return !screen.empty() && screen[0].find("0 lost") != std::string::npos; }, 3s);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines[0].find("by command, sorted by 1s: 0 groups, 0 attempts, 0 lost"), std::string::npos)
+        << joined(lines);
+    EXPECT_NE(lines[3].find("LAST  COMMAND"), std::string::npos) << joined(lines);
+    tmux({"send-keys", "-t", "view", "q"});
+    expect_terminal_restored(tmux);
+}
+
+}  // namespace
+}  // namespace connsnoop::testing
