@@ -326,6 +326,49 @@ static __always_inline void read_argv(struct connect_scratch *buf)
 	rec->argv_len = len;
 }
 
+/* The thread group's PID as its own PID namespace numbers it, and that
+ * namespace: pid->numbers[pid->level] (the innermost level). */
+static __always_inline void read_pid_namespace(struct task_struct *task, struct cs_connect_record *rec)
+{
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+	__u64 offset;
+
+	rec->ns_pid = rec->pid;
+	rec->pidns = 0;
+	if (level > 32)
+		return;
+	offset = bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid);
+	if (bpf_probe_read_kernel(&upid, sizeof(upid), (void *)pid + offset) != 0)
+		return;
+	rec->ns_pid = upid.nr;
+	rec->pidns = BPF_CORE_READ(upid.ns, ns.inum);
+}
+
+/* Who started the process, while they still run: PID and start time per
+ * level, so user space can name each and never confuse a reused PID. */
+static __always_inline void read_ancestors(struct task_struct *task, struct cs_connect_record *rec)
+{
+	struct task_struct *parent = task;
+
+#pragma unroll
+	for (int i = 0; i < CS_KERNEL_ANCESTRY; i++) {
+		struct task_struct *next = BPF_CORE_READ(parent, real_parent);
+		__u32 pid = next ? BPF_CORE_READ(next, tgid) : 0;
+
+		/* pid 0 (the idle task) ends the chain; so does a task that is its own parent */
+		if (!next || next == parent || pid == 0) {
+			rec->ancestors[i].pid = 0;
+			rec->ancestors[i].start_boottime_ns = 0;
+			continue;
+		}
+		rec->ancestors[i].pid = pid;
+		rec->ancestors[i].start_boottime_ns = BPF_CORE_READ(next, group_leader, start_boottime);
+		parent = next;
+	}
+}
+
 /* Task identity, time and argv of the current task into the record. */
 static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 pid_tgid, __u64 uid_gid)
 {
@@ -342,6 +385,9 @@ static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 
 	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	rec->uid = (__u32)uid_gid;
 	rec->gid = uid_gid >> 32;
+	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	read_pid_namespace(task, rec);
+	read_ancestors(task, rec);
 	read_argv(buf);
 }
 

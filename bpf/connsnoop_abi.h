@@ -51,6 +51,15 @@ enum cs_connect_flags {
 	CS_OUTCOME_UNTRACKED = 1 << 3,
 };
 
+/* Ancestors captured in the kernel at connect time, nearest first. */
+#define CS_KERNEL_ANCESTRY 4
+
+struct cs_process_ref {
+	cs_u32 pid;
+	cs_u32 reserved;
+	cs_u64 start_boottime_ns;
+};
+
 /* One active TCP open (CLOSE -> SYN_SENT), captured in the connecting task's context. */
 struct cs_connect_record {
 	cs_u32 kind; /* CS_RECORD_CONNECT */
@@ -73,6 +82,12 @@ struct cs_connect_record {
 	char comm[CS_COMM_LEN];
 	cs_u32 error; /* CS_RECORD_CONNECT_FAILED: connect()'s errno (positive); else 0 */
 	cs_u64 attempt_id; /* with outcome tracking: the id its cs_outcome_record carries; 0 when not followed */
+	cs_u32 ns_pid; /* tgid as the task's own PID namespace numbers it (== pid outside containers) */
+	cs_u32 pidns; /* inode number of that PID namespace */
+	cs_u64 start_boottime_ns; /* the process's start, as /proc/PID/stat's starttime counts (ns) */
+	/* parent, grandparent, ...: what identifies each while it still runs;
+	 * user space names them (pid 0 ends the chain) */
+	struct cs_process_ref ancestors[CS_KERNEL_ANCESTRY];
 	/* followed by argv_len bytes: the NUL-separated arguments */
 };
 

@@ -12,6 +12,14 @@
 
 namespace connsnoop {
 
+// What identifies a process while it runs: a PID alone may be reused.
+struct ProcessRef {
+    std::uint32_t pid = 0;
+    std::uint64_t start_boottime_ns = 0;  // 0: unknown (then any process with that PID is taken)
+
+    bool operator==(const ProcessRef&) const = default;
+};
+
 // One level of a process's ancestry (parent, grandparent, ...).
 struct AncestorProcess {
     std::uint32_t pid = 0;
@@ -69,6 +77,10 @@ struct ConnectEvent {
     std::uint32_t gid = 0;
     std::uint64_t cgroup_id = 0;
     std::uint32_t netns = 0;
+    std::uint32_t ns_pid = 0;              // PID inside the process's own PID namespace
+    std::uint32_t pidns = 0;               // inode number of that namespace
+    std::uint64_t start_boottime_ns = 0;   // the process's start (boot clock)
+    std::vector<ProcessRef> parents;       // captured in the kernel: parent first
     std::string comm;               // kernel task name, at most 15 bytes
     std::vector<std::string> argv;  // raw bytes of each argument, as the task's memory held them
     bool argv_truncated = false;    // the argv area was longer than the capture limit

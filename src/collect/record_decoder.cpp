@@ -13,7 +13,9 @@ namespace connsnoop {
 
 // The ABI header is compiled by clang for BPF and by g++ here: pin the layout.
 static_assert(std::is_standard_layout_v<cs_connect_record>);
-static_assert(sizeof(cs_connect_record) == 120, "cs_connect_record layout changed: update both sides");
+static_assert(sizeof(cs_connect_record) == 200, "cs_connect_record layout changed: update both sides");
+static_assert(offsetof(cs_connect_record, ns_pid) == 120);
+static_assert(offsetof(cs_connect_record, ancestors) == 136);
 static_assert(offsetof(cs_connect_record, timestamp_ns) == 8);
 static_assert(offsetof(cs_connect_record, saddr) == 60);
 static_assert(offsetof(cs_connect_record, comm) == 92);
@@ -173,6 +175,13 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
     event.gid = record.gid;
     event.cgroup_id = record.cgroup_id;
     event.netns = record.netns;
+    event.ns_pid = record.ns_pid;
+    event.pidns = record.pidns;
+    event.start_boottime_ns = record.start_boottime_ns;
+    for (const auto& ancestor : record.ancestors) {
+        if (ancestor.pid == 0) break;
+        event.parents.push_back(ProcessRef{ancestor.pid, ancestor.start_boottime_ns});
+    }
     event.comm.assign(record.comm, strnlen(record.comm, sizeof(record.comm)));
     const auto* argv_bytes = reinterpret_cast<const char*>(bytes.data() + sizeof(record));
     event.argv = split_argv(std::string_view(argv_bytes, record.argv_len), (record.flags & CS_ARGV_REWRITTEN) != 0);

@@ -17,11 +17,6 @@ namespace connsnoop {
 
 class ProcessTracker;
 
-struct ProcessRef {
-    std::uint32_t pid = 0;
-    std::uint64_t start_boottime_ns = 0;  // 0: unknown (then any process with that PID is taken)
-};
-
 using Ancestor = AncestorProcess;
 
 class AncestryResolver {

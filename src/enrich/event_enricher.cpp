@@ -22,7 +22,11 @@ void EventEnricher::enrich(ConnectEvent& event) {
     event.user = users_.name_of(event.uid);
     event.group = groups_.name_of(event.gid);
     event.exe = executable_of(event.pid);
-    if (ancestry_depth_ > 0) event.ancestry = ancestry_.resolve({ProcessRef{event.ppid, 0}}, ancestry_depth_);
+    if (ancestry_depth_ > 0) {
+        // The kernel's chain identifies each level by PID and start time.
+        const auto known = event.parents.empty() ? std::vector<ProcessRef>{{event.ppid, 0}} : event.parents;
+        event.ancestry = ancestry_.resolve(known, ancestry_depth_);
+    }
     if (auto path = cgroups_.path_of(event.cgroup_id, event.pid)) {
         event.cgroup_path = std::move(*path);
         auto identity = parse_cgroup_path(event.cgroup_path);

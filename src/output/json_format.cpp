@@ -45,6 +45,8 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         {"dport", event.destination_port},
         {"cgroup_id", event.cgroup_id},
         {"netns", event.netns},
+        {"ns_pid", event.ns_pid},
+        {"pidns", event.pidns},
         {"exe", make_valid_utf8(event.exe)},
         {"cgroup", make_valid_utf8(event.cgroup_path)},
         {"container_id", make_valid_utf8(event.container_id)},

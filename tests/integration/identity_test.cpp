@@ -3,6 +3,7 @@
 // processes placed in cgroups this test creates.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -120,6 +121,40 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
     EXPECT_EQ(ancestry[1]["exited"], true);
     EXPECT_EQ(ancestry[2]["pid"], getpid());  // this test binary, still running
     EXPECT_EQ(ancestry[2]["exited"], false);
+}
+
+TEST_F(IdentityTest, PidNamespaceShowsHostPidAndNamespacePid) {
+    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    // unshare forks: its child is PID 1 of a new PID namespace and execs curl.
+    ChildProcess unshare(namespace_->exec({"unshare", "--pid", "--fork", "curl", "-s", "-o", "/dev/null",
+                                           "http://169.254.169.254/latest/meta-data/"}));
+    ASSERT_EQ(unshare.wait(15s), 0) << unshare.err();
+    const auto connects = stop_and_parse(tracer);
+    ASSERT_EQ(connects.size(), 1U) << tracer.out();
+    const auto& event = connects[0];
+    EXPECT_EQ(event["comm"], "curl");
+    EXPECT_EQ(event["ppid"], unshare.pid());
+    EXPECT_NE(event["pid"], 1);  // the host's view
+    EXPECT_EQ(event["ns_pid"], 1);
+    struct stat own_pidns {};
+    ASSERT_EQ(::stat("/proc/self/ns/pid", &own_pidns), 0);
+    EXPECT_NE(event["pidns"], static_cast<std::uint32_t>(own_pidns.st_ino));
+    ASSERT_FALSE(event["ancestry"].empty());
+    EXPECT_EQ(event["ancestry"][0]["pid"], unshare.pid());
+    EXPECT_EQ(event["ancestry"][0]["comm"], "unshare");
+}
+
+TEST_F(IdentityTest, ProcessesOutsideContainersHaveTheSameNamespacePid) {
+    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    ChildProcess curl(namespace_->exec({"curl", "-s", "-o", "/dev/null", "http://169.254.169.254/latest/meta-data/"}));
+    ASSERT_EQ(curl.wait(15s), 0);
+    const auto connects = stop_and_parse(tracer);
+    ASSERT_EQ(connects.size(), 1U) << tracer.out();
+    EXPECT_EQ(connects[0]["pid"], curl.pid());
+    EXPECT_EQ(connects[0]["ns_pid"], curl.pid());
+    struct stat own_pidns {};
+    ASSERT_EQ(::stat("/proc/self/ns/pid", &own_pidns), 0);
+    EXPECT_EQ(connects[0]["pidns"], static_cast<std::uint32_t>(own_pidns.st_ino));
 }
 
 TEST_F(IdentityTest, ContainerPodAndUnitComeFromTheCgroupPath) {

@@ -32,6 +32,11 @@ inline std::vector<std::byte> raw_connect_record(const std::string& argv_area, s
     record.dport = 80;
     record.argv_len = static_cast<std::uint16_t>(argv_area.size());
     record.argv_area_len = static_cast<std::uint32_t>(argv_area.size());
+    record.ns_pid = 1;
+    record.pidns = 4026532001U;
+    record.start_boottime_ns = 123'000'000'000;
+    record.ancestors[0] = {1200, 0, 120'000'000'000};
+    record.ancestors[1] = {1, 0, 10'000'000};
     if (family == CS_AF_INET) {
         const std::uint8_t daddr[4] = {169, 254, 169, 254};
         const std::uint8_t saddr[4] = {10, 0, 0, 5};

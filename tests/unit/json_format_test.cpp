@@ -10,6 +10,8 @@ namespace {
 TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
     auto event = fixtures::sample_event();
     event.group = "root";
+    event.ns_pid = 7;
+    event.pidns = 4026532999U;
     event.exe = "/usr/bin/curl";
     event.cgroup_path = "/system.slice/docker-" + std::string(64, 'a') + ".scope";
     event.container_id = std::string(64, 'a');
@@ -21,7 +23,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
               R"("user":"root","gid":0,"group":"root","comm":"curl","cmdline":"curl -s http://169.254.169.254/",)"
               R"("argv":["curl","-s","http://169.254.169.254/"],"argv_truncated":false,"family":"ipv4",)"
               R"("saddr":"10.0.0.5","sport":0,"daddr":"169.254.169.254","dport":80,"cgroup_id":99,)"
-              R"("netns":4026531840,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" + std::string(64, 'a') +
+              R"("netns":4026531840,"ns_pid":7,"pidns":4026532999,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" + std::string(64, 'a') +
                   R"(.scope","container_id":")" + std::string(64, 'a') +
                   R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" +
                   std::string(64, 'a') + R"(.scope","ancestry":[]})");

@@ -45,6 +45,11 @@ TEST(DecodeConnectRecord, DecodesEveryField) {
     EXPECT_EQ(event->source.to_string(), "10.0.0.5");
     EXPECT_EQ(event->destination_port, 80);
     EXPECT_EQ(event->monotonic_ns, 5'000'000'123U);
+    EXPECT_EQ(event->ns_pid, 1U);
+    EXPECT_EQ(event->pidns, 4026532001U);
+    EXPECT_EQ(event->start_boottime_ns, 123'000'000'000U);
+    // the chain ends at the first empty level
+    EXPECT_EQ(event->parents, (std::vector<ProcessRef>{{1200, 120'000'000'000}, {1, 10'000'000}}));
     EXPECT_EQ(event->wall_time.time_since_epoch(), std::chrono::nanoseconds(1'000'000'005'000'000'123));
 }
 
