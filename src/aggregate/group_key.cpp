@@ -16,6 +16,10 @@ std::string_view group_by_name(GroupBy by) {
             return "user";
         case GroupBy::cgroup:
             return "cgroup";
+        case GroupBy::container:
+            return "container";
+        case GroupBy::unit:
+            return "unit";
     }
     return "command";
 }
@@ -43,9 +47,14 @@ std::string group_key(const ConnectEvent& event, std::string_view cmdline, Group
             return event.comm;
         case GroupBy::user:
             return event.user.empty() ? std::to_string(event.uid) : event.user;
-        // The cgroup v2 ID, which is the inode number of its directory (find it with `find -inum`).
+        // The cgroup v2 path; its ID (the directory's inode number) when the cgroup is already gone.
         case GroupBy::cgroup:
-            return std::to_string(event.cgroup_id);
+            return event.cgroup_path.empty() ? std::to_string(event.cgroup_id) : event.cgroup_path;
+        // Short container ID, as docker ps shows it; "-" for processes outside containers.
+        case GroupBy::container:
+            return event.container_id.empty() ? "-" : event.container_id.substr(0, 12);
+        case GroupBy::unit:
+            return event.unit.empty() ? "-" : event.unit;
     }
     return std::string(cmdline);
 }

@@ -1,6 +1,5 @@
-// What `top` groups connection attempts by. To add a grouping (the
-// container or systemd unit, once enrichment knows them): a value here, its
-// name in kGroupings, and a case in group_key().
+// What `top` groups connection attempts by. To add a grouping: a value here,
+// its name in kGroupings, and a case in group_key().
 #pragma once
 
 #include <array>
@@ -12,10 +11,11 @@
 
 namespace connsnoop {
 
-enum class GroupBy { command, pid, comm, user, cgroup };
+enum class GroupBy { command, pid, comm, user, cgroup, container, unit };
 
-inline constexpr std::array<GroupBy, 5> kGroupings = {GroupBy::command, GroupBy::pid, GroupBy::comm, GroupBy::user,
-                                                      GroupBy::cgroup};
+inline constexpr std::array<GroupBy, 7> kGroupings = {GroupBy::command, GroupBy::pid,       GroupBy::comm,
+                                                      GroupBy::user,    GroupBy::cgroup,    GroupBy::container,
+                                                      GroupBy::unit};
 
 // "command", "pid", ... as accepted by --by and shown in the view.
 std::string_view group_by_name(GroupBy by);

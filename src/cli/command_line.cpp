@@ -82,7 +82,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("N");
     app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
         ->type_name("RATE");
-    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user or cgroup")
+    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container or unit")
         ->type_name("KEY");
 }
 

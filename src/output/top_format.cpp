@@ -23,7 +23,11 @@ int key_width(GroupBy group_by) {
         case GroupBy::user:
             return 10;
         case GroupBy::cgroup:
-            return 12;  // a cgroup v2 ID (the inode number of its directory)
+            return 32;  // a cgroup v2 path (or its ID once gone)
+        case GroupBy::container:
+            return 12;  // a short container ID
+        case GroupBy::unit:
+            return 24;
     }
     return 0;
 }

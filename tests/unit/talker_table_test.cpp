@@ -214,9 +214,18 @@ TEST(GroupKey, EachGroupingPicksItsField) {
     EXPECT_EQ(group_key(event, cmdline, GroupBy::pid), "4321");
     EXPECT_EQ(group_key(event, cmdline, GroupBy::comm), "curl");
     EXPECT_EQ(group_key(event, cmdline, GroupBy::user), "root");
-    EXPECT_EQ(group_key(event, cmdline, GroupBy::cgroup), "99");
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::cgroup), "99");  // the ID while no path is known
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::container), "-");
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::unit), "-");
+    event.cgroup_path = "/system.slice/docker-" + std::string(64, 'd') + ".scope";
+    event.container_id = std::string(64, 'd');
+    event.unit = "docker-" + std::string(64, 'd') + ".scope";
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::cgroup), event.cgroup_path);
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::container), std::string(12, 'd'));
+    EXPECT_EQ(group_key(event, cmdline, GroupBy::unit), event.unit);
     EXPECT_EQ(parse_group_by("comm"), GroupBy::comm);
-    EXPECT_FALSE(parse_group_by("container"));
+    EXPECT_EQ(parse_group_by("container"), GroupBy::container);
+    EXPECT_FALSE(parse_group_by("pod"));
     GroupBy by = GroupBy::command;
     for (std::size_t i = 0; i < kGroupings.size(); ++i) by = next_grouping(by);
     EXPECT_EQ(by, GroupBy::command);

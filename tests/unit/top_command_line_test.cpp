@@ -66,7 +66,7 @@ TEST(TopCommandLine, BadValuesNameTheValue) {
     EXPECT_EQ(usage_error({"top", "--interval", "soon"}).find("invalid --interval 'soon'"), 0U);
     EXPECT_EQ(usage_error({"top", "--rows", "-1"}).find("invalid --rows '-1'"), 0U);
     EXPECT_EQ(usage_error({"top", "--sort", "size"}).find("invalid --sort 'size'"), 0U);
-    EXPECT_EQ(usage_error({"--by", "container"}).find("invalid --by 'container'"), 0U);
+    EXPECT_EQ(usage_error({"--by", "pod"}).find("invalid --by 'pod'"), 0U);
     EXPECT_EQ(usage_error({"--alert", "0"}).find("invalid --alert '0'"), 0U);
     EXPECT_EQ(usage_error({"--alert", "inf"}).find("invalid --alert 'inf'"), 0U);
     EXPECT_EQ(usage_error({"--alert", "fast"}).find("invalid --alert 'fast'"), 0U);
