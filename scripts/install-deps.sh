@@ -10,6 +10,8 @@ packages=(
   # tests and demo
   libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux
   prometheus systemd
+  # benchmarks (bench/run installs bpftrace itself, for its comparison)
+  libbenchmark-dev
 )
 
 missing=()
