@@ -80,6 +80,7 @@ int run_trace_session(const Options& options) {
         file_lines = std::move(opened).value();
     }
     LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
+    event_lines.set_batched(true);  // flushed after every ring-buffer batch (after_poll)
     const bool outcomes_wanted = options.outcome != OutcomeMode::off;
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer = options.format == OutputFormat::json
@@ -162,6 +163,8 @@ int run_trace_session(const Options& options) {
         if (!options.quiet) writer->write_lost(report);
     };
     hooks.after_poll = [&] {
+        event_lines.flush();
+        event_lines.check_reader();
         if (alerts) {
             const auto now = MonoClock::now();
             talkers->expire(now);
@@ -191,6 +194,7 @@ int run_trace_session(const Options& options) {
             write_event(event);
         }
     }
+    event_lines.flush();
     int exit_code = stats->runtime_error ? 1 : 0;
     if (writer->closed() && event_lines.error() != EPIPE) {
         std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(event_lines.error()));
@@ -203,6 +207,7 @@ int run_trace_session(const Options& options) {
         summary.outcomes = outcome_counts;
     }
     if (!options.quiet) writer->write_summary(summary);
+    event_lines.flush();
     print_summary_line(summary);
     if (summary.outcomes) std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());
     return exit_code;

@@ -6,15 +6,35 @@
 namespace connsnoop {
 
 namespace {
+
+// Appends fields in order without nlohmann's initializer-list copies and
+// per-insert key lookups: one event is one line on a hot path.
+class FieldList {
+public:
+    explicit FieldList(std::size_t expected) : record_(nlohmann::ordered_json::object()) {
+        fields().reserve(expected);
+    }
+    template <typename Value>
+    FieldList& add(const char* key, Value&& value) {
+        fields().emplace_back(key, std::forward<Value>(value));
+        return *this;
+    }
+    nlohmann::ordered_json take() { return std::move(record_); }
+
+private:
+    nlohmann::ordered_json::object_t& fields() { return record_.get_ref<nlohmann::ordered_json::object_t&>(); }
+    nlohmann::ordered_json record_;
+};
+
 nlohmann::ordered_json ancestry_to_json(const std::vector<AncestorProcess>& ancestry) {
     auto levels = nlohmann::ordered_json::array();
     for (const auto& ancestor : ancestry) {
-        levels.push_back({
-            {"pid", ancestor.pid},
-            {"comm", make_valid_utf8(ancestor.comm)},
-            {"cmdline", make_valid_utf8(join_arguments(ancestor.argv))},
-            {"exited", ancestor.exited},
-        });
+        levels.push_back(FieldList(4)
+                             .add("pid", ancestor.pid)
+                             .add("comm", make_valid_utf8(ancestor.comm))
+                             .add("cmdline", make_valid_utf8(join_arguments(ancestor.argv)))
+                             .add("exited", ancestor.exited)
+                             .take());
     }
     return levels;
 }
@@ -22,48 +42,48 @@ nlohmann::ordered_json ancestry_to_json(const std::vector<AncestorProcess>& ance
 
 nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
     nlohmann::ordered_json argv = nlohmann::ordered_json::array();
+    argv.get_ref<nlohmann::ordered_json::array_t&>().reserve(event.argv.size());
     for (const auto& argument : event.argv) argv.push_back(make_valid_utf8(argument));
     const bool ipv4 = event.destination.family == AddressFamily::ipv4;
-    nlohmann::ordered_json record = {
-        {"type", "connect"},
-        {"time", format_iso8601_utc(event.wall_time)},
-        {"pid", event.pid},
-        {"tid", event.tid},
-        {"ppid", event.ppid},
-        {"uid", event.uid},
-        {"user", make_valid_utf8(event.user)},
-        {"gid", event.gid},
-        {"group", make_valid_utf8(event.group)},
-        {"comm", make_valid_utf8(event.comm)},
-        {"cmdline", make_valid_utf8(command_line(event))},
-        {"argv", std::move(argv)},
-        {"argv_truncated", event.argv_truncated},
-        {"family", ipv4 ? "ipv4" : "ipv6"},
-        {"saddr", event.source.to_string()},
-        {"sport", event.source_port},
-        {"daddr", event.destination.to_string()},
-        {"dport", event.destination_port},
-        {"cgroup_id", event.cgroup_id},
-        {"netns", event.netns},
-        {"ns_pid", event.ns_pid},
-        {"pidns", event.pidns},
-        {"exe", make_valid_utf8(event.exe)},
-        {"cgroup", make_valid_utf8(event.cgroup_path)},
-        {"container_id", make_valid_utf8(event.container_id)},
-        {"container_runtime", make_valid_utf8(event.container_runtime)},
-        {"pod_uid", make_valid_utf8(event.pod_uid)},
-        {"qos_class", make_valid_utf8(event.qos_class)},
-        {"unit", make_valid_utf8(event.unit)},
-        {"ancestry", ancestry_to_json(event.ancestry)},
-    };
+    FieldList record(36);
+    record.add("type", "connect")
+        .add("time", format_iso8601_utc(event.wall_time))
+        .add("pid", event.pid)
+        .add("tid", event.tid)
+        .add("ppid", event.ppid)
+        .add("uid", event.uid)
+        .add("user", make_valid_utf8(event.user))
+        .add("gid", event.gid)
+        .add("group", make_valid_utf8(event.group))
+        .add("comm", make_valid_utf8(event.comm))
+        .add("cmdline", make_valid_utf8(command_line(event)))
+        .add("argv", std::move(argv))
+        .add("argv_truncated", event.argv_truncated)
+        .add("family", ipv4 ? "ipv4" : "ipv6")
+        .add("saddr", event.source.to_string())
+        .add("sport", event.source_port)
+        .add("daddr", event.destination.to_string())
+        .add("dport", event.destination_port)
+        .add("cgroup_id", event.cgroup_id)
+        .add("netns", event.netns)
+        .add("ns_pid", event.ns_pid)
+        .add("pidns", event.pidns)
+        .add("exe", make_valid_utf8(event.exe))
+        .add("cgroup", make_valid_utf8(event.cgroup_path))
+        .add("container_id", make_valid_utf8(event.container_id))
+        .add("container_runtime", make_valid_utf8(event.container_runtime))
+        .add("pod_uid", make_valid_utf8(event.pod_uid))
+        .add("qos_class", make_valid_utf8(event.qos_class))
+        .add("unit", make_valid_utf8(event.unit))
+        .add("ancestry", ancestry_to_json(event.ancestry));
     if (event.outcome) {
         const auto& outcome = *event.outcome;
-        record["result"] = result_name(outcome.result);
-        record["errno"] = outcome.error != 0 ? nlohmann::ordered_json(errno_name(outcome.error)) : nullptr;
-        record["latency_us"] =
-            outcome.latency_ns ? nlohmann::ordered_json(*outcome.latency_ns / 1000) : nlohmann::ordered_json(nullptr);
+        record.add("result", result_name(outcome.result))
+            .add("errno", outcome.error != 0 ? nlohmann::ordered_json(errno_name(outcome.error)) : nullptr)
+            .add("latency_us", outcome.latency_ns ? nlohmann::ordered_json(*outcome.latency_ns / 1000)
+                                                  : nlohmann::ordered_json(nullptr));
     }
-    return record;
+    return record.take();
 }
 
 nlohmann::ordered_json lost_to_json(const LossReport& report) {

@@ -1,5 +1,7 @@
 #include "output/line_output.hpp"
 
+#include <poll.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -32,10 +34,28 @@ void LineOutput::write_line(std::string_view line) {
     if (closed_) return;
     errno = 0;
     const bool written = std::fwrite(line.data(), 1, line.size(), stream_) == line.size() &&
-                         std::fputc('\n', stream_) != EOF && std::fflush(stream_) == 0;
+                         std::fputc('\n', stream_) != EOF && (batched_ || std::fflush(stream_) == 0);
     if (!written) {
         closed_ = true;
         error_ = errno;
+    }
+}
+
+void LineOutput::flush() {
+    if (closed_) return;
+    errno = 0;
+    if (std::fflush(stream_) != 0) {
+        closed_ = true;
+        error_ = errno;
+    }
+}
+
+void LineOutput::check_reader() {
+    if (closed_) return;
+    pollfd entry{fileno(stream_), 0, 0};
+    if (::poll(&entry, 1, 0) == 1 && (entry.revents & POLLERR) != 0) {
+        closed_ = true;
+        error_ = EPIPE;
     }
 }
 
@@ -43,6 +63,7 @@ Status LineOutput::reopen() {
     if (path_.empty()) return Ok{};
     auto fresh = open_for_append(path_);
     if (!fresh) return fresh.error();
+    std::fflush(stream_);  // the old file gets every line written before the rotation
     std::fclose(stream_);
     stream_ = *fresh;
     return Ok{};

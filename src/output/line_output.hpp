@@ -22,6 +22,14 @@ public:
     ~LineOutput();
 
     void write_line(std::string_view line);
+    // Batched output leaves lines in the stdio buffer until flush(), which the
+    // session calls after each ring-buffer batch: one write(2) per batch, not
+    // per event, and still nothing waits once the batch is done.
+    void set_batched(bool batched) { batched_ = batched; }
+    void flush();
+    // Notices a pipe whose reader has gone (`connsnoop | head -1`) even when
+    // nothing is being written: the write end of such a pipe polls as POLLERR.
+    void check_reader();
     // Opens the path again and switches to it: after logrotate renamed the old
     // file, new lines go to a new file, and no line is split or lost between them.
     Status reopen();
@@ -33,6 +41,7 @@ public:
 private:
     std::FILE* stream_;
     std::string path_;  // set when this object owns stream_
+    bool batched_ = false;
     bool closed_ = false;
     int error_ = 0;
 };
