@@ -4,7 +4,6 @@
 
 #include "app/trace_session.hpp"
 #include "cli/options.hpp"
-#include "output/escape.hpp"
 
 int main(int argc, char** argv) {
     using namespace connsnoop;
@@ -14,8 +13,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (const auto* usage = std::get_if<UsageError>(&parsed)) {
-        // The message quotes the bad value: escaped, it stays one line whatever its bytes.
-        std::fprintf(stderr, "connsnoop: %s\n", escape_for_terminal(usage->message).c_str());
+        std::fprintf(stderr, "connsnoop: %s\n", usage->message.c_str());
         return 2;
     }
     return run_trace_session(std::get<Options>(parsed));

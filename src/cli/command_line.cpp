@@ -3,6 +3,7 @@
 
 #include "cli/options.hpp"
 #include "cli/value_parsers.hpp"
+#include "output/escape.hpp"
 #include "connsnoop_version.hpp"
 
 namespace connsnoop {
@@ -85,12 +86,12 @@ ParsedCommandLine to_options(const RawArguments& raw) {
 
     if (raw.format == "table") options.format = OutputFormat::table;
     else if (raw.format == "json") options.format = OutputFormat::json;
-    else return UsageError{"invalid --format '" + raw.format + "': expected table or json"};
+    else return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
 
     if (raw.time == "local") options.time = TimeFormat::local;
     else if (raw.time == "iso") options.time = TimeFormat::iso;
     else if (raw.time == "none") options.time = TimeFormat::none;
-    else return UsageError{"invalid --time '" + raw.time + "': expected local, iso or none"};
+    else return UsageError{"invalid --time '" + escape_for_terminal(raw.time) + "': expected local, iso or none"};
 
     std::uint64_t count = 0;
     if (auto e = convert_one(raw.count, count, parse_count)) return *e;
@@ -106,6 +107,17 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.verbose = raw.verbose;
     options.tracer.verbose = raw.verbose;
     return options;
+}
+
+// "--comm ''" (an unset shell variable, say) must not quietly mean "no filter".
+std::optional<UsageError> reject_empty_values(const CLI::App& app) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (option->get_type_size() == 0) continue;  // a flag
+        for (const auto& value : option->results()) {
+            if (value.empty()) return UsageError{"invalid " + option->get_name() + " '': expected a value (see connsnoop --help)"};
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -128,10 +140,11 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     } catch (const CLI::CallForHelp&) {
         return InfoRequest{app.help()};
     } catch (const CLI::ParseError& error) {
-        std::string message = error.what();
-        return UsageError{message + " (see connsnoop --help)"};
+        // CLI11 quotes what it did not expect: escaped, it stays one line whatever its bytes.
+        return UsageError{escape_for_terminal(error.what()) + " (see connsnoop --help)"};
     }
     if (raw.version) return InfoRequest{version_text() + "\n"};
+    if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }
 
