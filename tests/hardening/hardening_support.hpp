@@ -12,12 +12,9 @@
 #include <string_view>
 #include <vector>
 
-namespace connsnoop::testing {
+#include "output_checks.hpp"
 
-// Why `line` (one table row, without its newline) could act on a terminal:
-// a C0 control, DEL, a C1 control (raw byte or UTF-8), a Unicode direction
-// control or an invalid UTF-8 sequence. Empty when the line is safe.
-std::string terminal_hazard(std::string_view line);
+namespace connsnoop::testing {
 
 // Parses JSON Lines strictly (valid UTF-8 too); each record that does not parse
 // is a test failure naming the line.

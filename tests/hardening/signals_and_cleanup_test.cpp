@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <ostream>
 #include <thread>
 
 #include "hardening_support.hpp"
@@ -96,6 +97,8 @@ struct ExitWay {
     int signal_number;  // 0: it ends by itself
     int expected_status;
 };
+
+void PrintTo(const ExitWay& way, std::ostream* out) { *out << way.name; }
 
 class NothingLeftLoadedTest : public SignalsAndCleanupTest, public ::testing::WithParamInterface<ExitWay> {};
 
