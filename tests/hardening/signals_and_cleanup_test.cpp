@@ -51,10 +51,13 @@ class StopSignalTest : public SignalsAndCleanupTest, public ::testing::WithParam
 
 TEST_P(StopSignalTest, FlushesPendingEventsAndExitsZeroWithTheSummary) {
     auto tracer = start_connsnoop({"-o", "json"});
+    // Frozen, connsnoop cannot read the ring buffer: the three records wait
+    // there (the kernel writes them in connect()'s context), and the stop
+    // signal is already pending when it resumes. It must print them anyway.
+    tracer.send_signal(SIGSTOP);
     for (int i = 0; i < 3; ++i) connect_once();
-    // No pause: the records are in the ring buffer (written in connect()'s
-    // context) but may not have been read yet; stopping must still print them.
     tracer.send_signal(GetParam());
+    tracer.send_signal(SIGCONT);
     ASSERT_EQ(tracer.wait(10s), 0) << tracer.err();
     const auto records = parse_json_lines(tracer.out_lines());
     EXPECT_EQ(records_of_type(records, "connect").size(), 3U) << tracer.out();
