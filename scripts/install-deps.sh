@@ -9,6 +9,8 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   # tests and demo
   libgtest-dev iproute2 curl perl python3
+  # ASan/UBSan runtimes and libFuzzer for build-asan/ (clang only recommends them)
+  libclang-rt-dev
 )
 
 missing=()
