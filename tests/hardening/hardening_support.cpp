@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
+#include "collect/cgroup_path.hpp"
 #include "process.hpp"
 
 namespace connsnoop::testing {
@@ -22,17 +26,13 @@ nlohmann::json bpftool_list(const std::string& kind) {
     return list;
 }
 
+// The cgroup2 mount, found the way connsnoop finds it.
 std::string cgroup2_mount() {
-    std::ifstream mountinfo("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(mountinfo, line)) {
-        // "... mount-point options - cgroup2 source super-options"
-        if (line.find(" - cgroup2 ") == std::string::npos) continue;
-        std::size_t start = 0;
-        for (int field = 0; field < 4; ++field) start = line.find(' ', start) + 1;
-        return line.substr(start, line.find(' ', start) - start);
-    }
-    throw std::runtime_error("no cgroup2 mount in /proc/self/mountinfo");
+    std::ifstream file("/proc/self/mountinfo");
+    const std::string mountinfo((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    auto mount = find_cgroup2_mount(mountinfo);
+    if (!mount) throw std::runtime_error(mount.error().message);
+    return *mount;
 }
 
 }  // namespace
