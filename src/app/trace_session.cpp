@@ -39,9 +39,11 @@ std::optional<std::size_t> terminal_width(bool wide) {
     return size.ws_col;
 }
 
+// Messages quote what the user gave (paths, names): escaped, they cannot add
+// lines or act on the terminal.
 void report_error(const Error& error) {
-    std::fprintf(stderr, "connsnoop: error: %s\n", error.message.c_str());
-    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
+    std::fprintf(stderr, "connsnoop: error: %s\n", escape_for_terminal(error.message).c_str());
+    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", escape_for_terminal(error.hint).c_str());
 }
 
 std::string describe_filters(const TraceFilters& filters) {
