@@ -152,7 +152,6 @@ BpfObjects still_loaded_after(const BpfObjects& objects, std::chrono::millisecon
     }
 }
 
-std::string hardening_support_dir() { return CONNSNOOP_HARDENING_DIR; }
 std::string connect_storm_binary() { return CONNECT_STORM_BINARY; }
 
 }  // namespace connsnoop::testing

@@ -66,8 +66,6 @@ BpfObjects connsnoop_objects_since(const BpfObjects& before);
 // shortly after the last descriptor closes); returns those still there.
 BpfObjects still_loaded_after(const BpfObjects& objects, std::chrono::milliseconds timeout);
 
-// The directory of this test tier's helper scripts.
-std::string hardening_support_dir();
 // Path of the connect-storm load generator.
 std::string connect_storm_binary();
 
