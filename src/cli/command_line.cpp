@@ -3,8 +3,8 @@
 
 #include "cli/options.hpp"
 #include "cli/value_parsers.hpp"
-#include "output/escape.hpp"
 #include "connsnoop_version.hpp"
+#include "output/escape.hpp"
 
 namespace connsnoop {
 
