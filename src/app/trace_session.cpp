@@ -21,11 +21,15 @@ volatile std::sig_atomic_t g_stop_signal = 0;
 
 void request_stop(int signal_number) { g_stop_signal = signal_number; }
 
-// SIGINT/SIGTERM interrupt the ring-buffer wait (no SA_RESTART) and end the
-// loop cleanly; SIGPIPE is ignored so a closed reader shows up as EPIPE.
+// SIGINT/SIGTERM interrupt the ring-buffer wait (epoll_wait is never
+// restarted) and end the loop cleanly. SA_RESTART resumes a write blocked on a
+// slow reader, which otherwise failed with EINTR and lost the pending lines;
+// SA_RESETHAND lets a second signal end a run whose reader never reads.
+// SIGPIPE is ignored so a closed reader shows up as EPIPE.
 void install_signal_handlers() {
     struct sigaction action {};
     action.sa_handler = request_stop;
+    action.sa_flags = SA_RESTART | SA_RESETHAND;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);

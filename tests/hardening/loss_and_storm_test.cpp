@@ -106,6 +106,30 @@ TEST_F(LossAndStormTest, TinyRingBufferLosesEventsAndSaysSoAsTheyHappenAndEveryC
     EXPECT_NE(tracer.err().find(std::to_string(lost_sum) + " lost in"), std::string::npos) << tracer.err();
 }
 
+// A stop signal while connsnoop is blocked writing to a reader that has not
+// read yet: the write resumes, every pending line is printed, exit 0.
+TEST_F(LossAndStormTest, StopSignalWhileBlockedOnASlowReaderStillPrintsEverythingAndExitsZero) {
+    NetworkNamespace netns("connsnoop-slow");
+    ScopedCgroup cgroup("connsnoop-slow");
+    ChildProcess tracer({connsnoop_binary(), "--cgroup", cgroup.relative_path(), "-o", "json"});
+    ASSERT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
+    // ~2,000 lines of JSON: far more than a pipe holds, and nobody reads it yet.
+    ChildProcess storm(cgroup.exec(netns.exec({connect_storm_binary(), "--processes", "1", "--count", "2000"})));
+    ASSERT_EQ(storm.wait(60s), 0) << storm.err();
+    const auto attempts = attempts_made(storm);
+    std::this_thread::sleep_for(300ms);
+    tracer.send_signal(SIGTERM);
+    ASSERT_EQ(tracer.wait(30s), 0) << tracer.err();  // reads the pipe while it waits
+
+    const auto records = parse_json_lines(tracer.out_lines());
+    ASSERT_FALSE(records.empty());
+    const auto& summary = records.back();
+    ASSERT_EQ(summary["type"], "summary");
+    EXPECT_EQ(records_of_type(records, "connect").size(), summary["events"].get<std::size_t>());
+    EXPECT_EQ(summary["events"].get<std::uint64_t>() + summary["lost"].get<std::uint64_t>(), attempts);
+    EXPECT_EQ(tracer.err().find("error"), std::string::npos) << tracer.err();
+}
+
 // CI runs a short storm (CONNSNOOP_STORM_SECONDS, default 8); the full-size one
 // is CONNSNOOP_STORM_CONNECTIONS=1000000 (see README, Reliability).
 TEST_F(LossAndStormTest, StormOfShortConnectionsFromManyProcessesKeepsMemoryFlatAndAccountsForEveryConnect) {
