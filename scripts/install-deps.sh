@@ -12,6 +12,8 @@ packages=(
   prometheus systemd
   # benchmarks (bench/run installs bpftrace itself, for its comparison)
   libbenchmark-dev
+  # ASan/UBSan runtimes and libFuzzer for build-asan/ (clang only recommends them)
+  libclang-rt-dev
 )
 
 missing=()

@@ -28,16 +28,21 @@ void request_stop(int signal_number) {
 }
 void request_reopen(int /*signal_number*/) { g_reopen_requested = 1; }
 
-// SIGINT/SIGTERM interrupt the ring-buffer wait (no SA_RESTART) and end the
-// loop cleanly; SIGHUP asks for --output to be reopened; SIGPIPE is ignored
-// so a closed reader shows up as EPIPE.
+// SIGINT/SIGTERM interrupt the ring-buffer wait (epoll_wait is never
+// restarted) and end the loop cleanly. SA_RESTART resumes a write blocked on a
+// slow reader, which otherwise failed with EINTR and lost the pending lines;
+// SA_RESETHAND lets a second signal end a run whose reader never reads.
+// SIGHUP asks for --output to be reopened; SIGPIPE is ignored so a closed
+// reader shows up as EPIPE.
 void install_signal_handlers() {
     struct sigaction action {};
     action.sa_handler = request_stop;
+    action.sa_flags = SA_RESTART | SA_RESETHAND;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
     action.sa_handler = request_reopen;
+    action.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &action, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 }
@@ -95,9 +100,11 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
 }  // namespace
 
+// Messages quote what the user gave (paths, names): escaped, they cannot add
+// lines or act on the terminal.
 void report_error(const Error& error) {
-    std::fprintf(stderr, "connsnoop: error: %s\n", error.message.c_str());
-    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
+    std::fprintf(stderr, "connsnoop: error: %s\n", escape_for_terminal(error.message).c_str());
+    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", escape_for_terminal(error.hint).c_str());
 }
 
 void print_summary_line(const RunSummary& summary) {

@@ -97,7 +97,7 @@ int run_trace_session(const Options& options) {
     // Started before the connect hook, so the parents of the first events are known.
     std::unique_ptr<ProcessTracker> process_tracker;
     if (options.ancestry_depth > 0) {
-        auto started = ProcessTracker::start(options.verbose);
+        auto started = ProcessTracker::start(options.verbose, options.tracer.btf_path);
         if (!started) {
             report_error(started.error());
             return 1;

@@ -186,6 +186,17 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     return options;
 }
 
+// "--comm ''" (an unset shell variable, say) must not quietly mean "no filter".
+std::optional<UsageError> reject_empty_values(const CLI::App& app) {
+    for (const CLI::Option* option : app.get_options()) {
+        if (option->get_type_size() == 0) continue;  // a flag
+        for (const auto& value : option->results()) {
+            if (value.empty()) return UsageError{"invalid " + option->get_name() + " '': expected a value (see connsnoop --help)"};
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string version_text() {
@@ -207,11 +218,12 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     } catch (const CLI::CallForHelp&) {
         return InfoRequest{app.help()};
     } catch (const CLI::ParseError& error) {
-        std::string message = error.what();
-        return UsageError{message + " (see connsnoop --help)"};
+        // CLI11 quotes what it did not expect: escaped, it stays one line whatever its bytes.
+        return UsageError{escape_for_terminal(error.what()) + " (see connsnoop --help)"};
     }
     if (raw.version) return InfoRequest{version_text() + "\n"};
     raw.format_given = app.count("--format") > 0;
+    if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }
 

@@ -30,11 +30,9 @@ namespace {
 
 // Returned from the ring-buffer callback to stop consuming; not an error.
 constexpr int kStopDelivery = -ECANCELED;
-constexpr const char* kDefaultBtfPath = "/sys/kernel/btf/vmlinux";
 // Threads inside connect() at once that outcome tracking can follow (an LRU map).
 constexpr std::size_t kConnectCallSlots = 8192;
 
-std::string errno_text(int err) { return std::strerror(err); }
 
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
@@ -140,19 +138,6 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters) {
     return Ok{};
 }
 
-Status check_btf_available(const TracerConfig& config) {
-    const std::string path = config.btf_path.empty() ? kDefaultBtfPath : config.btf_path;
-    if (::access(path.c_str(), R_OK) == 0) return Ok{};
-    const int err = errno;
-    if (config.btf_path.empty()) {
-        return Error{"this kernel has no BTF type information (" + path + ": " + errno_text(err) + ")",
-                     "connsnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for this "
-                     "kernel given with --btf FILE (e.g. from BTFHub)",
-                     err};
-    }
-    return Error{"--btf " + path + ": " + errno_text(err), "give a readable BTF file for the running kernel", err};
-}
-
 }  // namespace
 
 struct ConnectTracer::Handles {
@@ -177,7 +162,7 @@ ConnectTracer::~ConnectTracer() = default;
 Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
                                                             OutcomeHandler outcome_handler) {
     configure_libbpf_logging(config.verbose);
-    if (auto btf = check_btf_available(config); !btf) return btf.error();
+    if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
     // Prefer tp_btf; a kernel or policy that refuses it gets the raw_tp twin.
     // A privilege error fails both alike, so it is reported at once.

@@ -1,5 +1,7 @@
 #include "collect/libbpf_support.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -38,6 +40,19 @@ void configure_libbpf_logging(bool verbose) {
 Error libbpf_error(const std::string& what, int err) {
     err = std::abs(err);
     return Error{what + ": " + std::strerror(err), hint_for_errno(err), err};
+}
+
+Status check_kernel_btf(const std::string& custom_path) {
+    const std::string path = custom_path.empty() ? "/sys/kernel/btf/vmlinux" : custom_path;
+    if (::access(path.c_str(), R_OK) == 0) return Ok{};
+    const int err = errno;
+    if (custom_path.empty()) {
+        return Error{"this kernel has no BTF type information (" + path + ": " + std::strerror(err) + ")",
+                     "connsnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for this "
+                     "kernel given with --btf FILE (e.g. from BTFHub)",
+                     err};
+    }
+    return Error{"--btf " + path + ": " + std::strerror(err), "give a readable BTF file for the running kernel", err};
 }
 
 bool fails_for_every_hook(const Error& error) { return error.errno_value == EPERM || error.errno_value == EACCES; }

@@ -16,6 +16,10 @@ void configure_libbpf_logging(bool verbose);
 // "what: strerror(err)" with a hint for the errno (privileges, memory, ...).
 Error libbpf_error(const std::string& what, int err);
 
+// The kernel's BTF (or `custom_path`, for kernels without it) is readable;
+// otherwise an error that says what the kernel lacks.
+Status check_kernel_btf(const std::string& custom_path);
+
 // True for the errors that the raw_tp twin of a tp_btf program would hit too
 // (privileges), where falling back is pointless.
 bool fails_for_every_hook(const Error& error);

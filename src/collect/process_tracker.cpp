@@ -24,8 +24,11 @@ struct LinkDeleter {
     void operator()(bpf_link* link) const { bpf_link__destroy(link); }
 };
 
-Result<SkeletonPtr> open_and_load(bool use_tp_btf) {
-    SkeletonPtr skeleton(process_tracker_bpf::open());
+Result<SkeletonPtr> open_and_load(bool use_tp_btf, const std::string& btf_path) {
+    bpf_object_open_opts options{};
+    options.sz = sizeof(options);
+    if (!btf_path.empty()) options.btf_custom_path = btf_path.c_str();
+    SkeletonPtr skeleton(process_tracker_bpf::open(&options));
     if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
     bpf_program__set_autoload(use_tp_btf ? skeleton->progs.exec_raw_tp : skeleton->progs.exec_tp_btf, false);
     if (int err = process_tracker_bpf::load(skeleton.get())) {
@@ -45,13 +48,14 @@ ProcessTracker::ProcessTracker(std::unique_ptr<Handles> handles, std::string hoo
 
 ProcessTracker::~ProcessTracker() = default;
 
-Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(bool verbose) {
+Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(bool verbose, const std::string& btf_path) {
     configure_libbpf_logging(verbose);
+    if (auto btf = check_kernel_btf(btf_path); !btf) return btf.error();
     std::string hook = "tp_btf";
-    auto skeleton = open_and_load(true);
+    auto skeleton = open_and_load(true, btf_path);
     if (!skeleton && !fails_for_every_hook(skeleton.error())) {
         hook = "raw_tp";
-        skeleton = open_and_load(false);
+        skeleton = open_and_load(false, btf_path);
     }
     if (!skeleton) return skeleton.error();
     auto handles = std::make_unique<Handles>();

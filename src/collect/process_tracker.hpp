@@ -23,7 +23,8 @@ struct ExecRecord {
 
 class ProcessTracker {
 public:
-    static Result<std::unique_ptr<ProcessTracker>> start(bool verbose);
+    // `btf_path`: --btf, for kernels without /sys/kernel/btf/vmlinux.
+    static Result<std::unique_ptr<ProcessTracker>> start(bool verbose, const std::string& btf_path = {});
     ProcessTracker(const ProcessTracker&) = delete;
     ProcessTracker& operator=(const ProcessTracker&) = delete;
     ~ProcessTracker();

@@ -52,7 +52,9 @@ ClockConverter ClockConverter::from_system_clocks() {
 }
 
 std::chrono::system_clock::time_point ClockConverter::to_wall(std::uint64_t monotonic_ns) const {
-    const auto since_epoch = std::chrono::nanoseconds(static_cast<std::int64_t>(monotonic_ns) + offset_ns_);
+    // Unsigned, so a corrupt stamp wraps instead of overflowing (undefined behaviour; found by fuzzing).
+    const auto since_epoch =
+        std::chrono::nanoseconds(static_cast<std::int64_t>(monotonic_ns + static_cast<std::uint64_t>(offset_ns_)));
     return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
 }
 

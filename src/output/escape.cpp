@@ -60,9 +60,10 @@ bool is_dangerous(char32_t c) {
            (c >= 0x2066 && c <= 0x2069);                          // bidi isolates
 }
 
+constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                       '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+
 void append_hex_escapes(std::string& out, std::string_view bytes) {
-    static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     for (const char c : bytes) {
         const auto value = static_cast<std::uint8_t>(c);
         out += "\\x";
@@ -100,6 +101,22 @@ std::string make_valid_utf8(std::string_view text) {
             append_hex_escapes(out, text.substr(pos, length));
         } else {
             out += text.substr(pos, length);
+        }
+        pos += length;
+    }
+    return out;
+}
+
+std::string escape_json_invisibles(std::string_view json_text) {
+    std::string out;
+    out.reserve(json_text.size());
+    for (std::size_t pos = 0; pos < json_text.size();) {
+        const auto [code_point, length] = decode_utf8(json_text, pos);
+        if (code_point != kInvalid && is_dangerous(code_point)) {
+            out += "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code_point >> shift) & 0xF];
+        } else {
+            out += json_text.substr(pos, length);
         }
         pos += length;
     }

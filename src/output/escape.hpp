@@ -18,6 +18,13 @@ std::string escape_for_terminal(std::string_view text);
 // result is always valid UTF-8.
 std::string make_valid_utf8(std::string_view text);
 
+// For a serialized JSON text: DEL, C1 controls (U+0080..U+009F, where U+009B
+// is a CSI) and Unicode direction/line-separator controls become \uXXXX, so a
+// JSON line printed on a terminal cannot act on it or reorder what it shows.
+// JSON encoders escape only U+0000..U+001F; these may appear only inside
+// strings, so the result is the same JSON value.
+std::string escape_json_invisibles(std::string_view json_text);
+
 // Number of code points in valid UTF-8 (what a terminal shows as columns for
 // the escaped text), and the longest prefix that fits in `columns`.
 std::size_t display_width(std::string_view escaped);

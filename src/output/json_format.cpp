@@ -118,7 +118,7 @@ nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
 
 std::string to_json_line(const nlohmann::ordered_json& record) {
     // replace: a last line of defence; every string was made valid UTF-8 above.
-    return record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return escape_json_invisibles(record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 }  // namespace connsnoop
