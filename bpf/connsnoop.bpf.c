@@ -42,6 +42,8 @@ const volatile bool filter_comm = false;
 const volatile char comm_filter[CS_COMM_LEN] = {};
 const volatile __u32 argv_max = CS_ARGV_CAPACITY;
 const volatile bool track_outcomes = false;
+/* Wake the reader at once when this much is waiting (a quarter of the ring). */
+const volatile __u64 wakeup_fill_bytes = 1 << 20;
 
 /* Arch-specific facts for the syscall hooks (the vmlinux.h is per arch). */
 #if defined(__TARGET_ARCH_x86)
@@ -391,13 +393,44 @@ static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 
 	read_argv(buf);
 }
 
+/* Last reader wake-up on this CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_wakeup SEC(".maps");
+
+/* Waking the reader is paid by the connecting task (irq_work, then a
+ * scheduler wake-up: microseconds on a VM), and the default wakes it whenever
+ * it has caught up, i.e. for almost every event at moderate rates. Instead:
+ * wake at most once per WAKEUP_INTERVAL_NS per CPU, or when the ring is
+ * filling up. An isolated event still wakes the reader at once; one that
+ * follows within the interval waits at most for the reader's 100 ms poll. */
+#define WAKEUP_INTERVAL_NS (5ULL * 1000 * 1000)
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&last_wakeup, &zero);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!last)
+		return 0;
+	if (now - *last >= WAKEUP_INTERVAL_NS || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_fill_bytes) {
+		*last = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void output_connect_record(struct connect_scratch *buf)
 {
 	__u64 size = sizeof(buf->record) + buf->record.argv_len;
 
 	if (size > sizeof(*buf))
 		return; /* cannot happen; tells the verifier the bound */
-	if (bpf_ringbuf_output(&events, buf, size, 0) != 0)
+	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags()) != 0)
 		count_stat(CS_STAT_LOST_EVENTS);
 }
 
@@ -413,7 +446,7 @@ static __always_inline void output_outcome(__u64 attempt_id, __u32 state, __u32 
 
 	out.timestamp_ns = bpf_ktime_get_ns();
 	out.latency_ns = out.timestamp_ns - start_ns;
-	if (bpf_ringbuf_output(&events, &out, sizeof(out), 0) != 0)
+	if (bpf_ringbuf_output(&events, &out, sizeof(out), wakeup_flags()) != 0)
 		count_stat(CS_STAT_LOST_EVENTS);
 }
 

@@ -72,6 +72,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     std::memcpy(const_cast<char*>(rodata->comm_filter), filters.comm.data(),
                 std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
+    rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
 
     auto& maps = skeleton->maps;
     int err = bpf_map__set_max_entries(maps.events, config.ringbuf_bytes);
