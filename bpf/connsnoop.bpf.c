@@ -42,6 +42,8 @@ const volatile bool filter_comm = false;
 const volatile char comm_filter[CS_COMM_LEN] = {};
 const volatile __u32 argv_max = CS_ARGV_CAPACITY;
 const volatile bool track_outcomes = false;
+/* --http: parse request heads sent on watched connections (http_capture.bpf.h) */
+const volatile bool http_capture = false;
 
 /* Arch-specific facts for the syscall hooks (the vmlinux.h is per arch). */
 #if defined(__TARGET_ARCH_x86)
@@ -288,11 +290,11 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 	return true;
 }
 
-static __always_inline void read_argv(struct connect_scratch *buf)
+/* argv_out has room for CS_ARGV_CAPACITY bytes (it follows the record in its scratch). */
+static __always_inline void read_argv(struct cs_connect_record *rec, char *argv_out)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	struct cs_connect_record *rec = &buf->record;
 	unsigned long start, end;
 	char last_byte = 0;
 	__u64 len;
@@ -319,7 +321,7 @@ static __always_inline void read_argv(struct connect_scratch *buf)
 	}
 	if (len > CS_ARGV_CAPACITY)
 		len = CS_ARGV_CAPACITY;
-	if (bpf_probe_read_user(buf->argv, len, (const void *)start) != 0) {
+	if (bpf_probe_read_user(argv_out, len, (const void *)start) != 0) {
 		rec->flags |= CS_ARGV_UNREADABLE;
 		return;
 	}
@@ -327,9 +329,9 @@ static __always_inline void read_argv(struct connect_scratch *buf)
 }
 
 /* Task identity, time and argv of the current task into the record. */
-static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 pid_tgid, __u64 uid_gid)
+static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
+					     __u64 uid_gid)
 {
-	struct cs_connect_record *rec = &buf->record;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	rec->flags = 0;
@@ -342,7 +344,7 @@ static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 
 	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	rec->uid = (__u32)uid_gid;
 	rec->gid = uid_gid >> 32;
-	read_argv(buf);
+	read_argv(rec, argv_out);
 }
 
 static __always_inline void output_connect_record(struct connect_scratch *buf)
@@ -438,6 +440,10 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
+/* Defined in http_capture.bpf.h, included at the end. */
+static __always_inline void http_watch_socket(const struct sock *sk, __u16 dport);
+static __always_inline void http_forget_socket(const struct sock *sk);
+
 static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct connect_scratch *buf;
@@ -445,6 +451,8 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	__u64 pid_tgid, uid_gid;
 	__u32 zero = 0;
 
+	if (http_capture && newstate == TCP_CLOSE)
+		http_forget_socket(sk);
 	if (track_outcomes && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
 		return on_attempt_end(sk, newstate);
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
@@ -471,9 +479,11 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 
 	rec->kind = CS_RECORD_CONNECT;
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	fill_task_fields(buf, pid_tgid, uid_gid);
+	fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
 	if (track_outcomes)
 		follow_attempt(sk, pid_tgid, rec);
+	if (http_capture)
+		http_watch_socket(sk, rec->dport);
 	output_connect_record(buf);
 	return 0;
 }
@@ -605,7 +615,7 @@ static __always_inline int on_connect_exit(long ret)
 		if (buf) {
 			rec = &buf->record;
 			bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-			fill_task_fields(buf, pid_tgid, bpf_get_current_uid_gid());
+			fill_task_fields(rec, buf->argv, pid_tgid, bpf_get_current_uid_gid());
 			rec->kind = CS_RECORD_CONNECT_FAILED;
 			rec->error = (__u32)-ret;
 			rec->netns = call->netns;
@@ -654,3 +664,5 @@ int BPF_PROG(connect_exit_raw_tp, struct pt_regs *regs, long ret)
 		return 0;
 	return on_connect_exit(ret);
 }
+
+#include "http_capture.bpf.h"
