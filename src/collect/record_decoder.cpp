@@ -9,6 +9,8 @@ extern "C" {
 #include "connsnoop_abi.h"
 }
 
+#include "collect/token_redaction.hpp"
+
 namespace connsnoop {
 
 // The ABI header is compiled by clang for BPF and by g++ here: pin the layout.
@@ -200,6 +202,7 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     event.comm.assign(record.comm, strnlen(record.comm, sizeof(record.comm)));
     const auto* argv_bytes = reinterpret_cast<const char*>(argv_area.data());
     event.argv = split_argv(std::string_view(argv_bytes, record.argv_len), (record.flags & CS_ARGV_REWRITTEN) != 0);
+    redact_imds_tokens(event.argv);
     event.argv_truncated = (record.flags & CS_ARGV_TRUNCATED) != 0;
     event.argv_unreadable = (record.flags & CS_ARGV_UNREADABLE) != 0;
     event.argv_area_len = record.argv_area_len;

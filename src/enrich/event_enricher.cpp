@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "collect/token_redaction.hpp"
 #include "enrich/cgroup_identity.hpp"
 
 namespace connsnoop {
@@ -23,6 +24,7 @@ void EventEnricher::enrich(ConnectEvent& event) {
     event.group = groups_.name_of(event.gid);
     event.exe = executable_of(event.pid);
     if (ancestry_depth_ > 0) event.ancestry = ancestry_.resolve({ProcessRef{event.ppid, 0}}, ancestry_depth_);
+    for (auto& ancestor : event.ancestry) redact_imds_tokens(ancestor.argv);
     if (auto path = cgroups_.path_of(event.cgroup_id, event.pid)) {
         event.cgroup_path = std::move(*path);
         auto identity = parse_cgroup_path(event.cgroup_path);
