@@ -155,6 +155,7 @@ int run_trace_session(const Options& options) {
                 return true;
             }
             if (!options.unit.empty() && request.connection.unit != options.unit) return true;
+            if (talkers) talkers->record_request(request);
             if (!options.quiet) writer->write_http(request);
             ++events;
             return !writer->closed() && !count_reached();

@@ -88,7 +88,9 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("N");
     app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
         ->type_name("RATE");
-    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user or cgroup")
+    app.add_option("--by", raw.by,
+                   "Group (top, --alert) by: command (default), pid, comm, user, cgroup; "
+                   "HTTP requests by path or imds (implies --http)")
         ->type_name("KEY");
     app.add_flag("--http", raw.http,
                  "Also report each HTTP request sent on the connections traced to port 80 (and --http-port): "
@@ -204,6 +206,10 @@ ParsedCommandLine to_options(const RawArguments& raw) {
 
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    if (is_request_grouping(options.group_by) && !options.tracer.http_capture) {
+        options.tracer.http_capture = true;  // requests are what is grouped
+        options.tracer.http_ports.insert(options.tracer.http_ports.begin(), kDefaultHttpPort);
+    }
     double alert_rate = 0;
     if (auto e = convert_one(raw.alert, alert_rate, parse_alert_rate)) return *e;
     if (!raw.alert.empty()) options.alert_rate = alert_rate;

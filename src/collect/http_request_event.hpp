@@ -22,10 +22,10 @@ enum HttpHeader : std::uint32_t {
 
 // What an IMDS request is, for finding the callers that still use IMDSv1.
 enum class ImdsVersion {
-    none,          // not a metadata-service request
-    v1,            // a GET (or HEAD) without a session token
-    v2,            // a GET (or HEAD) carrying X-aws-ec2-metadata-token
-    v2_token,      // PUT /latest/api/token: asking for a session token
+    none,      // not a metadata-service request
+    v1,        // a GET (or HEAD) without a session token
+    v2,        // a GET (or HEAD) carrying X-aws-ec2-metadata-token
+    v2_token,  // PUT /latest/api/token: asking for a session token
 };
 inline constexpr std::size_t kImdsVersionCount = 4;
 

@@ -11,9 +11,9 @@ namespace {
 constexpr std::string_view kTokenHeader = "x-aws-ec2-metadata-token";
 
 bool equals_ignoring_case(std::string_view text, std::string_view lower) {
-    return text.size() == lower.size() &&
-           std::equal(text.begin(), text.end(), lower.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    return text.size() == lower.size() && std::equal(text.begin(), text.end(), lower.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }

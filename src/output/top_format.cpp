@@ -24,6 +24,10 @@ int key_width(GroupBy group_by) {
             return 10;
         case GroupBy::cgroup:
             return 12;  // a cgroup v2 ID (the inode number of its directory)
+        case GroupBy::path:
+            return 40;  // request paths; a longer one pushes the command right
+        case GroupBy::imds:
+            return 12;  // imdsv2-token
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,9 +29,9 @@ protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-http");
-        server_ = std::make_unique<ChildProcess>(namespace_->exec(
-            {"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80", "[fd00:ec2::254]:80",
-             "169.254.169.254:8080"}));
+        server_ = std::make_unique<ChildProcess>(
+            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80", "[fd00:ec2::254]:80",
+                              "169.254.169.254:8080"}));
         ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
     }
     static void TearDownTestSuite() {
@@ -134,8 +135,8 @@ TEST_F(HttpTraceTest, EveryRequestOfEveryKindOfClientIsClassifiedAndNoTokenIsPri
     const std::string client = support_dir() + "/imds_http_client.py";
 
     // IMDSv1 with curl (one send of the whole head).
-    const std::vector<std::string> curl_v1 = {"curl", "-s", "-o", "/dev/null", "--max-time", "5",
-                                              "http://169.254.169.254/latest/meta-data/instance-id"};
+    const std::vector<std::string> curl_v1 = {
+        "curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/latest/meta-data/instance-id"};
     const auto v1 = run_client(curl_v1);
 
     // IMDSv2 with curl: a PUT for the token, then a GET carrying it; the shell
@@ -146,7 +147,8 @@ TEST_F(HttpTraceTest, EveryRequestOfEveryKindOfClientIsClassifiedAndNoTokenIsPri
     const auto v2 = run_client({"sh", "-c",
                                 "T=$(curl -s --max-time 5 -X PUT -H '" + kTokenTtlHeader +
                                     "' http://169.254.169.254/latest/api/token); "
-                                    "echo \"code $(" + get_with_token + ")\"; echo \"token $T\""});
+                                    "echo \"code $(" +
+                                    get_with_token + ")\"; echo \"token $T\""});
     const std::string curl_token = token_in(v2.out);
     ASSERT_GT(curl_token.size(), 20U) << v2.out;
     EXPECT_NE(v2.out.find("code 200"), std::string::npos) << "the stand-in refused the token: " << v2.out;
@@ -172,8 +174,9 @@ TEST_F(HttpTraceTest, EveryRequestOfEveryKindOfClientIsClassifiedAndNoTokenIsPri
     EXPECT_EQ(perl.out, "200\n");
 
     // IPv6 curl.
-    const std::vector<std::string> curl_v6 = {"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5",
-                                              "-A", "v6-agent", "http://[fd00:ec2::254]/latest/meta-data/"};
+    const std::vector<std::string> curl_v6 = {
+        "curl",       "-s", "-g", "-o",       "/dev/null",
+        "--max-time", "5",  "-A", "v6-agent", "http://[fd00:ec2::254]/latest/meta-data/"};
     const auto v6 = run_client(curl_v6);
 
     // Port 8080 was not asked for (--http-port): its connection is not traced at all.
@@ -218,12 +221,14 @@ TEST_F(HttpTraceTest, EveryRequestOfEveryKindOfClientIsClassifiedAndNoTokenIsPri
 
     auto by_writev = of_pid(requests, writev.pid);
     ASSERT_EQ(by_writev.size(), 1U) << tracer.out();
-    expect_request(by_writev[0], "GET", "/latest/meta-data/", "imdsv1", "/usr/bin/python3 " + client + " writev 169.254.169.254");
+    expect_request(by_writev[0], "GET", "/latest/meta-data/", "imdsv1",
+                   "/usr/bin/python3 " + client + " writev 169.254.169.254");
     EXPECT_EQ(by_writev[0]["http"]["user_agent"], "writev-client/1.0");
 
     auto by_sendmsg = of_pid(requests, sendmsg.pid);
     ASSERT_EQ(by_sendmsg.size(), 1U) << tracer.out();
-    expect_request(by_sendmsg[0], "GET", "/latest/meta-data/", "imdsv1", "/usr/bin/python3 " + client + " sendmsg fd00:ec2::254");
+    expect_request(by_sendmsg[0], "GET", "/latest/meta-data/", "imdsv1",
+                   "/usr/bin/python3 " + client + " sendmsg fd00:ec2::254");
     EXPECT_EQ(by_sendmsg[0]["http"]["user_agent"], "sendmsg-client/1.0");
     EXPECT_EQ(by_sendmsg[0]["family"], "ipv6");
 
@@ -251,8 +256,10 @@ TEST_F(HttpTraceTest, EveryRequestOfEveryKindOfClientIsClassifiedAndNoTokenIsPri
 
 TEST_F(HttpTraceTest, ImdsV1ReportsOnlyRequestsWithoutAToken) {
     auto tracer = start_connsnoop({"--imds-v1", "-o", "json"});
-    const auto keepalive = run_client({"python3", support_dir() + "/imds_http_client.py", "keepalive", "169.254.169.254"});
-    const auto v1 = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/latest/meta-data/"});
+    const auto keepalive =
+        run_client({"python3", support_dir() + "/imds_http_client.py", "keepalive", "169.254.169.254"});
+    const auto v1 =
+        run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/latest/meta-data/"});
     const auto records = stop_and_parse(tracer);
     ASSERT_EQ(records.size(), 2U) << tracer.out();  // the v1 request and the summary: no connects, no v2
     EXPECT_EQ(records[0]["type"], "http");
@@ -264,8 +271,10 @@ TEST_F(HttpTraceTest, ImdsV1ReportsOnlyRequestsWithoutAToken) {
 }
 
 TEST_F(HttpTraceTest, TableShowsMethodPathAndVersionAndHttpPortAddsAPort) {
-    auto tracer = start_connsnoop({"--dst", "169.254.169.254", "--port", "8080", "--http-port", "8080", "--ancestry", "0"});
-    const auto curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254:8080/latest/meta-data/"});
+    auto tracer =
+        start_connsnoop({"--dst", "169.254.169.254", "--port", "8080", "--http-port", "8080", "--ancestry", "0"});
+    const auto curl = run_client(
+        {"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254:8080/latest/meta-data/"});
     EXPECT_TRUE(tracer.wait_for_stdout("GET /latest/meta-data/ (imdsv1)", 5s)) << tracer.out();
     tracer.send_signal(SIGTERM);
     EXPECT_EQ(tracer.wait(10s), 0);
@@ -273,11 +282,52 @@ TEST_F(HttpTraceTest, TableShowsMethodPathAndVersionAndHttpPortAddsAPort) {
     ASSERT_EQ(lines.size(), 3U) << tracer.out();  // header, connect, request
     EXPECT_NE(lines[0].find("REQUEST"), std::string::npos) << lines[0];
     EXPECT_NE(lines[1].find(" - "), std::string::npos) << lines[1];
-    EXPECT_NE(lines[2].find(std::to_string(curl.pid) + " root       169.254.169.254:8080  GET /latest/meta-data/ (imdsv1)"),
-              std::string::npos)
+    EXPECT_NE(
+        lines[2].find(std::to_string(curl.pid) + " root       169.254.169.254:8080  GET /latest/meta-data/ (imdsv1)"),
+        std::string::npos)
         << lines[2];
     EXPECT_NE(lines[2].find("curl -s -o /dev/null --max-time 5 http://169.254.169.254:8080/latest/meta-data/"),
               std::string::npos);
+}
+
+// The rows of the last interval record, by key: attempts (requests) per group.
+std::map<std::string, json> final_rows(const std::vector<json>& records) {
+    std::map<std::string, json> rows;
+    for (const auto& record : records) {
+        if (record.value("type", "") != "interval") continue;
+        rows.clear();
+        for (const auto& row : record["rows"]) rows[row["key"].get<std::string>()] = row;
+    }
+    return rows;
+}
+
+TEST_F(HttpTraceTest, TopGroupsRequestsByImdsVersionAndByPath) {
+    const std::string client = support_dir() + "/imds_http_client.py";
+    for (const std::string by : {"imds", "path"}) {
+        SCOPED_TRACE(by);
+        auto tracer = start_connsnoop({"top", "--imds", "--by", by, "-o", "json", "--interval", "0.5", "--rows", "0"});
+        const std::vector<std::string> curl_v1 = {
+            "curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/latest/meta-data/instance-id"};
+        run_client(curl_v1);
+        run_client(curl_v1);
+        const auto keepalive = run_client({"/usr/bin/python3", client, "keepalive", "169.254.169.254"});
+        const auto records = stop_and_parse(tracer);
+        const auto rows = final_rows(records);
+        if (by == "imds") {
+            ASSERT_EQ(rows.size(), 3U) << tracer.out();
+            EXPECT_EQ(rows.at("imdsv1")["attempts"], 2);
+            EXPECT_EQ(rows.at("imdsv1")["command"], joined(curl_v1));
+            EXPECT_EQ(rows.at("imdsv2")["attempts"], 2);
+            EXPECT_EQ(rows.at("imdsv2")["command"], "/usr/bin/python3 " + client + " keepalive 169.254.169.254");
+            EXPECT_EQ(rows.at("imdsv2-token")["attempts"], 1);
+        } else {
+            ASSERT_EQ(rows.size(), 3U) << tracer.out();
+            EXPECT_EQ(rows.at("/latest/meta-data/instance-id")["attempts"], 3);
+            EXPECT_EQ(rows.at("/latest/meta-data/")["attempts"], 1);
+            EXPECT_EQ(rows.at("/latest/api/token")["attempts"], 1);
+        }
+        EXPECT_EQ(tracer.out().find(token_in(keepalive.out)), std::string::npos);
+    }
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 
 #include <cstring>
 
-#include "collect/record_decoder.hpp"
+#include "aggregate/grouped_talkers.hpp"
 #include "cli/options.hpp"
+#include "collect/record_decoder.hpp"
 #include "collect/token_redaction.hpp"
 #include "event_fixtures.hpp"
 #include "output/json_format.hpp"
@@ -64,7 +65,8 @@ TEST(DecodeHttpRecord, DecodesRequestAndProcessFields) {
 
 TEST(DecodeHttpRecord, FlagsAndMalformedRecords) {
     auto flagged = decode_http_record(
-        raw_http_record("GET", "/x", 0, "", "a\0"s, CS_HTTP_PATH_TRUNCATED | CS_HTTP_HEAD_INCOMPLETE), ClockConverter());
+        raw_http_record("GET", "/x", 0, "", "a\0"s, CS_HTTP_PATH_TRUNCATED | CS_HTTP_HEAD_INCOMPLETE),
+        ClockConverter());
     ASSERT_TRUE(flagged.ok());
     EXPECT_TRUE(flagged->path_truncated);
     EXPECT_TRUE(flagged->head_incomplete);
@@ -147,7 +149,8 @@ TEST(HttpTable, OutcomeColumnsStayAligned) {
 }
 
 TEST(HttpJson, TypeHttpWithHttpAndImdsObjects) {
-    auto request = request_of("GET", "/latest/meta-data/", kHttpHeaderHost | kHttpHeaderUserAgent | kHttpHeaderImdsToken);
+    auto request =
+        request_of("GET", "/latest/meta-data/", kHttpHeaderHost | kHttpHeaderUserAgent | kHttpHeaderImdsToken);
     request.user_agent = "Boto3/1.34";
     const auto record = http_to_json(request);
     EXPECT_EQ(record["type"], "http");
@@ -197,6 +200,31 @@ TEST(HttpCommandLine, ImdsV1ImpliesImdsAndHttp) {
     EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<std::uint16_t>{80}));
     // with --imds as well, the destinations are not doubled
     EXPECT_EQ(parse({"--imds", "--imds-v1"}).tracer.filters.destinations.size(), 2U);
+}
+
+TEST(RequestGroupings, KeysCycleAndCounting) {
+    EXPECT_EQ(parse({"top", "--by", "imds"}).group_by, GroupBy::imds);
+    EXPECT_TRUE(parse({"top", "--by", "path"}).tracer.http_capture);  // requests are what is grouped
+    EXPECT_EQ(next_grouping(GroupBy::path), GroupBy::imds);
+    EXPECT_EQ(next_grouping(GroupBy::imds), GroupBy::path);
+    EXPECT_EQ(next_grouping(GroupBy::cgroup), GroupBy::command);
+    EXPECT_EQ(request_group_key(request_of("GET", "/latest/meta-data/"), GroupBy::imds), "imdsv1");
+    EXPECT_EQ(request_group_key(request_of("GET", "/index.html"), GroupBy::imds), "other");
+    EXPECT_EQ(request_group_key(request_of("GET", "/index.html"), GroupBy::path), "/index.html");
+
+    const MonoTime start = mono_time_from_ns(0);
+    GroupedTalkers talkers({GroupBy::imds, GroupBy::command}, start);
+    auto v1 = request_of("GET", "/latest/meta-data/");
+    v1.connection.monotonic_ns = 1'000'000;
+    talkers.record_request(v1);
+    talkers.record_request(v1);
+    talkers.record_attempt(v1.connection);  // a connection: counted by command only
+    const auto v1_rows = talkers.table(GroupBy::imds).rows(start + std::chrono::seconds(1));
+    ASSERT_EQ(v1_rows.size(), 1U);
+    EXPECT_EQ(v1_rows[0].key, "imdsv1");
+    EXPECT_EQ(v1_rows[0].attempts, 2U);
+    EXPECT_EQ(v1_rows[0].label, "curl -s http://169.254.169.254/");
+    EXPECT_EQ(talkers.table(GroupBy::command).rows(start + std::chrono::seconds(1)).at(0).attempts, 1U);
 }
 
 }  // namespace
