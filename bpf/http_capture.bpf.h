@@ -24,7 +24,8 @@
  * fields leave the kernel (method, path, version, which headers are present,
  * the User-Agent value). Header values other than the User-Agent, the IMDSv2
  * token above all, are skipped, never copied into a record. The raw bytes
- * live only in http_streams, which is BPF_F_WRONLY: user space cannot read it.
+ * live only in http_streams, only until the head is parsed (then wiped), and
+ * connsnoop's own descriptor of that map is write-only (BPF_F_WRONLY).
  *
  * A head split over several sends is gathered per socket (up to
  * CS_HTTP_HEAD_MAX bytes and CS_HTTP_MAX_WRITES sends); each head on a
@@ -62,7 +63,8 @@ struct http_stream {
 
 /* Watched sockets (key: socket address), added at CLOSE -> SYN_SENT, removed
  * at -> CLOSE; LRU so that a socket whose close was missed cannot fill it.
- * Write-only from user space: it holds raw request bytes. */
+ * It holds raw request bytes while a head is gathered: connsnoop's own
+ * descriptor of it is write-only, so nothing in connsnoop can read it back. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1); /* sized by user space */
@@ -324,8 +326,15 @@ static __always_inline void http_append_iovecs(struct http_stream *stream, const
 	}
 }
 
+/* Ready for the next head; the raw bytes of this one (a token among them)
+ * are wiped, not left in the map for the life of the connection. */
 static __always_inline void http_reset(struct http_stream *stream)
 {
+	__u32 zero = 0;
+	struct http_stream *empty = bpf_map_lookup_elem(&http_stream_init, &zero);
+
+	if (empty)
+		bpf_probe_read_kernel(stream->head, CS_HTTP_HEAD_MAX, empty->head);
 	stream->len = 0;
 	stream->writes = 0;
 }
