@@ -18,7 +18,9 @@
  *   socket); a send resolves fd -> file -> socket the same way the connect()
  *   hooks do, for write, writev, sendto (send) and sendmsg.
  * Cost: the program runs on every syscall of the host, so it tests the
- * syscall number first, and it is loaded only with HTTP capture.
+ * syscall number first, then whether the process opened a watched
+ * connection (http_senders), and it is loaded only with HTTP capture. So a
+ * child that inherits a watched connection and sends on it is not seen.
  *
  * Secrets: the head is parsed here, byte by byte, and only structured
  * fields leave the kernel (method, path, version, which headers are present,
@@ -73,6 +75,15 @@ struct {
 	__type(value, struct http_stream);
 } http_streams SEC(".maps");
 
+/* Processes (tgid) that opened a watched connection: a send from any other
+ * process costs one lookup, not an fd-table walk. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1); /* sized by user space */
+	__type(key, __u32);
+	__type(value, __u8);
+} http_senders SEC(".maps");
+
 /* Destination ports whose connections are watched (80 and --http-port). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -118,15 +129,18 @@ struct {
 
 static __always_inline void http_watch_socket(const struct sock *sk, __u16 dport)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 key = (__u64)sk;
+	__u8 present = 1;
 	__u32 zero = 0;
 	struct http_stream *empty;
 
 	if (!bpf_map_lookup_elem(&http_ports, &dport))
 		return;
 	empty = bpf_map_lookup_elem(&http_stream_init, &zero);
-	if (empty)
-		bpf_map_update_elem(&http_streams, &key, empty, BPF_ANY);
+	if (!empty || bpf_map_update_elem(&http_streams, &key, empty, BPF_ANY) != 0)
+		return;
+	bpf_map_update_elem(&http_senders, &tgid, &present, BPF_ANY);
 }
 
 static __always_inline void http_forget_socket(const struct sock *sk)
@@ -372,9 +386,12 @@ static __always_inline int on_send_enter(struct pt_regs *regs, long id)
 	struct http_stream *stream;
 	struct user_msghdr msg;
 	struct socket *sock;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 zero = 0;
 	__u64 key;
 
+	if (!bpf_map_lookup_elem(&http_senders, &tgid))
+		return 0;
 	sock = socket_of_fd((int)PT_REGS_PARM1_CORE_SYSCALL(regs));
 	if (!sock)
 		return 0;

@@ -87,6 +87,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
     err = err ? err : bpf_map__set_max_entries(maps.http_streams, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.http_senders, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
     rodata->track_outcomes = config.track_outcomes;
