@@ -44,6 +44,8 @@ const volatile __u32 argv_max = CS_ARGV_CAPACITY;
 const volatile bool track_outcomes = false;
 /* Wake the reader at once when this much is waiting (a quarter of the ring). */
 const volatile __u64 wakeup_fill_bytes = 1 << 20;
+/* --http: parse request heads sent on watched connections (http_capture.bpf.h) */
+const volatile bool http_capture = false;
 
 /* Arch-specific facts for the syscall hooks (the vmlinux.h is per arch). */
 #if defined(__TARGET_ARCH_x86)
@@ -290,11 +292,11 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 	return true;
 }
 
-static __always_inline void read_argv(struct connect_scratch *buf)
+/* argv_out has room for CS_ARGV_CAPACITY bytes (it follows the record in its scratch). */
+static __always_inline void read_argv(struct cs_connect_record *rec, char *argv_out)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	struct cs_connect_record *rec = &buf->record;
 	unsigned long start, end;
 	char last_byte = 0;
 	__u64 len;
@@ -321,7 +323,7 @@ static __always_inline void read_argv(struct connect_scratch *buf)
 	}
 	if (len > CS_ARGV_CAPACITY)
 		len = CS_ARGV_CAPACITY;
-	if (bpf_probe_read_user(buf->argv, len, (const void *)start) != 0) {
+	if (bpf_probe_read_user(argv_out, len, (const void *)start) != 0) {
 		rec->flags |= CS_ARGV_UNREADABLE;
 		return;
 	}
@@ -372,9 +374,9 @@ static __always_inline void read_ancestors(struct task_struct *task, struct cs_c
 }
 
 /* Task identity, time and argv of the current task into the record. */
-static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 pid_tgid, __u64 uid_gid)
+static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
+					     __u64 uid_gid)
 {
-	struct cs_connect_record *rec = &buf->record;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	rec->flags = 0;
@@ -390,7 +392,7 @@ static __always_inline void fill_task_fields(struct connect_scratch *buf, __u64 
 	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	read_pid_namespace(task, rec);
 	read_ancestors(task, rec);
-	read_argv(buf);
+	read_argv(rec, argv_out);
 }
 
 /* Last reader wake-up on this CPU. */
@@ -517,6 +519,10 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
+/* Defined in http_capture.bpf.h, included at the end. */
+static __always_inline void http_watch_socket(const struct sock *sk, __u16 dport);
+static __always_inline void http_forget_socket(const struct sock *sk);
+
 static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct connect_scratch *buf;
@@ -524,6 +530,8 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	__u64 pid_tgid, uid_gid;
 	__u32 zero = 0;
 
+	if (http_capture && newstate == TCP_CLOSE)
+		http_forget_socket(sk);
 	if (track_outcomes && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
 		return on_attempt_end(sk, newstate);
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
@@ -550,9 +558,11 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 
 	rec->kind = CS_RECORD_CONNECT;
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	fill_task_fields(buf, pid_tgid, uid_gid);
+	fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
 	if (track_outcomes)
 		follow_attempt(sk, pid_tgid, rec);
+	if (http_capture)
+		http_watch_socket(sk, rec->dport);
 	output_connect_record(buf);
 	return 0;
 }
@@ -684,7 +694,7 @@ static __always_inline int on_connect_exit(long ret)
 		if (buf) {
 			rec = &buf->record;
 			bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-			fill_task_fields(buf, pid_tgid, bpf_get_current_uid_gid());
+			fill_task_fields(rec, buf->argv, pid_tgid, bpf_get_current_uid_gid());
 			rec->kind = CS_RECORD_CONNECT_FAILED;
 			rec->error = (__u32)-ret;
 			rec->netns = call->netns;
@@ -733,3 +743,5 @@ int BPF_PROG(connect_exit_raw_tp, struct pt_regs *regs, long ret)
 		return 0;
 	return on_connect_exit(ret);
 }
+
+#include "http_capture.bpf.h"

@@ -35,6 +35,8 @@ enum cs_record_kind {
 	 * EACCES/EPERM from a policy, ...): a struct cs_connect_record whose
 	 * error is set, written when the call returns */
 	CS_RECORD_CONNECT_FAILED = 3,
+	/* one HTTP request head sent on a watched connection: struct cs_http_record */
+	CS_RECORD_HTTP = 4,
 };
 
 enum cs_connect_flags {
@@ -150,6 +152,53 @@ struct cs_exec_entry {
 	cs_u32 flags; /* enum cs_connect_flags (TRUNCATED, REWRITTEN never set at exec) */
 	char comm[CS_COMM_LEN];
 	char argv[CS_EXEC_ARGV_CAPACITY];
+};
+
+/* ---- HTTP requests on watched connections (--http, --imds-v1) ---- */
+
+/* Bytes of a request head scanned: the head may arrive over several sends. */
+#define CS_HTTP_HEAD_MAX 1024
+/* Sends a head may be spread over before what arrived is reported as is. */
+#define CS_HTTP_MAX_WRITES 8
+#define CS_HTTP_METHOD_LEN 16
+#define CS_HTTP_PATH_LEN 256
+#define CS_HTTP_VERSION_LEN 16
+#define CS_HTTP_USER_AGENT_LEN 128
+
+/* Headers whose presence is reported (cs_http_record.headers). Only the
+ * User-Agent value is copied; the others, the token above all, never are. */
+enum cs_http_header {
+	CS_HTTP_HEADER_HOST = 1 << 0,
+	CS_HTTP_HEADER_USER_AGENT = 1 << 1,
+	CS_HTTP_HEADER_IMDS_TOKEN = 1 << 2, /* X-aws-ec2-metadata-token */
+	CS_HTTP_HEADER_IMDS_TOKEN_TTL = 1 << 3, /* X-aws-ec2-metadata-token-ttl-seconds */
+};
+
+enum cs_http_flags {
+	CS_HTTP_PATH_TRUNCATED = 1 << 0,
+	CS_HTTP_USER_AGENT_TRUNCATED = 1 << 1,
+	/* no blank line within CS_HTTP_HEAD_MAX bytes or CS_HTTP_MAX_WRITES sends:
+	 * headers after what arrived are not known */
+	CS_HTTP_HEAD_INCOMPLETE = 1 << 2,
+};
+
+/* One request head, parsed in the kernel in the sending task's context. */
+struct cs_http_record {
+	/* kind CS_RECORD_HTTP; the sending task and the connection's endpoints */
+	struct cs_connect_record process;
+	cs_u32 headers; /* enum cs_http_header */
+	cs_u32 http_flags; /* enum cs_http_flags */
+	cs_u16 method_len;
+	cs_u16 path_len;
+	cs_u16 version_len;
+	cs_u16 user_agent_len;
+	cs_u32 writes; /* sends the head arrived in */
+	cs_u32 head_len; /* bytes of head scanned */
+	char method[CS_HTTP_METHOD_LEN];
+	char path[CS_HTTP_PATH_LEN];
+	char version[CS_HTTP_VERSION_LEN];
+	char user_agent[CS_HTTP_USER_AGENT_LEN];
+	/* followed by process.argv_len bytes: the NUL-separated arguments */
 };
 
 #endif /* CONNSNOOP_ABI_H */

@@ -20,6 +20,10 @@ std::string_view group_by_name(GroupBy by) {
             return "container";
         case GroupBy::unit:
             return "unit";
+        case GroupBy::path:
+            return "path";
+        case GroupBy::imds:
+            return "imds";
     }
     return "command";
 }
@@ -28,13 +32,28 @@ std::optional<GroupBy> parse_group_by(std::string_view name) {
     for (auto by : kGroupings) {
         if (group_by_name(by) == name) return by;
     }
+    for (auto by : kRequestGroupings) {
+        if (group_by_name(by) == name) return by;
+    }
     return std::nullopt;
 }
 
-GroupBy next_grouping(GroupBy by) {
-    const auto* found = std::find(kGroupings.begin(), kGroupings.end(), by);
+bool is_request_grouping(GroupBy by) {
+    return std::find(kRequestGroupings.begin(), kRequestGroupings.end(), by) != kRequestGroupings.end();
+}
+
+namespace {
+template <std::size_t N>
+GroupBy next_in(const std::array<GroupBy, N>& cycle, GroupBy by) {
+    const auto* found = std::find(cycle.begin(), cycle.end(), by);
+    if (found == cycle.end()) return cycle.front();
     const auto* next = found + 1;
-    return next == kGroupings.end() ? kGroupings.front() : *next;
+    return next == cycle.end() ? cycle.front() : *next;
+}
+}  // namespace
+
+GroupBy next_grouping(GroupBy by) {
+    return is_request_grouping(by) ? next_in(kRequestGroupings, by) : next_in(kGroupings, by);
 }
 
 std::string group_key(const ConnectEvent& event, std::string_view cmdline, GroupBy by) {
@@ -55,8 +74,17 @@ std::string group_key(const ConnectEvent& event, std::string_view cmdline, Group
             return event.container_id.empty() ? "-" : event.container_id.substr(0, 12);
         case GroupBy::unit:
             return event.unit.empty() ? "-" : event.unit;
+        case GroupBy::path:
+        case GroupBy::imds:
+            break;  // request groupings: see request_group_key
     }
     return std::string(cmdline);
+}
+
+std::string request_group_key(const HttpRequestEvent& request, GroupBy by) {
+    if (by == GroupBy::path) return request.path;
+    const auto version = classify_imds(request);
+    return version == ImdsVersion::none ? "other" : std::string(imds_version_name(version));
 }
 
 }  // namespace connsnoop

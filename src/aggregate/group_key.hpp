@@ -8,14 +8,20 @@
 #include <string_view>
 
 #include "collect/connect_event.hpp"
+#include "collect/http_request_event.hpp"
 
 namespace connsnoop {
 
-enum class GroupBy { command, pid, comm, user, cgroup, container, unit };
+// path and imds group HTTP requests (--http), not connection attempts.
+enum class GroupBy { command, pid, comm, user, cgroup, container, unit, path, imds };
 
+// Groupings of connection attempts (the view's `g` cycles through these).
 inline constexpr std::array<GroupBy, 7> kGroupings = {GroupBy::command, GroupBy::pid,       GroupBy::comm,
                                                       GroupBy::user,    GroupBy::cgroup,    GroupBy::container,
                                                       GroupBy::unit};
+// Groupings of HTTP requests (`g` cycles through these when one is shown).
+inline constexpr std::array<GroupBy, 2> kRequestGroupings = {GroupBy::path, GroupBy::imds};
+bool is_request_grouping(GroupBy by);
 
 // "command", "pid", ... as accepted by --by and shown in the view.
 std::string_view group_by_name(GroupBy by);
@@ -26,5 +32,8 @@ GroupBy next_grouping(GroupBy by);
 // The group an event belongs to, as raw (unescaped) text. `cmdline` is
 // command_line(event), computed once per event by the caller.
 std::string group_key(const ConnectEvent& event, std::string_view cmdline, GroupBy by);
+// The group of an HTTP request under a request grouping: its path, or its
+// IMDS version ("imdsv1", ..., "other" outside the metadata API).
+std::string request_group_key(const HttpRequestEvent& request, GroupBy by);
 
 }  // namespace connsnoop

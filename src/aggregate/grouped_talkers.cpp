@@ -10,6 +10,7 @@ void GroupedTalkers::record_attempt(const ConnectEvent& event) {
     const std::string cmdline = command_line(event);
     const MonoTime at = mono_time_from_ns(event.monotonic_ns);
     for (auto& [by, table] : tables_) {
+        if (is_request_grouping(by)) continue;
         // The label is the latest command line, unless the key already is one.
         table.record_attempt(group_key(event, cmdline, by), by == GroupBy::command ? std::string_view() : cmdline, at);
     }
@@ -17,7 +18,17 @@ void GroupedTalkers::record_attempt(const ConnectEvent& event) {
 
 void GroupedTalkers::record_outcome(const ConnectEvent& attempt, bool failed, std::chrono::nanoseconds latency) {
     const std::string cmdline = command_line(attempt);
-    for (auto& [by, table] : tables_) table.record_outcome(group_key(attempt, cmdline, by), failed, latency);
+    for (auto& [by, table] : tables_) {
+        if (!is_request_grouping(by)) table.record_outcome(group_key(attempt, cmdline, by), failed, latency);
+    }
+}
+
+void GroupedTalkers::record_request(const HttpRequestEvent& request) {
+    const std::string cmdline = command_line(request.connection);
+    const MonoTime at = mono_time_from_ns(request.connection.monotonic_ns);
+    for (auto& [by, table] : tables_) {
+        if (is_request_grouping(by)) table.record_attempt(request_group_key(request, by), cmdline, at);
+    }
 }
 
 void GroupedTalkers::expire(MonoTime now) {

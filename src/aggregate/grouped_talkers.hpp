@@ -22,6 +22,9 @@ public:
     // The outcome of a connection: `attempt` is the event of the connect()
     // whose result this is (its pid, comm, argv, user, cgroup give the group).
     void record_outcome(const ConnectEvent& attempt, bool failed, std::chrono::nanoseconds latency);
+    // One HTTP request: counted by the request groupings (path, imds) only,
+    // labelled with the command line of its latest sender.
+    void record_request(const HttpRequestEvent& request);
 
     void expire(MonoTime now);
     // The table for a watched grouping (throws std::out_of_range otherwise).

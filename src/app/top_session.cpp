@@ -55,8 +55,10 @@ int run_top_session(const Options& options) {
     LineOutput stdout_lines(stdout);
     const MonoTime started = MonoClock::now();
     // On a terminal every grouping is counted, so `g` switches with history intact.
-    const std::vector<GroupBy> groupings = interactive ? std::vector<GroupBy>(kGroupings.begin(), kGroupings.end())
-                                                       : std::vector<GroupBy>{options.group_by};
+    const bool requests = is_request_grouping(options.group_by);
+    std::vector<GroupBy> groupings{options.group_by};
+    if (interactive && requests) groupings.assign(kRequestGroupings.begin(), kRequestGroupings.end());
+    if (interactive && !requests) groupings.assign(kGroupings.begin(), kGroupings.end());
     GroupedTalkers talkers(groupings, started);
     ViewState view{options.group_by, options.top.sort};
 
@@ -96,11 +98,21 @@ int run_top_session(const Options& options) {
     TraceLoopHooks hooks;
     hooks.loss_on_stderr = !interactive;
     hooks.on_event = [&](ConnectEvent&& event) {
+        if (requests) return true;  // --by path/imds ranks requests, not connections
         enricher.enrich(event);
         talkers.record_attempt(event);
         ++events;
         return !count_reached();
     };
+    if (requests) {
+        hooks.on_http = [&](HttpRequestEvent&& request) {
+            if (options.imds_v1_only && classify_imds(request) != ImdsVersion::v1) return true;
+            enricher.enrich(request.connection);
+            talkers.record_request(request);
+            ++events;
+            return !count_reached();
+        };
+    }
     hooks.on_started = [&] {
         if (!interactive) return;
         auto opened = TopScreen::open();

@@ -60,6 +60,11 @@ std::string describe_filters(const TraceFilters& filters) {
     return parts.empty() ? "all" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+std::string describe_http_capture(const TracerConfig& tracer) {
+    if (!tracer.http_capture) return {};
+    return fmt::format("; HTTP requests on port {}", fmt::join(tracer.http_ports, ", "));
+}
+
 // Reports kernel-side loss as it happens: to the session whenever it grows,
 // and on stderr at most once a second.
 class LossMonitor {
@@ -136,11 +141,18 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
             return !after_stop(outcome.monotonic_ns) && hooks.on_outcome(std::move(outcome));
         };
     }
-    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome);
+    HttpHandler on_http;
+    if (hooks.on_http) {
+        on_http = [&hooks](HttpRequestEvent&& request) {
+            return !after_stop(request.connection.monotonic_ns) && hooks.on_http(std::move(request));
+        };
+    }
+    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
     if (!tracer) return tracer.error();
-    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s). Ctrl-C to end.\n",
+    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). Ctrl-C to end.\n",
                  (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str(),
-                 options.tracer.track_outcomes ? "; following outcomes" : "");
+                 options.tracer.track_outcomes ? "; following outcomes" : "",
+                 describe_http_capture(options.tracer).c_str());
     hooks.on_attached(**tracer);
     hooks.on_started();
 

@@ -19,6 +19,7 @@ namespace connsnoop {
 struct TraceLoopHooks {
     ConnectHandler on_event;  // each event; false stops delivery
     OutcomeHandler on_outcome;  // each outcome (--outcome/--failed); may be empty
+    HttpHandler on_http;        // each request head (--http); may be empty
     // Once attached: lets the session read the tracer's counters (metrics).
     std::function<void(const ConnectTracer&)> on_attached = [](const ConnectTracer&) {};
     // Called once the tracer is attached (the session writes its header).

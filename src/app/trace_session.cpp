@@ -85,7 +85,8 @@ int run_trace_session(const Options& options) {
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer = options.format == OutputFormat::json
                       ? make_json_writer(event_lines)
-                      : make_table_writer(event_lines, TableLayout{options.time, width, outcomes_wanted});
+                      : make_table_writer(event_lines,
+                                          TableLayout{options.time, width, outcomes_wanted, options.tracer.http_capture});
 
     auto metrics_export = start_metrics(options);
     if (!metrics_export) {
@@ -127,8 +128,9 @@ int run_trace_session(const Options& options) {
             if (metrics) metrics->record_result(event);
             if (options.outcome == OutcomeMode::failed_only && !did_not_establish(event.outcome->result)) return true;
         }
-        if (!options.quiet) writer->write_connect(event);
-        ++events;
+        // --imds-v1 answers "which requests had no token": connects are not part of that answer.
+        if (!options.quiet && !options.imds_v1_only) writer->write_connect(event);
+        if (!options.imds_v1_only) ++events;
         return !writer->closed() && !count_reached();
     };
 
@@ -146,6 +148,20 @@ int run_trace_session(const Options& options) {
         auto ready = joiner.add_attempt(std::move(event));
         return ready ? write_event(*ready) : true;
     };
+    if (options.tracer.http_capture) {
+        hooks.on_http = [&](HttpRequestEvent&& request) {
+            if (options.imds_v1_only && classify_imds(request) != ImdsVersion::v1) return true;
+            enricher.enrich(request.connection);
+            if (!options.container_prefix.empty() && !request.connection.container_id.starts_with(options.container_prefix)) {
+                return true;
+            }
+            if (!options.unit.empty() && request.connection.unit != options.unit) return true;
+            if (talkers) talkers->record_request(request);
+            if (!options.quiet) writer->write_http(request);
+            ++events;
+            return !writer->closed() && !count_reached();
+        };
+    }
     if (outcomes_wanted) {
         hooks.on_outcome = [&](OutcomeEvent&& outcome) {
             auto resolved = joiner.resolve(outcome);

@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <bpf/libbpf.h>
 
 #include "cli/options.hpp"
@@ -22,6 +23,8 @@ Examples:
   connsnoop --imds --failed             only attempts that did not establish, with the errno
   connsnoop top --imds                  who hammers the metadata service: live ranking by attempts/s
   connsnoop --imds --alert 50           one line when a command line exceeds 50 attempts/s, one when it calms
+  connsnoop --imds --http               every request to the metadata service: method, path, IMDS version
+  connsnoop --imds-v1                   only IMDSv1 requests (no token): the callers to fix before requiring IMDSv2
 )";
 
 constexpr const char* kTopFooter = R"(
@@ -45,6 +48,9 @@ struct RawArguments {
     // top and --alert
     std::string alert, by = "command", interval, rows, sort;
     bool top = false;
+    // HTTP capture
+    bool http = false, imds_v1 = false;
+    std::vector<std::string> http_ports;
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
@@ -82,8 +88,16 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("N");
     app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
         ->type_name("RATE");
-    app.add_option("--by", raw.by, "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container or unit")
+    app.add_option("--by", raw.by,
+                   "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container, unit; "
+                   "HTTP requests by path or imds (implies --http)")
         ->type_name("KEY");
+    app.add_flag("--http", raw.http,
+                 "Also report each HTTP request sent on the connections traced to port 80 (and --http-port): "
+                 "method, path, headers present, IMDS version");
+    app.add_option("--http-port", raw.http_ports, "Also parse HTTP on this destination port (repeatable; implies --http)")
+        ->type_name("PORT");
+    app.add_flag("--imds-v1", raw.imds_v1, "Only IMDSv1 requests (GET without a token) to the metadata service");
 }
 
 CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
@@ -128,6 +142,21 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (raw.imds) {
         for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
         filters.destination_ports.push_back(kImdsPort);
+    }
+    if (raw.imds_v1 && !raw.imds) {
+        for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
+        filters.destination_ports.push_back(kImdsPort);
+    }
+    options.imds_v1_only = raw.imds_v1;
+    options.tracer.http_capture = raw.http || raw.imds_v1 || !raw.http_ports.empty();
+    if (options.tracer.http_capture) options.tracer.http_ports.push_back(kDefaultHttpPort);
+    for (const auto& text : raw.http_ports) {
+        auto port = parse_port(text);
+        if (!port) return UsageError{"--http-port: " + port.error().message};
+        if (std::find(options.tracer.http_ports.begin(), options.tracer.http_ports.end(), *port) ==
+            options.tracer.http_ports.end()) {
+            options.tracer.http_ports.push_back(*port);
+        }
     }
     filters.cgroup_path = raw.cgroup;
     if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
@@ -177,6 +206,10 @@ ParsedCommandLine to_options(const RawArguments& raw) {
 
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    if (is_request_grouping(options.group_by) && !options.tracer.http_capture) {
+        options.tracer.http_capture = true;  // requests are what is grouped
+        options.tracer.http_ports.insert(options.tracer.http_ports.begin(), kDefaultHttpPort);
+    }
     double alert_rate = 0;
     if (auto e = convert_one(raw.alert, alert_rate, parse_alert_rate)) return *e;
     if (!raw.alert.empty()) options.alert_rate = alert_rate;

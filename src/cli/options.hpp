@@ -51,6 +51,8 @@ struct Options {
     TopOptions top;
     GroupBy group_by = GroupBy::command;  // --by: groups for top and for --alert
     std::optional<double> alert_rate;     // --alert: attempts per second of one group
+    // --imds-v1: only IMDSv1 requests (no connect records); implies --imds and HTTP capture.
+    bool imds_v1_only = false;
 };
 
 // --help or --version: print `text` on stdout, exit 0.

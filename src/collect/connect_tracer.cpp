@@ -84,9 +84,13 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     // The outcome maps cost memory only when outcomes are followed.
     err = err ? err : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
     err = err ? err : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
+    err = err ? err : bpf_map__set_max_entries(maps.http_streams, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
+    err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.http_senders, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
     rodata->track_outcomes = config.track_outcomes;
+    rodata->http_capture = config.http_capture;
     auto& progs = skeleton->progs;
     bpf_program__set_autoload(use_tp_btf ? progs.connect_raw_tp : progs.connect_tp_btf, false);
     // The syscall hooks run on every syscall of the host: loaded only when
@@ -97,6 +101,9 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     for (auto* program : {progs.connect_enter_raw_tp, progs.connect_exit_raw_tp}) {
         bpf_program__set_autoload(program, config.track_outcomes && !use_tp_btf);
     }
+    // HTTP capture runs on every syscall too: loaded only when asked for.
+    bpf_program__set_autoload(progs.http_send_tp_btf, config.http_capture && use_tp_btf);
+    bpf_program__set_autoload(progs.http_send_raw_tp, config.http_capture && !use_tp_btf);
     if (int load_err = connsnoop_bpf::load(skeleton.get())) {
         return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
                             load_err);
@@ -104,7 +111,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     return skeleton;
 }
 
-Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters) {
+Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters, const std::vector<std::uint16_t>& http_ports) {
     std::vector<cs_lpm_v4_key> v4_keys;
     std::vector<cs_lpm_v6_key> v6_keys;
     for (const auto& cidr : filters.destinations) {
@@ -124,6 +131,7 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters) {
     if (auto s = insert_all(maps.dst_ports, filters.destination_ports, "port"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
+    if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;
 
     if (!filters.cgroup_path.empty()) {
         auto dir = resolve_cgroup_dir(filters.cgroup_path);
@@ -146,22 +154,24 @@ struct ConnectTracer::Handles {
     LinkPtr link;
     LinkPtr enter_link;  // connect() entry and exit, with outcome tracking only
     LinkPtr exit_link;
+    LinkPtr http_link;  // sends on watched connections, with HTTP capture only
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
 };
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                             std::string hook)
+                             HttpHandler http_handler, std::string hook)
     : handles_(std::move(handles)),
       handler_(std::move(handler)),
       outcome_handler_(std::move(outcome_handler)),
+      http_handler_(std::move(http_handler)),
       hook_(std::move(hook)) {}
 
 ConnectTracer::~ConnectTracer() = default;
 
 Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
-                                                            OutcomeHandler outcome_handler) {
+                                                            OutcomeHandler outcome_handler, HttpHandler http_handler) {
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
@@ -179,7 +189,7 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();
     handles->possible_cpus = std::max(libbpf_num_possible_cpus(), 1);
-    if (auto filters = install_filters(*handles->skeleton, config.filters); !filters) return filters.error();
+    if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters) return filters.error();
 
     bpf_program* program = hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
     handles->link.reset(bpf_program__attach(program));
@@ -192,9 +202,14 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         handles->exit_link.reset(bpf_program__attach(btf ? progs.connect_exit_tp_btf : progs.connect_exit_raw_tp));
         if (!handles->exit_link) return libbpf_error("attaching to raw_syscalls:sys_exit (" + hook + ")", errno);
     }
+    if (config.http_capture) {
+        auto& progs = handles->skeleton->progs;
+        handles->http_link.reset(bpf_program__attach(hook == "tp_btf" ? progs.http_send_tp_btf : progs.http_send_raw_tp));
+        if (!handles->http_link) return libbpf_error("attaching the HTTP capture to raw_syscalls:sys_enter (" + hook + ")", errno);
+    }
 
     std::unique_ptr<ConnectTracer> tracer(
-        new ConnectTracer(std::move(handles), std::move(handler), std::move(outcome_handler), hook));
+        new ConnectTracer(std::move(handles), std::move(handler), std::move(outcome_handler), std::move(http_handler), hook));
     auto& owned = *tracer->handles_;
     owned.ring.reset(ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
     if (!owned.ring) return libbpf_error("setting up the ring buffer", errno);
@@ -215,8 +230,10 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     bool keep_going = true;
     if (auto* event = std::get_if<ConnectEvent>(&record.value())) {
         keep_going = self->handler_(std::move(*event));
-    } else if (self->outcome_handler_) {
-        keep_going = self->outcome_handler_(std::get<OutcomeEvent>(std::move(record).value()));
+    } else if (auto* outcome = std::get_if<OutcomeEvent>(&record.value())) {
+        if (self->outcome_handler_) keep_going = self->outcome_handler_(std::move(*outcome));
+    } else if (self->http_handler_) {
+        keep_going = self->http_handler_(std::get<HttpRequestEvent>(std::move(record).value()));
     }
     if (!keep_going) {
         self->stop_requested_ = true;
@@ -236,7 +253,14 @@ Result<int> delivered_or_error(int result) {
 
 Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
     if (stop_requested_) return 0;
-    return delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
+    auto woken = delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
+    if (!woken) return woken;
+    // The kernel side wakes us only now and then (see wakeup_flags in
+    // connsnoop.bpf.c), and ring_buffer__poll reads only after a wake-up:
+    // collect what was written without one.
+    auto unannounced = drain();
+    if (!unannounced) return unannounced;
+    return *woken + *unannounced;
 }
 
 Result<int> ConnectTracer::drain() {

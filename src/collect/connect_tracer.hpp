@@ -9,6 +9,7 @@
 #include <string>
 
 #include "collect/connect_event.hpp"
+#include "collect/http_request_event.hpp"
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
@@ -20,12 +21,15 @@ namespace connsnoop {
 using ConnectHandler = std::function<bool(ConnectEvent&&)>;
 // Receives the fate of a followed attempt (outcome tracking only).
 using OutcomeHandler = std::function<bool(OutcomeEvent&&)>;
+// Receives each request head sent on a watched connection (HTTP capture only).
+using HttpHandler = std::function<bool(HttpRequestEvent&&)>;
 
 class ConnectTracer {
 public:
     // Loads, configures and attaches. On success the hook is live.
     static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler,
-                                                        OutcomeHandler outcome_handler = {});
+                                                        OutcomeHandler outcome_handler = {},
+                                                        HttpHandler http_handler = {});
 
     ConnectTracer(const ConnectTracer&) = delete;
     ConnectTracer& operator=(const ConnectTracer&) = delete;
@@ -49,13 +53,14 @@ public:
 private:
     struct Handles;
     ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                  std::string hook);
+                  HttpHandler http_handler, std::string hook);
     static int on_record(void* context, void* data, std::size_t size);
     [[nodiscard]] std::uint64_t stat_total(std::uint32_t which) const;
 
     std::unique_ptr<Handles> handles_;
     ConnectHandler handler_;
     OutcomeHandler outcome_handler_;
+    HttpHandler http_handler_;
     std::string hook_;
     std::uint64_t malformed_records_ = 0;
     bool stop_requested_ = false;

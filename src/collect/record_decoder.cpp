@@ -9,6 +9,8 @@ extern "C" {
 #include "connsnoop_abi.h"
 }
 
+#include "collect/token_redaction.hpp"
+
 namespace connsnoop {
 
 // The ABI header is compiled by clang for BPF and by g++ here: pin the layout.
@@ -26,6 +28,18 @@ static_assert(sizeof(cs_outcome_record) == 40, "cs_outcome_record layout changed
 static_assert(offsetof(cs_outcome_record, attempt_id) == 16);
 static_assert(offsetof(cs_outcome_record, error) == 32);
 static_assert(offsetof(cs_outcome_record, sport) == 36);
+static_assert(std::is_standard_layout_v<cs_http_record>);
+static_assert(offsetof(cs_http_record, headers) == sizeof(cs_connect_record));
+static_assert(sizeof(cs_http_record) == sizeof(cs_connect_record) + 24 + CS_HTTP_METHOD_LEN + CS_HTTP_PATH_LEN +
+                                             CS_HTTP_VERSION_LEN + CS_HTTP_USER_AGENT_LEN,
+              "cs_http_record layout changed: update both sides");
+static_assert(std::uint32_t{kHttpHeaderHost} == CS_HTTP_HEADER_HOST &&
+              std::uint32_t{kHttpHeaderUserAgent} == CS_HTTP_HEADER_USER_AGENT &&
+              std::uint32_t{kHttpHeaderImdsToken} == CS_HTTP_HEADER_IMDS_TOKEN &&
+              std::uint32_t{kHttpHeaderImdsTokenTtl} == CS_HTTP_HEADER_IMDS_TOKEN_TTL);
+
+Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
+                                        const ClockConverter& clock);
 
 namespace {
 std::int64_t read_clock_ns(clockid_t clock) {
@@ -139,6 +153,11 @@ Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockC
     std::uint32_t kind = 0;
     if (bytes.size() < sizeof(kind)) return Error{"record too short for its kind", "", 0};
     std::memcpy(&kind, bytes.data(), sizeof(kind));
+    if (kind == CS_RECORD_HTTP) {
+        auto request = decode_http_record(bytes, clock);
+        if (!request) return request.error();
+        return TraceRecord(std::move(request).value());
+    }
     if (kind == CS_RECORD_OUTCOME) {
         auto outcome = decode_outcome_record(bytes, clock);
         if (!outcome) return outcome.error();
@@ -158,9 +177,16 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
     if (record.kind != CS_RECORD_CONNECT && record.kind != CS_RECORD_CONNECT_FAILED) {
         return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
     }
-    if (record.argv_len > bytes.size() - sizeof(record)) {
+    return connect_event_from(record, bytes.subspan(sizeof(record)), clock);
+}
+
+// The process and connection part shared by connect and HTTP records; the
+// argv bytes follow the whole record.
+Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
+                                        const ClockConverter& clock) {
+    if (record.argv_len > argv_area.size()) {
         return Error{"connect record claims " + std::to_string(record.argv_len) + " argv bytes but carries " +
-                         std::to_string(bytes.size() - sizeof(record)),
+                         std::to_string(argv_area.size()),
                      "", 0};
     }
     if (record.family != CS_AF_INET && record.family != CS_AF_INET6) {
@@ -185,8 +211,9 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
         event.parents.push_back(ProcessRef{ancestor.pid, ancestor.start_boottime_ns});
     }
     event.comm.assign(record.comm, strnlen(record.comm, sizeof(record.comm)));
-    const auto* argv_bytes = reinterpret_cast<const char*>(bytes.data() + sizeof(record));
+    const auto* argv_bytes = reinterpret_cast<const char*>(argv_area.data());
     event.argv = split_argv(std::string_view(argv_bytes, record.argv_len), (record.flags & CS_ARGV_REWRITTEN) != 0);
+    redact_imds_tokens(event.argv);
     event.argv_truncated = (record.flags & CS_ARGV_TRUNCATED) != 0;
     event.argv_unreadable = (record.flags & CS_ARGV_UNREADABLE) != 0;
     event.argv_area_len = record.argv_area_len;
@@ -202,6 +229,35 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
         event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
     }
     return event;
+}
+
+Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    cs_http_record record{};
+    if (bytes.size() < sizeof(record)) {
+        return Error{"short HTTP record: " + std::to_string(bytes.size()) + " bytes", "", 0};
+    }
+    std::memcpy(&record, bytes.data(), sizeof(record));
+    if (record.process.kind != CS_RECORD_HTTP) {
+        return Error{"unexpected record kind " + std::to_string(record.process.kind), "", 0};
+    }
+    if (record.method_len >= sizeof(record.method) || record.path_len >= sizeof(record.path) ||
+        record.version_len >= sizeof(record.version) || record.user_agent_len >= sizeof(record.user_agent)) {
+        return Error{"HTTP record with a field longer than its buffer", "", 0};
+    }
+    auto connection = connect_event_from(record.process, bytes.subspan(sizeof(record)), clock);
+    if (!connection) return connection.error();
+    HttpRequestEvent request;
+    request.connection = std::move(connection).value();
+    request.method.assign(record.method, record.method_len);
+    request.path.assign(record.path, record.path_len);
+    request.version.assign(record.version, record.version_len);
+    request.user_agent.assign(record.user_agent, record.user_agent_len);
+    request.headers = record.headers;
+    request.path_truncated = (record.http_flags & CS_HTTP_PATH_TRUNCATED) != 0;
+    request.user_agent_truncated = (record.http_flags & CS_HTTP_USER_AGENT_TRUNCATED) != 0;
+    request.head_incomplete = (record.http_flags & CS_HTTP_HEAD_INCOMPLETE) != 0;
+    request.writes = record.writes;
+    return request;
 }
 
 }  // namespace connsnoop

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "collect/connect_event.hpp"
+#include "collect/http_request_event.hpp"
 #include "util/result.hpp"
 
 namespace connsnoop {
@@ -39,10 +40,13 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
 ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error);
 Result<OutcomeEvent> decode_outcome_record(std::span<const std::byte> bytes, const ClockConverter& clock);
 
+// A request head parsed in the kernel on a watched connection (--http).
+Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+
 // Any record of the ring buffer, by its leading kind: an attempt, a connect()
-// that failed before any SYN (a ConnectEvent with its outcome set), or an
-// outcome.
-using TraceRecord = std::variant<ConnectEvent, OutcomeEvent>;
+// that failed before any SYN (a ConnectEvent with its outcome set), an
+// outcome, or an HTTP request.
+using TraceRecord = std::variant<ConnectEvent, OutcomeEvent, HttpRequestEvent>;
 Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockConverter& clock);
 
 }  // namespace connsnoop

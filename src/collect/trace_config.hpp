@@ -34,6 +34,14 @@ struct TracerConfig {
     // before a SYN; off, none of that code is loaded.
     bool track_outcomes = false;
     std::uint32_t max_in_flight = kDefaultMaxInFlight;  // size of the kernel's in-flight map
+    // --http: parse the request heads sent on connections that pass the
+    // filters and go to one of these ports; off, none of that code is loaded.
+    bool http_capture = false;
+    std::vector<std::uint16_t> http_ports;
 };
+
+inline constexpr std::uint16_t kDefaultHttpPort = 80;
+// Connections whose request heads are followed at once (an LRU map in the kernel).
+inline constexpr std::uint32_t kHttpWatchedConnections = 4096;
 
 }  // namespace connsnoop

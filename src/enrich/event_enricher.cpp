@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "collect/token_redaction.hpp"
 #include "enrich/cgroup_identity.hpp"
 
 namespace connsnoop {
@@ -27,6 +28,7 @@ void EventEnricher::enrich(ConnectEvent& event) {
         const auto known = event.parents.empty() ? std::vector<ProcessRef>{{event.ppid, 0}} : event.parents;
         event.ancestry = ancestry_.resolve(known, ancestry_depth_);
     }
+    for (auto& ancestor : event.ancestry) redact_imds_tokens(ancestor.argv);
     if (auto path = cgroups_.path_of(event.cgroup_id, event.pid)) {
         event.cgroup_path = std::move(*path);
         auto identity = parse_cgroup_path(event.cgroup_path);

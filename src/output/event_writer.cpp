@@ -14,6 +14,7 @@ public:
     TableWriter(LineOutput& out, TableLayout layout) : out_(out), layout_(layout) {}
     void begin() override { out_.write_line(format_table_header(layout_)); }
     void write_connect(const ConnectEvent& event) override { out_.write_line(format_table_row(event, layout_)); }
+    void write_http(const HttpRequestEvent& request) override { out_.write_line(format_http_row(request, layout_)); }
     void write_lost(const LossReport& /*report*/) override {}
     void write_summary(const RunSummary& /*summary*/) override {}
     [[nodiscard]] bool closed() const override { return out_.closed(); }
@@ -29,6 +30,7 @@ public:
     explicit JsonWriter(LineOutput& out) : out_(out) {}
     void begin() override {}
     void write_connect(const ConnectEvent& event) override { out_.write_line(to_json_line(connect_to_json(event))); }
+    void write_http(const HttpRequestEvent& request) override { out_.write_line(to_json_line(http_to_json(request))); }
     void write_lost(const LossReport& report) override { out_.write_line(to_json_line(lost_to_json(report))); }
     void write_summary(const RunSummary& summary) override { out_.write_line(to_json_line(summary_to_json(summary))); }
     [[nodiscard]] bool closed() const override { return out_.closed(); }

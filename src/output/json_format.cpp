@@ -86,6 +86,31 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
     return record.take();
 }
 
+nlohmann::ordered_json http_to_json(const HttpRequestEvent& request) {
+    auto record = connect_to_json(request.connection);
+    record["type"] = "http";
+    record.erase("result");  // the connection's outcome is not a request's
+    record.erase("errno");
+    record.erase("latency_us");
+    const auto imds = classify_imds(request);
+    record["http"] = {
+        {"method", make_valid_utf8(request.method)},
+        {"path", make_valid_utf8(request.path)},
+        {"version", make_valid_utf8(request.version)},
+        {"headers_present", header_names(request.headers)},
+        {"user_agent", (request.headers & kHttpHeaderUserAgent) != 0 ? nlohmann::ordered_json(make_valid_utf8(request.user_agent))
+                                                                     : nlohmann::ordered_json(nullptr)},
+        {"path_truncated", request.path_truncated},
+        {"user_agent_truncated", request.user_agent_truncated},
+        {"head_incomplete", request.head_incomplete},
+        {"writes", request.writes},
+    };
+    record["imds"] = {
+        {"version", imds == ImdsVersion::none ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(imds_version_name(imds))},
+    };
+    return record;
+}
+
 nlohmann::ordered_json lost_to_json(const LossReport& report) {
     return {
         {"type", "lost"},

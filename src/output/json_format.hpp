@@ -10,6 +10,10 @@
 namespace connsnoop {
 
 nlohmann::ordered_json connect_to_json(const ConnectEvent& event);
+// "type":"http": the process and connection fields of connect_to_json, then
+// "http" (method, path, version, headers_present, user_agent, ...) and
+// "imds" (version). No header value but the User-Agent is ever in it.
+nlohmann::ordered_json http_to_json(const HttpRequestEvent& request);
 nlohmann::ordered_json lost_to_json(const LossReport& report);
 nlohmann::ordered_json summary_to_json(const RunSummary& summary);
 

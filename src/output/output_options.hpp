@@ -15,6 +15,8 @@ struct TableLayout {
     std::optional<std::size_t> max_width;
     // --outcome/--failed: RESULT and LATENCY columns.
     bool outcome_columns = false;
+    // --http: a REQUEST column (method, path, IMDS version of request rows).
+    bool request_column = false;
 };
 
 }  // namespace connsnoop

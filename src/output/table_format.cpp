@@ -38,7 +38,22 @@ std::string outcome_columns(const ConnectEvent& event, const TableLayout& layout
     return fmt::format("{:<13} {:>8} ", format_result(outcome), latency);
 }
 
+constexpr int kRequestWidth = 44;
+
+std::string request_column(const TableLayout& layout, std::string_view text) {
+    if (!layout.request_column) return {};
+    return fmt::format("{:<{}} ", text, kRequestWidth);
+}
+
 }  // namespace
+
+std::string format_request(const HttpRequestEvent& request) {
+    std::string text = escape_for_terminal(request.method) + " " + escape_for_terminal(request.path);
+    if (request.path_truncated) text += kCutMarker;
+    const auto imds = classify_imds(request);
+    if (imds != ImdsVersion::none) text += fmt::format(" ({})", imds_version_name(imds));
+    return text;
+}
 
 std::string format_latency(std::uint64_t nanoseconds) {
     if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
@@ -58,10 +73,14 @@ std::string format_table_header(const TableLayout& layout) {
                        : layout.time == TimeFormat::iso ? fmt::format("{:<28}", "TIME (UTC)")
                                                         : std::string();
     std::string outcome = layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "RESULT", "LATENCY") : std::string();
-    return time + fmt::format("{:>7} {:<10} {:<21} {}{}", "PID", "USER", "DESTINATION", outcome, "COMMAND");
+    return time + fmt::format("{:>7} {:<10} {:<21} {}{}{}", "PID", "USER", "DESTINATION", outcome,
+                              request_column(layout, "REQUEST"), "COMMAND");
 }
 
-std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
+namespace {
+// A connect row (request "-") or a request row (no result of its own).
+std::string process_columns(const ConnectEvent& event, const TableLayout& layout, std::string_view request,
+                            bool is_request) {
     std::string command = escape_for_terminal(command_line(event));
     if (event.argv_truncated) command += kCutMarker;
     // Where it runs, then who started it: names only, JSON has the full lines.
@@ -72,10 +91,23 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
     }
     for (const auto& ancestor : event.ancestry) command += " ← " + escape_for_terminal(ancestor.comm);
     std::string row = time_column(layout, event.wall_time) +
-                      fmt::format("{:>7} {:<10} {:<21} {}{}", event.pid, escape_for_terminal(event.user),
+                      fmt::format("{:>7} {:<10} {:<21} {}{}{}", event.pid, escape_for_terminal(event.user),
                                   format_endpoint(event.destination, event.destination_port),
-                                  outcome_columns(event, layout), command);
+                                  is_request && layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "-", "-")
+                                                                        : outcome_columns(event, layout),
+                                  request_column(layout, request), command);
     return cut_to_width(std::move(row), layout);
+}
+}  // namespace
+
+std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
+    return process_columns(event, layout, "-", false);
+}
+
+std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {
+    TableLayout request_layout = layout;
+    request_layout.request_column = true;
+    return process_columns(request.connection, request_layout, format_request(request), true);
 }
 
 }  // namespace connsnoop

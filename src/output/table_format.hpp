@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collect/connect_event.hpp"
+#include "collect/http_request_event.hpp"
 #include "output/output_options.hpp"
 
 namespace connsnoop {
@@ -13,6 +14,12 @@ std::string format_table_header(const TableLayout& layout);
 // One row; every untrusted field is escaped, and the row is cut to
 // layout.max_width columns (ending in "…") when that is set.
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout);
+
+// A request row (--http): the connect columns with REQUEST filled, e.g.
+// "GET /latest/meta-data/ imdsv1"; method and path escaped.
+std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout);
+// The REQUEST column's text for one request.
+std::string format_request(const HttpRequestEvent& request);
 
 // "850us", "12.3ms", "3.02s": a connect latency for the LATENCY column.
 std::string format_latency(std::uint64_t nanoseconds);

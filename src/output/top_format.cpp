@@ -28,6 +28,10 @@ int key_width(GroupBy group_by) {
             return 12;  // a short container ID
         case GroupBy::unit:
             return 24;
+        case GroupBy::path:
+            return 40;  // request paths; a longer one pushes the command right
+        case GroupBy::imds:
+            return 12;  // imdsv2-token
     }
     return 0;
 }

@@ -58,5 +58,17 @@ TEST(SkeletonOpen, OutcomeTrackingIsOffByDefaultWithItsProgramsAndMaps) {
     EXPECT_EQ(bpf_map__type(skeleton->maps.connect_calls), BPF_MAP_TYPE_LRU_HASH);
 }
 
+TEST(SkeletonOpen, HttpCaptureIsOffByDefaultAndItsRawBytesAreWriteOnly) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton);
+    EXPECT_FALSE(skeleton->rodata->http_capture);
+    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.http_send_tp_btf)), "tp_btf/sys_enter");
+    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.http_send_raw_tp)), "raw_tp/sys_enter");
+    // The per-connection buffer holds raw request bytes (tokens): user space may not read it.
+    EXPECT_EQ(bpf_map__type(skeleton->maps.http_streams), BPF_MAP_TYPE_LRU_HASH);
+    EXPECT_NE(bpf_map__map_flags(skeleton->maps.http_streams) & BPF_F_WRONLY, 0U);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.http_ports), BPF_MAP_TYPE_HASH);
+}
+
 }  // namespace
 }  // namespace connsnoop
