@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "connsnoop_runner.hpp"
 #include "network_namespace.hpp"
 #include "process.hpp"
 
@@ -52,9 +53,7 @@ protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-fleet");
-        server_ = std::make_unique<ChildProcess>(
-            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80", "[fd00:ec2::254]:80"}));
-        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+        server_ = start_standin_server(*namespace_, {"169.254.169.254:80", "[fd00:ec2::254]:80"});
         work_dir_ = fs::temp_directory_path() / ("connsnoop-fleet-" + std::to_string(getpid()));
         fs::create_directories(work_dir_);
     }
@@ -64,12 +63,6 @@ protected:
         if (!work_dir_.empty()) fs::remove_all(work_dir_);
     }
 
-    static ChildProcess start_connsnoop(std::vector<std::string> args) {
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
-        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
-        return tracer;
-    }
     void run_in_namespace(std::vector<std::string> command) const {
         const auto result = run_command(namespace_->exec(std::move(command)));
         EXPECT_EQ(result.status, 0) << result.err;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "connsnoop_runner.hpp"
 #include "network_namespace.hpp"
 #include "process.hpp"
 
@@ -33,9 +34,7 @@ protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates cgroups and a network namespace)";
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-who");
-        server_ = std::make_unique<ChildProcess>(
-            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80"}));
-        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+        server_ = start_standin_server(*namespace_, {"169.254.169.254:80"});
     }
     void TearDown() override {
         server_.reset();
@@ -44,12 +43,6 @@ protected:
         for (auto it = created_cgroups_.rbegin(); it != created_cgroups_.rend(); ++it) ::rmdir(it->c_str());
     }
 
-    static ChildProcess start_connsnoop(std::vector<std::string> args) {
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
-        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
-        return tracer;
-    }
     static std::vector<json> stop_and_parse(ChildProcess& tracer) {
         std::this_thread::sleep_for(300ms);
         tracer.send_signal(SIGINT);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "connsnoop_runner.hpp"
 #include "network_namespace.hpp"
 #include "process.hpp"
 
@@ -25,10 +26,8 @@ protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-it");
-        server_ = std::make_unique<ChildProcess>(namespace_->exec(
-            {"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80", "[fd00:ec2::254]:80",
-             "169.254.169.253:80", "169.254.169.254:8080"}));
-        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+        server_ = start_standin_server(
+            *namespace_, {"169.254.169.254:80", "[fd00:ec2::254]:80", "169.254.169.253:80", "169.254.169.254:8080"});
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -38,12 +37,6 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
     }
 
-    static ChildProcess start_connsnoop(std::vector<std::string> args) {
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
-        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
-        return tracer;
-    }
 
     // Runs a client in the namespace to completion; returns its PID.
     static pid_t run_client(std::vector<std::string> command) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "connsnoop_runner.hpp"
 #include "network_namespace.hpp"
 #include "process.hpp"
 
@@ -45,9 +46,7 @@ protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-top");
-        server_ = std::make_unique<ChildProcess>(
-            namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80"}));
-        ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
+        server_ = start_standin_server(*namespace_, {"169.254.169.254:80"});
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -57,12 +56,6 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
     }
 
-    static ChildProcess start_connsnoop(std::vector<std::string> args) {
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
-        EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
-        return tracer;
-    }
 
     static ChildProcess start_client(const Client& client, const std::string& port = "80") {
         return ChildProcess(
