@@ -68,9 +68,16 @@ void ConnectMetrics::update_health(const ToolHealth& health) {
     health_ = health;
 }
 
+void ConnectMetrics::record_imds_request(const ConnectEvent& connection, std::string_view version) {
+    auto labels = labels_for(connection);
+    labels.result = version;
+    count(imds_requests_, std::move(labels));
+}
+
 MetricsSnapshot ConnectMetrics::snapshot() const {
     const std::lock_guard lock(mutex_);
-    return MetricsSnapshot{key_name(config_.key), attempts_, results_, folded_attempts_, health_, start_time_seconds_};
+    return MetricsSnapshot{key_name(config_.key), attempts_,       results_,           imds_requests_,
+                           folded_attempts_,      health_, start_time_seconds_};
 }
 
 }  // namespace connsnoop

@@ -46,6 +46,7 @@ struct MetricsSnapshot {
     std::string key_name;  // "comm", "exe", ...
     std::map<SeriesLabels, std::uint64_t> attempts;
     std::map<SeriesLabels, std::uint64_t> results;  // with --outcome/--failed
+    std::map<SeriesLabels, std::uint64_t> imds_requests;  // with --http: `result` holds the IMDS version
     std::uint64_t folded_attempts = 0;  // counts whose label set was over the cap
     ToolHealth health;
     double start_time_seconds = 0;
@@ -58,6 +59,8 @@ public:
     void record_attempt(const ConnectEvent& event);
     // An attempt whose fate is known (--outcome/--failed): counted by result.
     void record_result(const ConnectEvent& event);
+    // A metadata-service request (--http) by its IMDS version: imdsv1, imdsv2, imdsv2-token.
+    void record_imds_request(const ConnectEvent& connection, std::string_view version);
     void update_health(const ToolHealth& health);
     [[nodiscard]] MetricsSnapshot snapshot() const;
 
@@ -72,6 +75,7 @@ private:
     mutable std::mutex mutex_;
     std::map<SeriesLabels, std::uint64_t> attempts_;
     std::map<SeriesLabels, std::uint64_t> results_;
+    std::map<SeriesLabels, std::uint64_t> imds_requests_;
     std::uint64_t folded_attempts_ = 0;
     ToolHealth health_;
 };

@@ -157,6 +157,11 @@ int run_trace_session(const Options& options) {
             }
             if (!options.unit.empty() && request.connection.unit != options.unit) return true;
             if (talkers) talkers->record_request(request);
+            if (metrics) {
+                if (const auto version = imds_version_name(classify_imds(request)); !version.empty()) {
+                    metrics->record_imds_request(request.connection, version);
+                }
+            }
             if (!options.quiet) writer->write_http(request);
             ++events;
             return !writer->closed() && !count_reached();

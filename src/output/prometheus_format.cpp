@@ -41,6 +41,13 @@ std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view 
                            snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
                            escape_label_value(labels.dport), escape_label_value(labels.result), count);
     }
+    append_header(out, "connsnoop_imds_requests_total", "counter",
+                  "Metadata-service HTTP requests (with --http) by IMDS version: imdsv1, imdsv2, imdsv2-token.");
+    for (const auto& [labels, count] : snapshot.imds_requests) {
+        out += fmt::format("connsnoop_imds_requests_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\",version=\"{}\"}} {}\n",
+                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
+                           escape_label_value(labels.dport), escape_label_value(labels.result), count);
+    }
     append_header(out, "connsnoop_series_folded_total", "counter",
                   "Attempts counted under the catch-all series because --metrics-max-series was reached.");
     out += fmt::format("connsnoop_series_folded_total {}\n", snapshot.folded_attempts);

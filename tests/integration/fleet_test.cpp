@@ -128,6 +128,30 @@ TEST_F(FleetTest, PrometheusScrapesCountersEqualToTheConnectionsMade) {
     EXPECT_EQ(tracer.out(), "") << "--quiet writes no events";
 }
 
+TEST_F(FleetTest, ImdsRequestsAreCountedByVersion) {
+    auto tracer = start_connsnoop({"--imds", "--http", "--quiet", "--metrics", "127.0.0.1:0"});
+    ASSERT_TRUE(tracer.wait_for_stderr("/metrics\n", 5s)) << tracer.err();
+    std::smatch match;
+    const std::string stderr_text = tracer.err();
+    ASSERT_TRUE(std::regex_search(stderr_text, match, std::regex(R"(metrics at (http://127\.0\.0\.1:\d+/metrics))")));
+    const std::string base = "http://169.254.169.254/latest";
+    run_in_namespace({"curl", "-s", "-o", "/dev/null", base + "/meta-data/"});  // v1
+    run_in_namespace({"sh", "-c",
+                      "t=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' " + base +
+                          "/api/token) && echo \"X-aws-ec2-metadata-token: $t\" | curl -s -o /dev/null -H @- " + base +
+                          "/meta-data/"});  // v2: token, then a GET with it
+    std::this_thread::sleep_for(500ms);
+    const auto scraped = run_command({"curl", "-s", match[1].str()});
+    ASSERT_EQ(scraped.status, 0);
+    for (const char* line : {R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv1"} 1)",
+                             R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2-token"} 1)",
+                             R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2"} 1)"}) {
+        EXPECT_NE(scraped.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << scraped.out;
+    }
+    tracer.send_signal(SIGTERM);
+    EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+}
+
 TEST_F(FleetTest, SighupReopensOutputWithoutLosingOrDuplicatingEvents) {
     const fs::path log = work_dir_ / "events.json";
     auto tracer = start_connsnoop({"--imds", "--output", log.string()});

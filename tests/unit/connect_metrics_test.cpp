@@ -63,6 +63,22 @@ TEST(ConnectMetrics, SeriesBeyondTheCapFoldIntoOther) {
     EXPECT_EQ(snapshot.folded_attempts, 2U);
 }
 
+TEST(ConnectMetrics, ImdsRequestsByVersion) {
+    ConnectMetrics metrics(imds_config());
+    const auto curl = fixtures::sample_event();
+    metrics.record_imds_request(curl, "imdsv1");
+    metrics.record_imds_request(curl, "imdsv1");
+    metrics.record_imds_request(curl, "imdsv2-token");
+    const auto snapshot = metrics.snapshot();
+    EXPECT_EQ(snapshot.imds_requests.at(SeriesLabels{"curl", "169.254.169.254/32", "80", "imdsv1"}), 2U);
+    EXPECT_EQ(snapshot.imds_requests.at(SeriesLabels{"curl", "169.254.169.254/32", "80", "imdsv2-token"}), 1U);
+    const auto text = format_prometheus(snapshot, "0.1.0");
+    EXPECT_NE(text.find("connsnoop_imds_requests_total{comm=\"curl\",daddr=\"169.254.169.254/32\",dport=\"80\","
+                        "version=\"imdsv1\"} 2\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(PrometheusFormat, LabelValuesAreEscaped) {
     EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     EXPECT_EQ(escape_label_value("\xff"), "\\\\xff");
