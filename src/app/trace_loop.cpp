@@ -174,7 +174,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
         if (!hooks.after_poll()) break;
     }
     // Records already in the ring buffer when we stop still belong to the run.
-    if (!stats.runtime_error && !hooks.finished()) (void)(*tracer)->drain();
+    if (!stats.runtime_error && !hooks.finished()) (void)(*tracer)->drain_all();
     losses.check(true);
 
     stats.lost = losses.total();

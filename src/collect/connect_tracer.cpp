@@ -30,6 +30,11 @@ namespace {
 
 // Returned from the ring-buffer callback to stop consuming; not an error.
 constexpr int kStopDelivery = -ECANCELED;
+// Returned after a batch of records, so that libbpf's consume loop, which
+// goes on while records keep arriving, hands control back under a flood:
+// loss reports, flushing and stop conditions run between batches.
+constexpr int kPauseDelivery = -EAGAIN;
+constexpr std::uint32_t kRecordsPerBatch = 1024;
 // Threads inside connect() at once that outcome tracking can follow (an LRU map).
 constexpr std::size_t kConnectCallSlots = 8192;
 
@@ -210,6 +215,7 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
 
     std::unique_ptr<ConnectTracer> tracer(
         new ConnectTracer(std::move(handles), std::move(handler), std::move(outcome_handler), std::move(http_handler), hook));
+    tracer->ringbuf_bytes_ = config.ringbuf_bytes;
     auto& owned = *tracer->handles_;
     owned.ring.reset(ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
     if (!owned.ring) return libbpf_error("setting up the ring buffer", errno);
@@ -239,13 +245,17 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
         self->stop_requested_ = true;
         return kStopDelivery;
     }
+    if (++self->batch_delivered_ >= kRecordsPerBatch) {
+        self->batch_paused_ = true;
+        return kPauseDelivery;  // this record is consumed; the next batch starts with the next one
+    }
     return 0;
 }
 
 namespace {
 // ring_buffer__poll/consume return a count, or a negative errno.
 Result<int> delivered_or_error(int result) {
-    if (result == -EINTR || result == kStopDelivery) return 0;
+    if (result == -EINTR || result == kStopDelivery || result == kPauseDelivery) return 0;
     if (result < 0) return libbpf_error("reading the ring buffer", result);
     return result;
 }
@@ -253,6 +263,7 @@ Result<int> delivered_or_error(int result) {
 
 Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
     if (stop_requested_) return 0;
+    batch_delivered_ = 0;
     auto woken = delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
     if (!woken) return woken;
     // The kernel side wakes us only now and then (see wakeup_flags in
@@ -265,7 +276,20 @@ Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
 
 Result<int> ConnectTracer::drain() {
     if (stop_requested_) return 0;
+    batch_delivered_ = 0;
+    batch_paused_ = false;
     return delivered_or_error(ring_buffer__consume(handles_->ring.get()));
+}
+
+Status ConnectTracer::drain_all() {
+    // Bounded: what the ring can hold at the smallest record size, so a flood
+    // that goes on while we stop cannot keep us here.
+    const std::size_t max_batches = ringbuf_bytes_ / (sizeof(cs_outcome_record) * kRecordsPerBatch) + 2;
+    for (std::size_t batch = 0; batch < max_batches && !stop_requested_; ++batch) {
+        if (auto drained = drain(); !drained) return drained.error();
+        if (!batch_paused_) break;
+    }
+    return Ok{};
 }
 
 std::uint64_t ConnectTracer::lost_events() const { return stat_total(CS_STAT_LOST_EVENTS); }

@@ -35,11 +35,14 @@ public:
     ConnectTracer& operator=(const ConnectTracer&) = delete;
     ~ConnectTracer();
 
-    // Waits up to `timeout` for records and delivers all that are ready.
-    // Returns how many were delivered; an interrupted wait delivers 0.
+    // Waits up to `timeout` for records and delivers a batch of those ready
+    // (at most about a thousand, so a flood cannot keep the caller from its
+    // own work). Returns how many were delivered; an interrupted wait delivers 0.
     Result<int> poll(std::chrono::milliseconds timeout);
-    // Delivers what is already in the ring buffer without waiting.
+    // Delivers one batch of what is already in the ring buffer, without waiting.
     Result<int> drain();
+    // Delivers everything in the ring buffer now (at the end of a run).
+    Status drain_all();
 
     // Records the kernel dropped because the ring buffer was full.
     [[nodiscard]] std::uint64_t lost_events() const;
@@ -64,6 +67,9 @@ private:
     std::string hook_;
     std::uint64_t malformed_records_ = 0;
     bool stop_requested_ = false;
+    std::uint32_t batch_delivered_ = 0;  // records delivered in the current batch
+    bool batch_paused_ = false;          // the last batch ended at its size, not at an empty ring
+    std::uint32_t ringbuf_bytes_ = 0;
 };
 
 }  // namespace connsnoop
