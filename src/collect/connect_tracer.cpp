@@ -35,6 +35,8 @@ constexpr int kStopDelivery = -ECANCELED;
 // loss reports, flushing and stop conditions run between batches.
 constexpr int kPauseDelivery = -EAGAIN;
 constexpr std::uint32_t kRecordsPerBatch = 1024;
+// ... or after this long, for a slow reader that never gets that far.
+constexpr auto kBatchTime = std::chrono::milliseconds(50);
 // Threads inside connect() at once that outcome tracking can follow (an LRU map).
 constexpr std::size_t kConnectCallSlots = 8192;
 
@@ -245,7 +247,11 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
         self->stop_requested_ = true;
         return kStopDelivery;
     }
-    if (++self->batch_delivered_ >= kRecordsPerBatch) {
+    ++self->batch_delivered_;
+    const bool batch_full = self->batch_delivered_ >= kRecordsPerBatch ||
+                            ((self->batch_delivered_ % 16) == 0 &&
+                             std::chrono::steady_clock::now() - self->batch_started_ >= kBatchTime);
+    if (batch_full) {
         self->batch_paused_ = true;
         return kPauseDelivery;  // this record is consumed; the next batch starts with the next one
     }
@@ -264,6 +270,7 @@ Result<int> delivered_or_error(int result) {
 Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
     if (stop_requested_) return 0;
     batch_delivered_ = 0;
+    batch_started_ = std::chrono::steady_clock::now();
     auto woken = delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
     if (!woken) return woken;
     // The kernel side wakes us only now and then (see wakeup_flags in
@@ -278,6 +285,7 @@ Result<int> ConnectTracer::drain() {
     if (stop_requested_) return 0;
     batch_delivered_ = 0;
     batch_paused_ = false;
+    batch_started_ = std::chrono::steady_clock::now();
     return delivered_or_error(ring_buffer__consume(handles_->ring.get()));
 }
 

@@ -69,6 +69,7 @@ private:
     bool stop_requested_ = false;
     std::uint32_t batch_delivered_ = 0;  // records delivered in the current batch
     bool batch_paused_ = false;          // the last batch ended at its size, not at an empty ring
+    std::chrono::steady_clock::time_point batch_started_{};
     std::uint32_t ringbuf_bytes_ = 0;
 };
 
