@@ -23,31 +23,30 @@ namespace {
 void append_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
+// One counter family: KEY, daddr and dport labels, plus `extra_label` (named
+// here, valued by SeriesLabels::result) when the family has one.
+void append_series(std::string& out, const MetricsSnapshot& snapshot, const std::map<SeriesLabels, std::uint64_t>& series,
+                   std::string_view name, std::string_view help, std::string_view extra_label) {
+    append_header(out, name, "counter", help);
+    for (const auto& [labels, count] : series) {
+        out += fmt::format("{}{{{}=\"{}\",daddr=\"{}\",dport=\"{}\"", name, snapshot.key_name,
+                           escape_label_value(labels.key), escape_label_value(labels.daddr),
+                           escape_label_value(labels.dport));
+        if (!extra_label.empty()) out += fmt::format(",{}=\"{}\"", extra_label, escape_label_value(labels.result));
+        out += fmt::format("}} {}\n", count);
+    }
+}
 }  // namespace
 
 std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view version) {
     std::string out;
-    append_header(out, "connsnoop_connect_attempts_total", "counter",
-                  "TCP connection attempts (CLOSE to SYN_SENT) that matched the filters.");
-    for (const auto& [labels, count] : snapshot.attempts) {
-        out += fmt::format("connsnoop_connect_attempts_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\"}} {}\n",
-                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
-                           escape_label_value(labels.dport), count);
-    }
-    append_header(out, "connsnoop_connect_results_total", "counter",
-                  "Attempts by their fate (with --outcome or --failed): established, refused, timeout, ...");
-    for (const auto& [labels, count] : snapshot.results) {
-        out += fmt::format("connsnoop_connect_results_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\",result=\"{}\"}} {}\n",
-                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
-                           escape_label_value(labels.dport), escape_label_value(labels.result), count);
-    }
-    append_header(out, "connsnoop_imds_requests_total", "counter",
-                  "Metadata-service HTTP requests (with --http) by IMDS version: imdsv1, imdsv2, imdsv2-token.");
-    for (const auto& [labels, count] : snapshot.imds_requests) {
-        out += fmt::format("connsnoop_imds_requests_total{{{}=\"{}\",daddr=\"{}\",dport=\"{}\",version=\"{}\"}} {}\n",
-                           snapshot.key_name, escape_label_value(labels.key), escape_label_value(labels.daddr),
-                           escape_label_value(labels.dport), escape_label_value(labels.result), count);
-    }
+    append_series(out, snapshot, snapshot.attempts, "connsnoop_connect_attempts_total",
+                  "TCP connection attempts (CLOSE to SYN_SENT) that matched the filters.", "");
+    append_series(out, snapshot, snapshot.results, "connsnoop_connect_results_total",
+                  "Attempts by their fate (with --outcome or --failed): established, refused, timeout, ...", "result");
+    append_series(out, snapshot, snapshot.imds_requests, "connsnoop_imds_requests_total",
+                  "Metadata-service HTTP requests (with --http) by IMDS version: imdsv1, imdsv2, imdsv2-token.",
+                  "version");
     append_header(out, "connsnoop_series_folded_total", "counter",
                   "Attempts counted under the catch-all series because --metrics-max-series was reached.");
     out += fmt::format("connsnoop_series_folded_total {}\n", snapshot.folded_attempts);
