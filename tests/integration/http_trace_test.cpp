@@ -53,18 +53,6 @@ protected:
         return {pid, client.out()};
     }
 
-    static std::vector<json> stop_and_parse(ChildProcess& tracer) {
-        std::this_thread::sleep_for(300ms);  // let the last events reach the ring buffer consumer
-        tracer.send_signal(SIGINT);
-        EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
-        std::vector<json> records;
-        for (const auto& line : tracer.out_lines()) {
-            auto record = json::parse(line, nullptr, false);
-            EXPECT_FALSE(record.is_discarded()) << "not JSON: " << line;
-            if (!record.is_discarded()) records.push_back(std::move(record));
-        }
-        return records;
-    }
 
     // The value after "token " in a client's output.
     static std::string token_in(const std::string& out) {

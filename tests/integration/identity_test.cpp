@@ -43,13 +43,10 @@ protected:
         for (auto it = created_cgroups_.rbegin(); it != created_cgroups_.rend(); ++it) ::rmdir(it->c_str());
     }
 
-    static std::vector<json> stop_and_parse(ChildProcess& tracer) {
-        std::this_thread::sleep_for(300ms);
-        tracer.send_signal(SIGINT);
-        EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+    // The connect records of the run (the shared stop_and_parse gives every record).
+    static std::vector<json> stop_and_parse_connects(ChildProcess& tracer) {
         std::vector<json> connects;
-        for (const auto& line : tracer.out_lines()) {
-            auto record = json::parse(line);
+        for (auto& record : stop_and_parse(tracer)) {
             if (record["type"] == "connect") connects.push_back(std::move(record));
         }
         return connects;
@@ -98,7 +95,7 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
     ASSERT_EQ(shell.wait(15s), 0) << shell.err();
     tracer.send_signal(SIGCONT);
 
-    const auto connects = stop_and_parse(tracer);
+    const auto connects = stop_and_parse_connects(tracer);
     ASSERT_EQ(connects.size(), 1U) << tracer.out();
     const auto& event = connects[0];
     EXPECT_EQ(event["comm"], "curl");
@@ -122,7 +119,7 @@ TEST_F(IdentityTest, PidNamespaceShowsHostPidAndNamespacePid) {
     ChildProcess unshare(namespace_->exec({"unshare", "--pid", "--fork", "curl", "-s", "-o", "/dev/null",
                                            "http://169.254.169.254/latest/meta-data/"}));
     ASSERT_EQ(unshare.wait(15s), 0) << unshare.err();
-    const auto connects = stop_and_parse(tracer);
+    const auto connects = stop_and_parse_connects(tracer);
     ASSERT_EQ(connects.size(), 1U) << tracer.out();
     const auto& event = connects[0];
     EXPECT_EQ(event["comm"], "curl");
@@ -141,7 +138,7 @@ TEST_F(IdentityTest, ProcessesOutsideContainersHaveTheSameNamespacePid) {
     auto tracer = start_connsnoop({"--imds", "-o", "json"});
     ChildProcess curl(namespace_->exec({"curl", "-s", "-o", "/dev/null", "http://169.254.169.254/latest/meta-data/"}));
     ASSERT_EQ(curl.wait(15s), 0);
-    const auto connects = stop_and_parse(tracer);
+    const auto connects = stop_and_parse_connects(tracer);
     ASSERT_EQ(connects.size(), 1U) << tracer.out();
     EXPECT_EQ(connects[0]["pid"], curl.pid());
     EXPECT_EQ(connects[0]["ns_pid"], curl.pid());
@@ -166,7 +163,7 @@ TEST_F(IdentityTest, ContainerPodAndUnitComeFromTheCgroupPath) {
     shape[curl_in_cgroup(crio)] = "cri-o";
     shape[curl_in_cgroup(podman)] = "podman";
     shape[curl_in_cgroup(service)] = "service";
-    const auto connects = stop_and_parse(tracer);
+    const auto connects = stop_and_parse_connects(tracer);
     ASSERT_EQ(connects.size(), 5U) << tracer.out();
 
     const std::string prefix = "/connsnoop-test-" + std::to_string(getpid()) + "/";
@@ -203,7 +200,7 @@ TEST_F(IdentityTest, ContainerPodAndUnitComeFromTheCgroupPath) {
     const pid_t in_containerd = curl_in_cgroup(containerd);
     curl_in_cgroup(docker);
     const pid_t in_podman = curl_in_cgroup(podman);
-    const auto filtered = stop_and_parse(by_container);
+    const auto filtered = stop_and_parse_connects(by_container);
     ASSERT_EQ(filtered.size(), 2U) << by_container.out();
     EXPECT_EQ(filtered[0]["pid"], in_containerd);
     EXPECT_EQ(filtered[1]["pid"], in_podman);
@@ -211,7 +208,7 @@ TEST_F(IdentityTest, ContainerPodAndUnitComeFromTheCgroupPath) {
     auto by_unit = start_connsnoop({"--imds", "-o", "json", "--unit", "nginx.service"});
     curl_in_cgroup(docker);
     const pid_t in_service = curl_in_cgroup(service);
-    const auto unit_filtered = stop_and_parse(by_unit);
+    const auto unit_filtered = stop_and_parse_connects(by_unit);
     ASSERT_EQ(unit_filtered.size(), 1U) << by_unit.out();
     EXPECT_EQ(unit_filtered[0]["pid"], in_service);
 }

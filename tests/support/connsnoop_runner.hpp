@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@ namespace connsnoop::testing {
 // Runs connsnoop with `args` and returns once it says it is attached (a test
 // failure is recorded when it never does).
 ChildProcess start_connsnoop(std::vector<std::string> args);
+
+// Lets the last events reach the consumer, stops `tracer` with SIGINT (it
+// must exit 0) and returns every line of its stdout parsed as JSON (a line
+// that is not JSON is a test failure).
+std::vector<nlohmann::json> stop_and_parse(ChildProcess& tracer);
 
 // Runs tests/support/imds_standin.py in `ns`, serving `endpoints` (ADDR:PORT),
 // and returns once it listens on all of them.

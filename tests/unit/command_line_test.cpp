@@ -3,26 +3,12 @@
 #include <vector>
 
 #include "cli/options.hpp"
+#include "command_line_helpers.hpp"
 
 namespace connsnoop {
 namespace {
 
-ParsedCommandLine parse(std::vector<const char*> args) {
-    args.insert(args.begin(), "connsnoop");
-    return parse_command_line(static_cast<int>(args.size()), args.data());
-}
-
-Options parse_ok(std::vector<const char*> args) {
-    auto parsed = parse(std::move(args));
-    if (auto* error = std::get_if<UsageError>(&parsed)) ADD_FAILURE() << error->message;
-    return std::get<Options>(parsed);
-}
-
-std::string usage_error(std::vector<const char*> args) {
-    auto parsed = parse(std::move(args));
-    const auto* error = std::get_if<UsageError>(&parsed);
-    return error ? error->message : "";
-}
+using namespace cli_testing;
 
 TEST(CommandLine, DefaultsTraceEverythingAsATable) {
     const auto options = parse_ok({});
