@@ -23,7 +23,8 @@ namespace {
 using namespace std::string_literals;
 
 // A typical command line (about 90 bytes) and a long one (about 2 KiB).
-const std::string kTypicalArgv = "/usr/bin/python3\0/opt/app/bin/fetch-credentials\0--role\0web-frontend\0--region\0eu-west-1\0"s;
+const std::string kTypicalArgv =
+    "/usr/bin/python3\0/opt/app/bin/fetch-credentials\0--role\0web-frontend\0--region\0eu-west-1\0"s;
 std::string long_argv() {
     std::string area;
     for (int i = 0; i < 64; ++i) area += "--option-number-" + std::to_string(i) + "=value" + '\0';
@@ -78,7 +79,8 @@ void BM_WholePath(benchmark::State& state, const std::string& argv_area, bool js
     }
     {
         LineOutput out(sink);
-        auto writer = json ? make_json_writer(out) : make_table_writer(out, TableLayout{TimeFormat::local, std::nullopt});
+        auto writer =
+            json ? make_json_writer(out) : make_table_writer(out, TableLayout{TimeFormat::local, std::nullopt});
         EventEnricher enricher;
         for (auto _ : state) {
             auto event = decode_connect_record(bytes, clock);

@@ -6,13 +6,11 @@
  * is what it adds on top.
  */
 #include "vmlinux.h"
+
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(noop_tp_btf, const struct sock *sk, int oldstate, int newstate)
-{
-	return 0;
-}
+int BPF_PROG(noop_tp_btf, const struct sock* sk, int oldstate, int newstate) { return 0; }

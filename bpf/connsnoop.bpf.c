@@ -375,7 +375,7 @@ static __always_inline void read_ancestors(struct task_struct *task, struct cs_c
 
 /* Task identity, time and argv of the current task into the record. */
 static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
-					     __u64 uid_gid)
+                                             __u64 uid_gid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
@@ -497,7 +497,7 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 
 	if (newstate == TCP_ESTABLISHED) {
 		output_outcome(attempt.attempt_id, CS_OUTCOME_ESTABLISHED, 0, attempt.start_ns,
-			       BPF_CORE_READ(sk, __sk_common.skc_num));
+		               BPF_CORE_READ(sk, __sk_common.skc_num));
 		return 0;
 	}
 	error = BPF_CORE_READ(sk, sk_err);
@@ -515,7 +515,7 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 		}
 	}
 	output_outcome(attempt.attempt_id, CS_OUTCOME_CLOSED, error, attempt.start_ns,
-		       BPF_CORE_READ(sk, __sk_common.skc_num));
+	               BPF_CORE_READ(sk, __sk_common.skc_num));
 	return 0;
 }
 
@@ -686,8 +686,8 @@ static __always_inline int on_connect_exit(long ret)
 		return 0;
 	if (call->deferred) {
 		/* SYN_SENT -> CLOSE inside the call, without a socket error */
-		output_outcome(call->attempt_id, CS_OUTCOME_CONNECT_FAILED, ret < 0 ? (__u32)-ret : 0,
-			       call->start_ns, 0);
+		output_outcome(call->attempt_id, CS_OUTCOME_CONNECT_FAILED, ret < 0 ? (__u32)-ret : 0, call->start_ns,
+		               0);
 	} else if (!call->attempt_reported && ret < 0 && ret != -CS_EINPROGRESS) {
 		/* no SYN_SENT at all: the call failed before any packet */
 		buf = bpf_map_lookup_elem(&scratch, &zero);

@@ -64,8 +64,8 @@ struct cs_process_ref {
 
 /* One active TCP open (CLOSE -> SYN_SENT), captured in the connecting task's context. */
 struct cs_connect_record {
-	cs_u32 kind; /* CS_RECORD_CONNECT */
-	cs_u32 flags; /* enum cs_connect_flags */
+	cs_u32 kind;         /* CS_RECORD_CONNECT */
+	cs_u32 flags;        /* enum cs_connect_flags */
 	cs_u64 timestamp_ns; /* CLOCK_MONOTONIC */
 	cs_u64 cgroup_id;
 	cs_u32 pid; /* tgid in the initial PID namespace */
@@ -73,19 +73,19 @@ struct cs_connect_record {
 	cs_u32 ppid;
 	cs_u32 uid;
 	cs_u32 gid;
-	cs_u32 netns; /* inode number of the socket's network namespace */
-	cs_u16 family; /* CS_AF_INET or CS_AF_INET6 (v4-mapped IPv6 is reported as IPv4) */
-	cs_u16 sport; /* host order; 0 when the kernel has not chosen the port yet */
-	cs_u16 dport; /* host order */
-	cs_u16 argv_len; /* bytes of argv that follow the record */
+	cs_u32 netns;         /* inode number of the socket's network namespace */
+	cs_u16 family;        /* CS_AF_INET or CS_AF_INET6 (v4-mapped IPv6 is reported as IPv4) */
+	cs_u16 sport;         /* host order; 0 when the kernel has not chosen the port yet */
+	cs_u16 dport;         /* host order */
+	cs_u16 argv_len;      /* bytes of argv that follow the record */
 	cs_u32 argv_area_len; /* length of the task's whole argv area */
-	cs_u8 saddr[16]; /* IPv4 uses the first 4 bytes */
+	cs_u8 saddr[16];      /* IPv4 uses the first 4 bytes */
 	cs_u8 daddr[16];
 	char comm[CS_COMM_LEN];
-	cs_u32 error; /* CS_RECORD_CONNECT_FAILED: connect()'s errno (positive); else 0 */
-	cs_u64 attempt_id; /* with outcome tracking: the id its cs_outcome_record carries; 0 when not followed */
-	cs_u32 ns_pid; /* tgid as the task's own PID namespace numbers it (== pid outside containers) */
-	cs_u32 pidns; /* inode number of that PID namespace */
+	cs_u32 error;             /* CS_RECORD_CONNECT_FAILED: connect()'s errno (positive); else 0 */
+	cs_u64 attempt_id;        /* with outcome tracking: the id its cs_outcome_record carries; 0 when not followed */
+	cs_u32 ns_pid;            /* tgid as the task's own PID namespace numbers it (== pid outside containers) */
+	cs_u32 pidns;             /* inode number of that PID namespace */
 	cs_u64 start_boottime_ns; /* the process's start, as /proc/PID/stat's starttime counts (ns) */
 	/* parent, grandparent, ...: what identifies each while it still runs;
 	 * user space names them (pid 0 ends the chain) */
@@ -110,19 +110,19 @@ enum cs_outcome_state {
 /* The fate of one attempt reported earlier with the same attempt_id.
  * Written from softirq context for network outcomes: it carries no task. */
 struct cs_outcome_record {
-	cs_u32 kind; /* CS_RECORD_OUTCOME */
-	cs_u32 state; /* enum cs_outcome_state */
+	cs_u32 kind;         /* CS_RECORD_OUTCOME */
+	cs_u32 state;        /* enum cs_outcome_state */
 	cs_u64 timestamp_ns; /* CLOCK_MONOTONIC */
 	cs_u64 attempt_id;
 	cs_u64 latency_ns; /* since CLOSE -> SYN_SENT */
-	cs_u32 error; /* positive errno, 0 when none */
-	cs_u16 sport; /* the ephemeral port the kernel chose; 0 when none was */
+	cs_u32 error;      /* positive errno, 0 when none */
+	cs_u16 sport;      /* the ephemeral port the kernel chose; 0 when none was */
 	cs_u16 reserved;
 };
 
 /* Counters the kernel side keeps per CPU (index into the stats map). */
 enum cs_stat {
-	CS_STAT_LOST_EVENTS = 0, /* ring buffer full: record dropped */
+	CS_STAT_LOST_EVENTS = 0,        /* ring buffer full: record dropped */
 	CS_STAT_UNTRACKED_OUTCOMES = 1, /* in-flight map full: an attempt whose fate is not followed */
 	CS_STAT_COUNT,
 };
@@ -147,7 +147,7 @@ struct cs_lpm_v6_key {
  * process that has exited is still named when its child's event is read. */
 struct cs_exec_entry {
 	cs_u64 start_boottime_ns; /* task->start_boottime: what /proc/PID/stat counts in ticks */
-	cs_u32 ppid; /* parent tgid at exec time */
+	cs_u32 ppid;              /* parent tgid at exec time */
 	cs_u32 argv_len;
 	cs_u32 flags; /* enum cs_connect_flags (TRUNCATED, REWRITTEN never set at exec) */
 	char comm[CS_COMM_LEN];
@@ -170,7 +170,7 @@ struct cs_exec_entry {
 enum cs_http_header {
 	CS_HTTP_HEADER_HOST = 1 << 0,
 	CS_HTTP_HEADER_USER_AGENT = 1 << 1,
-	CS_HTTP_HEADER_IMDS_TOKEN = 1 << 2, /* X-aws-ec2-metadata-token */
+	CS_HTTP_HEADER_IMDS_TOKEN = 1 << 2,     /* X-aws-ec2-metadata-token */
 	CS_HTTP_HEADER_IMDS_TOKEN_TTL = 1 << 3, /* X-aws-ec2-metadata-token-ttl-seconds */
 };
 
@@ -186,13 +186,13 @@ enum cs_http_flags {
 struct cs_http_record {
 	/* kind CS_RECORD_HTTP; the sending task and the connection's endpoints */
 	struct cs_connect_record process;
-	cs_u32 headers; /* enum cs_http_header */
+	cs_u32 headers;    /* enum cs_http_header */
 	cs_u32 http_flags; /* enum cs_http_flags */
 	cs_u16 method_len;
 	cs_u16 path_len;
 	cs_u16 version_len;
 	cs_u16 user_agent_len;
-	cs_u32 writes; /* sends the head arrived in */
+	cs_u32 writes;   /* sends the head arrived in */
 	cs_u32 head_len; /* bytes of head scanned */
 	char method[CS_HTTP_METHOD_LEN];
 	char path[CS_HTTP_PATH_LEN];

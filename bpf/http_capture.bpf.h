@@ -58,7 +58,7 @@
  * used so that an append at any offset below CS_HTTP_HEAD_MAX is in bounds
  * for the verifier. */
 struct http_stream {
-	__u32 len; /* bytes of the current head gathered */
+	__u32 len;    /* bytes of the current head gathered */
 	__u32 writes; /* sends they came in */
 	char head[2 * CS_HTTP_HEAD_MAX];
 };
@@ -106,7 +106,7 @@ struct {
  * sees its values as unknown and checks the per-byte callback once instead
  * of once per combination of states. */
 struct http_parse_state {
-	__u32 len; /* bytes to parse */
+	__u32 len;   /* bytes to parse */
 	__u32 state; /* enum http_parse_step */
 	__u32 name_len;
 	__u32 header; /* enum cs_http_header bit of the header being read; 0 for others */
@@ -210,98 +210,98 @@ static long http_parse_byte(__u64 index, void *context)
 	c = ctx->stream->head[index];
 
 	switch (p->state) {
-	case HTTP_METHOD:
-		if (c == ' ') {
-			p->state = rec->method_len ? HTTP_PATH : HTTP_NOT_HTTP;
-			return p->state == HTTP_NOT_HTTP;
-		}
-		if (c < 'A' || c > 'Z' || rec->method_len >= CS_HTTP_METHOD_LEN - 1) {
-			p->state = HTTP_NOT_HTTP;
-			return 1;
-		}
-		at = rec->method_len;
-		rec->method[at & (CS_HTTP_METHOD_LEN - 1)] = c;
-		rec->method_len = at + 1;
-		return 0;
-	case HTTP_PATH:
-		if (c == ' ') {
-			p->state = rec->path_len ? HTTP_VERSION : HTTP_NOT_HTTP;
-			return p->state == HTTP_NOT_HTTP;
-		}
-		if (c == '\r' || c == '\n') {
-			p->state = HTTP_NOT_HTTP;
-			return 1;
-		}
-		at = rec->path_len;
-		if (at >= CS_HTTP_PATH_LEN - 1) {
-			rec->http_flags |= CS_HTTP_PATH_TRUNCATED;
-			return 0;
-		}
-		rec->path[at & (CS_HTTP_PATH_LEN - 1)] = c;
-		rec->path_len = at + 1;
-		return 0;
-	case HTTP_VERSION:
-		if (c == '\r')
-			return 0;
-		if (c == '\n') {
-			p->state = HTTP_HEADER_NAME;
-			p->name_len = 0;
-			return 0;
-		}
-		at = rec->version_len;
-		if (at >= CS_HTTP_VERSION_LEN - 1) {
-			p->state = HTTP_NOT_HTTP;
-			return 1;
-		}
-		rec->version[at & (CS_HTTP_VERSION_LEN - 1)] = c;
-		rec->version_len = at + 1;
-		return 0;
-	case HTTP_HEADER_NAME:
-		if (c == '\r')
-			return 0;
-		if (c == '\n') {
-			if (p->name_len == 0) {
-				p->state = HTTP_DONE;
-				rec->head_len = index + 1;
+		case HTTP_METHOD:
+			if (c == ' ') {
+				p->state = rec->method_len ? HTTP_PATH : HTTP_NOT_HTTP;
+				return p->state == HTTP_NOT_HTTP;
+			}
+			if (c < 'A' || c > 'Z' || rec->method_len >= CS_HTTP_METHOD_LEN - 1) {
+				p->state = HTTP_NOT_HTTP;
 				return 1;
 			}
-			p->name_len = 0; /* a line without a colon: not a header */
+			at = rec->method_len;
+			rec->method[at & (CS_HTTP_METHOD_LEN - 1)] = c;
+			rec->method_len = at + 1;
 			return 0;
-		}
-		if (c == ':') {
-			p->header = known_header(p);
-			rec->headers |= p->header;
-			p->value_started = 0;
-			p->state = HTTP_HEADER_VALUE;
+		case HTTP_PATH:
+			if (c == ' ') {
+				p->state = rec->path_len ? HTTP_VERSION : HTTP_NOT_HTTP;
+				return p->state == HTTP_NOT_HTTP;
+			}
+			if (c == '\r' || c == '\n') {
+				p->state = HTTP_NOT_HTTP;
+				return 1;
+			}
+			at = rec->path_len;
+			if (at >= CS_HTTP_PATH_LEN - 1) {
+				rec->http_flags |= CS_HTTP_PATH_TRUNCATED;
+				return 0;
+			}
+			rec->path[at & (CS_HTTP_PATH_LEN - 1)] = c;
+			rec->path_len = at + 1;
 			return 0;
-		}
-		at = p->name_len;
-		if (at < CS_HTTP_NAME_MAX)
-			p->name[at & (CS_HTTP_NAME_MAX - 1)] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-		p->name_len = at + 1;
-		return 0;
-	case HTTP_HEADER_VALUE:
-		if (c == '\n') {
-			p->state = HTTP_HEADER_NAME;
-			p->name_len = 0;
+		case HTTP_VERSION:
+			if (c == '\r')
+				return 0;
+			if (c == '\n') {
+				p->state = HTTP_HEADER_NAME;
+				p->name_len = 0;
+				return 0;
+			}
+			at = rec->version_len;
+			if (at >= CS_HTTP_VERSION_LEN - 1) {
+				p->state = HTTP_NOT_HTTP;
+				return 1;
+			}
+			rec->version[at & (CS_HTTP_VERSION_LEN - 1)] = c;
+			rec->version_len = at + 1;
 			return 0;
-		}
-		/* Only the User-Agent value is copied; every other value is skipped. */
-		if (p->header != CS_HTTP_HEADER_USER_AGENT || c == '\r')
+		case HTTP_HEADER_NAME:
+			if (c == '\r')
+				return 0;
+			if (c == '\n') {
+				if (p->name_len == 0) {
+					p->state = HTTP_DONE;
+					rec->head_len = index + 1;
+					return 1;
+				}
+				p->name_len = 0; /* a line without a colon: not a header */
+				return 0;
+			}
+			if (c == ':') {
+				p->header = known_header(p);
+				rec->headers |= p->header;
+				p->value_started = 0;
+				p->state = HTTP_HEADER_VALUE;
+				return 0;
+			}
+			at = p->name_len;
+			if (at < CS_HTTP_NAME_MAX)
+				p->name[at & (CS_HTTP_NAME_MAX - 1)] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+			p->name_len = at + 1;
 			return 0;
-		if (!p->value_started && (c == ' ' || c == '\t'))
+		case HTTP_HEADER_VALUE:
+			if (c == '\n') {
+				p->state = HTTP_HEADER_NAME;
+				p->name_len = 0;
+				return 0;
+			}
+			/* Only the User-Agent value is copied; every other value is skipped. */
+			if (p->header != CS_HTTP_HEADER_USER_AGENT || c == '\r')
+				return 0;
+			if (!p->value_started && (c == ' ' || c == '\t'))
+				return 0;
+			p->value_started = 1;
+			at = rec->user_agent_len;
+			if (at >= CS_HTTP_USER_AGENT_LEN - 1) {
+				rec->http_flags |= CS_HTTP_USER_AGENT_TRUNCATED;
+				return 0;
+			}
+			rec->user_agent[at & (CS_HTTP_USER_AGENT_LEN - 1)] = c;
+			rec->user_agent_len = at + 1;
 			return 0;
-		p->value_started = 1;
-		at = rec->user_agent_len;
-		if (at >= CS_HTTP_USER_AGENT_LEN - 1) {
-			rec->http_flags |= CS_HTTP_USER_AGENT_TRUNCATED;
-			return 0;
-		}
-		rec->user_agent[at & (CS_HTTP_USER_AGENT_LEN - 1)] = c;
-		rec->user_agent_len = at + 1;
-		return 0;
-	default:
-		return 1;
+		default:
+			return 1;
 	}
 }
 
@@ -404,7 +404,7 @@ static __always_inline int on_send_enter(struct pt_regs *regs, long id)
 		http_append(stream, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs));
 	} else if (id == CS_NR_WRITEV) {
 		http_append_iovecs(stream, (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				   PT_REGS_PARM3_CORE_SYSCALL(regs));
+		                   PT_REGS_PARM3_CORE_SYSCALL(regs));
 	} else {
 		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)) != 0)
 			return 0;
@@ -418,7 +418,7 @@ static __always_inline int on_send_enter(struct pt_regs *regs, long id)
 	if (!buf)
 		return 0;
 	__builtin_memset(&buf->record.headers, 0,
-			 sizeof(buf->record) - __builtin_offsetof(struct cs_http_record, headers));
+	                 sizeof(buf->record) - __builtin_offsetof(struct cs_http_record, headers));
 	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
 	buf->parse.len = stream->len;
 	parse.stream = stream;

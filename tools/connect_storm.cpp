@@ -88,7 +88,8 @@ WorkerResult run_worker(const Target& target, std::uint64_t count, double second
     const auto deadline = start + std::chrono::duration<double>(seconds > 0 ? seconds : 1e9);
     const linger reset_on_close{1, 0};
     for (std::uint64_t i = 0; (count == 0 || i < count) && std::chrono::steady_clock::now() < deadline; ++i) {
-        if (rate > 0) std::this_thread::sleep_until(start + std::chrono::duration<double>(static_cast<double>(i) / rate));
+        if (rate > 0)
+            std::this_thread::sleep_until(start + std::chrono::duration<double>(static_cast<double>(i) / rate));
         const int fd = socket(target.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             ++result.errors;

@@ -12,10 +12,14 @@ ConnectMetrics::ConnectMetrics(MetricsConfig config)
 
 const char* ConnectMetrics::key_name(MetricsKey key) {
     switch (key) {
-        case MetricsKey::comm: return "comm";
-        case MetricsKey::exe: return "exe";
-        case MetricsKey::unit: return "unit";
-        case MetricsKey::container: return "container";
+        case MetricsKey::comm:
+            return "comm";
+        case MetricsKey::exe:
+            return "exe";
+        case MetricsKey::unit:
+            return "unit";
+        case MetricsKey::container:
+            return "container";
     }
     return "comm";
 }
@@ -23,10 +27,18 @@ const char* ConnectMetrics::key_name(MetricsKey key) {
 SeriesLabels ConnectMetrics::labels_for(const ConnectEvent& event) const {
     SeriesLabels labels;
     switch (config_.key) {
-        case MetricsKey::comm: labels.key = event.comm; break;
-        case MetricsKey::exe: labels.key = event.exe.empty() ? event.comm : event.exe; break;
-        case MetricsKey::unit: labels.key = event.unit; break;
-        case MetricsKey::container: labels.key = event.container_id.substr(0, 12); break;
+        case MetricsKey::comm:
+            labels.key = event.comm;
+            break;
+        case MetricsKey::exe:
+            labels.key = event.exe.empty() ? event.comm : event.exe;
+            break;
+        case MetricsKey::unit:
+            labels.key = event.unit;
+            break;
+        case MetricsKey::container:
+            labels.key = event.container_id.substr(0, 12);
+            break;
     }
     labels.daddr = kOther;
     for (const auto& cidr : config_.destinations) {
@@ -76,8 +88,8 @@ void ConnectMetrics::record_imds_request(const ConnectEvent& connection, std::st
 
 MetricsSnapshot ConnectMetrics::snapshot() const {
     const std::lock_guard lock(mutex_);
-    return MetricsSnapshot{key_name(config_.key), attempts_,       results_,           imds_requests_,
-                           folded_attempts_,      health_, start_time_seconds_};
+    return MetricsSnapshot{key_name(config_.key), attempts_, results_,           imds_requests_,
+                           folded_attempts_,      health_,   start_time_seconds_};
 }
 
 }  // namespace connsnoop

@@ -45,9 +45,9 @@ struct ToolHealth {
 struct MetricsSnapshot {
     std::string key_name;  // "comm", "exe", ...
     std::map<SeriesLabels, std::uint64_t> attempts;
-    std::map<SeriesLabels, std::uint64_t> results;  // with --outcome/--failed
+    std::map<SeriesLabels, std::uint64_t> results;        // with --outcome/--failed
     std::map<SeriesLabels, std::uint64_t> imds_requests;  // with --http: `result` holds the IMDS version
-    std::uint64_t folded_attempts = 0;  // counts whose label set was over the cap
+    std::uint64_t folded_attempts = 0;                    // counts whose label set was over the cap
     ToolHealth health;
     double start_time_seconds = 0;
 };

@@ -16,9 +16,8 @@ namespace connsnoop {
 enum class GroupBy { command, pid, comm, user, cgroup, container, unit, path, imds };
 
 // Groupings of connection attempts (the view's `g` cycles through these).
-inline constexpr std::array<GroupBy, 7> kGroupings = {GroupBy::command, GroupBy::pid,       GroupBy::comm,
-                                                      GroupBy::user,    GroupBy::cgroup,    GroupBy::container,
-                                                      GroupBy::unit};
+inline constexpr std::array<GroupBy, 7> kGroupings = {
+    GroupBy::command, GroupBy::pid, GroupBy::comm, GroupBy::user, GroupBy::cgroup, GroupBy::container, GroupBy::unit};
 // Groupings of HTTP requests (`g` cycles through these when one is shown).
 inline constexpr std::array<GroupBy, 2> kRequestGroupings = {GroupBy::path, GroupBy::imds};
 bool is_request_grouping(GroupBy by);

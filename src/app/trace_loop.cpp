@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 #include "output/escape.hpp"
 
@@ -23,7 +23,8 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "used from a sign
 void request_stop(int signal_number) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
-    g_stop_time_ns = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
+    g_stop_time_ns =
+        static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
     g_stop_signal = signal_number;
 }
 void request_reopen(int /*signal_number*/) { g_reopen_requested = 1; }

@@ -17,7 +17,7 @@
 namespace connsnoop {
 
 struct TraceLoopHooks {
-    ConnectHandler on_event;  // each event; false stops delivery
+    ConnectHandler on_event;    // each event; false stops delivery
     OutcomeHandler on_outcome;  // each outcome (--outcome/--failed); may be empty
     HttpHandler on_http;        // each request head (--http); may be empty
     // Once attached: lets the session read the tracer's counters (metrics).
@@ -37,8 +37,8 @@ struct TraceLoopHooks {
 };
 
 struct TraceLoopStats {
-    std::uint64_t lost = 0;       // dropped in the kernel
-    std::uint64_t malformed = 0;  // records that could not be decoded
+    std::uint64_t lost = 0;                // dropped in the kernel
+    std::uint64_t malformed = 0;           // records that could not be decoded
     std::uint64_t untracked_outcomes = 0;  // attempts whose outcome the kernel could not follow
     double duration_seconds = 0;
     std::string hook;                    // tp_btf or raw_tp

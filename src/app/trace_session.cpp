@@ -1,9 +1,8 @@
 #include "app/trace_session.hpp"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -85,8 +84,8 @@ int run_trace_session(const Options& options) {
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer = options.format == OutputFormat::json
                       ? make_json_writer(event_lines)
-                      : make_table_writer(event_lines,
-                                          TableLayout{options.time, width, outcomes_wanted, options.tracer.http_capture});
+                      : make_table_writer(event_lines, TableLayout{options.time, width, outcomes_wanted,
+                                                                   options.tracer.http_capture});
 
     auto metrics_export = start_metrics(options);
     if (!metrics_export) {
@@ -152,7 +151,8 @@ int run_trace_session(const Options& options) {
         hooks.on_http = [&](HttpRequestEvent&& request) {
             if (options.imds_v1_only && classify_imds(request) != ImdsVersion::v1) return true;
             enricher.enrich(request.connection);
-            if (!options.container_prefix.empty() && !request.connection.container_id.starts_with(options.container_prefix)) {
+            if (!options.container_prefix.empty() &&
+                !request.connection.container_id.starts_with(options.container_prefix)) {
                 return true;
             }
             if (!options.unit.empty() && request.connection.unit != options.unit) return true;
@@ -175,7 +175,8 @@ int run_trace_session(const Options& options) {
     }
     hooks.on_attached = [&](const ConnectTracer& attached) {
         tracer = &attached;
-        if (metrics_export->server) std::fprintf(stderr, "connsnoop: metrics at %s\n", metrics_export->server->url().c_str());
+        if (metrics_export->server)
+            std::fprintf(stderr, "connsnoop: metrics at %s\n", metrics_export->server->url().c_str());
     };
     hooks.on_started = [&] {
         if (!options.quiet) writer->begin();
@@ -221,8 +222,8 @@ int run_trace_session(const Options& options) {
         std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(event_lines.error()));
         exit_code = 1;
     }
-    RunSummary summary{std::chrono::system_clock::now(), events, stats->lost, stats->malformed,
-                       stats->duration_seconds, stats->hook};
+    RunSummary summary{std::chrono::system_clock::now(), events,     stats->lost, stats->malformed,
+                       stats->duration_seconds,          stats->hook};
     if (outcome_counts) {
         outcome_counts->not_followed = stats->untracked_outcomes;
         summary.outcomes = outcome_counts;
@@ -230,7 +231,8 @@ int run_trace_session(const Options& options) {
     if (!options.quiet) writer->write_summary(summary);
     event_lines.flush();
     print_summary_line(summary);
-    if (summary.outcomes) std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());
+    if (summary.outcomes)
+        std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());
     return exit_code;
 }
 

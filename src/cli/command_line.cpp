@@ -1,6 +1,7 @@
+#include <bpf/libbpf.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <bpf/libbpf.h>
 
 #include "cli/options.hpp"
 #include "cli/value_parsers.hpp"
@@ -54,30 +55,41 @@ struct RawArguments {
 };
 
 void define_options(CLI::App& app, RawArguments& raw) {
-    app.add_option("--dst", raw.destinations, "Only connections to this address or CIDR (repeatable)")->type_name("CIDR");
+    app.add_option("--dst", raw.destinations, "Only connections to this address or CIDR (repeatable)")
+        ->type_name("CIDR");
     app.add_option("--port", raw.ports, "Only connections to this destination port (repeatable)")->type_name("PORT");
     app.add_option("--pid", raw.pids, "Only connections made by this process (repeatable)")->type_name("PID");
     app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
     app.add_option("--cgroup", raw.cgroup, "Only processes in this cgroup v2 directory or below it")->type_name("PATH");
     app.add_option("--comm", raw.comm, "Only processes with this exact task name (comm)")->type_name("NAME");
-    app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")->type_name("ID");
-    app.add_option("--unit", raw.unit, "Only processes of this systemd unit or scope, e.g. nginx.service")->type_name("NAME");
+    app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")
+        ->type_name("ID");
+    app.add_option("--unit", raw.unit, "Only processes of this systemd unit or scope, e.g. nginx.service")
+        ->type_name("NAME");
     app.add_flag("--imds", raw.imds, "Only the metadata service: 169.254.169.254 and fd00:ec2::254, port 80");
     app.add_option("-o,--format", raw.format, "Output: table (default) or json (JSON Lines)")->type_name("FORMAT");
-    app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")->type_name("WHEN");
+    app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")
+        ->type_name("WHEN");
     app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
     app.add_option("--count", raw.count, "Stop after N connection events")->type_name("N");
     app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h)")->type_name("TIME");
-    app.add_option("--argv-max", raw.argv_max, "Bytes of each command line to capture (default and most: 8192)")->type_name("BYTES");
-    app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")->type_name("BYTES");
+    app.add_option("--argv-max", raw.argv_max, "Bytes of each command line to capture (default and most: 8192)")
+        ->type_name("BYTES");
+    app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")
+        ->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
-    app.add_option("--ancestry", raw.ancestry, "Name this many parents of each process (default 4, 0: none)")->type_name("N");
+    app.add_option("--ancestry", raw.ancestry, "Name this many parents of each process (default 4, 0: none)")
+        ->type_name("N");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
-    app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
-    app.add_option("--metrics-key", raw.metrics_key, "Label attempts by comm (default), exe, unit or container")->type_name("KEY");
-    app.add_option("--metrics-max-series", raw.metrics_max_series, "Most label sets before folding into 'other' (1000)")->type_name("N");
+    app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")
+        ->type_name("ADDR:PORT");
+    app.add_option("--metrics-key", raw.metrics_key, "Label attempts by comm (default), exe, unit or container")
+        ->type_name("KEY");
+    app.add_option("--metrics-max-series", raw.metrics_max_series, "Most label sets before folding into 'other' (1000)")
+        ->type_name("N");
     app.add_flag("-q,--quiet", raw.quiet, "No event output (with --metrics: metrics only)");
-    app.add_option("--output", raw.output, "Write events to FILE (JSON unless -o says otherwise); reopened on SIGHUP")->type_name("FILE");
+    app.add_option("--output", raw.output, "Write events to FILE (JSON unless -o says otherwise); reopened on SIGHUP")
+        ->type_name("FILE");
     app.add_flag("--version", raw.version, "Print the version and exit");
     app.add_flag("--outcome", raw.outcome,
                  "One line per attempt once its fate is known: result, errno, latency; "
@@ -95,7 +107,8 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_flag("--http", raw.http,
                  "Also report each HTTP request sent on the connections traced to port 80 (and --http-port): "
                  "method, path, headers present, IMDS version");
-    app.add_option("--http-port", raw.http_ports, "Also parse HTTP on this destination port (repeatable; implies --http)")
+    app.add_option("--http-port", raw.http_ports,
+                   "Also parse HTTP on this destination port (repeatable; implies --http)")
         ->type_name("PORT");
     app.add_flag("--imds-v1", raw.imds_v1, "Only IMDSv1 requests (GET without a token) to the metadata service");
 }
@@ -104,7 +117,8 @@ CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
     auto* top = app.add_subcommand("top", "Live ranking of who opens the most connections (like top)");
     top->fallthrough();  // the filters and output options of the main command work after `top`
     top->footer(kTopFooter);
-    top->add_option("--interval", raw.interval, "Seconds between refreshes / summaries (default 1)")->type_name("SECONDS");
+    top->add_option("--interval", raw.interval, "Seconds between refreshes / summaries (default 1)")
+        ->type_name("SECONDS");
     top->add_option("--rows", raw.rows, "Rows per summary when not on a terminal (default 20, 0: all)")->type_name("N");
     top->add_option("--sort", raw.sort, "Sort column: 1s (default), 10s, 60s, total, failed, p99, last, key")
         ->type_name("COLUMN");
@@ -161,15 +175,23 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     filters.cgroup_path = raw.cgroup;
     if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
 
-    if (!raw.format_given && !raw.output.empty()) options.format = OutputFormat::json;  // a file for log shippers
-    else if (raw.format == "table") options.format = OutputFormat::table;
-    else if (raw.format == "json") options.format = OutputFormat::json;
-    else return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
+    if (!raw.format_given && !raw.output.empty())
+        options.format = OutputFormat::json;  // a file for log shippers
+    else if (raw.format == "table")
+        options.format = OutputFormat::table;
+    else if (raw.format == "json")
+        options.format = OutputFormat::json;
+    else
+        return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
 
-    if (raw.time == "local") options.time = TimeFormat::local;
-    else if (raw.time == "iso") options.time = TimeFormat::iso;
-    else if (raw.time == "none") options.time = TimeFormat::none;
-    else return UsageError{"invalid --time '" + escape_for_terminal(raw.time) + "': expected local, iso or none"};
+    if (raw.time == "local")
+        options.time = TimeFormat::local;
+    else if (raw.time == "iso")
+        options.time = TimeFormat::iso;
+    else if (raw.time == "none")
+        options.time = TimeFormat::none;
+    else
+        return UsageError{"invalid --time '" + escape_for_terminal(raw.time) + "': expected local, iso or none"};
 
     std::uint64_t count = 0;
     if (auto e = convert_one(raw.count, count, parse_count)) return *e;
@@ -185,11 +207,17 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         if (!listen) return UsageError{listen.error().message};
         options.metrics.listen = *listen;
     }
-    if (raw.metrics_key == "comm") options.metrics.key = MetricsKey::comm;
-    else if (raw.metrics_key == "exe") options.metrics.key = MetricsKey::exe;
-    else if (raw.metrics_key == "unit") options.metrics.key = MetricsKey::unit;
-    else if (raw.metrics_key == "container") options.metrics.key = MetricsKey::container;
-    else return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) + "': expected comm, exe, unit or container"};
+    if (raw.metrics_key == "comm")
+        options.metrics.key = MetricsKey::comm;
+    else if (raw.metrics_key == "exe")
+        options.metrics.key = MetricsKey::exe;
+    else if (raw.metrics_key == "unit")
+        options.metrics.key = MetricsKey::unit;
+    else if (raw.metrics_key == "container")
+        options.metrics.key = MetricsKey::container;
+    else
+        return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) +
+                          "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
     if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
@@ -224,7 +252,8 @@ std::optional<UsageError> reject_empty_values(const CLI::App& app) {
     for (const CLI::Option* option : app.get_options()) {
         if (option->get_type_size() == 0) continue;  // a flag
         for (const auto& value : option->results()) {
-            if (value.empty()) return UsageError{"invalid " + option->get_name() + " '': expected a value (see connsnoop --help)"};
+            if (value.empty())
+                return UsageError{"invalid " + option->get_name() + " '': expected a value (see connsnoop --help)"};
         }
     }
     return std::nullopt;
@@ -238,9 +267,10 @@ std::string version_text() {
 }
 
 ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
-    CLI::App app{"connsnoop: which process opens TCP connections to where, with its full command line.\n"
-                 "Captured in the kernel at connect time (IPv4 and IPv6), filtered there, streamed at once.",
-                 "connsnoop"};
+    CLI::App app{
+        "connsnoop: which process opens TCP connections to where, with its full command line.\n"
+        "Captured in the kernel at connect time (IPv4 and IPv6), filtered there, streamed at once.",
+        "connsnoop"};
     app.footer(kExamples);
     app.get_formatter()->column_width(34);
     RawArguments raw;

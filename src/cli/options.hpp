@@ -36,16 +36,16 @@ struct Options {
     TracerConfig tracer;
     OutputFormat format = OutputFormat::table;
     TimeFormat time = TimeFormat::local;
-    bool wide = false;                              // never cut rows to the terminal width
-    std::optional<std::uint64_t> max_events;        // --count
+    bool wide = false;                                  // never cut rows to the terminal width
+    std::optional<std::uint64_t> max_events;            // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
     MetricsOptions metrics;
-    int ancestry_depth = 4;          // --ancestry: parents to name, 0 for none
-    std::string container_prefix;    // --container: only processes in containers whose ID starts so
-    std::string unit;                // --unit: only processes of this systemd unit
-    bool quiet = false;       // no event output (metrics only)
-    std::string output_path;  // --output: events to this file (reopened on SIGHUP) instead of stdout
+    int ancestry_depth = 4;                  // --ancestry: parents to name, 0 for none
+    std::string container_prefix;            // --container: only processes in containers whose ID starts so
+    std::string unit;                        // --unit: only processes of this systemd unit
+    bool quiet = false;                      // no event output (metrics only)
+    std::string output_path;                 // --output: events to this file (reopened on SIGHUP) instead of stdout
     OutcomeMode outcome = OutcomeMode::off;  // tracer.track_outcomes follows it
     SessionMode mode = SessionMode::stream;
     TopOptions top;

@@ -35,14 +35,26 @@ std::optional<Int> parse_integer(std::string_view text) {
 // "64K" -> 65536; suffixes K, M, G (powers of 1024), optional trailing B/iB.
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
     std::uint64_t multiplier = 1;
-    if (text.ends_with("iB")) text.remove_suffix(2);
-    else if (text.size() > 1 && (text.back() == 'B' || text.back() == 'b')) text.remove_suffix(1);
+    if (text.ends_with("iB"))
+        text.remove_suffix(2);
+    else if (text.size() > 1 && (text.back() == 'B' || text.back() == 'b'))
+        text.remove_suffix(1);
     if (!text.empty()) {
         switch (text.back()) {
-            case 'k': case 'K': multiplier = 1ULL << 10; break;
-            case 'm': case 'M': multiplier = 1ULL << 20; break;
-            case 'g': case 'G': multiplier = 1ULL << 30; break;
-            default: break;
+            case 'k':
+            case 'K':
+                multiplier = 1ULL << 10;
+                break;
+            case 'm':
+            case 'M':
+                multiplier = 1ULL << 20;
+                break;
+            case 'g':
+            case 'G':
+                multiplier = 1ULL << 30;
+                break;
+            default:
+                break;
         }
         if (multiplier != 1) text.remove_suffix(1);
     }
@@ -105,10 +117,20 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     std::string_view number = text;
     if (!number.empty()) {
         switch (number.back()) {
-            case 's': unit_seconds = 1; number.remove_suffix(1); break;
-            case 'm': unit_seconds = 60; number.remove_suffix(1); break;
-            case 'h': unit_seconds = 3600; number.remove_suffix(1); break;
-            default: break;
+            case 's':
+                unit_seconds = 1;
+                number.remove_suffix(1);
+                break;
+            case 'm':
+                unit_seconds = 60;
+                number.remove_suffix(1);
+                break;
+            case 'h':
+                unit_seconds = 3600;
+                number.remove_suffix(1);
+                break;
+            default:
+                break;
         }
     }
     double value = 0;
@@ -180,14 +202,16 @@ Result<std::size_t> parse_max_series(std::string_view text) {
 
 Result<int> parse_ancestry_depth(std::string_view text) {
     const auto depth = parse_integer<int>(text);
-    if (!depth || *depth < 0 || *depth > 16) return invalid("--ancestry", text, "expected a number of levels from 0 to 16");
+    if (!depth || *depth < 0 || *depth > 16)
+        return invalid("--ancestry", text, "expected a number of levels from 0 to 16");
     return *depth;
 }
 
 Result<std::string> parse_container_prefix(std::string_view text) {
-    const bool hex = !text.empty() && text.size() <= 64 &&
-                     text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-    if (!hex) return invalid("--container", text, "expected a container ID or its prefix (lower-case hex, up to 64 digits)");
+    const bool hex =
+        !text.empty() && text.size() <= 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    if (!hex)
+        return invalid("--container", text, "expected a container ID or its prefix (lower-case hex, up to 64 digits)");
     return std::string(text);
 }
 

@@ -68,23 +68,23 @@ struct OutcomeEvent {
 };
 
 struct ConnectEvent {
-    std::uint64_t monotonic_ns = 0;                // kernel time stamp, CLOCK_MONOTONIC
+    std::uint64_t monotonic_ns = 0;                   // kernel time stamp, CLOCK_MONOTONIC
     std::chrono::system_clock::time_point wall_time;  // the same instant on the wall clock
-    std::uint32_t pid = 0;                         // host PID (thread group id)
+    std::uint32_t pid = 0;                            // host PID (thread group id)
     std::uint32_t tid = 0;
     std::uint32_t ppid = 0;
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
     std::uint64_t cgroup_id = 0;
     std::uint32_t netns = 0;
-    std::uint32_t ns_pid = 0;              // PID inside the process's own PID namespace
-    std::uint32_t pidns = 0;               // inode number of that namespace
-    std::uint64_t start_boottime_ns = 0;   // the process's start (boot clock)
-    std::vector<ProcessRef> parents;       // captured in the kernel: parent first
-    std::string comm;               // kernel task name, at most 15 bytes
-    std::vector<std::string> argv;  // raw bytes of each argument, as the task's memory held them
-    bool argv_truncated = false;    // the argv area was longer than the capture limit
-    bool argv_unreadable = false;   // no argv could be read (kernel thread, memory paged out)
+    std::uint32_t ns_pid = 0;             // PID inside the process's own PID namespace
+    std::uint32_t pidns = 0;              // inode number of that namespace
+    std::uint64_t start_boottime_ns = 0;  // the process's start (boot clock)
+    std::vector<ProcessRef> parents;      // captured in the kernel: parent first
+    std::string comm;                     // kernel task name, at most 15 bytes
+    std::vector<std::string> argv;        // raw bytes of each argument, as the task's memory held them
+    bool argv_truncated = false;          // the argv area was longer than the capture limit
+    bool argv_unreadable = false;         // no argv could be read (kernel thread, memory paged out)
     std::uint32_t argv_area_len = 0;
     IpAddress source;
     std::uint16_t source_port = 0;  // 0: the kernel had not chosen the ephemeral port yet
@@ -105,7 +105,7 @@ struct ConnectEvent {
     std::string container_runtime;
     std::string pod_uid;
     std::string qos_class;
-    std::string unit;  // innermost systemd unit or scope
+    std::string unit;                       // innermost systemd unit or scope
     std::vector<AncestorProcess> ancestry;  // parent first
 };
 

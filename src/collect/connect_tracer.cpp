@@ -40,7 +40,6 @@ constexpr auto kBatchTime = std::chrono::milliseconds(50);
 // Threads inside connect() at once that outcome tracking can follow (an LRU map).
 constexpr std::size_t kConnectCallSlots = 8192;
 
-
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
     const std::uint8_t present = 1;
@@ -52,7 +51,9 @@ Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) 
     return Ok{};
 }
 
-std::uint32_t map_size_for(std::size_t entries) { return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1)); }
+std::uint32_t map_size_for(std::size_t entries) {
+    return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
+}
 
 // Opens the embedded object with the filters baked into its read-only data,
 // and loads it with exactly one of the two tracepoint programs.
@@ -89,11 +90,18 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
     // The outcome maps cost memory only when outcomes are followed.
-    err = err ? err : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
-    err = err ? err : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
-    err = err ? err : bpf_map__set_max_entries(maps.http_streams, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
+    err = err ? err
+              : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
+    err =
+        err ? err
+            : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
+    err = err ? err
+              : bpf_map__set_max_entries(maps.http_streams,
+                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.http_senders, map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
+    err = err ? err
+              : bpf_map__set_max_entries(maps.http_senders,
+                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
     rodata->track_outcomes = config.track_outcomes;
@@ -118,7 +126,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     return skeleton;
 }
 
-Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters, const std::vector<std::uint16_t>& http_ports) {
+Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
+                       const std::vector<std::uint16_t>& http_ports) {
     std::vector<cs_lpm_v4_key> v4_keys;
     std::vector<cs_lpm_v6_key> v6_keys;
     for (const auto& cidr : filters.destinations) {
@@ -187,7 +196,8 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     std::string hook = "tp_btf";
     auto skeleton = open_and_load(config, true);
     if (!skeleton && !fails_for_every_hook(skeleton.error())) {
-        if (config.verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
+        if (config.verbose)
+            std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
         hook = "raw_tp";
         skeleton = open_and_load(config, false);
     }
@@ -196,9 +206,11 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();
     handles->possible_cpus = std::max(libbpf_num_possible_cpus(), 1);
-    if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters) return filters.error();
+    if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters)
+        return filters.error();
 
-    bpf_program* program = hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
+    bpf_program* program =
+        hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
     handles->link.reset(bpf_program__attach(program));
     if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
     if (config.track_outcomes) {
@@ -211,15 +223,18 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     }
     if (config.http_capture) {
         auto& progs = handles->skeleton->progs;
-        handles->http_link.reset(bpf_program__attach(hook == "tp_btf" ? progs.http_send_tp_btf : progs.http_send_raw_tp));
-        if (!handles->http_link) return libbpf_error("attaching the HTTP capture to raw_syscalls:sys_enter (" + hook + ")", errno);
+        handles->http_link.reset(
+            bpf_program__attach(hook == "tp_btf" ? progs.http_send_tp_btf : progs.http_send_raw_tp));
+        if (!handles->http_link)
+            return libbpf_error("attaching the HTTP capture to raw_syscalls:sys_enter (" + hook + ")", errno);
     }
 
-    std::unique_ptr<ConnectTracer> tracer(
-        new ConnectTracer(std::move(handles), std::move(handler), std::move(outcome_handler), std::move(http_handler), hook));
+    std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler),
+                                                            std::move(outcome_handler), std::move(http_handler), hook));
     tracer->ringbuf_bytes_ = config.ringbuf_bytes;
     auto& owned = *tracer->handles_;
-    owned.ring.reset(ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
+    owned.ring.reset(
+        ring_buffer__new(bpf_map__fd(owned.skeleton->maps.events), &ConnectTracer::on_record, tracer.get(), nullptr));
     if (!owned.ring) return libbpf_error("setting up the ring buffer", errno);
     // Sample the clocks last: the conversion is then freshest for the first events.
     owned.clock = ClockConverter::from_system_clocks();
@@ -248,9 +263,9 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
         return kStopDelivery;
     }
     ++self->batch_delivered_;
-    const bool batch_full = self->batch_delivered_ >= kRecordsPerBatch ||
-                            ((self->batch_delivered_ % 16) == 0 &&
-                             std::chrono::steady_clock::now() - self->batch_started_ >= kBatchTime);
+    const bool batch_full =
+        self->batch_delivered_ >= kRecordsPerBatch ||
+        ((self->batch_delivered_ % 16) == 0 && std::chrono::steady_clock::now() - self->batch_started_ >= kBatchTime);
     if (batch_full) {
         self->batch_paused_ = true;
         return kPauseDelivery;  // this record is consumed; the next batch starts with the next one

@@ -32,7 +32,8 @@ Result<SkeletonPtr> open_and_load(bool use_tp_btf, const std::string& btf_path) 
     if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
     bpf_program__set_autoload(use_tp_btf ? skeleton->progs.exec_raw_tp : skeleton->progs.exec_tp_btf, false);
     if (int err = process_tracker_bpf::load(skeleton.get())) {
-        return libbpf_error(std::string("loading the process tracker (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")", err);
+        return libbpf_error(std::string("loading the process tracker (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
+                            err);
     }
     return skeleton;
 }
@@ -79,7 +80,8 @@ Result<ExecRecord> decode_exec_entry(const void* bytes, std::size_t size) {
     cs_exec_entry entry{};
     if (size != sizeof(entry)) return Error{"exec entry of " + std::to_string(size) + " bytes", "", 0};
     std::memcpy(&entry, bytes, sizeof(entry));
-    if (entry.argv_len > sizeof(entry.argv)) return Error{"exec entry claims " + std::to_string(entry.argv_len) + " argv bytes", "", 0};
+    if (entry.argv_len > sizeof(entry.argv))
+        return Error{"exec entry claims " + std::to_string(entry.argv_len) + " argv bytes", "", 0};
     ExecRecord record;
     record.start_boottime_ns = entry.start_boottime_ns;
     record.ppid = entry.ppid;

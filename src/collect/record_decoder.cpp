@@ -31,7 +31,7 @@ static_assert(offsetof(cs_outcome_record, sport) == 36);
 static_assert(std::is_standard_layout_v<cs_http_record>);
 static_assert(offsetof(cs_http_record, headers) == sizeof(cs_connect_record));
 static_assert(sizeof(cs_http_record) == sizeof(cs_connect_record) + 24 + CS_HTTP_METHOD_LEN + CS_HTTP_PATH_LEN +
-                                             CS_HTTP_VERSION_LEN + CS_HTTP_USER_AGENT_LEN,
+                                            CS_HTTP_VERSION_LEN + CS_HTTP_USER_AGENT_LEN,
               "cs_http_record layout changed: update both sides");
 static_assert(std::uint32_t{kHttpHeaderHost} == CS_HTTP_HEADER_HOST &&
               std::uint32_t{kHttpHeaderUserAgent} == CS_HTTP_HEADER_USER_AGENT &&
@@ -69,7 +69,8 @@ std::chrono::system_clock::time_point ClockConverter::to_wall(std::uint64_t mono
     // Unsigned, so a corrupt stamp wraps instead of overflowing (undefined behaviour; found by fuzzing).
     const auto since_epoch =
         std::chrono::nanoseconds(static_cast<std::int64_t>(monotonic_ns + static_cast<std::uint64_t>(offset_ns_)));
-    return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
 }
 
 std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
@@ -89,15 +90,24 @@ std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
 
 std::string_view result_name(ConnectResult result) {
     switch (result) {
-        case ConnectResult::established: return "established";
-        case ConnectResult::refused: return "refused";
-        case ConnectResult::timeout: return "timeout";
-        case ConnectResult::reset: return "reset";
-        case ConnectResult::aborted: return "aborted";
-        case ConnectResult::error: return "error";
-        case ConnectResult::failed: return "failed";
-        case ConnectResult::untracked: return "untracked";
-        case ConnectResult::pending: return "pending";
+        case ConnectResult::established:
+            return "established";
+        case ConnectResult::refused:
+            return "refused";
+        case ConnectResult::timeout:
+            return "timeout";
+        case ConnectResult::reset:
+            return "reset";
+        case ConnectResult::aborted:
+            return "aborted";
+        case ConnectResult::error:
+            return "error";
+        case ConnectResult::failed:
+            return "failed";
+        case ConnectResult::untracked:
+            return "untracked";
+        case ConnectResult::pending:
+            return "pending";
     }
     return "unknown";
 }
@@ -116,11 +126,16 @@ ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error) {
     if (state == CS_OUTCOME_ESTABLISHED) return ConnectResult::established;
     if (state == CS_OUTCOME_CONNECT_FAILED) return ConnectResult::failed;
     switch (error) {
-        case 0: return ConnectResult::aborted;
-        case ECONNREFUSED: return ConnectResult::refused;
-        case ETIMEDOUT: return ConnectResult::timeout;
-        case ECONNRESET: return ConnectResult::reset;
-        default: return ConnectResult::error;
+        case 0:
+            return ConnectResult::aborted;
+        case ECONNREFUSED:
+            return ConnectResult::refused;
+        case ETIMEDOUT:
+            return ConnectResult::timeout;
+        case ECONNRESET:
+            return ConnectResult::reset;
+        default:
+            return ConnectResult::error;
     }
 }
 

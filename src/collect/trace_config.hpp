@@ -19,7 +19,7 @@ struct TraceFilters {
     std::string comm;         // exact task name (at most 15 bytes)
 };
 
-inline constexpr std::uint32_t kArgvCapacity = 8192;          // CS_ARGV_CAPACITY
+inline constexpr std::uint32_t kArgvCapacity = 8192;  // CS_ARGV_CAPACITY
 inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;
 inline constexpr std::uint32_t kDefaultMaxInFlight = 16384;  // attempts followed at once
 inline constexpr std::uint32_t kMaxInFlightLimit = 1U << 20;

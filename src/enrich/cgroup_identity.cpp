@@ -22,8 +22,9 @@ std::vector<std::string_view> path_components(std::string_view path) {
 }
 
 bool is_hex_id(std::string_view text) {
-    return text.size() == kContainerIdLength &&
-           std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    return text.size() == kContainerIdLength && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 bool remove_suffix(std::string_view& text, std::string_view suffix) {

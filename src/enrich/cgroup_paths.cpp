@@ -14,7 +14,7 @@ namespace connsnoop {
 namespace {
 constexpr auto kMinRescanInterval = std::chrono::seconds(1);
 constexpr std::size_t kMaxCachedPaths = 65536;
-}
+}  // namespace
 
 CgroupPathCache::CgroupPathCache(std::string mount) : mount_(std::move(mount)) {
     if (mount_.empty()) {

@@ -55,13 +55,12 @@ DecodedChar decode_utf8(std::string_view text, std::size_t pos) {
 // Characters a terminal acts on or that reorder/split what is shown.
 bool is_dangerous(char32_t c) {
     return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) ||  // C0, DEL, C1 (0x9B is CSI)
-           (c >= 0x200E && c <= 0x200F) ||                        // LRM, RLM
-           (c >= 0x2028 && c <= 0x202E) ||                        // line/paragraph separators, bidi embeddings
-           (c >= 0x2066 && c <= 0x2069);                          // bidi isolates
+           (c >= 0x200E && c <= 0x200F) ||                       // LRM, RLM
+           (c >= 0x2028 && c <= 0x202E) ||                       // line/paragraph separators, bidi embeddings
+           (c >= 0x2066 && c <= 0x2069);                         // bidi isolates
 }
 
-constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                       '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
 void append_hex_escapes(std::string& out, std::string_view bytes) {
     for (const char c : bytes) {

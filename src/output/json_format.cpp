@@ -11,9 +11,7 @@ namespace {
 // per-insert key lookups: one event is one line on a hot path.
 class FieldList {
 public:
-    explicit FieldList(std::size_t expected) : record_(nlohmann::ordered_json::object()) {
-        fields().reserve(expected);
-    }
+    explicit FieldList(std::size_t expected) : record_(nlohmann::ordered_json::object()) { fields().reserve(expected); }
     template <typename Value>
     FieldList& add(const char* key, Value&& value) {
         fields().emplace_back(key, std::forward<Value>(value));
@@ -98,15 +96,17 @@ nlohmann::ordered_json http_to_json(const HttpRequestEvent& request) {
         {"path", make_valid_utf8(request.path)},
         {"version", make_valid_utf8(request.version)},
         {"headers_present", header_names(request.headers)},
-        {"user_agent", (request.headers & kHttpHeaderUserAgent) != 0 ? nlohmann::ordered_json(make_valid_utf8(request.user_agent))
-                                                                     : nlohmann::ordered_json(nullptr)},
+        {"user_agent", (request.headers & kHttpHeaderUserAgent) != 0
+                           ? nlohmann::ordered_json(make_valid_utf8(request.user_agent))
+                           : nlohmann::ordered_json(nullptr)},
         {"path_truncated", request.path_truncated},
         {"user_agent_truncated", request.user_agent_truncated},
         {"head_incomplete", request.head_incomplete},
         {"writes", request.writes},
     };
     record["imds"] = {
-        {"version", imds == ImdsVersion::none ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(imds_version_name(imds))},
+        {"version",
+         imds == ImdsVersion::none ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(imds_version_name(imds))},
     };
     return record;
 }
@@ -122,12 +122,8 @@ nlohmann::ordered_json lost_to_json(const LossReport& report) {
 
 nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
     nlohmann::ordered_json record = {
-        {"type", "summary"},
-        {"time", format_iso8601_utc(summary.time)},
-        {"events", summary.events},
-        {"lost", summary.lost},
-        {"malformed", summary.malformed},
-        {"duration_s", summary.duration_seconds},
+        {"type", "summary"},    {"time", format_iso8601_utc(summary.time)}, {"events", summary.events},
+        {"lost", summary.lost}, {"malformed", summary.malformed},           {"duration_s", summary.duration_seconds},
         {"hook", summary.hook},
     };
     if (summary.outcomes) {

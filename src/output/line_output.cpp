@@ -12,7 +12,8 @@ Result<std::FILE*> open_for_append(const std::string& path) {
     std::FILE* stream = std::fopen(path.c_str(), "ae");  // append, close-on-exec
     if (stream == nullptr) {
         const int err = errno;
-        return Error{"--output " + path + ": " + std::strerror(err), "check that the directory exists and is writable", err};
+        return Error{"--output " + path + ": " + std::strerror(err), "check that the directory exists and is writable",
+                     err};
     }
     return stream;
 }

@@ -11,9 +11,10 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const ListenAddress&
     std::unique_ptr<MetricsServer> server(new MetricsServer());
     server->server_ = std::make_unique<httplib::Server>();
     server->host_ = address.host;
-    server->server_->Get("/metrics", [render = std::move(render_exposition)](const httplib::Request&, httplib::Response& response) {
-        response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
-    });
+    server->server_->Get("/metrics",
+                         [render = std::move(render_exposition)](const httplib::Request&, httplib::Response& response) {
+                             response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
+                         });
     server->server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
         response.set_content("connsnoop: metrics at /metrics\n", "text/plain");
     });
@@ -26,8 +27,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const ListenAddress&
     if (port <= 0) {
         const int err = errno;
         return Error{"--metrics: cannot listen on " + address.host + ":" + std::to_string(address.port),
-                     "is the port in use, or the address not on this host? pick another with --metrics ADDR:PORT",
-                     err};
+                     "is the port in use, or the address not on this host? pick another with --metrics ADDR:PORT", err};
     }
     server->port_ = static_cast<std::uint16_t>(port);
     server->thread_ = std::thread([raw = server->server_.get()] { raw->listen_after_bind(); });

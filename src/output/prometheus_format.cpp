@@ -10,10 +10,17 @@ std::string escape_label_value(std::string_view value) {
     std::string out;
     for (const char c : make_valid_utf8(value)) {
         switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '"': out += "\\\""; break;
-            case '\n': out += "\\n"; break;
-            default: out += c;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -25,8 +32,9 @@ void append_header(std::string& out, std::string_view name, std::string_view typ
 }
 // One counter family: KEY, daddr and dport labels, plus `extra_label` (named
 // here, valued by SeriesLabels::result) when the family has one.
-void append_series(std::string& out, const MetricsSnapshot& snapshot, const std::map<SeriesLabels, std::uint64_t>& series,
-                   std::string_view name, std::string_view help, std::string_view extra_label) {
+void append_series(std::string& out, const MetricsSnapshot& snapshot,
+                   const std::map<SeriesLabels, std::uint64_t>& series, std::string_view name, std::string_view help,
+                   std::string_view extra_label) {
     append_header(out, name, "counter", help);
     for (const auto& [labels, count] : series) {
         out += fmt::format("{}{{{}=\"{}\",daddr=\"{}\",dport=\"{}\"", name, snapshot.key_name,
@@ -57,7 +65,8 @@ std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view 
     append_header(out, "connsnoop_events_lost_total", "counter",
                   "Events the kernel dropped because the ring buffer was full.");
     out += fmt::format("connsnoop_events_lost_total {}\n", health.events_lost);
-    append_header(out, "connsnoop_malformed_records_total", "counter", "Ring buffer records that could not be decoded.");
+    append_header(out, "connsnoop_malformed_records_total", "counter",
+                  "Ring buffer records that could not be decoded.");
     out += fmt::format("connsnoop_malformed_records_total {}\n", health.malformed_records);
     append_header(out, "connsnoop_ringbuf_size_bytes", "gauge", "Size of the kernel ring buffer.");
     out += fmt::format("connsnoop_ringbuf_size_bytes {}\n", health.ringbuf_bytes);

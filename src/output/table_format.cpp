@@ -94,7 +94,7 @@ std::string process_columns(const ConnectEvent& event, const TableLayout& layout
                       fmt::format("{:>7} {:<10} {:<21} {}{}{}", event.pid, escape_for_terminal(event.user),
                                   format_endpoint(event.destination, event.destination_port),
                                   is_request && layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "-", "-")
-                                                                        : outcome_columns(event, layout),
+                                                                       : outcome_columns(event, layout),
                                   request_column(layout, request), command);
     return cut_to_width(std::move(row), layout);
 }

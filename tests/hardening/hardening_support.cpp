@@ -54,14 +54,13 @@ std::string independent_json_lines_check(const std::string& text) {
     if (fd < 0) return "mkstemp failed";
     const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     ::close(fd);
-    const auto result = run_command(
-        {"python3", "-c",
-         "import json, sys\n"
-         "text = open(sys.argv[1], 'rb').read().decode('utf-8', 'strict')\n"
-         "assert text.endswith('\\n'), 'last line not ended'\n"
-         "for line in text[:-1].split('\\n'):\n"
-         "    assert isinstance(json.loads(line), dict), line\n",
-         path});
+    const auto result = run_command({"python3", "-c",
+                                     "import json, sys\n"
+                                     "text = open(sys.argv[1], 'rb').read().decode('utf-8', 'strict')\n"
+                                     "assert text.endswith('\\n'), 'last line not ended'\n"
+                                     "for line in text[:-1].split('\\n'):\n"
+                                     "    assert isinstance(json.loads(line), dict), line\n",
+                                     path});
     unlink(path);
     if (!written) return "could not write " + std::string(path);
     return result.status == 0 ? "" : result.err;
@@ -117,7 +116,8 @@ BpfObjects connsnoop_objects_since(const BpfObjects& before) {
     for (const auto& map : bpftool_list("map")) {
         const auto id = map["id"].get<std::uint32_t>();
         const std::string name = map.value("name", "");
-        if (!before.maps.contains(id) && (name.rfind("connsno.", 0) == 0 || name == "events")) connsnoop_maps.insert(id);
+        if (!before.maps.contains(id) && (name.rfind("connsno.", 0) == 0 || name == "events"))
+            connsnoop_maps.insert(id);
     }
     BpfObjects objects;
     for (const auto& program : bpftool_list("prog")) {
@@ -143,9 +143,12 @@ BpfObjects still_loaded_after(const BpfObjects& objects, std::chrono::millisecon
     while (true) {
         const auto now = loaded_bpf_objects();
         BpfObjects remaining;
-        for (auto id : objects.programs) if (now.programs.contains(id)) remaining.programs.insert(id);
-        for (auto id : objects.maps) if (now.maps.contains(id)) remaining.maps.insert(id);
-        for (auto id : objects.links) if (now.links.contains(id)) remaining.links.insert(id);
+        for (auto id : objects.programs)
+            if (now.programs.contains(id)) remaining.programs.insert(id);
+        for (auto id : objects.maps)
+            if (now.maps.contains(id)) remaining.maps.insert(id);
+        for (auto id : objects.links)
+            if (now.links.contains(id)) remaining.links.insert(id);
         const bool empty = remaining.programs.empty() && remaining.maps.empty() && remaining.links.empty();
         if (empty || std::chrono::steady_clock::now() >= deadline) return remaining;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

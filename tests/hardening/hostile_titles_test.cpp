@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 // Nothing listens there: the connect is refused, and still traced (CLOSE -> SYN_SENT).
 constexpr const char* kTarget = "169.254.169.253";
 constexpr const char* kPort = "9";
-const std::string kPerlConnect = "use IO::Socket::INET; IO::Socket::INET->new(PeerAddr => '169.254.169.253', PeerPort => 9);";
+const std::string kPerlConnect =
+    "use IO::Socket::INET; IO::Socket::INET->new(PeerAddr => '169.254.169.253', PeerPort => 9);";
 
 #if defined(__x86_64__)
 constexpr int kSysPrctl = 157;
@@ -37,8 +38,9 @@ const std::string kHostileTitleInTable =
     "evil\\x1b[2J\\x1b[Hclear\\x0d\\x0a23:00:00 1 root 1.2.3.4:80 forged\\x09x\\x7fdel\\xc2\\x9bc1\\x9braw"
     "\\xe2\\x80\\xaertl\\xff\\xfeend\\\\x41";
 // In JSON the invalid bytes become the text \xNN; the rest is the same characters.
-const std::string kHostileTitleInJson = std::string("evil\x1b[2J\x1b[Hclear\r\n23:00:00 1 root 1.2.3.4:80 forged\tx\x7f") +
-                                        "del\xc2\x9b" + "c1\\x9braw\xe2\x80\xae" + "rtl\\xff\\xfeend\\x41";
+const std::string kHostileTitleInJson =
+    std::string("evil\x1b[2J\x1b[Hclear\r\n23:00:00 1 root 1.2.3.4:80 forged\tx\x7f") + "del\xc2\x9b" +
+    "c1\\x9braw\xe2\x80\xae" + "rtl\\xff\\xfeend\\x41";
 // 14 bytes: a task name (comm) holds at most 15.
 const std::string kHostileComm = std::string("\x1b[2J\r\n\t\x7f\xff\xe2\x80\xae") + "ab";
 
@@ -142,8 +144,10 @@ TEST_F(HostileTitleTest, TaskNameSetWithPrctlIsEscapedWhereTheTableShowsIt) {
     auto tracers = start_tracers();
     // An empty $0 leaves no argv, so the table shows the task name, in brackets.
     const pid_t perl = run_client({"perl", "-e",
-                                   "$0 = ''; syscall(" + std::to_string(kSysPrctl) + ", 15, pack('H*', $ARGV[0])) == 0 "
-                                   "or die \"prctl: $!\"; " + kPerlConnect,
+                                   "$0 = ''; syscall(" + std::to_string(kSysPrctl) +
+                                       ", 15, pack('H*', $ARGV[0])) == 0 "
+                                       "or die \"prctl: $!\"; " +
+                                       kPerlConnect,
                                    to_hex(kHostileComm)});
     const auto [rows, connects] = stop(tracers, 1);
 
@@ -161,11 +165,11 @@ TEST_F(HostileTitleTest, TaskNameSetWithPrctlIsEscapedWhereTheTableShowsIt) {
 
 TEST_F(HostileTitleTest, TaskNameEndsAtItsFirstNul) {
     auto tracers = start_tracers();
-    const pid_t python = run_client(
-        {"python3", "-c",
-         "import ctypes, socket, sys; ctypes.CDLL(None).prctl(15, bytes.fromhex(sys.argv[1]), 0, 0, 0); "
-         "socket.socket().connect_ex(('169.254.169.253', 9))",
-         to_hex(std::string("\x1b]0;owned\x07") + std::string(1, '\0') + "hidden")});
+    const pid_t python =
+        run_client({"python3", "-c",
+                    "import ctypes, socket, sys; ctypes.CDLL(None).prctl(15, bytes.fromhex(sys.argv[1]), 0, 0, 0); "
+                    "socket.socket().connect_ex(('169.254.169.253', 9))",
+                    to_hex(std::string("\x1b]0;owned\x07") + std::string(1, '\0') + "hidden")});
     const auto [rows, connects] = stop(tracers, 1);
     ASSERT_EQ(connects.size(), 1U);
     EXPECT_EQ(connects[0]["pid"], python);

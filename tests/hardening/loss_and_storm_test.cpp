@@ -64,7 +64,8 @@ TEST_F(LossAndStormTest, TinyRingBufferLosesEventsAndSaysSoAsTheyHappenAndEveryC
     NetworkNamespace netns("connsnoop-loss");
     ScopedCgroup cgroup("connsnoop-loss");
     const std::string output = "/tmp/connsnoop-loss-" + std::to_string(getpid()) + ".jsonl";
-    auto tracer = start_connsnoop_to(output, {"--cgroup", cgroup.relative_path(), "-o", "json", "--ringbuf-size", "4096"});
+    auto tracer =
+        start_connsnoop_to(output, {"--cgroup", cgroup.relative_path(), "-o", "json", "--ringbuf-size", "4096"});
 
     ChildProcess storm(cgroup.exec(netns.exec({connect_storm_binary(), "--processes", "2", "--count", "10000"})));
     ASSERT_EQ(storm.wait(120s), 0) << storm.err();
@@ -184,7 +185,8 @@ TEST_F(LossAndStormTest, StormOfShortConnectionsFromManyProcessesKeepsMemoryFlat
     // Flat after warm-up: the first quarter of the run is warm-up; after it,
     // RSS may wander by allocator noise but not grow with the event count.
     ASSERT_GE(samples.size(), 8U);
-    const std::vector<std::uint64_t> steady(samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 4), samples.end());
+    const std::vector<std::uint64_t> steady(samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 4),
+                                            samples.end());
     const auto [low, high] = std::minmax_element(steady.begin(), steady.end());
     EXPECT_LE(*high - steady.front(), std::max<std::uint64_t>(1024, steady.front() / 10))
         << "RSS grew from " << steady.front() << " KiB to " << *high << " KiB (low " << *low << ")";

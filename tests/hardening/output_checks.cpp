@@ -13,10 +13,14 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t pos, char32_
         code_point = lead;
         return 1;
     }
-    if (lead >= 0xC2 && lead <= 0xDF) length = 2, code_point = lead & 0x1F;
-    else if (lead >= 0xE0 && lead <= 0xEF) length = 3, code_point = lead & 0x0F;
-    else if (lead >= 0xF0 && lead <= 0xF4) length = 4, code_point = lead & 0x07;
-    else return 0;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        length = 2, code_point = lead & 0x1F;
+    else if (lead >= 0xE0 && lead <= 0xEF)
+        length = 3, code_point = lead & 0x0F;
+    else if (lead >= 0xF0 && lead <= 0xF4)
+        length = 4, code_point = lead & 0x07;
+    else
+        return 0;
     if (pos + length > text.size()) return 0;
     for (std::size_t i = 1; i < length; ++i) {
         if ((byte(i) & 0xC0) != 0x80) return 0;
@@ -41,7 +45,9 @@ std::string terminal_hazard(std::string_view line) {
     for (std::size_t pos = 0; pos < line.size();) {
         char32_t code_point = 0;
         const std::size_t length = utf8_sequence_length(line, pos, code_point);
-        if (length == 0) return "invalid UTF-8 byte " + hex_byte(static_cast<unsigned char>(line[pos])) + " at " + std::to_string(pos);
+        if (length == 0)
+            return "invalid UTF-8 byte " + hex_byte(static_cast<unsigned char>(line[pos])) + " at " +
+                   std::to_string(pos);
         if (code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F) ||
             code_point == 0x200E || code_point == 0x200F || (code_point >= 0x2028 && code_point <= 0x202E) ||
             (code_point >= 0x2066 && code_point <= 0x2069)) {

@@ -13,7 +13,12 @@ namespace connsnoop::testing {
 namespace {
 
 TEST(JsonInvisibles, DelC1AndDirectionControlsBecomeUnicodeEscapes) {
-    EXPECT_EQ(escape_json_invisibles("\"a\x7f" "b\xc2\x9b" "c\xe2\x80\xae" "d\xe2\x81\xa6" "e\xe2\x80\xa8" "f\""),
+    EXPECT_EQ(escape_json_invisibles("\"a\x7f"
+                                     "b\xc2\x9b"
+                                     "c\xe2\x80\xae"
+                                     "d\xe2\x81\xa6"
+                                     "e\xe2\x80\xa8"
+                                     "f\""),
               "\"a\\u007fb\\u009bc\\u202ed\\u2066e\\u2028f\"");
     // Printable non-ASCII text is left as it is.
     EXPECT_EQ(escape_json_invisibles("\"żółw 猫 é\""), "\"żółw 猫 é\"");

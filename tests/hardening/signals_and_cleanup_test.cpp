@@ -39,8 +39,8 @@ protected:
 
     // A refused connect to the traced address: one event.
     static void connect_once() {
-        ChildProcess client(namespace_->exec(
-            {"python3", "-c", "import socket; socket.socket().connect_ex(('169.254.169.253', 9))"}));
+        ChildProcess client(
+            namespace_->exec({"python3", "-c", "import socket; socket.socket().connect_ex(('169.254.169.253', 9))"}));
         client.wait(15s);
     }
 
@@ -87,7 +87,8 @@ TEST_F(SignalsAndCleanupTest, ClosedPipeEndsItQuietlyWithExitZero) {
         }
         ASSERT_TRUE(ended) << pipeline.out() << pipeline.err();
         EXPECT_EQ(pipeline.wait(10s), 0);
-        EXPECT_NE(pipeline.out().find("connsnoop exit status 0\n"), std::string::npos) << format << ": " << pipeline.out();
+        EXPECT_NE(pipeline.out().find("connsnoop exit status 0\n"), std::string::npos)
+            << format << ": " << pipeline.out();
         EXPECT_EQ(pipeline.out_lines().size(), 2U) << pipeline.out();
         EXPECT_EQ(pipeline.err().find("error"), std::string::npos) << format << ": " << pipeline.err();
         EXPECT_EQ(pipeline.err().find("Broken pipe"), std::string::npos) << format << ": " << pipeline.err();
@@ -122,12 +123,13 @@ TEST_P(NothingLeftLoadedTest, NoProgramLinkOrMapOfConnsnoopStaysLoaded) {
     EXPECT_TRUE(left.maps.empty()) << left.maps.size() << " maps left, e.g. ID " << *left.maps.begin();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ExitWays, NothingLeftLoadedTest,
-    ::testing::Values(ExitWay{"SIGINT", {}, SIGINT, 0}, ExitWay{"SIGTERM", {"-o", "json"}, SIGTERM, 0},
-                      ExitWay{"SIGKILL", {}, SIGKILL, 128 + SIGKILL}, ExitWay{"SIGUSR1", {}, SIGUSR1, 128 + SIGUSR1},
-                      ExitWay{"duration", {"--duration", "1"}, 0, 0}),
-    [](const ::testing::TestParamInfo<ExitWay>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(ExitWays, NothingLeftLoadedTest,
+                         ::testing::Values(ExitWay{"SIGINT", {}, SIGINT, 0},
+                                           ExitWay{"SIGTERM", {"-o", "json"}, SIGTERM, 0},
+                                           ExitWay{"SIGKILL", {}, SIGKILL, 128 + SIGKILL},
+                                           ExitWay{"SIGUSR1", {}, SIGUSR1, 128 + SIGUSR1},
+                                           ExitWay{"duration", {"--duration", "1"}, 0, 0}),
+                         [](const ::testing::TestParamInfo<ExitWay>& param) { return param.param.name; });
 
 }  // namespace
 }  // namespace connsnoop::testing

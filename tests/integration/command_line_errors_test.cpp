@@ -34,45 +34,39 @@ TEST_P(BadArgumentTest, OneLineNamingTheValueAndExitCode2) {
 
 INSTANTIATE_TEST_SUITE_P(
     Binary, BadArgumentTest,
-    ::testing::Values(BadArgument{{"--dst", "300.1.1.1/33"}, "invalid --dst '300.1.1.1/33'"},
-                      BadArgument{{"--port", "70000"}, "invalid --port '70000'"},
-                      BadArgument{{"--pid", "abc"}, "invalid --pid 'abc'"},
-                      BadArgument{{"--frobnicate"}, "--frobnicate"},
-                      BadArgument{{"--ringbuf-size", "3000"}, "invalid --ringbuf-size '3000'"},
-                      BadArgument{{"-o", "xml"}, "invalid --format 'xml'"},
-                      // Every option's bad values (issue 5): each still one line and exit 2.
-                      BadArgument{{"--dst", "1.2.3"}, "invalid --dst '1.2.3'"},
-                      BadArgument{{"--dst", "::1/129"}, "invalid --dst '::1/129'"},
-                      BadArgument{{"--dst", "10.0.0.0/8x"}, "invalid --dst '10.0.0.0/8x'"},
-                      BadArgument{{"--dst", ""}, "invalid --dst ''"},
-                      BadArgument{{"--port", "0"}, "invalid --port '0'"},
-                      BadArgument{{"--port", "-1"}, "invalid --port '-1'"},
-                      BadArgument{{"--port", "8x"}, "invalid --port '8x'"},
-                      BadArgument{{"--pid", "0"}, "invalid --pid '0'"},
-                      BadArgument{{"--pid", "99999999999"}, "invalid --pid '99999999999'"},
-                      BadArgument{{"--uid", "no-such-user-here"}, "invalid --uid 'no-such-user-here'"},
-                      BadArgument{{"--uid", "4294967295"}, "invalid --uid '4294967295'"},
-                      BadArgument{{"--comm", "sixteen-bytes-xx"}, "invalid --comm 'sixteen-bytes-xx'"},
-                      BadArgument{{"--comm", ""}, "invalid --comm ''"},
-                      BadArgument{{"--cgroup", ""}, "invalid --cgroup ''"},
-                      BadArgument{{"--btf", ""}, "invalid --btf ''"},
-                      BadArgument{{"--count", "0"}, "invalid --count '0'"},
-                      BadArgument{{"--count", "99999999999999999999999"}, "invalid --count '99999999999999999999999'"},
-                      BadArgument{{"--duration", "0"}, "invalid --duration '0'"},
-                      BadArgument{{"--duration", "5d"}, "invalid --duration '5d'"},
-                      BadArgument{{"--duration", "1e999"}, "invalid --duration '1e999'"},
-                      BadArgument{{"--argv-max", "8193"}, "invalid --argv-max '8193'"},
-                      BadArgument{{"--argv-max", "-1"}, "invalid --argv-max '-1'"},
-                      BadArgument{{"--ringbuf-size", "2G"}, "invalid --ringbuf-size '2G'"},
-                      BadArgument{{"--ringbuf-size", "8Q"}, "invalid --ringbuf-size '8Q'"},
-                      BadArgument{{"--time", "utc"}, "invalid --time 'utc'"},
-                      BadArgument{{"--format"}, "--format"},
-                      BadArgument{{"--imds=x"}, "--imds"},
-                      BadArgument{{"stray-argument"}, "stray-argument"},
-                      // A value with a newline or an escape sequence is shown escaped: still one line.
-                      BadArgument{{"--pid", "1\n2"}, "invalid --pid '1\\x0a2'"},
-                      BadArgument{{"--format", "\x1b[2Jx"}, "invalid --format '\\x1b[2Jx'"},
-                      BadArgument{{"stray\r\nargument"}, "stray\\x0d\\x0aargument"}),
+    ::testing::Values(
+        BadArgument{{"--dst", "300.1.1.1/33"}, "invalid --dst '300.1.1.1/33'"},
+        BadArgument{{"--port", "70000"}, "invalid --port '70000'"},
+        BadArgument{{"--pid", "abc"}, "invalid --pid 'abc'"}, BadArgument{{"--frobnicate"}, "--frobnicate"},
+        BadArgument{{"--ringbuf-size", "3000"}, "invalid --ringbuf-size '3000'"},
+        BadArgument{{"-o", "xml"}, "invalid --format 'xml'"},
+        // Every option's bad values (issue 5): each still one line and exit 2.
+        BadArgument{{"--dst", "1.2.3"}, "invalid --dst '1.2.3'"},
+        BadArgument{{"--dst", "::1/129"}, "invalid --dst '::1/129'"},
+        BadArgument{{"--dst", "10.0.0.0/8x"}, "invalid --dst '10.0.0.0/8x'"},
+        BadArgument{{"--dst", ""}, "invalid --dst ''"}, BadArgument{{"--port", "0"}, "invalid --port '0'"},
+        BadArgument{{"--port", "-1"}, "invalid --port '-1'"}, BadArgument{{"--port", "8x"}, "invalid --port '8x'"},
+        BadArgument{{"--pid", "0"}, "invalid --pid '0'"},
+        BadArgument{{"--pid", "99999999999"}, "invalid --pid '99999999999'"},
+        BadArgument{{"--uid", "no-such-user-here"}, "invalid --uid 'no-such-user-here'"},
+        BadArgument{{"--uid", "4294967295"}, "invalid --uid '4294967295'"},
+        BadArgument{{"--comm", "sixteen-bytes-xx"}, "invalid --comm 'sixteen-bytes-xx'"},
+        BadArgument{{"--comm", ""}, "invalid --comm ''"}, BadArgument{{"--cgroup", ""}, "invalid --cgroup ''"},
+        BadArgument{{"--btf", ""}, "invalid --btf ''"}, BadArgument{{"--count", "0"}, "invalid --count '0'"},
+        BadArgument{{"--count", "99999999999999999999999"}, "invalid --count '99999999999999999999999'"},
+        BadArgument{{"--duration", "0"}, "invalid --duration '0'"},
+        BadArgument{{"--duration", "5d"}, "invalid --duration '5d'"},
+        BadArgument{{"--duration", "1e999"}, "invalid --duration '1e999'"},
+        BadArgument{{"--argv-max", "8193"}, "invalid --argv-max '8193'"},
+        BadArgument{{"--argv-max", "-1"}, "invalid --argv-max '-1'"},
+        BadArgument{{"--ringbuf-size", "2G"}, "invalid --ringbuf-size '2G'"},
+        BadArgument{{"--ringbuf-size", "8Q"}, "invalid --ringbuf-size '8Q'"},
+        BadArgument{{"--time", "utc"}, "invalid --time 'utc'"}, BadArgument{{"--format"}, "--format"},
+        BadArgument{{"--imds=x"}, "--imds"}, BadArgument{{"stray-argument"}, "stray-argument"},
+        // A value with a newline or an escape sequence is shown escaped: still one line.
+        BadArgument{{"--pid", "1\n2"}, "invalid --pid '1\\x0a2'"},
+        BadArgument{{"--format", "\x1b[2Jx"}, "invalid --format '\\x1b[2Jx'"},
+        BadArgument{{"stray\r\nargument"}, "stray\\x0d\\x0aargument"}),
     [](const ::testing::TestParamInfo<BadArgument>& param) { return "case" + std::to_string(param.index); });
 
 TEST(BinaryInfo, HelpAndVersionNeedNoPrivileges) {
@@ -98,7 +92,8 @@ TEST(BinaryInfo, UnprivilegedRunNamesThePrivilegesNeeded) {
 TEST(BinaryInfo, MissingBtfFileIsNamed) {
     const auto result = run_command({connsnoop_binary(), "--btf", "/nonexistent/vmlinux"});
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.err.find("--btf /nonexistent/vmlinux: No such file or directory"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("--btf /nonexistent/vmlinux: No such file or directory"), std::string::npos)
+        << result.err;
     EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
 }
 

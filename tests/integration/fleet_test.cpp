@@ -143,9 +143,11 @@ TEST_F(FleetTest, ImdsRequestsAreCountedByVersion) {
     std::this_thread::sleep_for(500ms);
     const auto scraped = run_command({"curl", "-s", match[1].str()});
     ASSERT_EQ(scraped.status, 0);
-    for (const char* line : {R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv1"} 1)",
-                             R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2-token"} 1)",
-                             R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2"} 1)"}) {
+    for (
+        const char* line :
+        {R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv1"} 1)",
+         R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2-token"} 1)",
+         R"(connsnoop_imds_requests_total{comm="curl",daddr="169.254.169.254/32",dport="80",version="imdsv2"} 1)"}) {
         EXPECT_NE(scraped.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << scraped.out;
     }
     tracer.send_signal(SIGTERM);
@@ -155,8 +157,8 @@ TEST_F(FleetTest, ImdsRequestsAreCountedByVersion) {
 TEST_F(FleetTest, SighupReopensOutputWithoutLosingOrDuplicatingEvents) {
     const fs::path log = work_dir_ / "events.json";
     auto tracer = start_connsnoop({"--imds", "--output", log.string()});
-    ChildProcess load(namespace_->exec(
-        {CONNECT_STORM_BINARY, "--connect", "169.254.169.254:80", "--count", "60", "--rate", "30"}));
+    ChildProcess load(
+        namespace_->exec({CONNECT_STORM_BINARY, "--connect", "169.254.169.254:80", "--count", "60", "--rate", "30"}));
     std::this_thread::sleep_for(1s);
     fs::rename(log, work_dir_ / "events.json.1");  // what logrotate does
     tracer.send_signal(SIGHUP);
@@ -190,7 +192,8 @@ TEST_F(FleetTest, SighupReopensOutputWithoutLosingOrDuplicatingEvents) {
 
 TEST(DeployFiles, AlertRuleAndSystemdUnitPassTheirCheckers) {
     const fs::path deploy = fs::path(CONNSNOOP_SOURCE_DIR) / "deploy";
-    const auto rules = run_command({"promtool", "check", "rules", (deploy / "prometheus/connsnoop-alerts.yml").string()});
+    const auto rules =
+        run_command({"promtool", "check", "rules", (deploy / "prometheus/connsnoop-alerts.yml").string()});
     EXPECT_EQ(rules.status, 0) << rules.out << rules.err;
     EXPECT_NE(rules.out.find("SUCCESS: 2 rules found"), std::string::npos) << rules.out;
     const auto config = run_command({"promtool", "check", "config", (deploy / "prometheus/scrape.yml").string()});
@@ -209,21 +212,20 @@ TEST(DeployFiles, AlertRuleAndSystemdUnitPassTheirCheckers) {
 TEST(DeployFiles, DaemonSetHasWhatConnsnoopNeeds) {
     const auto manifest = (fs::path(CONNSNOOP_SOURCE_DIR) / "deploy/kubernetes/daemonset.yaml").string();
     // Parsed with a real YAML parser, checked field by field.
-    const auto result = run_command(
-        {"/usr/bin/python3", "-c",
-         "import sys, yaml\n"
-         "d = yaml.safe_load(open(sys.argv[1]))\n"
-         "assert d['kind'] == 'DaemonSet' and d['apiVersion'] == 'apps/v1'\n"
-         "spec = d['spec']['template']['spec']\n"
-         "assert spec['hostPID'] is True\n"
-         "c = spec['containers'][0]\n"
-         "assert set(c['securityContext']['capabilities']['add']) == {'BPF', 'PERFMON'}\n"
-         "assert any(p['containerPort'] == 9464 for p in c['ports'])\n"
-         "assert '--metrics' in c['args']\n"
-         "mounts = {m['mountPath'] for m in c['volumeMounts']}\n"
-         "assert {'/sys/fs/cgroup', '/sys/kernel/btf'} <= mounts\n"
-         "print('ok')\n",
-         manifest});
+    const auto result = run_command({"/usr/bin/python3", "-c",
+                                     "import sys, yaml\n"
+                                     "d = yaml.safe_load(open(sys.argv[1]))\n"
+                                     "assert d['kind'] == 'DaemonSet' and d['apiVersion'] == 'apps/v1'\n"
+                                     "spec = d['spec']['template']['spec']\n"
+                                     "assert spec['hostPID'] is True\n"
+                                     "c = spec['containers'][0]\n"
+                                     "assert set(c['securityContext']['capabilities']['add']) == {'BPF', 'PERFMON'}\n"
+                                     "assert any(p['containerPort'] == 9464 for p in c['ports'])\n"
+                                     "assert '--metrics' in c['args']\n"
+                                     "mounts = {m['mountPath'] for m in c['volumeMounts']}\n"
+                                     "assert {'/sys/fs/cgroup', '/sys/kernel/btf'} <= mounts\n"
+                                     "print('ok')\n",
+                                     manifest});
     EXPECT_EQ(result.status, 0) << result.err;
     EXPECT_EQ(result.out, "ok\n");
 }
@@ -238,9 +240,9 @@ TEST(DeployFiles, UnitCapabilitiesAreEnoughToTrace) {
     for (std::string name; names >> name;) caps += ",+" + name.substr(4);  // CAP_BPF -> +bpf
     std::transform(caps.begin(), caps.end(), caps.begin(), [](unsigned char c) { return std::tolower(c); });
     // An unprivileged user holding exactly the unit's capabilities starts tracing.
-    const auto result = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=" + caps,
-                                     "--ambient-caps=" + caps, "--bounding-set=" + caps, connsnoop_binary(), "--imds",
-                                     "--duration", "0.5"});
+    const auto result = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                     "--inh-caps=" + caps, "--ambient-caps=" + caps, "--bounding-set=" + caps,
+                                     connsnoop_binary(), "--imds", "--duration", "0.5"});
     EXPECT_EQ(result.status, 0) << result.err;
     EXPECT_NE(result.err.find("tracing TCP connects"), std::string::npos) << result.err;
 }

@@ -30,8 +30,8 @@ protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-http");
-        server_ = start_standin_server(*namespace_, {"169.254.169.254:80", "[fd00:ec2::254]:80",
-                              "169.254.169.254:8080"});
+        server_ =
+            start_standin_server(*namespace_, {"169.254.169.254:80", "[fd00:ec2::254]:80", "169.254.169.254:8080"});
     }
     static void TearDownTestSuite() {
         server_.reset();
@@ -40,7 +40,6 @@ protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
     }
-
 
     struct ClientRun {
         pid_t pid;
@@ -52,7 +51,6 @@ protected:
         EXPECT_EQ(client.wait(15s), 0) << client.err();
         return {pid, client.out()};
     }
-
 
     // The value after "token " in a client's output.
     static std::string token_in(const std::string& out) {

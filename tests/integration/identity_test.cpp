@@ -71,9 +71,10 @@ protected:
     // happens outside the namespace: `ip netns exec` mounts a fresh /sys,
     // which hides the cgroup2 mount.
     pid_t curl_in_cgroup(const fs::path& cgroup) {
-        ChildProcess client({"sh", "-c", "echo $$ > " + (cgroup / "cgroup.procs").string() + " && exec ip netns exec " +
-                                             namespace_->name() +
-                                             " curl -s -o /dev/null --max-time 5 http://169.254.169.254/latest/meta-data/"});
+        ChildProcess client({"sh", "-c",
+                             "echo $$ > " + (cgroup / "cgroup.procs").string() + " && exec ip netns exec " +
+                                 namespace_->name() +
+                                 " curl -s -o /dev/null --max-time 5 http://169.254.169.254/latest/meta-data/"});
         const pid_t pid = client.pid();
         EXPECT_EQ(client.wait(15s), 0) << client.err();
         return pid;
@@ -89,7 +90,8 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
     // Freeze connsnoop: the chain runs and exits completely before user space reads the event.
     tracer.send_signal(SIGSTOP);
     const std::string python_code =
-        "import subprocess; subprocess.run(['curl', '-s', '-o', '/dev/null', 'http://169.254.169.254/latest/meta-data/'])";
+        "import subprocess; subprocess.run(['curl', '-s', '-o', '/dev/null', "
+        "'http://169.254.169.254/latest/meta-data/'])";
     const std::string shell_script = "/usr/bin/python3 -c \"" + python_code + "\"; exit $?";
     ChildProcess shell(namespace_->exec({"sh", "-c", shell_script}));
     ASSERT_EQ(shell.wait(15s), 0) << shell.err();
@@ -116,8 +118,8 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
 TEST_F(IdentityTest, PidNamespaceShowsHostPidAndNamespacePid) {
     auto tracer = start_connsnoop({"--imds", "-o", "json"});
     // unshare forks: its child is PID 1 of a new PID namespace and execs curl.
-    ChildProcess unshare(namespace_->exec({"unshare", "--pid", "--fork", "curl", "-s", "-o", "/dev/null",
-                                           "http://169.254.169.254/latest/meta-data/"}));
+    ChildProcess unshare(namespace_->exec(
+        {"unshare", "--pid", "--fork", "curl", "-s", "-o", "/dev/null", "http://169.254.169.254/latest/meta-data/"}));
     ASSERT_EQ(unshare.wait(15s), 0) << unshare.err();
     const auto connects = stop_and_parse_connects(tracer);
     ASSERT_EQ(connects.size(), 1U) << tracer.out();

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <map>
-#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "connsnoop_runner.hpp"
 #include "network_namespace.hpp"
@@ -37,7 +37,6 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
     }
 
-
     // Runs a client in the namespace to completion; returns its PID.
     static pid_t run_client(std::vector<std::string> command) {
         ChildProcess client(namespace_->exec(std::move(command)));
@@ -45,7 +44,6 @@ protected:
         client.wait(15s);
         return pid;
     }
-
 
     static inline std::unique_ptr<NetworkNamespace> namespace_;
     static inline std::unique_ptr<ChildProcess> server_;
@@ -60,11 +58,11 @@ TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse
     // (a) a short-lived client that exits at once
     const pid_t curl_v4 = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", curl_v4_url});
     // (b) a long-running process that renamed itself
-    ChildProcess renamed(namespace_->exec(
-        {"perl", "-e",
-         std::string("$| = 1; $0 = '") + kRenamedTitle +
-             "'; use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => '169.254.169.254', "
-             "PeerPort => 80) or die \"connect: $!\"; print \"connected\\n\"; sleep 60;"}));
+    ChildProcess renamed(
+        namespace_->exec({"perl", "-e",
+                          std::string("$| = 1; $0 = '") + kRenamedTitle +
+                              "'; use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => '169.254.169.254', "
+                              "PeerPort => 80) or die \"connect: $!\"; print \"connected\\n\"; sleep 60;"}));
     ASSERT_TRUE(renamed.wait_for_stdout("connected", 10s)) << renamed.err();
     // (c) a script whose name is longer than the 15-byte comm
     const pid_t long_script = run_client({script, "--role", "web-frontend"});
@@ -115,15 +113,17 @@ TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse
         EXPECT_NE(event["cgroup_id"], 0);
         EXPECT_EQ(event["time"].get<std::string>().size(), std::string("2026-11-28T22:40:46.123456Z").size());
     };
-    expect_event(curl_v4, {"curl", "-s", "-o", "/dev/null", "--max-time", "5", curl_v4_url}, "curl", "ipv4", "169.254.169.254");
+    expect_event(curl_v4, {"curl", "-s", "-o", "/dev/null", "--max-time", "5", curl_v4_url}, "curl", "ipv4",
+                 "169.254.169.254");
     expect_event(renamed.pid(), {kRenamedTitle}, "perform-queued-", "ipv4", "169.254.169.254");
     expect_event(long_script, {"/usr/bin/perl", script, "--role", "web-frontend"}, "fetch-instance-", "ipv4",
                  "169.254.169.254");
     expect_event(curl_v6, {"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5", curl_v6_url}, "curl", "ipv6",
                  "fd00:ec2::254");
-    expect_event(mapped, {"/usr/bin/python3", "-c",
-                          "import socket; s = socket.socket(socket.AF_INET6); "
-                          "s.connect(('::ffff:169.254.169.254', 80)); s.close()"},
+    expect_event(mapped,
+                 {"/usr/bin/python3", "-c",
+                  "import socket; s = socket.socket(socket.AF_INET6); "
+                  "s.connect(('::ffff:169.254.169.254', 80)); s.close()"},
                  "python3", "ipv4", "169.254.169.254");
 
     ASSERT_FALSE(records.empty());
@@ -138,7 +138,9 @@ TEST_F(ImdsTraceTest, TableRowsReachAPipeAtOnce) {
     const pid_t curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
     // connsnoop is still running: the row must already be in the pipe.
     EXPECT_TRUE(tracer.wait_for_stdout(std::to_string(curl), 5s)) << tracer.out();
-    EXPECT_TRUE(tracer.wait_for_stdout("curl -s -o /dev/null --max-time 5 http://169.254.169.254/ ← connsnoop_integ\n", 1s)) << tracer.out();
+    EXPECT_TRUE(
+        tracer.wait_for_stdout("curl -s -o /dev/null --max-time 5 http://169.254.169.254/ ← connsnoop_integ\n", 1s))
+        << tracer.out();
     EXPECT_NE(tracer.out().find(" 169.254.169.254:80 "), std::string::npos) << tracer.out();
     tracer.send_signal(SIGTERM);
     EXPECT_EQ(tracer.wait(10s), 0);
@@ -156,7 +158,8 @@ TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
 
     auto by_comm = start_connsnoop({"--imds", "--comm", "python3", "-o", "json", "--count", "1"});
     run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
-    const pid_t python = run_client({"/usr/bin/python3", "-c", "import socket; socket.create_connection(('169.254.169.254', 80))"});
+    const pid_t python =
+        run_client({"/usr/bin/python3", "-c", "import socket; socket.create_connection(('169.254.169.254', 80))"});
     ASSERT_EQ(by_comm.wait(10s), 0) << by_comm.err();
     EXPECT_EQ(json::parse(by_comm.out_lines().at(0))["pid"], python);
 

@@ -56,7 +56,6 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
     }
 
-
     static ChildProcess start_client(const Client& client, const std::string& port = "80") {
         return ChildProcess(
             namespace_->exec({"python3", support_dir() + "/connect_loop.py", std::to_string(client.count),
@@ -112,7 +111,6 @@ protected:
                   << " s of tracing, ring buffer " << ringbuf_size << ": " << result.lost << " lost\n";
         return result;
     }
-
 
     static inline std::unique_ptr<NetworkNamespace> namespace_;
     static inline std::unique_ptr<ChildProcess> server_;

@@ -76,10 +76,12 @@ ChildProcess::~ChildProcess() {
     if (err_fd_ >= 0) ::close(err_fd_);
 }
 
-bool ChildProcess::read_until(int fd, std::string& buffer, const std::string& needle, std::chrono::milliseconds timeout) {
+bool ChildProcess::read_until(int fd, std::string& buffer, const std::string& needle,
+                              std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (buffer.find(needle) == std::string::npos) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
         pollfd entry{fd, POLLIN, 0};
         if (::poll(&entry, 1, static_cast<int>(left.count())) <= 0) continue;

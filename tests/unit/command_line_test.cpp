@@ -31,9 +31,8 @@ TEST(CommandLine, ImdsMeansBothAddressesOnPort80) {
 }
 
 TEST(CommandLine, RepeatableFiltersAccumulate) {
-    const auto options = parse_ok({"--dst", "10.0.0.0/8", "--dst", "fd00::/8", "--port", "443", "--port", "80",
-                                   "--pid", "12", "--pid", "34", "--uid", "0", "--comm", "curl", "--cgroup",
-                                   "system.slice"});
+    const auto options = parse_ok({"--dst", "10.0.0.0/8", "--dst", "fd00::/8", "--port", "443", "--port", "80", "--pid",
+                                   "12", "--pid", "34", "--uid", "0", "--comm", "curl", "--cgroup", "system.slice"});
     const auto& filters = options.tracer.filters;
     EXPECT_EQ(filters.destinations.size(), 2U);
     EXPECT_EQ(filters.destination_ports, (std::vector<std::uint16_t>{443, 80}));
@@ -58,8 +57,8 @@ TEST(CommandLine, OutputStopAndCaptureOptions) {
 }
 
 TEST(CommandLine, FleetOptions) {
-    const auto options = parse_ok({"--metrics", "127.0.0.1:9464", "--metrics-key", "unit", "--metrics-max-series",
-                                   "50", "--quiet", "--output", "/var/log/connsnoop.json"});
+    const auto options = parse_ok({"--metrics", "127.0.0.1:9464", "--metrics-key", "unit", "--metrics-max-series", "50",
+                                   "--quiet", "--output", "/var/log/connsnoop.json"});
     ASSERT_TRUE(options.metrics.listen);
     EXPECT_EQ(options.metrics.listen->port, 9464);
     EXPECT_EQ(options.metrics.key, MetricsKey::unit);
@@ -68,7 +67,8 @@ TEST(CommandLine, FleetOptions) {
     EXPECT_EQ(options.output_path, "/var/log/connsnoop.json");
     EXPECT_EQ(options.format, OutputFormat::json);  // --output alone means JSON Lines
     EXPECT_EQ(parse_ok({"--output", "x.log", "-o", "table"}).format, OutputFormat::table);
-    EXPECT_EQ(usage_error({"--metrics-key", "pod"}), "invalid --metrics-key 'pod': expected comm, exe, unit or container");
+    EXPECT_EQ(usage_error({"--metrics-key", "pod"}),
+              "invalid --metrics-key 'pod': expected comm, exe, unit or container");
     EXPECT_EQ(usage_error({"--metrics", "9464"}).find("invalid --metrics '9464'"), 0U);
 }
 

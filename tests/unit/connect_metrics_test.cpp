@@ -92,8 +92,10 @@ TEST(PrometheusFormat, ExpositionHasCountersAndHealth) {
     metrics.update_health({7, 2, 0, 1, 4096, "tp_btf"});
     const auto text = format_prometheus(metrics.snapshot(), "0.1.0");
     EXPECT_NE(text.find("# TYPE connsnoop_connect_attempts_total counter\n"), std::string::npos);
-    EXPECT_NE(text.find("connsnoop_connect_attempts_total{comm=\"evil\\\"name\",daddr=\"169.254.169.254/32\",dport=\"80\"} 1\n"),
-              std::string::npos)
+    EXPECT_NE(
+        text.find(
+            "connsnoop_connect_attempts_total{comm=\"evil\\\"name\",daddr=\"169.254.169.254/32\",dport=\"80\"} 1\n"),
+        std::string::npos)
         << text;
     EXPECT_NE(text.find("connsnoop_events_received_total 7\n"), std::string::npos);
     EXPECT_NE(text.find("connsnoop_events_lost_total 2\n"), std::string::npos);

@@ -16,25 +16,29 @@ TEST(EscapeForTerminal, ControlCharactersCannotReachTheTerminal) {
     EXPECT_EQ(escape_for_terminal("\x1b[2J\x1b[H"), "\\x1b[2J\\x1b[H");
     EXPECT_EQ(escape_for_terminal("a\rb\nc\td\x7f"), "a\\x0db\\x0ac\\x09d\\x7f");
     EXPECT_EQ(escape_for_terminal("nul\0x"s), "nul\\x00x");
-    EXPECT_EQ(escape_for_terminal("\xc2\x9b" "31m"), "\\xc2\\x9b31m");  // C1 CSI as UTF-8
-    EXPECT_EQ(escape_for_terminal("\xe2\x80\xae" "evil"), "\\xe2\\x80\\xaeevil");  // RIGHT-TO-LEFT OVERRIDE
+    EXPECT_EQ(escape_for_terminal("\xc2\x9b"
+                                  "31m"),
+              "\\xc2\\x9b31m");  // C1 CSI as UTF-8
+    EXPECT_EQ(escape_for_terminal("\xe2\x80\xae"
+                                  "evil"),
+              "\\xe2\\x80\\xaeevil");                                   // RIGHT-TO-LEFT OVERRIDE
     EXPECT_EQ(escape_for_terminal("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");  // LINE SEPARATOR
 }
 
 TEST(EscapeForTerminal, InvalidUtf8IsEscapedPerByte) {
     EXPECT_EQ(escape_for_terminal("\xff\xfe"), "\\xff\\xfe");
-    EXPECT_EQ(escape_for_terminal("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+    EXPECT_EQ(escape_for_terminal("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
     EXPECT_EQ(escape_for_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
     EXPECT_EQ(escape_for_terminal("ok\xe6\x97"), "ok\\xe6\\x97");       // cut sequence
 }
 
-TEST(EscapeForTerminal, BackslashCannotForgeAnEscape) {
-    EXPECT_EQ(escape_for_terminal("\\x1b"), "\\\\x1b");
-}
+TEST(EscapeForTerminal, BackslashCannotForgeAnEscape) { EXPECT_EQ(escape_for_terminal("\\x1b"), "\\\\x1b"); }
 
 TEST(MakeValidUtf8, KeepsValidAndMarksInvalid) {
     EXPECT_EQ(make_valid_utf8("日本 \x1b ok"), "日本 \x1b ok");
-    EXPECT_EQ(make_valid_utf8("a\xff" "b"), "a\\xffb");
+    EXPECT_EQ(make_valid_utf8("a\xff"
+                              "b"),
+              "a\\xffb");
 }
 
 TEST(DisplayWidth, CountsCodePointsAndCutsOnBoundaries) {

@@ -22,8 +22,7 @@ TEST(SplitArgv, SplitsOnNulAndDropsTrailingPadding) {
 TEST(SplitArgv, RewrittenTitleEndsAtTheFirstNul) {
     // Perl's $0 = "..." leaves "title\0" followed by spaces over the old arguments.
     EXPECT_EQ(split_argv("worker: idle\0     "s, true), (std::vector<std::string>{"worker: idle"}));
-    EXPECT_EQ(split_argv("nginx: master process\0\0-g\0"s, true),
-              (std::vector<std::string>{"nginx: master process"}));
+    EXPECT_EQ(split_argv("nginx: master process\0\0-g\0"s, true), (std::vector<std::string>{"nginx: master process"}));
     EXPECT_EQ(split_argv("title without any nul"s, true), (std::vector<std::string>{"title without any nul"}));
 }
 

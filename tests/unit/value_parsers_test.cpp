@@ -102,7 +102,8 @@ TEST(ParseListenAddress, HostAndPortForms) {
     EXPECT_EQ(parse_listen_address("[::1]:9464")->host, "::1");
     EXPECT_EQ(parse_listen_address(":9464")->host, "0.0.0.0");
     EXPECT_EQ(parse_listen_address("127.0.0.1:0")->port, 0);
-    for (const char* bad : {"9464", "127.0.0.1", "127.0.0.1:65536", "::1:9464", "[127.0.0.1]:80", "host:80", "1.2.3.4:x"}) {
+    for (const char* bad :
+         {"9464", "127.0.0.1", "127.0.0.1:65536", "::1:9464", "[127.0.0.1]:80", "host:80", "1.2.3.4:x"}) {
         ASSERT_FALSE(parse_listen_address(bad).ok()) << bad;
         EXPECT_NE(parse_listen_address(bad).error().message.find(std::string("invalid --metrics '") + bad + "'"),
                   std::string::npos);
