@@ -39,7 +39,8 @@ const volatile bool filter_pid = false;
 const volatile bool filter_uid = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_comm = false;
-const volatile char comm_filter[CS_COMM_LEN] = {};
+/* Directories in cgroup_filter (--cgroup is repeatable). */
+const volatile __u32 cgroup_filter_count = 0;
 const volatile __u32 argv_max = CS_ARGV_CAPACITY;
 const volatile bool track_outcomes = false;
 /* Wake the reader at once when this much is waiting (a quarter of the ring). */
@@ -94,12 +95,22 @@ struct {
 	__type(value, __u8);
 } dst_v6 SEC(".maps");
 
+/* --port as a bitmap of all 65536 ports (bit port%64 of word port/64): any
+ * mix of ports and ranges is one lookup with a constant bound, 8 KiB. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_PORT_BITMAP_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} dst_port_bits SEC(".maps");
+
+/* --comm: task names, NUL-padded to CS_COMM_LEN. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
-	__type(key, __u16);
+	__type(key, char[CS_COMM_LEN]);
 	__type(value, __u8);
-} dst_ports SEC(".maps");
+} comms SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -115,10 +126,10 @@ struct {
 	__type(value, __u8);
 } uids SEC(".maps");
 
-/* Holds the --cgroup directory; bpf_current_task_under_cgroup matches it and its descendants. */
+/* Holds the --cgroup directories; bpf_current_task_under_cgroup matches each and its descendants. */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, CS_MAX_CGROUP_FILTERS);
 	__type(key, __u32);
 	__type(value, __u32);
 } cgroup_filter SEC(".maps");
@@ -207,14 +218,36 @@ static __always_inline void count_stat(__u32 which)
 
 static __always_inline bool comm_matches(const char comm[CS_COMM_LEN])
 {
+	char key[CS_COMM_LEN] = {};
+	bool ended = false;
+
+	/* bpf_get_current_comm need not pad after the NUL: the key is padded here */
 #pragma unroll
 	for (int i = 0; i < CS_COMM_LEN; i++) {
-		if (comm[i] != comm_filter[i])
+		ended = ended || comm[i] == '\0';
+		key[i] = ended ? '\0' : comm[i];
+	}
+	return bpf_map_lookup_elem(&comms, key) != NULL;
+}
+
+static __always_inline bool port_wanted(__u16 port)
+{
+	__u32 word = port / 64;
+	__u64 *bits = bpf_map_lookup_elem(&dst_port_bits, &word);
+
+	return bits && (*bits >> (port % 64)) & 1;
+}
+
+static __always_inline bool cgroup_wanted(void)
+{
+#pragma unroll
+	for (__u32 i = 0; i < CS_MAX_CGROUP_FILTERS; i++) {
+		if (i >= cgroup_filter_count)
 			return false;
-		if (comm[i] == '\0')
+		if (bpf_current_task_under_cgroup(&cgroup_filter, i) == 1)
 			return true;
 	}
-	return true;
+	return false;
 }
 
 static __always_inline bool is_v4_mapped(const __u8 addr[16])
@@ -256,12 +289,8 @@ static __always_inline bool read_endpoints(const struct sock *sk, struct cs_conn
 
 static __always_inline bool destination_wanted(__u16 family, const __u8 daddr[16], __u16 dport)
 {
-	if (filter_dport) {
-		__u16 port = dport;
-
-		if (!bpf_map_lookup_elem(&dst_ports, &port))
-			return false;
-	}
+	if (filter_dport && !port_wanted(dport))
+		return false;
 	if (filter_daddr) {
 		if (family == CS_AF_INET) {
 			struct cs_lpm_v4_key key = { .prefixlen = 32 };
@@ -287,7 +316,7 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 		return false;
 	if (filter_uid && !bpf_map_lookup_elem(&uids, &uid))
 		return false;
-	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
+	if (filter_cgroup && !cgroup_wanted())
 		return false;
 	return true;
 }

@@ -21,6 +21,10 @@ typedef __u64 cs_u64;
 #endif
 
 #define CS_COMM_LEN 16
+/* --port bitmap: 65536 bits in 64-bit words */
+#define CS_PORT_BITMAP_WORDS 1024
+/* Most --cgroup directories at once (bpf_current_task_under_cgroup, one per slot) */
+#define CS_MAX_CGROUP_FILTERS 8
 /* Largest argv area captured per event; a power of two so the verifier can bound reads. */
 #define CS_ARGV_CAPACITY 8192
 #define CS_AF_INET 2

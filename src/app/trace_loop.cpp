@@ -50,14 +50,21 @@ void install_signal_handlers() {
 
 bool after_stop(std::uint64_t monotonic_ns) { return g_stop_signal != 0 && monotonic_ns > g_stop_time_ns.load(); }
 
-std::string describe_filters(const TraceFilters& filters) {
+// Every filter in force, the kernel's and those applied after enrichment.
+std::string describe_filters(const Options& options) {
+    const auto& filters = options.tracer.filters;
     std::vector<std::string> parts;
     for (const auto& cidr : filters.destinations) parts.push_back("dst " + cidr.to_string());
-    for (auto port : filters.destination_ports) parts.push_back("port " + std::to_string(port));
+    for (auto ports : filters.destination_ports) {
+        parts.push_back("port " + std::to_string(ports.first) +
+                        (ports.last == ports.first ? "" : "-" + std::to_string(ports.last)));
+    }
     for (auto pid : filters.pids) parts.push_back("pid " + std::to_string(pid));
     for (auto uid : filters.uids) parts.push_back("uid " + std::to_string(uid));
-    if (!filters.cgroup_path.empty()) parts.push_back("cgroup " + escape_for_terminal(filters.cgroup_path));
-    if (!filters.comm.empty()) parts.push_back("comm " + escape_for_terminal(filters.comm));
+    for (const auto& path : filters.cgroup_paths) parts.push_back("cgroup " + escape_for_terminal(path));
+    for (const auto& comm : filters.comms) parts.push_back("comm " + escape_for_terminal(comm));
+    if (!options.container_prefix.empty()) parts.push_back("container " + options.container_prefix);
+    if (!options.unit.empty()) parts.push_back("unit " + escape_for_terminal(options.unit));
     return parts.empty() ? "all" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
@@ -150,10 +157,13 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
     }
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
     if (!tracer) return tracer.error();
-    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). Ctrl-C to end.\n",
-                 (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str(),
-                 options.tracer.track_outcomes ? "; following outcomes" : "",
-                 describe_http_capture(options.tracer).c_str());
+    // --duration ends the run by itself: the banner says when instead of Ctrl-C.
+    const std::string ending =
+        options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
+                         : std::string("Ctrl-C to end.");
+    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). %s\n", (*tracer)->hook().c_str(),
+                 describe_filters(options).c_str(), options.tracer.track_outcomes ? "; following outcomes" : "",
+                 describe_http_capture(options.tracer).c_str(), ending.c_str());
     hooks.on_attached(**tracer);
     hooks.on_started();
 

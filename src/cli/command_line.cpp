@@ -2,11 +2,13 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 
 #include "cli/options.hpp"
 #include "cli/value_parsers.hpp"
 #include "connsnoop_version.hpp"
 #include "output/escape.hpp"
+#include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
 
@@ -35,14 +37,17 @@ On a terminal: a full-screen view; keys: s next sort column, g next grouping, q 
 Otherwise: a summary block (or with -o json one "interval" object) every interval.
 )";
 
-// The IMDS endpoints of EC2 (and the link-local address other clouds share).
-constexpr const char* kImdsDestinations[] = {"169.254.169.254/32", "fd00:ec2::254/128"};
-constexpr std::uint16_t kImdsPort = 80;
+// --imds: every metadata and credential endpoint of util/metadata_endpoints.hpp, port 80.
+void add_metadata_endpoints(TraceFilters& filters) {
+    for (const auto& endpoint : kMetadataEndpoints) filters.destinations.push_back(*parse_cidr(endpoint.address));
+    filters.destination_ports.push_back({kMetadataPort, kMetadataPort});
+}
 
 struct RawArguments {
-    std::vector<std::string> destinations, ports, pids, uids;
-    std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
+    std::vector<std::string> destinations, ports, pids, uids, cgroups, comms;
+    std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
+    bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
     bool outcome = false, failed = false;
     std::string max_in_flight;
@@ -57,22 +62,31 @@ struct RawArguments {
 void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--dst", raw.destinations, "Only connections to this address or CIDR (repeatable)")
         ->type_name("CIDR");
-    app.add_option("--port", raw.ports, "Only connections to this destination port (repeatable)")->type_name("PORT");
+    app.add_option("--port", raw.ports,
+                   "Only connections to this destination port or range, e.g. 8000-8999 (repeatable)")
+        ->type_name("PORT");
     app.add_option("--pid", raw.pids, "Only connections made by this process (repeatable)")->type_name("PID");
     app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
-    app.add_option("--cgroup", raw.cgroup, "Only processes in this cgroup v2 directory or below it")->type_name("PATH");
-    app.add_option("--comm", raw.comm, "Only processes with this exact task name (comm)")->type_name("NAME");
+    app.add_option("--cgroup", raw.cgroups, "Only processes in this cgroup v2 directory or below it (repeatable)")
+        ->type_name("PATH");
+    app.add_option("--comm", raw.comms, "Only processes with this exact task name (comm) (repeatable)")
+        ->type_name("NAME");
     app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")
         ->type_name("ID");
-    app.add_option("--unit", raw.unit, "Only processes of this systemd unit or scope, e.g. nginx.service")
+    app.add_option("--unit", raw.unit, "Only processes of this systemd unit or scope, e.g. nginx (.service) or x.scope")
         ->type_name("NAME");
-    app.add_flag("--imds", raw.imds, "Only the metadata service: 169.254.169.254 and fd00:ec2::254, port 80");
+    app.add_flag("--imds", raw.imds,
+                 "Only the metadata and credential endpoints, port 80: EC2 IMDS (169.254.169.254, fd00:ec2::254), "
+                 "ECS task credentials (169.254.170.2), EKS Pod Identity (169.254.170.23, fd00:ec2::23), "
+                 "Alibaba Cloud (100.100.100.200)");
     app.add_option("-o,--format", raw.format, "Output: table (default) or json (JSON Lines)")->type_name("FORMAT");
     app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")
         ->type_name("WHEN");
     app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
+    app.add_flag("--no-header", raw.no_header, "No header line above the table (for scripts)");
     app.add_option("--count", raw.count, "Stop after N connection events")->type_name("N");
-    app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h)")->type_name("TIME");
+    app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h, 1h30m)")
+        ->type_name("TIME");
     app.add_option("--argv-max", raw.argv_max, "Bytes of each command line to capture (default and most: 8192)")
         ->type_name("BYTES");
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")
@@ -150,30 +164,27 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     Options options;
     auto& filters = options.tracer.filters;
     if (auto e = convert_all(raw.destinations, filters.destinations, parse_destination)) return *e;
-    if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port)) return *e;
+    if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port_range)) return *e;
     if (auto e = convert_all(raw.pids, filters.pids, parse_pid)) return *e;
     if (auto e = convert_all(raw.uids, filters.uids, parse_uid)) return *e;
-    if (raw.imds) {
-        for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
-        filters.destination_ports.push_back(kImdsPort);
-    }
-    if (raw.imds_v1 && !raw.imds) {
-        for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
-        filters.destination_ports.push_back(kImdsPort);
-    }
+    if (raw.imds || raw.imds_v1) add_metadata_endpoints(filters);
     options.imds_v1_only = raw.imds_v1;
     options.tracer.http_capture = raw.http || raw.imds_v1 || !raw.http_ports.empty();
     if (options.tracer.http_capture) options.tracer.http_ports.push_back(kDefaultHttpPort);
     for (const auto& text : raw.http_ports) {
-        auto port = parse_port(text);
-        if (!port) return UsageError{"--http-port: " + port.error().message};
+        auto port = parse_port(text, "--http-port");
+        if (!port) return UsageError{port.error().message};
         if (std::find(options.tracer.http_ports.begin(), options.tracer.http_ports.end(), *port) ==
             options.tracer.http_ports.end()) {
             options.tracer.http_ports.push_back(*port);
         }
     }
-    filters.cgroup_path = raw.cgroup;
-    if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
+    filters.cgroup_paths = raw.cgroups;
+    if (filters.cgroup_paths.size() > kMaxCgroupFilters) {
+        return UsageError{"too many --cgroup directories (" + std::to_string(filters.cgroup_paths.size()) +
+                          "): at most " + std::to_string(kMaxCgroupFilters)};
+    }
+    if (auto e = convert_all(raw.comms, filters.comms, parse_comm)) return *e;
 
     if (!raw.format_given && !raw.output.empty())
         options.format = OutputFormat::json;  // a file for log shippers
@@ -221,11 +232,15 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
     if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
-    options.unit = raw.unit;
+    if (auto e = convert_one(raw.unit, options.unit, parse_unit_name)) return *e;
     options.quiet = raw.quiet;
     options.output_path = raw.output;
     options.tracer.btf_path = raw.btf;
     options.wide = raw.wide;
+    if (raw.no_header && (options.format != OutputFormat::table || raw.top)) {
+        return UsageError{"--no-header applies to the event table only (JSON and top have no header line to drop)"};
+    }
+    options.header = !raw.no_header;
     options.verbose = raw.verbose;
     options.tracer.verbose = raw.verbose;
     options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
@@ -259,6 +274,82 @@ std::optional<UsageError> reject_empty_values(const CLI::App& app) {
     return std::nullopt;
 }
 
+// Edits between two words, a swap of neighbours counting as one ("dts" -> "dst").
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// The long option closest to a mistyped one ("--dts" -> "--dst"), if one is close.
+std::string closest_option(std::string_view typed, const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::App* command : std::array<const CLI::App*, 2>{&app, app.get_subcommand_ptr("top").get()}) {
+        for (const CLI::Option* option : command->get_options()) {
+            for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+        }
+    }
+    std::string best;
+    std::size_t best_distance = typed.size() <= 5 ? 1 : 2;
+    for (const auto& name : names) {
+        const auto distance = edit_distance(typed, name);
+        if (distance < best_distance || (distance == best_distance && best.empty())) {
+            best = name;
+            best_distance = distance;
+        }
+    }
+    if (best.empty()) {
+        for (const auto& name : names) {  // an abbreviation: "--dur" for "--duration"
+            if (typed.size() >= 4 && name.starts_with(typed)) return name;
+        }
+    }
+    return best;
+}
+
+// What was left over, in command-line order (CLI11 keeps it reversed): the
+// first unknown option, with a suggestion, or the first stray argument.
+UsageError describe_leftover(const CLI::App& app, int argc, const char* const* argv) {
+    const auto leftover = app.remaining(true);
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (std::find(leftover.begin(), leftover.end(), arg) == leftover.end()) continue;
+        if (arg.size() > 1 && arg.front() == '-') {
+            const auto name = arg.substr(0, arg.find('='));
+            const auto hint = name.starts_with("--") ? closest_option(name, app) : std::string();
+            return UsageError{"unknown option " + escape_for_terminal(name) +
+                              (hint.empty() ? "; see connsnoop --help" : "; did you mean " + hint + "?")};
+        }
+        return UsageError{"unexpected argument '" + escape_for_terminal(arg) + "'; see connsnoop --help"};
+    }
+    return UsageError{"unexpected arguments; see connsnoop --help"};
+}
+
+// CLI11's own messages, said the way the rest of connsnoop says things.
+UsageError describe_parse_error(const CLI::ParseError& error) {
+    const std::string what = error.what();
+    const auto colon = what.find(": ");
+    const std::string name = colon == std::string::npos ? std::string() : what.substr(0, colon);
+    const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    if (!name.empty() && detail.starts_with("At Most 1 required but received ")) {
+        return UsageError{escape_for_terminal(name) + " given " + detail.substr(32) +
+                          " times; it takes one value; see connsnoop --help"};
+    }
+    if (!name.empty() && detail.ends_with(" missing")) {
+        return UsageError{escape_for_terminal(name) + " needs a value; see connsnoop --help"};
+    }
+    // CLI11 quotes what it did not expect: escaped, it stays one line whatever its bytes.
+    return UsageError{escape_for_terminal(what) + "; see connsnoop --help"};
+}
+
 }  // namespace
 
 std::string version_text() {
@@ -276,14 +367,15 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     RawArguments raw;
     define_options(app, raw);
     define_top_command(app, raw);
+    app.allow_extras();  // leftovers are reported below, in order and with a suggestion
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
         return InfoRequest{app.help()};
     } catch (const CLI::ParseError& error) {
-        // CLI11 quotes what it did not expect: escaped, it stays one line whatever its bytes.
-        return UsageError{escape_for_terminal(error.what()) + " (see connsnoop --help)"};
+        return describe_parse_error(error);
     }
+    if (!app.remaining(true).empty()) return describe_leftover(app, argc, argv);
     if (raw.version) return InfoRequest{version_text() + "\n"};
     raw.format_given = app.count("--format") > 0;
     if (auto empty = reject_empty_values(app)) return *empty;

@@ -37,6 +37,7 @@ struct Options {
     OutputFormat format = OutputFormat::table;
     TimeFormat time = TimeFormat::local;
     bool wide = false;                                  // never cut rows to the terminal width
+    bool header = true;                                 // --no-header: no header line above the table
     std::optional<std::uint64_t> max_events;            // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -66,15 +67,39 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
 }  // namespace
 
 Result<Cidr> parse_destination(std::string_view text) {
-    if (auto cidr = parse_cidr(text)) return *cidr;
+    if (auto cidr = parse_cidr(text)) {
+        // Connects to ::ffff:a.b.c.d (a dual-stack socket reaching IPv4) are
+        // reported and matched as IPv4 a.b.c.d: the filter is mapped the same way.
+        const auto& bytes = cidr->network.bytes;
+        const bool v4_mapped = cidr->network.family == AddressFamily::ipv6 &&
+                               std::all_of(bytes.begin(), bytes.begin() + 10, [](auto b) { return b == 0; }) &&
+                               bytes[10] == 0xff && bytes[11] == 0xff;
+        if (v4_mapped && cidr->prefix_len >= 96) {
+            Cidr v4{IpAddress{AddressFamily::ipv4, {}}, cidr->prefix_len - 96};
+            std::copy(bytes.begin() + 12, bytes.end(), v4.network.bytes.begin());
+            return v4;
+        }
+        return *cidr;
+    }
     return invalid("--dst", text,
                    "expected an IPv4 or IPv6 address with an optional /prefix, e.g. 169.254.169.254 or fd00:ec2::/64");
 }
 
-Result<std::uint16_t> parse_port(std::string_view text) {
+Result<std::uint16_t> parse_port(std::string_view text, std::string_view option) {
     const auto port = parse_integer<std::uint32_t>(text);
-    if (!port || *port == 0 || *port > 65535) return invalid("--port", text, "expected a port number from 1 to 65535");
+    if (!port || *port == 0 || *port > 65535) return invalid(option, text, "expected a port number from 1 to 65535");
     return static_cast<std::uint16_t>(*port);
+}
+
+Result<PortRange> parse_port_range(std::string_view text) {
+    const auto bad = [&] {
+        return invalid("--port", text, "expected a port from 1 to 65535 or a range FIRST-LAST, e.g. 443 or 8000-8999");
+    };
+    const auto dash = text.find('-');
+    const auto first = parse_integer<std::uint32_t>(text.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : parse_integer<std::uint32_t>(text.substr(dash + 1));
+    if (!first || !last || *first == 0 || *last > 65535 || *first > *last) return bad();
+    return PortRange{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)};
 }
 
 Result<std::uint32_t> parse_pid(std::string_view text) {
@@ -112,34 +137,39 @@ Result<std::uint64_t> parse_count(std::string_view text) {
     return *count;
 }
 
+// "90", "2.5", "30s", "5m", "1h", or units combined largest first: "1h30m", "2m30s".
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
-    double unit_seconds = 1;
-    std::string_view number = text;
-    if (!number.empty()) {
-        switch (number.back()) {
-            case 's':
-                unit_seconds = 1;
-                number.remove_suffix(1);
-                break;
-            case 'm':
-                unit_seconds = 60;
-                number.remove_suffix(1);
-                break;
-            case 'h':
-                unit_seconds = 3600;
-                number.remove_suffix(1);
-                break;
-            default:
-                break;
+    const auto bad = [&] {
+        return invalid("--duration", text, "expected a positive duration, e.g. 10, 2.5, 30s, 5m, 1h or 1h30m");
+    };
+    double millis = 0;
+    std::string_view rest = text;
+    int previous_unit = 4;  // units must come largest first, each once
+    while (!rest.empty()) {
+        double value = 0;
+        const auto* end = rest.data() + rest.size();
+        auto [ptr, ec] = std::from_chars(rest.data(), end, value, std::chars_format::fixed);
+        if (ec != std::errc{} || ptr == rest.data() || value < 0) return bad();
+        rest.remove_prefix(static_cast<std::size_t>(ptr - rest.data()));
+        int unit = 1;  // a bare number: seconds, and only as the whole text
+        double unit_seconds = 1;
+        if (rest.empty()) {
+            if (previous_unit != 4) return bad();  // "1h30": 30 what?
+        } else if (rest.front() == 'h') {
+            unit = 3, unit_seconds = 3600;
+        } else if (rest.front() == 'm') {
+            unit = 2, unit_seconds = 60;
+        } else if (rest.front() == 's') {
+            unit = 1, unit_seconds = 1;
+        } else {
+            return bad();
         }
+        if (!rest.empty()) rest.remove_prefix(1);
+        if (unit >= previous_unit) return bad();
+        previous_unit = unit;
+        millis += value * unit_seconds * 1000;
     }
-    double value = 0;
-    const auto* end = number.data() + number.size();
-    auto [ptr, ec] = std::from_chars(number.data(), end, value);
-    const double millis = value * unit_seconds * 1000;
-    if (number.empty() || ec != std::errc{} || ptr != end || !std::isfinite(millis) || millis < 1 || millis > 1e12) {
-        return invalid("--duration", text, "expected a positive duration in seconds, e.g. 10, 2.5, 30s, 5m or 1h");
-    }
+    if (text.empty() || !std::isfinite(millis) || millis < 1 || millis > 1e12) return bad();
     return std::chrono::milliseconds(static_cast<std::int64_t>(millis));
 }
 
@@ -205,6 +235,18 @@ Result<int> parse_ancestry_depth(std::string_view text) {
     if (!depth || *depth < 0 || *depth > 16)
         return invalid("--ancestry", text, "expected a number of levels from 0 to 16");
     return *depth;
+}
+
+Result<std::string> parse_unit_name(std::string_view text) {
+    static constexpr std::string_view kUnitTypes[] = {".service", ".scope", ".slice", ".socket", ".target",   ".timer",
+                                                      ".mount",   ".swap",  ".path",  ".device", ".automount"};
+    if (text.empty() || text.size() > 255 || text.find('/') != std::string_view::npos) {
+        return invalid("--unit", text, "expected a systemd unit name, e.g. nginx or nginx.service");
+    }
+    for (auto type : kUnitTypes) {
+        if (text.size() > type.size() && text.ends_with(type)) return std::string(text);
+    }
+    return std::string(text) + ".service";  // as systemctl reads a name without a unit type
 }
 
 Result<std::string> parse_container_prefix(std::string_view text) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,21 @@ Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) 
     return Ok{};
 }
 
+// Sets the bit of every wanted port; the kernel tests one bit per attempt.
+Status install_port_bitmap(bpf_map* map, const std::vector<PortRange>& ranges) {
+    std::vector<std::uint64_t> words(CS_PORT_BITMAP_WORDS, 0);
+    for (const auto& range : ranges) {
+        for (std::uint32_t port = range.first; port <= range.last; ++port) words[port / 64] |= 1ULL << (port % 64);
+    }
+    for (std::uint32_t index = 0; index < words.size(); ++index) {
+        if (words[index] == 0) continue;
+        if (bpf_map_update_elem(bpf_map__fd(map), &index, &words[index], BPF_ANY) != 0) {
+            return libbpf_error("installing the port filter", errno);
+        }
+    }
+    return Ok{};
+}
+
 std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
 }
@@ -74,11 +90,9 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     rodata->filter_dport = !filters.destination_ports.empty();
     rodata->filter_pid = !filters.pids.empty();
     rodata->filter_uid = !filters.uids.empty();
-    rodata->filter_cgroup = !filters.cgroup_path.empty();
-    rodata->filter_comm = !filters.comm.empty();
-    std::memset(const_cast<char*>(rodata->comm_filter), 0, sizeof(rodata->comm_filter));
-    std::memcpy(const_cast<char*>(rodata->comm_filter), filters.comm.data(),
-                std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
+    rodata->filter_cgroup = !filters.cgroup_paths.empty();
+    rodata->cgroup_filter_count = static_cast<std::uint32_t>(filters.cgroup_paths.size());
+    rodata->filter_comm = !filters.comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
 
@@ -86,7 +100,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     int err = bpf_map__set_max_entries(maps.events, config.ringbuf_bytes);
     err = err ? err : bpf_map__set_max_entries(maps.dst_v4, map_size_for(v4_count));
     err = err ? err : bpf_map__set_max_entries(maps.dst_v6, map_size_for(filters.destinations.size() - v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.comms, map_size_for(filters.comms.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
     // The outcome maps cost memory only when outcomes are followed.
@@ -144,17 +158,23 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
     auto& maps = skeleton.maps;
     if (auto s = insert_all(maps.dst_v4, v4_keys, "IPv4 destination"); !s) return s;
     if (auto s = insert_all(maps.dst_v6, v6_keys, "IPv6 destination"); !s) return s;
-    if (auto s = insert_all(maps.dst_ports, filters.destination_ports, "port"); !s) return s;
+    if (auto s = install_port_bitmap(maps.dst_port_bits, filters.destination_ports); !s) return s;
+    std::vector<std::array<char, CS_COMM_LEN>> comm_keys;
+    for (const auto& comm : filters.comms) {
+        std::array<char, CS_COMM_LEN> key{};  // NUL-padded, as the kernel side pads
+        std::memcpy(key.data(), comm.data(), std::min(comm.size(), key.size() - 1));
+        comm_keys.push_back(key);
+    }
+    if (auto s = insert_all(maps.comms, comm_keys, "comm"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
     if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;
 
-    if (!filters.cgroup_path.empty()) {
-        auto dir = resolve_cgroup_dir(filters.cgroup_path);
+    for (std::uint32_t index = 0; index < filters.cgroup_paths.size(); ++index) {
+        auto dir = resolve_cgroup_dir(filters.cgroup_paths[index]);
         if (!dir) return dir.error();
         UniqueFd cgroup_fd(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!cgroup_fd.valid()) return libbpf_error("--cgroup: opening " + *dir, errno);
-        const std::uint32_t index = 0;
         const int fd = cgroup_fd.get();
         if (bpf_map_update_elem(bpf_map__fd(maps.cgroup_filter), &index, &fd, BPF_ANY) != 0) {
             return libbpf_error("installing the cgroup filter for " + *dir, errno);

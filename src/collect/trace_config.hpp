@@ -9,15 +9,24 @@
 
 namespace connsnoop {
 
-// Each list is "any of"; an empty list or string means the filter is off.
+// Destination ports first..last, both included (one port: first == last).
+struct PortRange {
+    std::uint16_t first = 0;
+    std::uint16_t last = 0;
+    bool operator==(const PortRange&) const = default;
+};
+
+// Each list is "any of"; an empty list means the filter is off.
 struct TraceFilters {
     std::vector<Cidr> destinations;
-    std::vector<std::uint16_t> destination_ports;
+    std::vector<PortRange> destination_ports;
     std::vector<std::uint32_t> pids;
     std::vector<std::uint32_t> uids;
-    std::string cgroup_path;  // a cgroup v2 directory, absolute or relative to the cgroup2 mount
-    std::string comm;         // exact task name (at most 15 bytes)
+    std::vector<std::string> cgroup_paths;  // cgroup v2 directories, absolute or relative to the cgroup2 mount
+    std::vector<std::string> comms;         // exact task names (at most 15 bytes each)
 };
+
+inline constexpr std::size_t kMaxCgroupFilters = 8;  // CS_MAX_CGROUP_FILTERS
 
 inline constexpr std::uint32_t kArgvCapacity = 8192;  // CS_ARGV_CAPACITY
 inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;

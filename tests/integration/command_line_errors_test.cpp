@@ -38,6 +38,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgument{{"--dst", "300.1.1.1/33"}, "invalid --dst '300.1.1.1/33'"},
         BadArgument{{"--port", "70000"}, "invalid --port '70000'"},
         BadArgument{{"--pid", "abc"}, "invalid --pid 'abc'"}, BadArgument{{"--frobnicate"}, "--frobnicate"},
+        BadArgument{{"--dts", "10.0.0.0/8"}, "connsnoop: unknown option --dts; did you mean --dst?\n"},
         BadArgument{{"--ringbuf-size", "3000"}, "invalid --ringbuf-size '3000'"},
         BadArgument{{"-o", "xml"}, "invalid --format 'xml'"},
         // Every option's bad values (issue 5): each still one line and exit 2.

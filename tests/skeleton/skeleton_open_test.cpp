@@ -19,7 +19,7 @@ TEST(SkeletonOpen, EmbeddedObjectHasBothHookVariantsAndAllMaps) {
     EXPECT_EQ(bpf_map__type(skeleton->maps.stats), BPF_MAP_TYPE_PERCPU_ARRAY);
     EXPECT_EQ(bpf_map__type(skeleton->maps.dst_v4), BPF_MAP_TYPE_LPM_TRIE);
     EXPECT_EQ(bpf_map__type(skeleton->maps.dst_v6), BPF_MAP_TYPE_LPM_TRIE);
-    EXPECT_EQ(bpf_map__type(skeleton->maps.dst_ports), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.dst_port_bits), BPF_MAP_TYPE_ARRAY);
     EXPECT_EQ(bpf_map__type(skeleton->maps.pids), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__type(skeleton->maps.uids), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__type(skeleton->maps.cgroup_filter), BPF_MAP_TYPE_CGROUP_ARRAY);

@@ -22,24 +22,86 @@ TEST(CommandLine, DefaultsTraceEverythingAsATable) {
     EXPECT_EQ(options.tracer.ringbuf_bytes, 4U << 20);
 }
 
-TEST(CommandLine, ImdsMeansBothAddressesOnPort80) {
+TEST(CommandLine, ImdsMeansEveryMetadataEndpointOnPort80) {
     const auto options = parse_ok({"--imds"});
-    ASSERT_EQ(options.tracer.filters.destinations.size(), 2U);
-    EXPECT_EQ(options.tracer.filters.destinations[0].to_string(), "169.254.169.254/32");
-    EXPECT_EQ(options.tracer.filters.destinations[1].to_string(), "fd00:ec2::254/128");
-    EXPECT_EQ(options.tracer.filters.destination_ports, std::vector<std::uint16_t>{80});
+    std::vector<std::string> destinations;
+    for (const auto& cidr : options.tracer.filters.destinations) destinations.push_back(cidr.to_string());
+    EXPECT_EQ(destinations, (std::vector<std::string>{"169.254.169.254/32", "fd00:ec2::254/128", "169.254.170.2/32",
+                                                      "169.254.170.23/32", "fd00:ec2::23/128", "100.100.100.200/32"}));
+    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{80, 80}}));
 }
 
 TEST(CommandLine, RepeatableFiltersAccumulate) {
-    const auto options = parse_ok({"--dst", "10.0.0.0/8", "--dst", "fd00::/8", "--port", "443", "--port", "80", "--pid",
-                                   "12", "--pid", "34", "--uid", "0", "--comm", "curl", "--cgroup", "system.slice"});
+    const auto options =
+        parse_ok({"--dst",  "10.0.0.0/8", "--dst",    "fd00::/8",     "--port",   "443", "--port", "80",
+                  "--pid",  "12",         "--pid",    "34",           "--uid",    "0",   "--comm", "curl",
+                  "--comm", "perl",       "--cgroup", "system.slice", "--cgroup", "x"});
     const auto& filters = options.tracer.filters;
     EXPECT_EQ(filters.destinations.size(), 2U);
-    EXPECT_EQ(filters.destination_ports, (std::vector<std::uint16_t>{443, 80}));
+    EXPECT_EQ(filters.destination_ports, (std::vector<PortRange>{{443, 443}, {80, 80}}));
     EXPECT_EQ(filters.pids, (std::vector<std::uint32_t>{12, 34}));
     EXPECT_EQ(filters.uids, (std::vector<std::uint32_t>{0}));
-    EXPECT_EQ(filters.comm, "curl");
-    EXPECT_EQ(filters.cgroup_path, "system.slice");
+    EXPECT_EQ(filters.comms, (std::vector<std::string>{"curl", "perl"}));
+    EXPECT_EQ(filters.cgroup_paths, (std::vector<std::string>{"system.slice", "x"}));
+}
+
+// Connects to ::ffff:a.b.c.d are reported (and matched in the kernel) as IPv4.
+TEST(CommandLine, V4MappedDestinationIsMatchedAsIpv4) {
+    const auto options = parse_ok({"--dst", "::ffff:127.0.0.1", "--dst", "::ffff:10.0.0.0/104"});
+    ASSERT_EQ(options.tracer.filters.destinations.size(), 2U);
+    EXPECT_EQ(options.tracer.filters.destinations[0].to_string(), "127.0.0.1/32");
+    EXPECT_EQ(options.tracer.filters.destinations[1].to_string(), "10.0.0.0/8");
+}
+
+TEST(CommandLine, NoHeaderOnlyForTheTable) {
+    EXPECT_FALSE(parse_ok({"--no-header"}).header);
+    EXPECT_TRUE(parse_ok({}).header);
+    EXPECT_EQ(usage_error({"--no-header", "-o", "json"}),
+              "--no-header applies to the event table only (JSON and top have no header line to drop)");
+    EXPECT_EQ(usage_error({"top", "--no-header"}),
+              "--no-header applies to the event table only (JSON and top have no header line to drop)");
+}
+
+TEST(CommandLine, PortRangesAndSinglePortsMix) {
+    const auto options = parse_ok({"--port", "8000-8999", "--port", "443"});
+    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{8000, 8999}, {443, 443}}));
+    EXPECT_EQ(usage_error({"--port", "9000-8000"}),
+              "invalid --port '9000-8000': expected a port from 1 to 65535 or a range FIRST-LAST, e.g. 443 or "
+              "8000-8999");
+}
+
+TEST(CommandLine, TooManyCgroupsIsRefused) {
+    std::vector<const char*> args;
+    for (int i = 0; i < 9; ++i) args.insert(args.end(), {"--cgroup", "a"});
+    EXPECT_EQ(usage_error(args), "too many --cgroup directories (9): at most 8");
+}
+
+TEST(CommandLine, UnitWithoutTypeMeansService) {
+    EXPECT_EQ(parse_ok({"--unit", "web"}).unit, "web.service");
+    EXPECT_EQ(parse_ok({"--unit", "web.service"}).unit, "web.service");
+    EXPECT_EQ(parse_ok({"--unit", "session-2.scope"}).unit, "session-2.scope");
+    EXPECT_EQ(parse_ok({"--unit", "my.app"}).unit, "my.app.service");
+}
+
+TEST(CommandLine, DurationCombinesUnits) {
+    EXPECT_EQ(*parse_ok({"--duration", "1h30m"}).duration, std::chrono::minutes(90));
+}
+
+TEST(CommandLine, TypoSuggestsTheOptionMeant) {
+    EXPECT_EQ(usage_error({"--dts", "10.0.0.0/8"}), "unknown option --dts; did you mean --dst?");
+    EXPECT_EQ(usage_error({"--imds", "--outcom"}), "unknown option --outcom; did you mean --outcome?");
+    EXPECT_EQ(usage_error({"--durat", "5"}), "unknown option --durat; did you mean --duration?");
+    EXPECT_EQ(usage_error({"--frobnicate"}), "unknown option --frobnicate; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--imds", "stray", "--dts"}), "unexpected argument 'stray'; see connsnoop --help");
+    EXPECT_EQ(usage_error({"top", "--intervl", "2"}), "unknown option --intervl; did you mean --interval?");
+}
+
+TEST(CommandLine, MessagesNameTheOptionInOneLine) {
+    EXPECT_EQ(usage_error({"--http-port", "99999"}),
+              "invalid --http-port '99999': expected a port number from 1 to 65535");
+    EXPECT_EQ(usage_error({"--count", "1", "--count", "2"}),
+              "--count given 2 times; it takes one value; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--count"}), "--count needs a value; see connsnoop --help");
 }
 
 TEST(CommandLine, OutputStopAndCaptureOptions) {

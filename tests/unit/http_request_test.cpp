@@ -197,7 +197,7 @@ TEST(HttpCommandLine, ImdsV1ImpliesImdsAndHttp) {
     EXPECT_TRUE(options.imds_v1_only);
     EXPECT_TRUE(options.tracer.http_capture);
     EXPECT_EQ(options.tracer.filters.destinations.size(), 2U);
-    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<std::uint16_t>{80}));
+    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{80, 80}}));
     // with --imds as well, the destinations are not doubled
     EXPECT_EQ(parse({"--imds", "--imds-v1"}).tracer.filters.destinations.size(), 2U);
 }

@@ -66,6 +66,12 @@ TEST(ParseDuration, SecondsAndUnits) {
     EXPECT_EQ(*parse_duration("30s"), milliseconds(30000));
     EXPECT_EQ(*parse_duration("5m"), milliseconds(300000));
     EXPECT_EQ(*parse_duration("1h"), milliseconds(3600000));
+    EXPECT_EQ(*parse_duration("1h30m"), milliseconds(5400000));
+    EXPECT_EQ(*parse_duration("2m30s"), milliseconds(150000));
+    EXPECT_EQ(*parse_duration("1h0.5s"), milliseconds(3600500));
+    for (const char* bad : {"30m1h", "1h30", "1h1h", "5ms", "m", "h30m", "-1m"}) {
+        EXPECT_FALSE(parse_duration(bad).ok()) << bad;
+    }
     for (const char* bad : {"0", "-1", "abc", "", "s", "10x", "nan", "inf", "1e300"}) {
         EXPECT_FALSE(parse_duration(bad).ok()) << bad;
     }
