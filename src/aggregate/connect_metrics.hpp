@@ -40,6 +40,7 @@ struct ToolHealth {
     std::uint32_t programs_attached = 0;
     std::uint32_t ringbuf_bytes = 0;
     std::string hook;
+    std::uint64_t output_lines_lost = 0;  // --output lines dropped (disk full)
 };
 
 struct MetricsSnapshot {

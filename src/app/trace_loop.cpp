@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "output/count_text.hpp"
 #include "output/escape.hpp"
 
 namespace connsnoop {
@@ -121,10 +122,12 @@ void report_error(const Error& error) {
 }
 
 void print_summary_line(const RunSummary& summary) {
-    std::fprintf(stderr, "connsnoop: %llu events, %llu lost", static_cast<unsigned long long>(summary.events),
+    std::fprintf(stderr, "connsnoop: %s, %llu lost", count_of(summary.events, "event").c_str(),
                  static_cast<unsigned long long>(summary.lost));
     if (summary.malformed != 0)
         std::fprintf(stderr, ", %llu malformed", static_cast<unsigned long long>(summary.malformed));
+    if (summary.lost_output != 0)
+        std::fprintf(stderr, ", %s not written to --output", count_of(summary.lost_output, "line").c_str());
     std::fprintf(stderr, " in %.1f s\n", summary.duration_seconds);
 }
 

@@ -18,6 +18,9 @@
 #include "collect/process_tracker.hpp"
 #include "connsnoop_version.hpp"
 #include "enrich/event_enricher.hpp"
+#include "enrich/exe_access.hpp"
+#include "output/count_text.hpp"
+#include "output/display_width.hpp"
 #include "output/event_writer.hpp"
 #include "output/metrics_server.hpp"
 #include "output/prometheus_format.hpp"
@@ -41,8 +44,8 @@ std::string describe_outcomes(const OutcomeSummary& outcomes) {
         }
     }
     if (parts.empty()) parts.emplace_back("no attempts");
-    return fmt::format("{}; {} outcomes not followed (in-flight map full)", fmt::join(parts, ", "),
-                       outcomes.not_followed);
+    return fmt::format("{}; {} not followed (in-flight map full)", fmt::join(parts, ", "),
+                       count_of(outcomes.not_followed, "outcome"));
 }
 
 // --metrics: the counters and the HTTP server that exposes them. Bound
@@ -84,8 +87,9 @@ int run_trace_session(const Options& options) {
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer = options.format == OutputFormat::json
                       ? make_json_writer(event_lines)
-                      : make_table_writer(event_lines, TableLayout{options.time, width, outcomes_wanted,
-                                                                   options.tracer.http_capture});
+                      : make_table_writer(event_lines,
+                                          TableLayout{options.time, width, outcomes_wanted, options.tracer.http_capture,
+                                                      locale_is_utf8(), options.header});
 
     auto metrics_export = start_metrics(options);
     if (!metrics_export) {
@@ -93,6 +97,15 @@ int run_trace_session(const Options& options) {
         return 1;
     }
     ConnectMetrics* metrics = metrics_export->metrics.get();
+
+    // `exe` is shown in JSON and may label metrics: say once when it will be empty.
+    const bool exe_shown = (options.format == OutputFormat::json && !options.quiet) ||
+                           (options.metrics.listen && options.metrics.key == MetricsKey::exe);
+    if (exe_shown) {
+        if (auto warning = exe_access_warning(effective_capabilities())) {
+            std::fprintf(stderr, "connsnoop: warning: %s\n", warning->c_str());
+        }
+    }
 
     // Started before the connect hook, so the parents of the first events are known.
     std::unique_ptr<ProcessTracker> process_tracker;
@@ -193,8 +206,10 @@ int run_trace_session(const Options& options) {
             alerts->check(talkers->table(options.group_by), now);
         }
         if (metrics) {
-            metrics->update_health({events, tracer->lost_events(), tracer->malformed_records(), 1,
-                                    options.tracer.ringbuf_bytes, tracer->hook()});
+            const auto attached =
+                tracer->programs_attached() + (process_tracker ? process_tracker->programs_attached() : 0);
+            metrics->update_health({events, tracer->lost_events(), tracer->malformed_records(), attached,
+                                    options.tracer.ringbuf_bytes, tracer->hook(), event_lines.lost_lines()});
         }
         if (take_reopen_request()) {
             if (auto reopened = event_lines.reopen(); !reopened) report_error(reopened.error());
@@ -228,8 +243,10 @@ int run_trace_session(const Options& options) {
         outcome_counts->not_followed = stats->untracked_outcomes;
         summary.outcomes = outcome_counts;
     }
+    summary.lost_output = event_lines.lost_lines();
     if (!options.quiet) writer->write_summary(summary);
     event_lines.flush();
+    summary.lost_output = event_lines.lost_lines();  // the summary line itself may not have fit
     print_summary_line(summary);
     if (summary.outcomes)
         std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());

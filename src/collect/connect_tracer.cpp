@@ -196,6 +196,14 @@ struct ConnectTracer::Handles {
     int possible_cpus = 1;
 };
 
+std::uint32_t ConnectTracer::programs_attached() const {
+    std::uint32_t count = 0;
+    for (const auto* link : {&handles_->link, &handles_->enter_link, &handles_->exit_link, &handles_->http_link}) {
+        count += *link ? 1 : 0;
+    }
+    return count;
+}
+
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
                              HttpHandler http_handler, std::string hook)
     : handles_(std::move(handles)),

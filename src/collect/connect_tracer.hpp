@@ -50,6 +50,9 @@ public:
     [[nodiscard]] std::uint64_t untracked_outcomes() const;
     // Records that could not be decoded (never expected; counted, not hidden).
     [[nodiscard]] std::uint64_t malformed_records() const { return malformed_records_; }
+    // BPF programs attached now (one per link held): the state hook, and the
+    // syscall and HTTP hooks when those are on.
+    [[nodiscard]] std::uint32_t programs_attached() const;
     // Which attachment was used: "tp_btf" or "raw_tp".
     [[nodiscard]] const std::string& hook() const { return hook_; }
 

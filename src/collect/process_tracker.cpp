@@ -44,6 +44,8 @@ struct ProcessTracker::Handles {
     std::unique_ptr<bpf_link, LinkDeleter> link;
 };
 
+std::uint32_t ProcessTracker::programs_attached() const { return handles_->link ? 1 : 0; }
+
 ProcessTracker::ProcessTracker(std::unique_ptr<Handles> handles, std::string hook)
     : handles_(std::move(handles)), hook_(std::move(hook)) {}
 

@@ -32,6 +32,8 @@ public:
     // The last exec recorded for this PID, if the LRU map still has it.
     [[nodiscard]] std::optional<ExecRecord> lookup(std::uint32_t pid) const;
     [[nodiscard]] const std::string& hook() const { return hook_; }
+    // BPF programs attached now: 1 (the exec hook) while it runs.
+    [[nodiscard]] std::uint32_t programs_attached() const;
 
 private:
     struct Handles;

@@ -1,5 +1,9 @@
 #include "output/event_writer.hpp"
 
+#include <fmt/format.h>
+
+#include <cstring>
+
 #include "output/json_format.hpp"
 #include "output/table_format.hpp"
 
@@ -12,7 +16,9 @@ namespace {
 class TableWriter final : public EventWriter {
 public:
     TableWriter(LineOutput& out, TableLayout layout) : out_(out), layout_(layout) {}
-    void begin() override { out_.write_line(format_table_header(layout_)); }
+    void begin() override {
+        if (layout_.header) out_.write_line(format_table_header(layout_));
+    }
     void write_connect(const ConnectEvent& event) override { out_.write_line(format_table_row(event, layout_)); }
     void write_http(const HttpRequestEvent& request) override { out_.write_line(format_http_row(request, layout_)); }
     void write_lost(const LossReport& /*report*/) override {}
@@ -42,9 +48,18 @@ private:
 }  // namespace
 
 std::unique_ptr<EventWriter> make_table_writer(LineOutput& out, TableLayout layout) {
+    out.set_lost_notice([](std::uint64_t newly_lost, std::uint64_t total_lost, int error) {
+        return fmt::format("connsnoop: {} {} could not be written ({}); {} in all", newly_lost,
+                           newly_lost == 1 ? "line" : "lines", std::strerror(error), total_lost);
+    });
     return std::make_unique<TableWriter>(out, layout);
 }
 
-std::unique_ptr<EventWriter> make_json_writer(LineOutput& out) { return std::make_unique<JsonWriter>(out); }
+std::unique_ptr<EventWriter> make_json_writer(LineOutput& out) {
+    out.set_lost_notice([](std::uint64_t newly_lost, std::uint64_t total_lost, int error) {
+        return to_json_line(lost_output_to_json(std::chrono::system_clock::now(), newly_lost, total_lost, error));
+    });
+    return std::make_unique<JsonWriter>(out);
+}
 
 }  // namespace connsnoop

@@ -40,6 +40,7 @@ struct RunSummary {
     double duration_seconds = 0;
     std::string hook;  // tp_btf or raw_tp
     std::optional<OutcomeSummary> outcomes = std::nullopt;
+    std::uint64_t lost_output = 0;  // lines dropped because --output could not take them (disk full)
 };
 
 class EventWriter {

@@ -1,7 +1,10 @@
 #include "output/json_format.hpp"
 
+#include <cstring>
+
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
+#include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
 
@@ -43,7 +46,8 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
     argv.get_ref<nlohmann::ordered_json::array_t&>().reserve(event.argv.size());
     for (const auto& argument : event.argv) argv.push_back(make_valid_utf8(argument));
     const bool ipv4 = event.destination.family == AddressFamily::ipv4;
-    FieldList record(36);
+    const auto endpoint = metadata_endpoint_name(event.destination, event.destination_port);
+    FieldList record(37);
     record.add("type", "connect")
         .add("time", format_iso8601_utc(event.wall_time))
         .add("pid", event.pid)
@@ -59,9 +63,13 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         .add("argv_truncated", event.argv_truncated)
         .add("family", ipv4 ? "ipv4" : "ipv6")
         .add("saddr", event.source.to_string())
-        .add("sport", event.source_port)
+        // 0 is "not chosen yet" (the connect record comes before the kernel picks
+        // the port; a call that failed before any SYN never had one): null.
+        .add("sport",
+             event.source_port != 0 ? nlohmann::ordered_json(event.source_port) : nlohmann::ordered_json(nullptr))
         .add("daddr", event.destination.to_string())
         .add("dport", event.destination_port)
+        .add("endpoint", endpoint.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(endpoint))
         .add("cgroup_id", event.cgroup_id)
         .add("netns", event.netns)
         .add("ns_pid", event.ns_pid)
@@ -120,11 +128,19 @@ nlohmann::ordered_json lost_to_json(const LossReport& report) {
     };
 }
 
+nlohmann::ordered_json lost_output_to_json(std::chrono::system_clock::time_point time, std::uint64_t newly_lost,
+                                           std::uint64_t total_lost, int error) {
+    return {
+        {"type", "lost_output"}, {"time", format_iso8601_utc(time)}, {"count", newly_lost},
+        {"total", total_lost},   {"error", std::strerror(error)},
+    };
+}
+
 nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
     nlohmann::ordered_json record = {
         {"type", "summary"},    {"time", format_iso8601_utc(summary.time)}, {"events", summary.events},
         {"lost", summary.lost}, {"malformed", summary.malformed},           {"duration_s", summary.duration_seconds},
-        {"hook", summary.hook},
+        {"hook", summary.hook}, {"lost_output", summary.lost_output},
     };
     if (summary.outcomes) {
         nlohmann::ordered_json results = nlohmann::ordered_json::object();

@@ -15,6 +15,9 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event);
 // "imds" (version). No header value but the User-Agent is ever in it.
 nlohmann::ordered_json http_to_json(const HttpRequestEvent& request);
 nlohmann::ordered_json lost_to_json(const LossReport& report);
+// Lines --output could not take (disk full), said once writing works again.
+nlohmann::ordered_json lost_output_to_json(std::chrono::system_clock::time_point time, std::uint64_t newly_lost,
+                                           std::uint64_t total_lost, int error);
 nlohmann::ordered_json summary_to_json(const RunSummary& summary);
 
 // One line of JSON; never throws on odd bytes (inputs are made valid UTF-8).

@@ -1,8 +1,12 @@
 // Writes whole lines and flushes each one, so events reach a pipe the moment
 // they happen (no stdbuf needed). A reader that went away (EPIPE) closes it.
+// A file (--output) is never closed by a failed write: a line that does not
+// fit (disk full) is dropped whole and counted, and writing resumes when it can.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,17 +37,33 @@ public:
     // Opens the path again and switches to it: after logrotate renamed the old
     // file, new lines go to a new file, and no line is split or lost between them.
     Status reopen();
-    // True once a write failed; the reader is gone or the disk is full.
+    // True once a write to stdout failed (the reader is gone); never for a file.
     [[nodiscard]] bool closed() const { return closed_; }
     // errno of the failed write (EPIPE when the reader went away).
     [[nodiscard]] int error() const { return error_; }
 
+    // Files only: lines dropped because they could not be written.
+    [[nodiscard]] std::uint64_t lost_lines() const { return lost_total_; }
+    // Makes the line that says how many lines were dropped; it is written
+    // ahead of the next lines once writing works again.
+    using LostNotice = std::function<std::string(std::uint64_t newly_lost, std::uint64_t total_lost, int error)>;
+    void set_lost_notice(LostNotice notice) { lost_notice_ = std::move(notice); }
+
 private:
-    std::FILE* stream_;
-    std::string path_;  // set when this object owns stream_
+    LineOutput() = default;
+    void flush_file();
+
+    std::FILE* stream_ = nullptr;  // stdout
+    int fd_ = -1;                  // --output: a file this object owns, opened O_APPEND
+    std::string path_;
+    std::string pending_;  // whole lines not yet written to fd_
     bool batched_ = false;
     bool closed_ = false;
     int error_ = 0;
+    std::uint64_t lost_total_ = 0;
+    std::uint64_t lost_unreported_ = 0;
+    int lost_error_ = 0;  // errno of the last failed write to the file
+    LostNotice lost_notice_;
 };
 
 }  // namespace connsnoop

@@ -17,6 +17,11 @@ struct TableLayout {
     bool outcome_columns = false;
     // --http: a REQUEST column (method, path, IMDS version of request rows).
     bool request_column = false;
+    // The table's own marks in UTF-8 ("←", "…"); false where the locale is
+    // not UTF-8: "<-" and "...".
+    bool utf8 = true;
+    // The header line first (--no-header drops it).
+    bool header = true;
 };
 
 }  // namespace connsnoop

@@ -6,9 +6,12 @@
 
 namespace connsnoop {
 
+// The table's rule first (no control character, ESC or invalid byte reaches
+// a terminal that shows a scrape: they become the text \xNN), then the
+// exposition's own escaping of that text.
 std::string escape_label_value(std::string_view value) {
     std::string out;
-    for (const char c : make_valid_utf8(value)) {
+    for (const char c : escape_for_terminal(value)) {
         switch (c) {
             case '\\':
                 out += "\\\\";
@@ -68,6 +71,9 @@ std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view 
     append_header(out, "connsnoop_malformed_records_total", "counter",
                   "Ring buffer records that could not be decoded.");
     out += fmt::format("connsnoop_malformed_records_total {}\n", health.malformed_records);
+    append_header(out, "connsnoop_output_lines_lost_total", "counter",
+                  "Lines dropped because --output could not take them (disk full); writing resumes when it can.");
+    out += fmt::format("connsnoop_output_lines_lost_total {}\n", health.output_lines_lost);
     append_header(out, "connsnoop_ringbuf_size_bytes", "gauge", "Size of the kernel ring buffer.");
     out += fmt::format("connsnoop_ringbuf_size_bytes {}\n", health.ringbuf_bytes);
     append_header(out, "connsnoop_programs_attached", "gauge", "BPF programs attached.");

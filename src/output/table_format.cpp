@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
 
@@ -9,7 +10,8 @@ namespace connsnoop {
 
 namespace {
 
-constexpr std::string_view kCutMarker = "…";
+std::string_view cut_marker(const TableLayout& layout) { return layout.utf8 ? "…" : "..."; }
+std::string_view parent_marker(const TableLayout& layout) { return layout.utf8 ? " ← " : " <- "; }
 
 std::string time_column(const TableLayout& layout, std::chrono::system_clock::time_point time) {
     switch (layout.time) {
@@ -23,11 +25,14 @@ std::string time_column(const TableLayout& layout, std::chrono::system_clock::ti
     return {};
 }
 
+// By terminal columns, not characters: a wide (CJK) title takes two a character.
 std::string cut_to_width(std::string row, const TableLayout& layout) {
-    if (!layout.max_width || display_width(row) <= *layout.max_width) return row;
-    const std::size_t keep = *layout.max_width > 0 ? *layout.max_width - 1 : 0;
-    std::string cut(fit_to_width(row, keep));
-    cut += kCutMarker;
+    if (!layout.max_width || terminal_columns(row) <= *layout.max_width) return row;
+    const auto marker = cut_marker(layout);
+    const std::size_t marker_columns = layout.utf8 ? 1 : marker.size();
+    const std::size_t keep = *layout.max_width > marker_columns ? *layout.max_width - marker_columns : 0;
+    std::string cut(fit_to_columns(row, keep));
+    cut += marker;
     return cut;
 }
 
@@ -47,9 +52,9 @@ std::string request_column(const TableLayout& layout, std::string_view text) {
 
 }  // namespace
 
-std::string format_request(const HttpRequestEvent& request) {
+std::string format_request(const HttpRequestEvent& request, bool utf8) {
     std::string text = escape_for_terminal(request.method) + " " + escape_for_terminal(request.path);
-    if (request.path_truncated) text += kCutMarker;
+    if (request.path_truncated) text += utf8 ? "…" : "...";
     const auto imds = classify_imds(request);
     if (imds != ImdsVersion::none) text += fmt::format(" ({})", imds_version_name(imds));
     return text;
@@ -82,14 +87,15 @@ namespace {
 std::string process_columns(const ConnectEvent& event, const TableLayout& layout, std::string_view request,
                             bool is_request) {
     std::string command = escape_for_terminal(command_line(event));
-    if (event.argv_truncated) command += kCutMarker;
+    if (event.argv_truncated) command += cut_marker(layout);
     // Where it runs, then who started it: names only, JSON has the full lines.
     if (!event.container_id.empty()) {
         command += "  [container " + event.container_id.substr(0, 12) + "]";
     } else if (!event.unit.empty()) {
         command += "  [" + escape_for_terminal(event.unit) + "]";
     }
-    for (const auto& ancestor : event.ancestry) command += " ← " + escape_for_terminal(ancestor.comm);
+    for (const auto& ancestor : event.ancestry)
+        command += std::string(parent_marker(layout)) + escape_for_terminal(ancestor.comm);
     std::string row = time_column(layout, event.wall_time) +
                       fmt::format("{:>7} {:<10} {:<21} {}{}{}", event.pid, escape_for_terminal(event.user),
                                   format_endpoint(event.destination, event.destination_port),
@@ -107,7 +113,7 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {
     TableLayout request_layout = layout;
     request_layout.request_column = true;
-    return process_columns(request.connection, request_layout, format_request(request), true);
+    return process_columns(request.connection, request_layout, format_request(request, layout.utf8), true);
 }
 
 }  // namespace connsnoop

@@ -19,7 +19,7 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 // "GET /latest/meta-data/ imdsv1"; method and path escaped.
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout);
 // The REQUEST column's text for one request.
-std::string format_request(const HttpRequestEvent& request);
+std::string format_request(const HttpRequestEvent& request, bool utf8 = true);
 
 // "850us", "12.3ms", "3.02s": a connect latency for the LATENCY column.
 std::string format_latency(std::uint64_t nanoseconds);

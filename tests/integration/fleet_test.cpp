@@ -154,6 +154,128 @@ TEST_F(FleetTest, ImdsRequestsAreCountedByVersion) {
     EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
 }
 
+// The URL connsnoop printed on stderr for its /metrics.
+std::string metrics_url(ChildProcess& tracer) {
+    EXPECT_TRUE(tracer.wait_for_stderr("/metrics\n", 5s)) << tracer.err();
+    std::smatch match;
+    const std::string stderr_text = tracer.err();
+    if (!std::regex_search(stderr_text, match, std::regex(R"(metrics at (http://127\.0\.0\.1:\d+/metrics))")))
+        return "";
+    return match[1];
+}
+
+TEST_F(FleetTest, SecondExporterOnTheSamePortFailsAtStart) {
+    const auto port = std::to_string(free_loopback_port());
+    auto first = start_connsnoop({"--imds", "--quiet", "--metrics", "127.0.0.1:" + port});
+    const auto url = metrics_url(first);
+    const auto second =
+        run_command({connsnoop_binary(), "--imds", "--quiet", "--metrics", "127.0.0.1:" + port, "--duration", "3"});
+    EXPECT_EQ(second.status, 1) << second.err;
+    EXPECT_NE(second.err.find("connsnoop: error: --metrics: cannot listen on 127.0.0.1:" + port +
+                              ": address already in use\n"),
+              std::string::npos)
+        << second.err;
+    EXPECT_EQ(run_command({"curl", "-s", "-o", "/dev/null", url}).status, 0) << "the first one still serves";
+    first.send_signal(SIGTERM);
+    EXPECT_EQ(first.wait(10s), 0) << first.err();
+}
+
+TEST_F(FleetTest, ProgramsAttachedCountsEveryHook) {
+    // The state hook, connect() entry and exit, HTTP sends, and the exec hook of ancestry.
+    auto all = start_connsnoop({"--imds", "--http", "--outcome", "--quiet", "--metrics", "127.0.0.1:0"});
+    const auto all_scrape = run_command({"curl", "-s", metrics_url(all)});
+    EXPECT_NE(all_scrape.out.find("\nconnsnoop_programs_attached 5\n"), std::string::npos) << all_scrape.out;
+    all.send_signal(SIGTERM);
+    EXPECT_EQ(all.wait(10s), 0) << all.err();
+
+    auto one = start_connsnoop({"--imds", "--ancestry", "0", "--quiet", "--metrics", "127.0.0.1:0"});
+    const auto one_scrape = run_command({"curl", "-s", metrics_url(one)});
+    EXPECT_NE(one_scrape.out.find("\nconnsnoop_programs_attached 1\n"), std::string::npos) << one_scrape.out;
+    one.send_signal(SIGTERM);
+    EXPECT_EQ(one.wait(10s), 0) << one.err();
+}
+
+TEST_F(FleetTest, HostileCommReachesNoScrapeRaw) {
+    auto tracer = start_connsnoop({"--imds", "--quiet", "--metrics", "127.0.0.1:0"});
+    const auto url = metrics_url(tracer);
+    // Perl sets the comm from $0 too: a quote, a backslash, a newline, ESC and an invalid byte.
+    run_in_namespace({"perl", "-MIO::Socket::INET", "-e",
+                      "$0 = qq(q\"b\\\\c\\nx\\e[31m\\xff); IO::Socket::INET->new('169.254.169.254:80') or die"});
+    std::this_thread::sleep_for(500ms);
+    const auto scraped = run_command({"curl", "-s", url});
+    EXPECT_EQ(scraped.out.find('\x1b'), std::string::npos) << scraped.out;
+    EXPECT_NE(scraped.out.find(R"(connsnoop_connect_attempts_total{comm="q\"b\\\\c\\x0ax\\x1b[31m\\xff",)"),
+              std::string::npos)
+        << scraped.out;
+    const fs::path exposition = work_dir_ / "exposition.txt";
+    std::ofstream(exposition) << scraped.out;
+    const auto check = run_command({"sh", "-c", "promtool check metrics < " + exposition.string()});
+    EXPECT_EQ(check.status, 0) << check.out << check.err << scraped.out;
+    tracer.send_signal(SIGTERM);
+    EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
+}
+
+// --output on a full disk: lines that do not fit are dropped whole and
+// counted, tracing and metrics go on, and writing resumes with a
+// `lost_output` record once space returns.
+TEST_F(FleetTest, FullDiskDropsWholeLinesCountsThemAndResumes) {
+    const fs::path mount_point = work_dir_ / "small";
+    fs::create_directories(mount_point);
+    ASSERT_EQ(run_command({"mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount_point.string()}).status, 0);
+    struct Unmount {
+        fs::path path;
+        ~Unmount() { run_command({"umount", "-l", path.string()}); }
+    } unmount{mount_point};
+    const fs::path log = mount_point / "events.json";
+
+    auto tracer = start_connsnoop({"--imds", "--output", log.string(), "--metrics", "127.0.0.1:0"});
+    const auto url = metrics_url(tracer);
+    const auto connect = [&](int count) {
+        run_in_namespace({CONNECT_STORM_BINARY, "--connect", "169.254.169.254:80", "--count", std::to_string(count),
+                          "--rate", "200"});
+        std::this_thread::sleep_for(500ms);
+    };
+    connect(3);
+    // Fill what is left; the events file keeps whatever page it already has.
+    run_command({"dd", "if=/dev/zero", "of=" + (mount_point / "fill").string(), "bs=4k"});
+    connect(40);  // far more than the file's last page can take
+    const auto scraped = run_command({"curl", "-s", url});
+    ASSERT_EQ(scraped.status, 0) << "metrics still served on a full disk";
+    std::smatch lost_metric;
+    ASSERT_TRUE(
+        std::regex_search(scraped.out, lost_metric, std::regex(R"(\nconnsnoop_output_lines_lost_total (\d+)\n)")))
+        << scraped.out;
+    const auto lost_while_full = std::stoull(lost_metric[1]);
+    EXPECT_GT(lost_while_full, 0U);
+
+    fs::remove(mount_point / "fill");
+    connect(5);
+    tracer.send_signal(SIGTERM);
+    ASSERT_EQ(tracer.wait(10s), 0) << tracer.err();
+
+    std::size_t connects = 0;
+    std::uint64_t reported_lost = 0;
+    json summary;
+    std::istringstream lines(read_file(log));
+    for (std::string line; std::getline(lines, line);) {
+        const auto record = json::parse(line, nullptr, false);
+        ASSERT_FALSE(record.is_discarded()) << "a partial line: " << line;
+        if (record["type"] == "connect") ++connects;
+        if (record["type"] == "lost_output") {
+            reported_lost += record["count"].get<std::uint64_t>();
+            EXPECT_EQ(record["error"], "No space left on device");
+        }
+        if (record["type"] == "summary") summary = record;
+    }
+    EXPECT_EQ(read_file(log).back(), '\n');
+    EXPECT_EQ(reported_lost, lost_while_full);
+    EXPECT_EQ(connects + reported_lost, 48U) << "every connection is written or counted";
+    EXPECT_EQ(summary["events"], 48);
+    EXPECT_EQ(summary["lost_output"], lost_while_full);
+    EXPECT_NE(tracer.err().find(std::to_string(lost_while_full) + " lines not written to --output"), std::string::npos)
+        << tracer.err();
+}
+
 TEST_F(FleetTest, SighupReopensOutputWithoutLosingOrDuplicatingEvents) {
     const fs::path log = work_dir_ / "events.json";
     auto tracer = start_connsnoop({"--imds", "--output", log.string()});
@@ -245,6 +367,16 @@ TEST(DeployFiles, UnitCapabilitiesAreEnoughToTrace) {
                                      connsnoop_binary(), "--imds", "--duration", "0.5"});
     EXPECT_EQ(result.status, 0) << result.err;
     EXPECT_NE(result.err.find("tracing TCP connects"), std::string::npos) << result.err;
+    // Without CAP_SYS_PTRACE, /proc/PID/exe of others cannot be read: said once where exe is shown.
+    const auto json = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=" + caps,
+                                   "--ambient-caps=" + caps, "--bounding-set=" + caps, connsnoop_binary(), "--imds",
+                                   "-o", "json", "--duration", "0.5"});
+    EXPECT_EQ(json.status, 0) << json.err;
+    EXPECT_NE(json.err.find("connsnoop: warning: exe will be empty for processes of other users: reading "
+                            "/proc/PID/exe needs CAP_SYS_PTRACE"),
+              std::string::npos)
+        << json.err;
+    EXPECT_EQ(result.err.find("warning: exe"), std::string::npos) << "the table does not show exe";
 }
 
 }  // namespace

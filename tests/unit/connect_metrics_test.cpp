@@ -80,8 +80,12 @@ TEST(ConnectMetrics, ImdsRequestsByVersion) {
 }
 
 TEST(PrometheusFormat, LabelValuesAreEscaped) {
-    EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    // The table's rule, then the exposition's: a scrape read on a terminal
+    // shows the same text as the table and cannot act on the terminal.
+    EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\\\\\c\\\\x0ad");
     EXPECT_EQ(escape_label_value("\xff"), "\\\\xff");
+    EXPECT_EQ(escape_label_value("q\x1b[31m"), "q\\\\x1b[31m");
+    EXPECT_EQ(escape_label_value("\xe2\x80\xae"), "\\\\xe2\\\\x80\\\\xae");  // U+202E RIGHT-TO-LEFT OVERRIDE
 }
 
 TEST(PrometheusFormat, ExpositionHasCountersAndHealth) {

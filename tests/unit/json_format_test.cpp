@@ -23,7 +23,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
         R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
         R"("user":"root","gid":0,"group":"root","comm":"curl","cmdline":"curl -s http://169.254.169.254/",)"
         R"("argv":["curl","-s","http://169.254.169.254/"],"argv_truncated":false,"family":"ipv4",)"
-        R"("saddr":"10.0.0.5","sport":0,"daddr":"169.254.169.254","dport":80,"cgroup_id":99,)"
+        R"("saddr":"10.0.0.5","sport":null,"daddr":"169.254.169.254","dport":80,"cgroup_id":99,)"
         R"("netns":4026531840,"ns_pid":7,"pidns":4026532999,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" +
             std::string(64, 'a') + R"(.scope","container_id":")" + std::string(64, 'a') +
             R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" + std::string(64, 'a') +
@@ -45,7 +45,7 @@ TEST(JsonFormat, LostAndSummaryRecords) {
               R"({"type":"lost","time":"2026-11-28T22:40:46.000001Z","count":7,"total":19})");
     EXPECT_EQ(to_json_line(summary_to_json({time, 5, 1, 0, 2.5, "tp_btf"})),
               R"({"type":"summary","time":"2026-11-28T22:40:46.000001Z","events":5,"lost":1,"malformed":0,)"
-              R"("duration_s":2.5,"hook":"tp_btf"})");
+              R"("duration_s":2.5,"hook":"tp_btf","lost_output":0})");
 }
 
 }  // namespace

@@ -254,7 +254,7 @@ TEST(OutcomeJson, SummaryCountsEveryResult) {
     summary.outcomes = outcomes;
     EXPECT_EQ(to_json_line(summary_to_json(summary)),
               R"({"type":"summary","time":"2026-11-28T22:40:46.000001Z","events":3,"lost":0,"malformed":0,)"
-              R"("duration_s":1.5,"hook":"tp_btf","results":{"established":2,"refused":0,"timeout":1,"reset":0,)"
+              R"("duration_s":1.5,"hook":"tp_btf","lost_output":0,"results":{"established":2,"refused":0,"timeout":1,"reset":0,)"
               R"("aborted":0,"error":0,"failed":0,"untracked":0,"pending":0},"not_followed":4})");
 }
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "event_fixtures.hpp"
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
+#include "output/event_writer.hpp"
 
 namespace connsnoop {
 namespace {
@@ -62,6 +64,80 @@ TEST(TableFormat, Ipv6DestinationIsBracketed) {
     event.destination = *IpAddress::parse("fd00:ec2::254");
     const auto row = format_table_row(event, TableLayout{TimeFormat::none, std::nullopt});
     EXPECT_NE(row.find("[fd00:ec2::254]:80"), std::string::npos);
+}
+
+TEST(DisplayWidth, WideCharactersTakeTwoColumnsCombiningNone) {
+    EXPECT_EQ(terminal_columns("abc"), 3U);
+    EXPECT_EQ(terminal_columns("漢字"), 4U);
+    EXPECT_EQ(terminal_columns("e\u0301"), 1U);   // e + COMBINING ACUTE ACCENT
+    EXPECT_EQ(terminal_columns("a\u200bb"), 2U);  // ZERO WIDTH SPACE
+    EXPECT_EQ(fit_to_columns("漢字x", 3), "漢");  // half a wide character does not fit
+    EXPECT_EQ(fit_to_columns("ae\u0301z", 2), "ae\u0301");
+}
+
+// A CJK title must not wrap onto a second line: cut by columns, not characters.
+TEST(TableFormat, CutByDisplayWidthWithWideAndZeroWidthCharacters) {
+    std::string title;
+    for (int i = 0; i < 100; ++i) title += "漢";
+    for (const auto& argv : {std::vector<std::string>{"python3", title},
+                             std::vector<std::string>{"python3", std::string(40, 'x') + "e\u0301e\u0301" + title}}) {
+        const auto narrow = format_table_row(fixtures::sample_event(argv), TableLayout{TimeFormat::none, 100});
+        EXPECT_LE(terminal_columns(narrow), 100U) << narrow;
+        EXPECT_GE(terminal_columns(narrow), 99U) << narrow;  // a wide character may leave one column free
+        EXPECT_EQ(narrow.substr(narrow.size() - 3), "…");
+    }
+}
+
+TEST(TableFormat, AsciiMarksWhereTheLocaleIsNotUtf8) {
+    auto event = fixtures::sample_event({"python3", std::string(200, 'x')});
+    event.ancestry = {{10, "sh", {"sh"}, false}};
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.utf8 = false;
+    const auto row = format_table_row(event, layout);
+    EXPECT_NE(row.find(" <- sh"), std::string::npos) << row;
+    EXPECT_EQ(row.find("\xe2"), std::string::npos) << row;
+    layout.max_width = 80;
+    const auto narrow = format_table_row(event, layout);
+    EXPECT_EQ(narrow.size(), 80U);
+    EXPECT_EQ(narrow.substr(77), "...");
+}
+
+TEST(TableWriter, NoHeaderDropsOnlyTheHeader) {
+    for (const bool header : {true, false}) {
+        std::FILE* file = std::tmpfile();
+        ASSERT_NE(file, nullptr);
+        LineOutput out(file);
+        TableLayout layout{TimeFormat::none, std::nullopt};
+        layout.header = header;
+        auto writer = make_table_writer(out, layout);
+        writer->begin();
+        writer->write_connect(fixtures::sample_event());
+        out.flush();
+        std::rewind(file);
+        char text[512] = {};
+        const auto size = std::fread(text, 1, sizeof(text) - 1, file);
+        std::fclose(file);
+        const std::string row = format_table_row(fixtures::sample_event(), layout) + "\n";
+        EXPECT_EQ(std::string(text, size), header ? format_table_header(layout) + "\n" + row : row);
+    }
+}
+
+TEST(LocaleIsUtf8, FollowsLcAllThenLcCtypeThenLang) {
+    const auto with = [](const char* lc_all, const char* lc_ctype, const char* lang) {
+        for (auto [name, value] : {std::pair{"LC_ALL", lc_all}, {"LC_CTYPE", lc_ctype}, {"LANG", lang}}) {
+            if (value)
+                setenv(name, value, 1);
+            else
+                unsetenv(name);
+        }
+        return locale_is_utf8();
+    };
+    const std::string saved_lang = getenv("LANG") ? getenv("LANG") : "";
+    EXPECT_FALSE(with("C", nullptr, "C.UTF-8"));
+    EXPECT_TRUE(with(nullptr, "en_US.utf8", "C"));
+    EXPECT_TRUE(with(nullptr, nullptr, "C.UTF-8"));
+    EXPECT_FALSE(with(nullptr, nullptr, nullptr));
+    with(nullptr, nullptr, saved_lang.empty() ? nullptr : saved_lang.c_str());
 }
 
 }  // namespace

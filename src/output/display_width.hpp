@@ -1,0 +1,20 @@
+// Terminal columns of text already escaped for a terminal (valid UTF-8, no
+// control characters): wide characters (CJK, most emoji) take two columns,
+// combining and other zero-width characters none.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace connsnoop {
+
+std::size_t terminal_columns(std::string_view escaped);
+// The longest prefix that fits in `columns`; a zero-width character stays
+// with the character it follows.
+std::string_view fit_to_columns(std::string_view escaped, std::size_t columns);
+
+// True when the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal
+// takes UTF-8; otherwise the table uses ASCII for its own marks.
+bool locale_is_utf8();
+
+}  // namespace connsnoop
