@@ -505,6 +505,14 @@ static __always_inline void follow_attempt(const struct sock *sk, __u64 pid_tgid
 	}
 }
 
+/* The port the SYN left from. inet_sport keeps it through SYN_SENT -> CLOSE,
+ * while skc_num is already 0 there (the port is released before the state
+ * changes), and at CLOSE -> SYN_SENT the port is not chosen yet. */
+static __always_inline __u16 syn_source_port(const struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
 /* SYN_SENT (or SYN_RECV, after a simultaneous open) -> ESTABLISHED / CLOSE
  * of a followed socket. Often softirq: current is unrelated. */
 static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
@@ -525,8 +533,7 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 		return 0; /* resolved concurrently: report once */
 
 	if (newstate == TCP_ESTABLISHED) {
-		output_outcome(attempt.attempt_id, CS_OUTCOME_ESTABLISHED, 0, attempt.start_ns,
-		               BPF_CORE_READ(sk, __sk_common.skc_num));
+		output_outcome(attempt.attempt_id, CS_OUTCOME_ESTABLISHED, 0, attempt.start_ns, syn_source_port(sk));
 		return 0;
 	}
 	error = BPF_CORE_READ(sk, sk_err);
@@ -543,8 +550,7 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 			return 0;
 		}
 	}
-	output_outcome(attempt.attempt_id, CS_OUTCOME_CLOSED, error, attempt.start_ns,
-	               BPF_CORE_READ(sk, __sk_common.skc_num));
+	output_outcome(attempt.attempt_id, CS_OUTCOME_CLOSED, error, attempt.start_ns, syn_source_port(sk));
 	return 0;
 }
 

@@ -138,7 +138,11 @@ int run_trace_session(const Options& options) {
         if (outcome_counts && event.outcome) {
             outcome_counts->count(event.outcome->result);
             if (metrics) metrics->record_result(event);
-            if (options.outcome == OutcomeMode::failed_only && !did_not_establish(event.outcome->result)) return true;
+            // --failed hides only what established: an attempt not followed
+            // (or still pending at the end) may have failed, so it is shown.
+            if (options.outcome == OutcomeMode::failed_only && event.outcome->result == ConnectResult::established) {
+                return true;
+            }
         }
         // --imds-v1 answers "which requests had no token": connects are not part of that answer.
         if (!options.quiet && !options.imds_v1_only) writer->write_connect(event);

@@ -144,7 +144,7 @@ TEST_F(ImdsTraceTest, TableRowsReachAPipeAtOnce) {
     EXPECT_NE(tracer.out().find(" 169.254.169.254:80 "), std::string::npos) << tracer.out();
     tracer.send_signal(SIGTERM);
     EXPECT_EQ(tracer.wait(10s), 0);
-    EXPECT_NE(tracer.err().find("connsnoop: 1 events, 0 lost"), std::string::npos) << tracer.err();
+    EXPECT_NE(tracer.err().find("connsnoop: 1 event, 0 lost"), std::string::npos) << tracer.err();
 }
 
 TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
@@ -169,6 +169,63 @@ TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
     const auto lines = by_pid.out_lines();
     ASSERT_EQ(lines.size(), 1U) << by_pid.out();  // only the summary
     EXPECT_EQ(json::parse(lines[0])["type"], "summary");
+}
+
+// --imds covers the container-credential and other clouds' endpoints, and
+// JSON names the endpoint reached.
+TEST_F(ImdsTraceTest, ImdsCoversEveryMetadataEndpointAndNamesIt) {
+    const std::vector<std::string> extra{"169.254.170.2", "169.254.170.23", "100.100.100.200"};
+    for (const auto& address : extra)
+        namespace_->run(namespace_->exec({"ip", "addr", "add", address + "/32", "dev", "lo"}));
+    namespace_->run(namespace_->exec({"ip", "-6", "addr", "add", "fd00:ec2::23/128", "dev", "lo", "nodad"}));
+    auto servers = start_standin_server(
+        *namespace_, {"169.254.170.2:80", "169.254.170.23:80", "[fd00:ec2::23]:80", "100.100.100.200:80"});
+    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    const std::vector<std::pair<std::string, std::string>> expected{
+        {"169.254.169.254", "ec2-imds"},         {"169.254.170.2", "ecs-task-credentials"},
+        {"169.254.170.23", "eks-pod-identity"},  {"fd00:ec2::23", "eks-pod-identity"},
+        {"100.100.100.200", "alibaba-metadata"},
+    };
+    for (const auto& [address, name] : expected) {
+        const std::string host = address.find(':') == std::string::npos ? address : "[" + address + "]";
+        run_client({"curl", "-s", "-g", "-o", "/dev/null", "--max-time", "5", "http://" + host + "/"});
+    }
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.253/"});  // none of them
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (const auto& record : stop_and_parse(tracer)) {
+        if (record["type"] == "connect") seen.emplace_back(record["daddr"], record["endpoint"]);
+    }
+    EXPECT_EQ(seen, expected);
+}
+
+// v4-mapped connects are reported as IPv4; a v4-mapped filter is mapped the same way.
+TEST_F(ImdsTraceTest, V4MappedDestinationFilterMatches) {
+    auto tracer = start_connsnoop({"--dst", "::ffff:169.254.169.254", "-o", "json"});
+    const pid_t plain = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    const pid_t mapped = run_client({"/usr/bin/python3", "-c",
+                                     "import socket; s = socket.socket(socket.AF_INET6); "
+                                     "s.connect(('::ffff:169.254.169.254', 80)); s.close()"});
+    std::vector<pid_t> seen;
+    for (const auto& record : stop_and_parse(tracer)) {
+        if (record["type"] == "connect") seen.push_back(record["pid"].get<pid_t>());
+    }
+    EXPECT_EQ(seen, (std::vector<pid_t>{plain, mapped}));
+}
+
+// --comm repeated is "any of", matched in the kernel; --port takes ranges.
+TEST_F(ImdsTraceTest, RepeatedCommAndPortRangesFilterInTheKernel) {
+    auto tracer = start_connsnoop({"--dst", "169.254.169.254", "--port", "79-80", "--port", "8080", "--comm", "curl",
+                                   "--comm", "python3", "-o", "json"});
+    const pid_t curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    const pid_t python =
+        run_client({"/usr/bin/python3", "-c", "import socket; socket.create_connection(('169.254.169.254', 8080))"});
+    run_client({"perl", "-MIO::Socket::INET", "-e", "IO::Socket::INET->new('169.254.169.254:80')"});  // not a comm
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254:81/"});   // not a port
+    std::vector<std::pair<pid_t, int>> seen;
+    for (const auto& record : stop_and_parse(tracer)) {
+        if (record["type"] == "connect") seen.emplace_back(record["pid"].get<pid_t>(), record["dport"].get<int>());
+    }
+    EXPECT_EQ(seen, (std::vector<std::pair<pid_t, int>>{{curl, 80}, {python, 8080}}));
 }
 
 }  // namespace

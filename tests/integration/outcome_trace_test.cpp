@@ -125,7 +125,7 @@ TEST_F(OutcomeTraceTest, EstablishedRefusedAndTimedOutAttemptsWithTheirLatency) 
     EXPECT_EQ(ok["result"], "established");
     EXPECT_TRUE(ok["errno"].is_null());
     expect_latency_between(ok, 1, 1'000'000);
-    EXPECT_NE(ok["sport"], 0) << "the outcome carries the ephemeral port";
+    EXPECT_TRUE(ok["sport"].is_number_unsigned()) << "the outcome carries the ephemeral port";
     EXPECT_EQ(ok["daddr"], "169.254.169.254");
     EXPECT_EQ(ok["dport"], 80);
 
@@ -201,7 +201,7 @@ TEST_F(OutcomeTraceTest, ConnectCallsThatFailBeforeAnySynCarryTheirErrno) {
     EXPECT_EQ(no_route["dport"], 80);
     EXPECT_EQ(no_route["family"], "ipv4");
     EXPECT_EQ(no_route["saddr"], "0.0.0.0");
-    EXPECT_EQ(no_route["sport"], 0);
+    EXPECT_TRUE(no_route["sport"].is_null()) << "no port was chosen: " << no_route.dump();
 
     const auto& no_route_v6 = connects[3];
     expect_process(no_route_v6, unreachable_v6, unreachable_v6_code);
@@ -252,6 +252,54 @@ TEST_F(OutcomeTraceTest, FailedShowsOnlyAttemptsThatDidNotEstablishButCountsAll)
     EXPECT_NE(tracer.err().find("results: 1 established, 1 refused;"), std::string::npos) << tracer.err();
 }
 
+// The port each SYN left from, as the client saw it, is on its outcome: also
+// for attempts that timed out or were abandoned (the kernel has released the
+// port by then).
+TEST_F(OutcomeTraceTest, TimedOutAndAbortedAttemptsCarryTheirSynPort) {
+    auto tracer = start_connsnoop({"--outcome", "-o", "json"});
+    const std::string code =
+        "import select, socket, time\n"
+        "def start():\n    s = socket.socket(); s.setblocking(False)\n"
+        "    assert s.connect_ex(('169.254.169.253', 80)) == 115\n    print(s.getsockname()[1], flush=True)\n"
+        "    return s\n"
+        "abandoned = start(); time.sleep(0.3); abandoned.close()\n"
+        "waiting = start(); select.select([], [waiting], [], 10)\n"
+        "assert waiting.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 110";
+    ChildProcess client(namespace_->exec({kPython, "-c", code}));
+    ASSERT_EQ(client.wait(20s), 0) << client.err();
+    const auto ports = client.out_lines();
+    ASSERT_EQ(ports.size(), 2U) << client.out();
+    const auto [connects, summary] = stop_and_parse(tracer);
+
+    ASSERT_EQ(connects.size(), 2U) << tracer.out();
+    EXPECT_EQ(connects[0]["result"], "aborted");
+    EXPECT_EQ(connects[0]["sport"], std::stoi(ports[0])) << connects[0].dump();
+    EXPECT_EQ(connects[1]["result"], "timeout");
+    EXPECT_EQ(connects[1]["sport"], std::stoi(ports[1])) << connects[1].dump();
+
+    // Without --outcome the record is written before the port is chosen: null, not 0.
+    auto plain = start_connsnoop({"-o", "json"});
+    run_python("import socket; socket.create_connection(('169.254.169.254', 80)).close()");
+    const auto [plain_connects, plain_summary] = stop_and_parse(plain);
+    ASSERT_EQ(plain_connects.size(), 1U) << plain.out();
+    EXPECT_TRUE(plain_connects[0]["sport"].is_null()) << plain_connects[0].dump();
+}
+
+TEST_F(OutcomeTraceTest, FailedAlsoWritesAttemptsThatWereNotFollowed) {
+    auto tracer = start_connsnoop({"--failed", "-o", "json", "--max-in-flight", "1"});
+    const std::string code =
+        "import socket, threading\ndef attempt():\n    try:\n        socket.create_connection(('169.254.169.253', "
+        "80))\n"
+        "    except TimeoutError:\n        pass\nthreads = [threading.Thread(target=attempt) for _ in range(2)]\n"
+        "[t.start() for t in threads]\n[t.join() for t in threads]";
+    run_python(code);
+    const auto [connects, summary] = stop_and_parse(tracer);
+    ASSERT_EQ(connects.size(), 2U) << tracer.out();
+    EXPECT_EQ(connects[0]["result"], "untracked") << "its fate is unknown: it may have failed";
+    EXPECT_EQ(connects[1]["result"], "timeout");
+    EXPECT_EQ(summary["results"]["untracked"], 1);
+}
+
 TEST_F(OutcomeTraceTest, AttemptsStillConnectingAtTheEndAreWrittenAsPending) {
     auto tracer = start_connsnoop({"--outcome", "-o", "json"});
     const std::string code = "import socket; socket.create_connection(('169.254.169.253', 80))";
@@ -290,7 +338,7 @@ TEST_F(OutcomeTraceTest, AttemptsBeyondTheInFlightMapAreReportedAsNotFollowed) {
     EXPECT_EQ(summary["not_followed"], 1);
     EXPECT_EQ(summary["results"]["untracked"], 1);
     EXPECT_EQ(summary["results"]["timeout"], 1);
-    EXPECT_NE(tracer.err().find("1 outcomes not followed (in-flight map full)"), std::string::npos) << tracer.err();
+    EXPECT_NE(tracer.err().find("1 outcome not followed (in-flight map full)"), std::string::npos) << tracer.err();
 }
 
 }  // namespace
