@@ -181,10 +181,11 @@ TEST_F(FleetTest, SecondExporterOnTheSamePortFailsAtStart) {
 }
 
 TEST_F(FleetTest, ProgramsAttachedCountsEveryHook) {
-    // The state hook, connect() entry and exit, HTTP sends, and the exec hook of ancestry.
+    // The state hook; cgroup/connect4, connect6 and tcp_destroy_sock for
+    // outcomes; cgroup_skb/egress for HTTP; the exec hook of ancestry.
     auto all = start_connsnoop({"--imds", "--http", "--outcome", "--quiet", "--metrics", "127.0.0.1:0"});
     const auto all_scrape = run_command({"curl", "-s", metrics_url(all)});
-    EXPECT_NE(all_scrape.out.find("\nconnsnoop_programs_attached 5\n"), std::string::npos) << all_scrape.out;
+    EXPECT_NE(all_scrape.out.find("\nconnsnoop_programs_attached 6\n"), std::string::npos) << all_scrape.out;
     all.send_signal(SIGTERM);
     EXPECT_EQ(all.wait(10s), 0) << all.err();
 
