@@ -33,6 +33,9 @@ const volatile bool filter_pid = false;
 const volatile bool filter_uid = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_comm = false;
+/* --not-dst, --not-comm: exclusions, tested after the filters above. */
+const volatile bool exclude_daddr = false;
+const volatile bool exclude_comm = false;
 /* Directories in cgroup_filter (--cgroup is repeatable). */
 const volatile __u32 cgroup_filter_count = 0;
 const volatile __u32 argv_max = CS_ARGV_CAPACITY;
@@ -70,6 +73,29 @@ struct {
 	__type(key, struct cs_lpm_v6_key);
 	__type(value, __u8);
 } dst_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cs_lpm_v4_key);
+	__type(value, __u8);
+} not_dst_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct cs_lpm_v6_key);
+	__type(value, __u8);
+} not_dst_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, char[CS_COMM_LEN]);
+	__type(value, __u8);
+} not_comms SEC(".maps");
 
 /* --port as a bitmap of all 65536 ports (bit port%64 of word port/64): any
  * mix of ports and ranges is one lookup with a constant bound, 8 KiB. */
@@ -170,7 +196,8 @@ static __always_inline void count_stat(__u32 which)
 		*counter += 1; /* per-CPU slot: no atomics needed */
 }
 
-static __always_inline bool comm_matches(const char comm[CS_COMM_LEN])
+/* --comm and --not-comm on a task name. */
+static __always_inline bool comm_wanted(const char comm[CS_COMM_LEN])
 {
 	char key[CS_COMM_LEN] = {};
 	bool ended = false;
@@ -181,7 +208,11 @@ static __always_inline bool comm_matches(const char comm[CS_COMM_LEN])
 		ended = ended || comm[i] == '\0';
 		key[i] = ended ? '\0' : comm[i];
 	}
-	return bpf_map_lookup_elem(&comms, key) != NULL;
+	if (filter_comm && !bpf_map_lookup_elem(&comms, key))
+		return false;
+	if (exclude_comm && bpf_map_lookup_elem(&not_comms, key))
+		return false;
+	return true;
 }
 
 static __always_inline bool port_wanted(__u16 port)
@@ -245,20 +276,24 @@ static __always_inline bool destination_wanted(__u16 family, const __u8 daddr[16
 {
 	if (filter_dport && !port_wanted(dport))
 		return false;
-	if (filter_daddr) {
-		if (family == CS_AF_INET) {
-			struct cs_lpm_v4_key key = { .prefixlen = 32 };
+	if (!filter_daddr && !exclude_daddr)
+		return true;
+	if (family == CS_AF_INET) {
+		struct cs_lpm_v4_key key = { .prefixlen = 32 };
 
-			__builtin_memcpy(key.addr, daddr, 4);
-			if (!bpf_map_lookup_elem(&dst_v4, &key))
-				return false;
-		} else {
-			struct cs_lpm_v6_key key = { .prefixlen = 128 };
+		__builtin_memcpy(key.addr, daddr, 4);
+		if (filter_daddr && !bpf_map_lookup_elem(&dst_v4, &key))
+			return false;
+		if (exclude_daddr && bpf_map_lookup_elem(&not_dst_v4, &key))
+			return false;
+	} else {
+		struct cs_lpm_v6_key key = { .prefixlen = 128 };
 
-			__builtin_memcpy(key.addr, daddr, 16);
-			if (!bpf_map_lookup_elem(&dst_v6, &key))
-				return false;
-		}
+		__builtin_memcpy(key.addr, daddr, 16);
+		if (filter_daddr && !bpf_map_lookup_elem(&dst_v6, &key))
+			return false;
+		if (exclude_daddr && bpf_map_lookup_elem(&not_dst_v6, &key))
+			return false;
 	}
 	return true;
 }
@@ -526,7 +561,7 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		return 0;
 	rec = &buf->record;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	if (filter_comm && !comm_matches(rec->comm))
+	if ((filter_comm || exclude_comm) && !comm_wanted(rec->comm))
 		return 0;
 	if (!read_endpoints(sk, rec))
 		return 0;

@@ -36,10 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace connsnoop;
     const std::string_view input(reinterpret_cast<const char*>(data), size);
 
-    check_value_parser(parse_destination, input);
-    check_value_parser(parse_port, input);
+    check_value_parser(
+        +[](std::string_view text) { return parse_destination(text); }, input);
+    check_value_parser(
+        +[](std::string_view text) { return parse_port(text); }, input);
+    check_value_parser(parse_port_range, input);
     check_value_parser(parse_pid, input);
-    check_value_parser(parse_comm, input);
+    check_value_parser(
+        +[](std::string_view text) { return parse_comm(text); }, input);
+    check_value_parser(parse_unit_name, input);
     check_value_parser(parse_count, input);
     check_value_parser(parse_duration, input);
     check_value_parser(parse_ringbuf_size, input);
@@ -65,8 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(ringbuf >= 4096 && (ringbuf & (ringbuf - 1)) == 0);
         require(!options->max_events || *options->max_events > 0);
         require(!options->duration || options->duration->count() > 0);
-        for (auto port : options->tracer.filters.destination_ports) require(port != 0);
-        require(options->tracer.filters.comm.size() <= 15);
+        for (auto ports : options->tracer.filters.destination_ports)
+            require(ports.first != 0 && ports.first <= ports.last);
+        for (const auto& comm : options->tracer.filters.comms) require(comm.size() <= 15);
     }
     return 0;
 }

@@ -90,9 +90,9 @@ static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 		return 1;
 	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
 		return 1;
-	if (filter_comm) {
+	if (filter_comm || exclude_comm) {
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm))
+		if (!comm_wanted(comm))
 			return 1;
 	}
 	owner = bpf_sk_storage_get(&socket_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);

@@ -44,7 +44,7 @@ void add_metadata_endpoints(TraceFilters& filters) {
 }
 
 struct RawArguments {
-    std::vector<std::string> destinations, ports, pids, uids, cgroups, comms;
+    std::vector<std::string> destinations, ports, pids, uids, cgroups, comms, not_destinations, not_comms;
     std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool no_header = false;
@@ -70,6 +70,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--cgroup", raw.cgroups, "Only processes in this cgroup v2 directory or below it (repeatable)")
         ->type_name("PATH");
     app.add_option("--comm", raw.comms, "Only processes with this exact task name (comm) (repeatable)")
+        ->type_name("NAME");
+    app.add_option("--not-dst", raw.not_destinations, "Not connections to this address or CIDR (repeatable)")
+        ->type_name("CIDR");
+    app.add_option("--not-comm", raw.not_comms, "Not processes with this exact task name (repeatable)")
         ->type_name("NAME");
     app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")
         ->type_name("ID");
@@ -163,7 +167,8 @@ std::optional<UsageError> convert_one(const std::string& text, T& out, Parser pa
 ParsedCommandLine to_options(const RawArguments& raw) {
     Options options;
     auto& filters = options.tracer.filters;
-    if (auto e = convert_all(raw.destinations, filters.destinations, parse_destination)) return *e;
+    if (auto e = convert_all(raw.destinations, filters.destinations, [](auto text) { return parse_destination(text); }))
+        return *e;
     if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port_range)) return *e;
     if (auto e = convert_all(raw.pids, filters.pids, parse_pid)) return *e;
     if (auto e = convert_all(raw.uids, filters.uids, parse_uid)) return *e;
@@ -184,7 +189,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         return UsageError{"too many --cgroup directories (" + std::to_string(filters.cgroup_paths.size()) +
                           "): at most " + std::to_string(kMaxCgroupFilters)};
     }
-    if (auto e = convert_all(raw.comms, filters.comms, parse_comm)) return *e;
+    if (auto e = convert_all(raw.comms, filters.comms, [](auto text) { return parse_comm(text); })) return *e;
+    const auto excluded_destination = [](std::string_view text) { return parse_destination(text, "--not-dst"); };
+    if (auto e = convert_all(raw.not_destinations, filters.excluded_destinations, excluded_destination)) return *e;
+    const auto excluded_comm = [](std::string_view text) { return parse_comm(text, "--not-comm"); };
+    if (auto e = convert_all(raw.not_comms, filters.excluded_comms, excluded_comm)) return *e;
 
     if (!raw.format_given && !raw.output.empty())
         options.format = OutputFormat::json;  // a file for log shippers

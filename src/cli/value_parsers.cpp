@@ -66,7 +66,7 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
 
 }  // namespace
 
-Result<Cidr> parse_destination(std::string_view text) {
+Result<Cidr> parse_destination(std::string_view text, std::string_view option) {
     if (auto cidr = parse_cidr(text)) {
         // Connects to ::ffff:a.b.c.d (a dual-stack socket reaching IPv4) are
         // reported and matched as IPv4 a.b.c.d: the filter is mapped the same way.
@@ -81,7 +81,7 @@ Result<Cidr> parse_destination(std::string_view text) {
         }
         return *cidr;
     }
-    return invalid("--dst", text,
+    return invalid(option, text,
                    "expected an IPv4 or IPv6 address with an optional /prefix, e.g. 169.254.169.254 or fd00:ec2::/64");
 }
 
@@ -124,9 +124,9 @@ Result<std::uint32_t> parse_uid(std::string_view text) {
     return invalid("--uid", text, "not a number and no user of that name");
 }
 
-Result<std::string> parse_comm(std::string_view text) {
+Result<std::string> parse_comm(std::string_view text, std::string_view option) {
     if (text.empty() || text.size() > 15) {
-        return invalid("--comm", text, "expected a task name of 1 to 15 bytes (the kernel keeps no more)");
+        return invalid(option, text, "expected a task name of 1 to 15 bytes (the kernel keeps no more)");
     }
     return std::string(text);
 }

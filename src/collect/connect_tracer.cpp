@@ -82,8 +82,12 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
 
     const auto& filters = config.filters;
-    std::size_t v4_count = 0;
-    for (const auto& cidr : filters.destinations) v4_count += cidr.network.family == AddressFamily::ipv4 ? 1 : 0;
+    const auto count_v4 = [](const std::vector<Cidr>& cidrs) {
+        return static_cast<std::size_t>(std::count_if(
+            cidrs.begin(), cidrs.end(), [](const Cidr& cidr) { return cidr.network.family == AddressFamily::ipv4; }));
+    };
+    const std::size_t v4_count = count_v4(filters.destinations);
+    const std::size_t excluded_v4_count = count_v4(filters.excluded_destinations);
 
     auto* rodata = skeleton->rodata;
     rodata->filter_daddr = !filters.destinations.empty();
@@ -93,6 +97,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     rodata->filter_cgroup = !filters.cgroup_paths.empty();
     rodata->cgroup_filter_count = static_cast<std::uint32_t>(filters.cgroup_paths.size());
     rodata->filter_comm = !filters.comms.empty();
+    rodata->exclude_daddr = !filters.excluded_destinations.empty();
+    rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
 
@@ -101,6 +107,11 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.dst_v4, map_size_for(v4_count));
     err = err ? err : bpf_map__set_max_entries(maps.dst_v6, map_size_for(filters.destinations.size() - v4_count));
     err = err ? err : bpf_map__set_max_entries(maps.comms, map_size_for(filters.comms.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.not_dst_v4, map_size_for(excluded_v4_count));
+    err = err ? err
+              : bpf_map__set_max_entries(maps.not_dst_v6,
+                                         map_size_for(filters.excluded_destinations.size() - excluded_v4_count));
+    err = err ? err : bpf_map__set_max_entries(maps.not_comms, map_size_for(filters.excluded_comms.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
     // The outcome maps cost memory only when outcomes are followed.
@@ -132,11 +143,11 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     return skeleton;
 }
 
-Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
-                       const std::vector<std::uint16_t>& http_ports) {
+// CIDRs as the keys of an IPv4 and an IPv6 LPM trie.
+Status insert_cidrs(bpf_map* v4_map, bpf_map* v6_map, const std::vector<Cidr>& cidrs, const char* what) {
     std::vector<cs_lpm_v4_key> v4_keys;
     std::vector<cs_lpm_v6_key> v6_keys;
-    for (const auto& cidr : filters.destinations) {
+    for (const auto& cidr : cidrs) {
         if (cidr.network.family == AddressFamily::ipv4) {
             cs_lpm_v4_key key{static_cast<std::uint32_t>(cidr.prefix_len), {}};
             std::memcpy(key.addr, cidr.network.bytes.data(), sizeof(key.addr));
@@ -147,17 +158,31 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
             v6_keys.push_back(key);
         }
     }
-    auto& maps = skeleton.maps;
-    if (auto s = insert_all(maps.dst_v4, v4_keys, "IPv4 destination"); !s) return s;
-    if (auto s = insert_all(maps.dst_v6, v6_keys, "IPv6 destination"); !s) return s;
-    if (auto s = install_port_bitmap(maps.dst_port_bits, filters.destination_ports); !s) return s;
-    std::vector<std::array<char, CS_COMM_LEN>> comm_keys;
-    for (const auto& comm : filters.comms) {
-        std::array<char, CS_COMM_LEN> key{};  // NUL-padded, as the kernel side pads
+    if (auto s = insert_all(v4_map, v4_keys, what); !s) return s;
+    return insert_all(v6_map, v6_keys, what);
+}
+
+// Task names NUL-padded to the kernel's 16 bytes, as the kernel side pads them.
+Status insert_comms(bpf_map* map, const std::vector<std::string>& comms, const char* what) {
+    std::vector<std::array<char, CS_COMM_LEN>> keys;
+    for (const auto& comm : comms) {
+        std::array<char, CS_COMM_LEN> key{};
         std::memcpy(key.data(), comm.data(), std::min(comm.size(), key.size() - 1));
-        comm_keys.push_back(key);
+        keys.push_back(key);
     }
-    if (auto s = insert_all(maps.comms, comm_keys, "comm"); !s) return s;
+    return insert_all(map, keys, what);
+}
+
+Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
+                       const std::vector<std::uint16_t>& http_ports) {
+    auto& maps = skeleton.maps;
+    if (auto s = insert_cidrs(maps.dst_v4, maps.dst_v6, filters.destinations, "destination"); !s) return s;
+    if (auto s = insert_cidrs(maps.not_dst_v4, maps.not_dst_v6, filters.excluded_destinations, "--not-dst"); !s) {
+        return s;
+    }
+    if (auto s = install_port_bitmap(maps.dst_port_bits, filters.destination_ports); !s) return s;
+    if (auto s = insert_comms(maps.comms, filters.comms, "comm"); !s) return s;
+    if (auto s = insert_comms(maps.not_comms, filters.excluded_comms, "--not-comm"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
     if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;

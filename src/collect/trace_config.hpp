@@ -24,6 +24,9 @@ struct TraceFilters {
     std::vector<std::uint32_t> uids;
     std::vector<std::string> cgroup_paths;  // cgroup v2 directories, absolute or relative to the cgroup2 mount
     std::vector<std::string> comms;         // exact task names (at most 15 bytes each)
+    // Exclusions, in the kernel too: none of these, whatever the filters above let through.
+    std::vector<Cidr> excluded_destinations;  // --not-dst
+    std::vector<std::string> excluded_comms;  // --not-comm
 };
 
 inline constexpr std::size_t kMaxCgroupFilters = 8;  // CS_MAX_CGROUP_FILTERS

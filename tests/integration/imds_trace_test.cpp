@@ -212,6 +212,20 @@ TEST_F(ImdsTraceTest, V4MappedDestinationFilterMatches) {
     EXPECT_EQ(seen, (std::vector<pid_t>{plain, mapped}));
 }
 
+// --not-comm and --not-dst drop in the kernel what the other filters let through.
+TEST_F(ImdsTraceTest, ExclusionsDropInTheKernel) {
+    auto tracer = start_connsnoop(
+        {"--dst", "169.254.169.0/24", "--not-dst", "169.254.169.253", "--not-comm", "perl", "-o", "json"});
+    const pid_t curl = run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.253/"});      // --not-dst
+    run_client({"perl", "-MIO::Socket::INET", "-e", "IO::Socket::INET->new('169.254.169.254:80')"});  // --not-comm
+    std::vector<pid_t> seen;
+    for (const auto& record : stop_and_parse(tracer)) {
+        if (record["type"] == "connect") seen.push_back(record["pid"].get<pid_t>());
+    }
+    EXPECT_EQ(seen, std::vector<pid_t>{curl});
+}
+
 // --comm repeated is "any of", matched in the kernel; --port takes ranges.
 TEST_F(ImdsTraceTest, RepeatedCommAndPortRangesFilterInTheKernel) {
     auto tracer = start_connsnoop({"--dst", "169.254.169.254", "--port", "79-80", "--port", "8080", "--comm", "curl",

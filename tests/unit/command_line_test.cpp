@@ -62,6 +62,17 @@ TEST(CommandLine, NoHeaderOnlyForTheTable) {
               "--no-header applies to the event table only (JSON and top have no header line to drop)");
 }
 
+TEST(CommandLine, ExclusionsAreKernelFilters) {
+    const auto options = parse_ok({"--not-dst", "10.0.0.0/8", "--not-dst", "::ffff:127.0.0.1", "--not-comm", "curl"});
+    const auto& filters = options.tracer.filters;
+    ASSERT_EQ(filters.excluded_destinations.size(), 2U);
+    EXPECT_EQ(filters.excluded_destinations[1].to_string(), "127.0.0.1/32");
+    EXPECT_EQ(filters.excluded_comms, std::vector<std::string>{"curl"});
+    EXPECT_TRUE(filters.destinations.empty());
+    EXPECT_EQ(usage_error({"--not-dst", "300.0.0.1"}).find("invalid --not-dst '300.0.0.1'"), 0U);
+    EXPECT_EQ(usage_error({"--not-comm", "sixteen-bytes-xx"}).find("invalid --not-comm 'sixteen-bytes-xx'"), 0U);
+}
+
 TEST(CommandLine, PortRangesAndSinglePortsMix) {
     const auto options = parse_ok({"--port", "8000-8999", "--port", "443"});
     EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{8000, 8999}, {443, 443}}));

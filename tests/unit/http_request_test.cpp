@@ -11,6 +11,7 @@
 #include "event_fixtures.hpp"
 #include "output/json_format.hpp"
 #include "output/table_format.hpp"
+#include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
 namespace {
@@ -196,10 +197,10 @@ TEST(HttpCommandLine, ImdsV1ImpliesImdsAndHttp) {
     const auto options = parse({"--imds-v1"});
     EXPECT_TRUE(options.imds_v1_only);
     EXPECT_TRUE(options.tracer.http_capture);
-    EXPECT_EQ(options.tracer.filters.destinations.size(), 2U);
+    EXPECT_EQ(options.tracer.filters.destinations.size(), kMetadataEndpoints.size());
     EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{80, 80}}));
     // with --imds as well, the destinations are not doubled
-    EXPECT_EQ(parse({"--imds", "--imds-v1"}).tracer.filters.destinations.size(), 2U);
+    EXPECT_EQ(parse({"--imds", "--imds-v1"}).tracer.filters.destinations.size(), kMetadataEndpoints.size());
 }
 
 TEST(RequestGroupings, KeysCycleAndCounting) {

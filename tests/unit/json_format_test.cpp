@@ -23,7 +23,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
         R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
         R"("user":"root","gid":0,"group":"root","comm":"curl","cmdline":"curl -s http://169.254.169.254/",)"
         R"("argv":["curl","-s","http://169.254.169.254/"],"argv_truncated":false,"family":"ipv4",)"
-        R"("saddr":"10.0.0.5","sport":null,"daddr":"169.254.169.254","dport":80,"cgroup_id":99,)"
+        R"("saddr":"10.0.0.5","sport":null,"daddr":"169.254.169.254","dport":80,"endpoint":"ec2-imds","cgroup_id":99,)"
         R"("netns":4026531840,"ns_pid":7,"pidns":4026532999,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" +
             std::string(64, 'a') + R"(.scope","container_id":")" + std::string(64, 'a') +
             R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" + std::string(64, 'a') +

@@ -5,6 +5,7 @@
 
 #include "cli/options.hpp"
 #include "command_line_helpers.hpp"
+#include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
 namespace {
@@ -21,7 +22,7 @@ TEST(TopCommandLine, DefaultsAreTheStreamWithoutAlerts) {
 TEST(TopCommandLine, TopTakesTheStreamFiltersAfterTheSubcommand) {
     const auto options = parse_ok({"top", "--imds", "--pid", "7", "-o", "json", "--duration", "3"});
     EXPECT_EQ(options.mode, SessionMode::top);
-    EXPECT_EQ(options.tracer.filters.destinations.size(), 2U);
+    EXPECT_EQ(options.tracer.filters.destinations.size(), kMetadataEndpoints.size());
     EXPECT_EQ(options.tracer.filters.pids, std::vector<std::uint32_t>{7});
     EXPECT_EQ(options.format, OutputFormat::json);
     EXPECT_EQ(*options.duration, std::chrono::milliseconds(3000));
