@@ -150,6 +150,18 @@ int run_trace_session(const Options& options) {
         return !writer->closed() && !count_reached();
     };
 
+    // An attempt still connecting after a second is shown at once as pending
+    // (a dropped SYN takes minutes to time out); its fate follows in a second
+    // record with the same attempt_id. Not counted: the fate is.
+    constexpr std::uint64_t kPendingAfterNs = 1'000'000'000;
+    auto announce_overdue = [&] {
+        const auto now_ns = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(MonoClock::now().time_since_epoch()).count());
+        for (const auto& event : joiner.take_overdue(now_ns, kPendingAfterNs)) {
+            if (!options.quiet && !options.imds_v1_only) writer->write_connect(event);
+        }
+    };
+
     const ConnectTracer* tracer = nullptr;
     TraceLoopHooks hooks;
     hooks.on_event = [&](ConnectEvent&& event) {
@@ -202,6 +214,7 @@ int run_trace_session(const Options& options) {
         if (!options.quiet) writer->write_lost(report);
     };
     hooks.after_poll = [&] {
+        if (outcomes_wanted) announce_overdue();
         event_lines.flush();
         event_lines.check_reader();
         if (alerts) {
@@ -229,7 +242,7 @@ int run_trace_session(const Options& options) {
     }
     // Attempts still connecting when the run ends are written as pending.
     for (auto& event : joiner.take_pending()) {
-        if (writer->closed() || count_reached()) {
+        if (writer->closed() || count_reached() || joiner.announced(event.attempt_id)) {
             outcome_counts->count(ConnectResult::pending);  // still counted in the summary
         } else {
             write_event(event);

@@ -23,10 +23,24 @@ std::optional<ConnectEvent> OutcomeJoiner::resolve(const OutcomeEvent& outcome) 
     }
     ConnectEvent event = std::move(held->second);
     held_.erase(held);
+    announced_.erase(outcome.attempt_id);
     event.outcome = outcome.outcome;
     // At SYN_SENT the kernel had not chosen the port yet; now it has.
     if (outcome.source_port != 0) event.source_port = outcome.source_port;
     return event;
+}
+
+std::vector<ConnectEvent> OutcomeJoiner::take_overdue(std::uint64_t now_ns, std::uint64_t after_ns) {
+    std::vector<ConnectEvent> overdue;
+    for (const auto& [id, event] : held_) {
+        if (now_ns < event.monotonic_ns + after_ns || announced_.contains(id)) continue;
+        announced_.insert(id);
+        overdue.push_back(event);
+        overdue.back().outcome = ConnectOutcome{ConnectResult::pending, 0, std::nullopt};
+    }
+    std::sort(overdue.begin(), overdue.end(),
+              [](const ConnectEvent& a, const ConnectEvent& b) { return a.monotonic_ns < b.monotonic_ns; });
+    return overdue;
 }
 
 std::vector<ConnectEvent> OutcomeJoiner::take_pending() {

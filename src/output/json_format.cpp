@@ -84,7 +84,8 @@ nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
         .add("ancestry", ancestry_to_json(event.ancestry));
     if (event.outcome) {
         const auto& outcome = *event.outcome;
-        record.add("result", result_name(outcome.result))
+        record.add("attempt_id", event.attempt_id != 0 ? nlohmann::ordered_json(event.attempt_id) : nullptr)
+            .add("result", result_name(outcome.result))
             .add("errno", outcome.error != 0 ? nlohmann::ordered_json(errno_name(outcome.error)) : nullptr)
             .add("latency_us", outcome.latency_ns ? nlohmann::ordered_json(*outcome.latency_ns / 1000)
                                                   : nlohmann::ordered_json(nullptr));

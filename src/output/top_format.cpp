@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <type_traits>
 
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
@@ -60,9 +63,24 @@ std::optional<double> milliseconds(const std::optional<std::chrono::nanoseconds>
     return std::chrono::duration<double, std::milli>(*latency).count();
 }
 
+// Rates and times in JSON carry 3 decimals: 45.556, not 45.55555555555556.
+double rounded(double value) { return std::round(value * 1000) / 1000; }
+
 template <typename T>
 nlohmann::ordered_json optional_json(const std::optional<T>& value) {
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+    if (!value) return nullptr;
+    if constexpr (std::is_floating_point_v<T>) return rounded(*value);
+    return *value;
+}
+
+// A group's key as JSON: a PID is a number, as everywhere else.
+nlohmann::ordered_json key_json(GroupBy group_by, const std::string& key) {
+    if (group_by == GroupBy::pid) {
+        std::uint32_t pid = 0;
+        const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), pid);
+        if (error == std::errc{} && end == key.data() + key.size()) return pid;
+    }
+    return make_valid_utf8(key);
 }
 
 constexpr const char* kRowFormat = "{:1}{:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8} {:>6}  ";
@@ -127,11 +145,11 @@ nlohmann::ordered_json report_to_json(const IntervalReport& report) {
         const auto last_seen =
             last_seen_base - std::chrono::duration_cast<std::chrono::system_clock::duration>(row.idle);
         nlohmann::ordered_json record = {
-            {"key", make_valid_utf8(row.key)},
+            {"key", key_json(report.group_by, row.key)},
             {"command", make_valid_utf8(report.group_by == GroupBy::command ? row.key : row.label)},
-            {"rate_1s", row.rate_1s},
-            {"rate_10s", row.rate_10s},
-            {"rate_60s", row.rate_60s},
+            {"rate_1s", rounded(row.rate_1s)},
+            {"rate_10s", rounded(row.rate_10s)},
+            {"rate_60s", rounded(row.rate_60s)},
             {"attempts", row.attempts},
             {"failures", optional_json(row.failures)},
             {"latency_mean_ms", optional_json(milliseconds(row.latency_mean))},
@@ -144,7 +162,7 @@ nlohmann::ordered_json report_to_json(const IntervalReport& report) {
     nlohmann::ordered_json record = {
         {"type", "interval"},
         {"time", format_iso8601_utc(report.time)},
-        {"interval_s", report.interval_seconds},
+        {"interval_s", rounded(report.interval_seconds)},  // always a fractional number: 1.0, 0.5
         {"group_by", group_by_name(report.group_by)},
         {"sort", sort_column_name(report.sort)},
         {"events", report.events},
@@ -180,9 +198,9 @@ nlohmann::ordered_json alert_to_json(const AlertNotice& notice) {
         {"time", format_iso8601_utc(notice.time)},
         {"state", alert.firing ? "firing" : "resolved"},
         {"group_by", group_by_name(notice.group_by)},
-        {"key", make_valid_utf8(alert.key)},
+        {"key", key_json(notice.group_by, alert.key)},
         {"command", make_valid_utf8(notice.group_by == GroupBy::command ? alert.key : alert.label)},
-        {"rate", alert.rate},
+        {"rate", rounded(alert.rate)},
         {"threshold", notice.threshold},
     };
 }

@@ -369,14 +369,14 @@ TEST(DeployFiles, UnitCapabilitiesAreEnoughToTrace) {
     EXPECT_EQ(result.status, 0) << result.err;
     EXPECT_NE(result.err.find("tracing TCP connects"), std::string::npos) << result.err;
     // Without CAP_SYS_PTRACE, /proc/PID/exe of others cannot be read: said once where exe is shown.
-    const auto json = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=" + caps,
-                                   "--ambient-caps=" + caps, "--bounding-set=" + caps, connsnoop_binary(), "--imds",
-                                   "-o", "json", "--duration", "0.5"});
-    EXPECT_EQ(json.status, 0) << json.err;
-    EXPECT_NE(json.err.find("connsnoop: warning: exe will be empty for processes of other users: reading "
-                            "/proc/PID/exe needs CAP_SYS_PTRACE"),
+    const auto json_run = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                       "--inh-caps=" + caps, "--ambient-caps=" + caps, "--bounding-set=" + caps,
+                                       connsnoop_binary(), "--imds", "-o", "json", "--duration", "0.5"});
+    EXPECT_EQ(json_run.status, 0) << json_run.err;
+    EXPECT_NE(json_run.err.find("connsnoop: warning: exe will be empty for processes of other users: reading "
+                                "/proc/PID/exe needs CAP_SYS_PTRACE"),
               std::string::npos)
-        << json.err;
+        << json_run.err;
     EXPECT_EQ(result.err.find("warning: exe"), std::string::npos) << "the table does not show exe";
 }
 

@@ -300,6 +300,29 @@ TEST_F(OutcomeTraceTest, FailedAlsoWritesAttemptsThatWereNotFollowed) {
     EXPECT_EQ(summary["results"]["untracked"], 1);
 }
 
+// A dropped SYN takes long to time out: the attempt is shown as pending
+// while it hangs, and its fate follows with the same attempt_id.
+TEST_F(OutcomeTraceTest, HangingAttemptIsShownWhileItHangs) {
+    auto tracer = start_connsnoop({"--outcome", "-o", "json"});
+    const std::string code =
+        "import socket\ntry:\n    socket.create_connection(('169.254.169.253', 80))\nexcept TimeoutError:\n    pass";
+    ChildProcess client(namespace_->exec({kPython, "-c", code}));  // about 3 s in SYN_SENT
+    ASSERT_TRUE(tracer.wait_for_stdout(R"("result":"pending")", 2500ms))
+        << "not shown while it hangs: " << tracer.out();
+    ASSERT_EQ(client.wait(20s), 0) << client.err();
+    const auto [connects, summary] = stop_and_parse(tracer);
+
+    ASSERT_EQ(connects.size(), 2U) << tracer.out();
+    expect_process(connects[0], client.pid(), code);
+    EXPECT_EQ(connects[0]["result"], "pending");
+    EXPECT_TRUE(connects[0]["latency_us"].is_null());
+    EXPECT_EQ(connects[1]["result"], "timeout");
+    ASSERT_TRUE(connects[0]["attempt_id"].is_number_unsigned()) << connects[0].dump();
+    EXPECT_EQ(connects[1]["attempt_id"], connects[0]["attempt_id"]);
+    EXPECT_EQ(summary["results"]["pending"], 0) << "the fate is counted, not the announcement";
+    EXPECT_EQ(summary["results"]["timeout"], 1);
+}
+
 TEST_F(OutcomeTraceTest, AttemptsStillConnectingAtTheEndAreWrittenAsPending) {
     auto tracer = start_connsnoop({"--outcome", "-o", "json"});
     const std::string code = "import socket; socket.create_connection(('169.254.169.253', 80))";

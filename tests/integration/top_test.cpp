@@ -97,7 +97,7 @@ protected:
         result.lost = final_report["lost"];
         EXPECT_EQ(result.lost, summary["lost"]);
         for (const auto& client : clients) {
-            const auto pid = std::to_string(client.pid());
+            const auto pid = client.pid();  // a number, as pid is everywhere else
             const auto& rows = final_report["rows"];
             const auto row = std::find_if(rows.begin(), rows.end(), [&](const json& r) { return r["key"] == pid; });
             if (row == rows.end()) {

@@ -189,6 +189,27 @@ TEST(OutcomeJoiner, PendingAttemptsComeOutOldestFirst) {
     EXPECT_EQ(joiner.pending_count(), 0U);
 }
 
+TEST(OutcomeJoiner, OverdueAttemptsAreAnnouncedOnceAndStillResolved) {
+    OutcomeJoiner joiner;
+    (void)joiner.add_attempt(attempt(7, 1'000));
+    (void)joiner.add_attempt(attempt(8, 900'000'000));
+    EXPECT_TRUE(joiner.take_overdue(500'000'000, 1'000'000'000).empty());
+    const auto overdue = joiner.take_overdue(1'000'001'000, 1'000'000'000);
+    ASSERT_EQ(overdue.size(), 1U);
+    EXPECT_EQ(overdue[0].attempt_id, 7U);
+    EXPECT_EQ(overdue[0].outcome->result, ConnectResult::pending);
+    EXPECT_TRUE(joiner.announced(7));
+    EXPECT_TRUE(joiner.take_overdue(1'000'002'000, 1'000'000'000).empty()) << "announced once";
+    EXPECT_EQ(joiner.pending_count(), 2U) << "still held for its fate";
+    OutcomeEvent fate;
+    fate.attempt_id = 7;
+    fate.outcome = ConnectOutcome{ConnectResult::timeout, ETIMEDOUT, 3'000'000'000ULL};
+    const auto resolved = joiner.resolve(fate);
+    ASSERT_TRUE(resolved);
+    EXPECT_EQ(resolved->outcome->result, ConnectResult::timeout);
+    EXPECT_FALSE(joiner.announced(7));
+}
+
 ConnectEvent with_outcome(ConnectResult result, int error, std::optional<std::uint64_t> latency_ns) {
     auto event = fixtures::sample_event();
     event.outcome = ConnectOutcome{result, error, latency_ns};
@@ -252,10 +273,11 @@ TEST(OutcomeJson, SummaryCountsEveryResult) {
     outcomes.count(ConnectResult::timeout);
     outcomes.not_followed = 4;
     summary.outcomes = outcomes;
-    EXPECT_EQ(to_json_line(summary_to_json(summary)),
-              R"({"type":"summary","time":"2026-11-28T22:40:46.000001Z","events":3,"lost":0,"malformed":0,)"
-              R"("duration_s":1.5,"hook":"tp_btf","lost_output":0,"results":{"established":2,"refused":0,"timeout":1,"reset":0,)"
-              R"("aborted":0,"error":0,"failed":0,"untracked":0,"pending":0},"not_followed":4})");
+    EXPECT_EQ(
+        to_json_line(summary_to_json(summary)),
+        R"({"type":"summary","time":"2026-11-28T22:40:46.000001Z","events":3,"lost":0,"malformed":0,)"
+        R"("duration_s":1.5,"hook":"tp_btf","lost_output":0,"results":{"established":2,"refused":0,"timeout":1,"reset":0,)"
+        R"("aborted":0,"error":0,"failed":0,"untracked":0,"pending":0},"not_followed":4})");
 }
 
 Options parse_ok(std::vector<const char*> args) {

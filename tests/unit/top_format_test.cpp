@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "output/json_format.hpp"
+
 namespace connsnoop {
 namespace {
 
@@ -104,6 +106,18 @@ TEST(TopFormat, IntervalRecordCarriesRowsInOrderWithNullForUnknownOutcomes) {
     EXPECT_EQ(row["alert"], true);
 }
 
+TEST(TopFormat, JsonNumbersHaveOneTypeAndThreeDecimals) {
+    auto report = sample_report();
+    report.rows[0].rate_1s = 45.55555555555556;
+    report.interval_seconds = 2;
+    const auto line = to_json_line(report_to_json(report));
+    EXPECT_NE(line.find(R"("rate_1s":45.556,)"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"("interval_s":2.0,)"), std::string::npos) << line;
+    report.group_by = GroupBy::pid;
+    report.rows[0].key = "1430";
+    EXPECT_NE(to_json_line(report_to_json(report)).find(R"("key":1430,)"), std::string::npos);
+}
+
 TEST(TopFormat, AlertLineAndRecord) {
     AlertNotice notice{kTime, GroupBy::pid, 100, AlertTransition{"4321", "curl\x1b[2J", 812, true}};
     const auto line = format_alert_line(notice);
@@ -112,7 +126,7 @@ TEST(TopFormat, AlertLineAndRecord) {
     const auto record = alert_to_json(notice);
     EXPECT_EQ(record["type"], "alert");
     EXPECT_EQ(record["state"], "firing");
-    EXPECT_EQ(record["key"], "4321");
+    EXPECT_EQ(record["key"], 4321) << "a PID is a number, as everywhere else";
     EXPECT_EQ(record["command"], "curl\x1b[2J");  // JSON escapes control characters itself
     EXPECT_EQ(record["rate"], 812.0);
     notice.transition.firing = false;

@@ -1,0 +1,123 @@
+// Every record kind connsnoop writes, made by the real formatting functions,
+// validates against the documented schema (docs/record-schema.json); a
+// record with a field of the wrong type does not.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "event_fixtures.hpp"
+#include "output/event_writer.hpp"
+#include "output/json_format.hpp"
+#include "output/top_format.hpp"
+
+namespace connsnoop {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Validation {
+    int status = -1;
+    std::string report;
+};
+
+Validation validate(const std::vector<std::string>& lines) {
+    const fs::path records = fs::temp_directory_path() / ("connsnoop-schema-" + std::to_string(::getpid()) + ".jsonl");
+    {
+        std::ofstream out(records);
+        for (const auto& line : lines) out << line << '\n';
+    }
+    const std::string command = std::string("python3 ") + CONNSNOOP_SOURCE_DIR + "/tests/support/validate_records.py " +
+                                CONNSNOOP_SOURCE_DIR + "/docs/record-schema.json " + records.string() + " 2>&1";
+    Validation result;
+    if (std::FILE* pipe = ::popen(command.c_str(), "r")) {
+        char buffer[4096];
+        for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) result.report.append(buffer, n);
+        const int status = ::pclose(pipe);
+        result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    fs::remove(records);
+    return result;
+}
+
+const auto kTime = std::chrono::system_clock::time_point(std::chrono::microseconds(1'795'905'646'123'456));
+
+std::vector<std::string> one_record_of_each_kind() {
+    std::vector<std::string> lines;
+    auto event = fixtures::sample_event();
+    event.ancestry = {{1, "systemd", {"/sbin/init"}, false}};
+    lines.push_back(to_json_line(connect_to_json(event)));  // a plain connect: sport null
+    event.source_port = 40000;
+    event.outcome = ConnectOutcome{ConnectResult::timeout, 110, 3'000'000'000ULL};
+    lines.push_back(to_json_line(connect_to_json(event)));  // with --outcome
+    event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
+    lines.push_back(to_json_line(connect_to_json(event)));
+
+    HttpRequestEvent request;
+    request.connection = fixtures::sample_event();
+    request.method = "GET";
+    request.path = "/latest/meta-data/";
+    request.version = "HTTP/1.1";
+    request.headers = kHttpHeaderHost | kHttpHeaderUserAgent;
+    request.user_agent = "curl/7.88.1";
+    request.writes = 1;
+    lines.push_back(to_json_line(http_to_json(request)));
+
+    lines.push_back(to_json_line(lost_to_json({kTime, 3, 5})));
+    lines.push_back(to_json_line(lost_output_to_json(kTime, 2, 7, ENOSPC)));
+    RunSummary summary{kTime, 5, 1, 0, 2.5, "tp_btf"};
+    lines.push_back(to_json_line(summary_to_json(summary)));
+    summary.outcomes = OutcomeSummary{};
+    lines.push_back(to_json_line(summary_to_json(summary)));
+
+    IntervalReport report;
+    report.time = kTime;
+    report.interval_seconds = 2;
+    TalkerRow row;
+    row.key = "curl -s http://169.254.169.254/";
+    row.label = row.key;
+    row.rate_1s = 45.55555555555556;
+    row.attempts = 12;
+    report.rows = {row};
+    lines.push_back(to_json_line(report_to_json(report)));
+    report.group_by = GroupBy::pid;
+    report.rows[0].key = "1430";
+    report.alert_rate = 10;
+    report.alerting = {true};
+    lines.push_back(to_json_line(report_to_json(report)));
+    lines.push_back(to_json_line(alert_to_json({kTime, GroupBy::pid, 10, {"1430", "curl", 45.5, true}})));
+    lines.push_back(to_json_line(alert_to_json({kTime, GroupBy::comm, 10, {"curl", "curl", 45.5, false}})));
+    return lines;
+}
+
+TEST(JsonSchema, EveryRecordKindValidates) {
+    const auto lines = one_record_of_each_kind();
+    const auto result = validate(lines);
+    EXPECT_EQ(result.status, 0) << result.report;
+    EXPECT_EQ(result.report, "");
+}
+
+TEST(JsonSchema, AFieldOfTheWrongTypeIsCaught) {
+    auto event = fixtures::sample_event();
+    auto record = connect_to_json(event);
+    record["sport"] = 0;     // still a port: fine
+    record["pid"] = "4321";  // a string where a number is documented
+    auto summary = summary_to_json(RunSummary{kTime, 5, 1, 0, 2.5, "tp_btf"});
+    summary.erase("lost_output");  // a documented field missing
+    auto extra = lost_to_json({kTime, 3, 5});
+    extra["surprise"] = 1;  // an undocumented field
+    const auto result = validate({to_json_line(record), to_json_line(summary), to_json_line(extra)});
+    EXPECT_EQ(result.status, 1) << result.report;
+    EXPECT_NE(result.report.find("line 1 (connect): $.pid"), std::string::npos) << result.report;
+    EXPECT_NE(result.report.find("line 2 (summary)"), std::string::npos) << result.report;
+    EXPECT_NE(result.report.find("line 3 (lost)"), std::string::npos) << result.report;
+}
+
+}  // namespace
+}  // namespace connsnoop
