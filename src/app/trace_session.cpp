@@ -202,8 +202,17 @@ int run_trace_session(const Options& options) {
             return resolved ? write_event(*resolved) : true;
         };
     }
+    // The tool's own health, from the first scrape on (not only after a poll).
+    auto publish_health = [&] {
+        if (!metrics || tracer == nullptr) return;
+        const auto attached =
+            tracer->programs_attached() + (process_tracker ? process_tracker->programs_attached() : 0);
+        metrics->update_health({events, tracer->lost_events(), tracer->malformed_records(), attached,
+                                options.tracer.ringbuf_bytes, tracer->hook(), event_lines.lost_lines()});
+    };
     hooks.on_attached = [&](const ConnectTracer& attached) {
         tracer = &attached;
+        publish_health();
         if (metrics_export->server)
             std::fprintf(stderr, "connsnoop: metrics at %s\n", metrics_export->server->url().c_str());
     };
@@ -222,12 +231,7 @@ int run_trace_session(const Options& options) {
             talkers->expire(now);
             alerts->check(talkers->table(options.group_by), now);
         }
-        if (metrics) {
-            const auto attached =
-                tracer->programs_attached() + (process_tracker ? process_tracker->programs_attached() : 0);
-            metrics->update_health({events, tracer->lost_events(), tracer->malformed_records(), attached,
-                                    options.tracer.ringbuf_bytes, tracer->hook(), event_lines.lost_lines()});
-        }
+        publish_health();
         if (take_reopen_request()) {
             if (auto reopened = event_lines.reopen(); !reopened) report_error(reopened.error());
         }
