@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "output/count_text.hpp"
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
 
@@ -355,12 +356,14 @@ std::string format_top_row(const TopLayout& layout, const TalkerRow& row, bool a
 
 std::string format_report_status(const IntervalReport& report) {
     std::string status =
-        fmt::format("{} by {}, sorted by {}{}: {} groups, {} attempts, {} lost", format_local_time(report.time),
+        fmt::format("{} by {}, sorted by {}{}: {}, {}, {} lost", format_local_time(report.time),
                     group_by_name(report.group_by), sort_column_name(report.sort), report.reversed ? " (reversed)" : "",
-                    report.groups, report.events, report.lost);
+                    count_of(report.groups, "group"), count_of(report.events, "attempt"), report.lost);
     if (report.final) status += " (final)";
     if (report.lost != 0) status += " (counts are low: events were dropped in the kernel)";
-    if (report.groups_dropped != 0) status += fmt::format(", {} idle groups dropped for memory", report.groups_dropped);
+    if (report.groups_dropped != 0) {
+        status += fmt::format(", {} dropped for memory", count_of(report.groups_dropped, "idle group"));
+    }
     if (report.alert_rate) {
         status += fmt::format(", {} above {}/s", report.alerts_firing, rate_text(*report.alert_rate));
     }

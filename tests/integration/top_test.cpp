@@ -191,7 +191,7 @@ TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
     auto running = start_client(client);
     EXPECT_EQ(running.wait(10s), 0) << running.err();
     // connsnoop still runs: a block naming the client is already in the pipe.
-    ASSERT_TRUE(tracer.wait_for_stdout("by command, sorted by 1s: 1 groups, 5 attempts, 0 lost", 3s)) << tracer.out();
+    ASSERT_TRUE(tracer.wait_for_stdout("by command, sorted by 1s: 1 group, 5 attempts, 0 lost", 3s)) << tracer.out();
     ASSERT_TRUE(tracer.wait_for_stdout(client.tag(), 1s)) << tracer.out();
     EXPECT_TRUE(tracer.wait_for_stdout("\n\n", 1s)) << tracer.out();  // the block ends with an empty line
     EXPECT_NE(tracer.out().find("RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND"),

@@ -223,7 +223,7 @@ TEST(TopFormat, SummaryBlockHasStatusHeaderRowsAndABlankLine) {
     report.lost = 3;
     const auto block = format_report_block(report);
     ASSERT_EQ(block.size(), 4U);
-    EXPECT_NE(block[0].find("by command, sorted by 1s: 1 groups, 40000 attempts, 3 lost (counts are low"),
+    EXPECT_NE(block[0].find("by command, sorted by 1s: 1 group, 40000 attempts, 3 lost (counts are low"),
               std::string::npos)
         << block[0];
     EXPECT_NE(block[1].find("RATE1S"), std::string::npos);
