@@ -39,6 +39,7 @@ const volatile bool filter_pid = false;
 const volatile bool filter_uid = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_comm = false;
+const volatile bool filter_netns = false;
 const volatile char comm_filter[CS_COMM_LEN] = {};
 const volatile __u32 argv_max = CS_ARGV_CAPACITY;
 const volatile bool track_outcomes = false;
@@ -114,6 +115,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } uids SEC(".maps");
+
+/* --netns: inode numbers of the network namespaces wanted (the socket's, not the task's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} netns_filter SEC(".maps");
 
 /* Holds the --cgroup directory; bpf_current_task_under_cgroup matches it and its descendants. */
 struct {
@@ -290,6 +299,17 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
 	return true;
+}
+
+/* The --netns filter, on the socket: a process can hold sockets of several namespaces. */
+static __always_inline bool netns_wanted(const struct sock *sk)
+{
+	__u32 inum;
+
+	if (!filter_netns)
+		return true;
+	inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return bpf_map_lookup_elem(&netns_filter, &inum) != NULL;
 }
 
 /* argv_out has room for CS_ARGV_CAPACITY bytes (it follows the record in its scratch). */
@@ -538,6 +558,8 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
+	if (!netns_wanted(sk))
+		return 0;
 
 	pid_tgid = bpf_get_current_pid_tgid();
 	uid_gid = bpf_get_current_uid_gid();
@@ -661,7 +683,7 @@ static __always_inline int on_connect_enter(struct pt_regs *regs)
 	if (BPF_CORE_READ(sock, state) != SS_UNCONNECTED || BPF_CORE_READ(sock, type) != SOCK_STREAM)
 		return 0;
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !netns_wanted(sk))
 		return 0;
 	if (!read_destination((const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), &call))
 		return 0;

@@ -19,10 +19,12 @@ TEST(TopCommandLine, DefaultsAreTheStreamWithoutAlerts) {
 }
 
 TEST(TopCommandLine, TopTakesTheStreamFiltersAfterTheSubcommand) {
-    const auto options = parse_ok({"top", "--imds", "--pid", "7", "-o", "json", "--duration", "3"});
+    const auto options =
+        parse_ok({"top", "--imds", "--pid", "7", "--netns", "4026531840", "-o", "json", "--duration", "3"});
     EXPECT_EQ(options.mode, SessionMode::top);
     EXPECT_EQ(options.tracer.filters.destinations.size(), 2U);
     EXPECT_EQ(options.tracer.filters.pids, std::vector<std::uint32_t>{7});
+    EXPECT_EQ(options.tracer.filters.netns_inodes, std::vector<std::uint32_t>{4026531840U});
     EXPECT_EQ(options.format, OutputFormat::json);
     EXPECT_EQ(*options.duration, std::chrono::milliseconds(3000));
     EXPECT_EQ(options.top.interval, std::chrono::milliseconds(1000));
