@@ -31,8 +31,7 @@ protected:
 
     static ChildProcess start_connsnoop(std::vector<std::string> args) {
         args.insert(args.begin(), kTargetFilter.begin(), kTargetFilter.end());
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
+        ChildProcess tracer(connsnoop_command(std::move(args)));
         EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
         return tracer;
     }
@@ -75,8 +74,11 @@ INSTANTIATE_TEST_SUITE_P(Signals, StopSignalTest, ::testing::Values(SIGINT, SIGT
 TEST_F(SignalsAndCleanupTest, ClosedPipeEndsItQuietlyWithExitZero) {
     for (const std::string format : {"table", "json"}) {
         std::string command = "\"$0\" \"$@\" | head -1; echo \"connsnoop exit status ${PIPESTATUS[0]}\"";
-        std::vector<std::string> argv{"bash", "-c", command, connsnoop_binary(), "-o", format};
-        argv.insert(argv.end(), kTargetFilter.begin(), kTargetFilter.end());
+        std::vector<std::string> connsnoop_args{"-o", format};
+        connsnoop_args.insert(connsnoop_args.end(), kTargetFilter.begin(), kTargetFilter.end());
+        std::vector<std::string> argv{"bash", "-c", command};
+        const auto connsnoop = connsnoop_command(connsnoop_args);
+        argv.insert(argv.end(), connsnoop.begin(), connsnoop.end());
         ChildProcess pipeline(argv);
         ASSERT_TRUE(pipeline.wait_for_stderr("tracing TCP connects", 10s)) << pipeline.err();
         // connsnoop learns that head is gone at its next write: keep connecting until it has.

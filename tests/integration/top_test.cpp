@@ -292,7 +292,9 @@ std::string joined(const std::vector<std::string>& lines) {
 
 // After connsnoop, the pane's shell prints its exit code and the terminal modes it left behind.
 std::string view_command(const std::string& arguments) {
-    return connsnoop_binary() + " top " + arguments +
+    std::string scope;
+    for (const auto& word : own_namespace_filter()) scope += " " + word;
+    return connsnoop_binary() + " top " + arguments + scope +
            " 2>/dev/null; echo EXIT=$?; "
            "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 60";
 }
