@@ -16,6 +16,7 @@ struct TopScreen::Terminal {
 
 namespace {
 
+constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 constexpr const char* kKeyHelp = "keys: s sort column  g grouping  q quit";
 
 // One line, cut to the screen's width; text is already escaped.
@@ -34,12 +35,23 @@ void put_line(int y, const std::string& text, attr_t attributes = A_NORMAL, bool
 Result<std::unique_ptr<TopScreen>> TopScreen::open() {
     // Multibyte (UTF-8) command lines need the user's character set.
     std::setlocale(LC_CTYPE, "");
+    const char* term = std::getenv("TERM");
+    if (term == nullptr || *term == '\0') {
+        return Error{"cannot drive the terminal: TERM is not set",
+                     "set TERM to your terminal's type, or use connsnoop top -o json, or pipe the output "
+                     "(connsnoop top | cat) for summary blocks"};
+    }
+    // The release binary is static: its ncurses reads the host's terminfo
+    // files, from the places distributions keep them, unless the user chose.
+    setenv("TERMINFO_DIRS", kTerminfoDirs, /*overwrite=*/0);
     auto terminal = std::make_unique<Terminal>();
     terminal->screen = newterm(nullptr, stdout, stdin);
     if (terminal->screen == nullptr) {
-        const char* term = std::getenv("TERM");
-        return Error{std::string("cannot drive the terminal (TERM=") + (term ? term : "unset") + ")",
-                     "set TERM to your terminal's type, or pipe the output (connsnoop top | cat) for summary blocks"};
+        return Error{std::string("cannot drive the terminal: no usable terminfo description of TERM=") +
+                         escape_for_terminal(term) + " (searched $TERMINFO, ~/.terminfo, " +
+                         std::getenv("TERMINFO_DIRS") + ")",
+                     "install the terminfo files (ncurses-base or ncurses-term), set TERMINFO to their directory, "
+                     "or use connsnoop top -o json, or pipe the output (connsnoop top | cat) for summary blocks"};
     }
     cbreak();  // keys at once; Ctrl-C still raises SIGINT, which ends the run and restores the terminal
     noecho();
