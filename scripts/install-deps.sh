@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev libncurses-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libncurses-dev
   # tests and demo
   libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux
   prometheus systemd

@@ -10,6 +10,7 @@
 
 #include "collect/trace_config.hpp"
 #include "output/escape.hpp"
+#include "util/account_file.hpp"
 
 namespace connsnoop {
 
@@ -90,14 +91,11 @@ Result<std::uint32_t> parse_uid(std::string_view text) {
         return invalid("--uid", text, "4294967295 is not a valid user ID");
     }
     if (text.empty()) return invalid("--uid", text, "expected a user ID or a user name");
-    const std::string name(text);
-    passwd entry{};
-    passwd* found = nullptr;
-    std::vector<char> buffer(4096);
-    if (getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
-        return found->pw_uid;
-    }
-    return invalid("--uid", text, "not a number and no user of that name");
+    // /etc/passwd itself, not NSS (see util/account_file.hpp).
+    const auto passwd = read_account_file(kPasswdPath);
+    if (!passwd) return invalid("--uid", text, std::string("not a number, and ") + kPasswdPath + " cannot be read");
+    if (const auto uid = find_account_id(*passwd, text)) return *uid;
+    return invalid("--uid", text, std::string("not a number and no user of that name in ") + kPasswdPath);
 }
 
 Result<std::string> parse_comm(std::string_view text) {
@@ -210,6 +208,12 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
         if (!address || address->family != AddressFamily::ipv6) return bad();
     } else if (!host.empty()) {
         const auto address = IpAddress::parse(host);
+        if (!address && host.find(':') == std::string_view::npos) {
+            // No resolver: the static binary must not need the host's NSS or DNS.
+            return invalid("--metrics", text,
+                           "the address must be numeric (host names are not resolved), e.g. 127.0.0.1:9464, "
+                           "[::1]:9464 or :9464");
+        }
         if (!address || address->family != AddressFamily::ipv4) return bad();
     }
     return ListenAddress{host.empty() ? "0.0.0.0" : std::string(host), static_cast<std::uint16_t>(*port)};

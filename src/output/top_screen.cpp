@@ -31,6 +31,9 @@ constexpr const char* kPlainOutputHint =
     "for a summary every interval use `connsnoop top | cat`, or `connsnoop top -o json` for one JSON record each";
 constexpr int kEscape = 27;
 constexpr int kCtrlL = 12;
+// The release binary is static: its ncurses reads the host's terminfo files
+// from the places distributions keep them, unless the user chose others.
+constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 
 // One line, cut to the screen's width; text is already escaped.
 void put_line(int y, const std::string& text, attr_t attributes = A_NORMAL, bool fill = false) {
@@ -60,6 +63,7 @@ Status TopScreen::check_terminal() {
     if (name.empty()) {
         return Error{"cannot draw the top view: TERM is not set", kPlainOutputHint};
     }
+    setenv("TERMINFO_DIRS", kTerminfoDirs, /*overwrite=*/0);
     int error = 0;
     if (setupterm(nullptr, STDOUT_FILENO, &error) != OK) {
         return Error{"cannot draw the top view: no terminfo entry for TERM=" + name, kPlainOutputHint};

@@ -148,6 +148,15 @@ TEST(ParseListenAddress, HostAndPortForms) {
     }
 }
 
+TEST(ParseListenAddress, NamesAreNotResolved) {
+    for (const char* named : {"localhost:9464", "metrics.internal:80"}) {
+        ASSERT_FALSE(parse_listen_address(named).ok()) << named;
+        EXPECT_NE(parse_listen_address(named).error().message.find("must be numeric (host names are not resolved)"),
+                  std::string::npos)
+            << named;
+    }
+}
+
 TEST(ParseMaxSeries, Positive) {
     EXPECT_EQ(*parse_max_series("50"), 50U);
     EXPECT_FALSE(parse_max_series("0").ok());
