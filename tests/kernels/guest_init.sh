@@ -24,9 +24,13 @@ finish() {
 }
 
 echo "KMATRIX KERNEL $(uname -r) $(uname -m)"
-# What this kernel is expected to refuse (tests/kernels/run passes it on the
-# kernel command line; empty: everything loads).
+# What this kernel is expected to refuse, and the verifier's words for it
+# (tests/kernels/run passes them on the kernel command line as
+# kmatrix_refuse=outcome,http and kmatrix_verdict=words+joined+by+plus;
+# empty: everything loads).
 expect_refused=$(sed -n 's/.*kmatrix_refuse=\([^ ]*\).*/\1/p' /proc/cmdline)
+expected_verdict=$(sed -n 's/.*kmatrix_verdict=\([^ ]*\).*/\1/p' /proc/cmdline | tr + ' ')
+refuses() { case ",$expect_refused," in *",$1,"*) return 0 ;; esac; return 1; }
 
 /bin/peer serve >/tmp/server.log 2>&1 &
 i=0
@@ -53,6 +57,8 @@ trace() {
 		if ! kill -0 $trace_pid 2>/dev/null || [ $i -ge 600 ]; then
 			problem "connsnoop did not start: $(tr '\n' ' ' </tmp/err)"
 			trace_pid=""
+			echo "---- connsnoop -v $*, last lines"
+			connsnoop -v --duration 1 "$@" 2>&1 | tail -n 25
 			return 1
 		fi
 		sleep 0.1
@@ -100,6 +106,20 @@ check_end() {
 	fi
 }
 
+# refused OPTION ARGS...: this kernel is expected to refuse what OPTION
+# needs: exit 1, the verifier's refusal named with the kernel release and the
+# expected words, and no privilege hint.
+refused() {
+	option=$1
+	shift
+	connsnoop "$@" --duration 1 >/tmp/out 2>/tmp/err
+	status=$?
+	[ $status -eq 1 ] || problem "connsnoop exited $status, not 1"
+	expect 1 /tmp/err "connsnoop: error: $option needs BTF-typed tracepoints (tp_btf): loading the BPF program (tp_btf): the kernel's verifier refused program '" "(Linux $(uname -r)): " "$expected_verdict"
+	expect 1 /tmp/err "hint: not a privilege problem"
+	expect 0 /tmp/err "run as root"
+}
+
 v4=169.254.169.254
 v6=fd00:ec2::254
 token=$(/bin/peer token)
@@ -128,6 +148,10 @@ expect 1 /tmp/out '{"type":"summary"' '"events":2,"lost":0,"malformed":0'
 check_end
 
 check_begin outcome-established-refused
+if refuses outcome; then
+	refused --outcome --outcome --dst $v4
+	check_end
+else
 trace --outcome --dst $v4 --ancestry 0 -o json
 run /bin/peer connect $v4 80
 /bin/peer connect $v4 81 >>/tmp/workload.log 2>&1 && problem "a connect to port 81 was not refused"
@@ -137,20 +161,11 @@ expect 1 /tmp/out '"cmdline":"/bin/peer connect 169.254.169.254 80"' '"dport":80
 expect 1 /tmp/out '"cmdline":"/bin/peer connect 169.254.169.254 81"' '"dport":81,' '"result":"refused","errno":"ECONNREFUSED","latency_us":'
 expect 1 /tmp/out '{"type":"summary"' '"events":2,' '"results":{"established":1,"refused":1,"timeout":0,"reset":0,"aborted":0,"error":0,"failed":0,"untracked":0,"pending":0}'
 check_end
-
-http_refused() {
-	# This kernel is expected to refuse HTTP capture: exit 1, the verifier
-	# named, no permission hint.
-	connsnoop "$@" >/tmp/out 2>/tmp/err
-	status=$?
-	[ $status -eq 1 ] || problem "connsnoop exited $status, not 1"
-	expect 1 /tmp/err "connsnoop: error: the kernel's verifier refused"
-	expect 0 /tmp/err "run as root"
-}
+fi
 
 check_begin http-imds-versions
-if [ "$expect_refused" = http ]; then
-	http_refused --imds --http --duration 1
+if refuses http; then
+	refused --http --imds --http
 else
 	trace --imds --http --ancestry 0 -o json
 	run /bin/peer v1 $v4
@@ -169,8 +184,8 @@ expect 0 /tmp/err "$token"
 check_end
 
 check_begin imds-v1-only
-if [ "$expect_refused" = http ]; then
-	http_refused --imds-v1 --duration 1
+if refuses http; then
+	refused --http --imds-v1
 else
 	trace --imds-v1 --ancestry 0 -o json
 	run /bin/peer v2 $v4
@@ -197,8 +212,8 @@ expect 1 /tmp/out '{"type":"summary"' '"events":4,"lost":0'
 check_end
 
 check_begin top-json-by-imds
-if [ "$expect_refused" = http ]; then
-	http_refused top --imds --by imds -o json --duration 1
+if refuses http; then
+	refused --http top --imds --by imds -o json
 else
 	trace top --imds --by imds -o json --interval 1
 	run /bin/peer v1 $v4
