@@ -114,8 +114,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     // which socket-local storage set at CLOSE -> SYN_SENT marks: tp_btf only.
     bpf_program__set_autoload(progs.http_egress, config.http_capture && use_tp_btf);
     if (int load_err = connsnoop_bpf::load(skeleton.get())) {
-        return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
-                            load_err);
+        return libbpf_load_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
+                                 load_err);
     }
     return skeleton;
 }
@@ -237,17 +237,17 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     std::string hook = "tp_btf";
     auto skeleton = open_and_load(config, true);
     if (!skeleton && !fails_for_every_hook(skeleton.error())) {
+        if (config.track_outcomes || config.http_capture) {
+            // Only tp_btf programs do these: why tp_btf was refused is the reason.
+            return skeleton.error().with_context(std::string(config.track_outcomes ? "--outcome" : "--http") +
+                                                 " needs BTF-typed tracepoints (tp_btf)");
+        }
         if (config.verbose)
             std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
         hook = "raw_tp";
         skeleton = open_and_load(config, false);
     }
     if (!skeleton) return skeleton.error();
-    if (hook != "tp_btf" && (config.track_outcomes || config.http_capture)) {
-        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
-                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
-                     "run with -v to see libbpf's log", EOPNOTSUPP};
-    }
 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();

@@ -93,6 +93,16 @@ TEST(BinaryInfo, UnprivilegedRunNamesThePrivilegesNeeded) {
     EXPECT_EQ(result.err.find("libbpf:"), std::string::npos) << "libbpf noise without -v: " << result.err;
 }
 
+TEST(BinaryInfo, AFileThatIsNotBtfIsNamedReadably) {
+    // libbpf's own code for it used to come out as "Unknown error 4001".
+    const auto result = run_command({connsnoop_binary(), "--btf", "/etc/passwd", "--duration", "1"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("connsnoop: error: --btf /etc/passwd: not a BTF file ("), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.err.find("Unknown error"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("hint: give the running kernel's BTF"), std::string::npos) << result.err;
+}
+
 TEST(BinaryInfo, MissingBtfFileIsNamed) {
     const auto result = run_command({connsnoop_binary(), "--btf", "/nonexistent/vmlinux"});
     EXPECT_EQ(result.status, 1);
