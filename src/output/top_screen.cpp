@@ -25,15 +25,15 @@ struct TopScreen::Terminal {
 
 namespace {
 
+// Where distributions keep terminfo; the static release binary's ncurses
+// looks there unless the user chose (TERMINFO_DIRS, TERMINFO, ~/.terminfo).
+constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 constexpr int kHeaderLines = 4;  // status, notice, state, column titles
 constexpr const char* kKeyHint = "? help  Enter details  / filter  s sort  r reverse  g grouping  p pause  q quit";
 constexpr const char* kPlainOutputHint =
     "for a summary every interval use `connsnoop top | cat`, or `connsnoop top -o json` for one JSON record each";
 constexpr int kEscape = 27;
 constexpr int kCtrlL = 12;
-// The release binary is static: its ncurses reads the host's terminfo files
-// from the places distributions keep them, unless the user chose others.
-constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 
 // One line, cut to the screen's width; text is already escaped.
 void put_line(int y, const std::string& text, attr_t attributes = A_NORMAL, bool fill = false) {
@@ -64,9 +64,13 @@ Status TopScreen::check_terminal() {
         return Error{"cannot draw the top view: TERM is not set", kPlainOutputHint};
     }
     setenv("TERMINFO_DIRS", kTerminfoDirs, /*overwrite=*/0);
+    const char* dirs = std::getenv("TERMINFO_DIRS");
+    const std::string terminfo_dirs = dirs != nullptr ? dirs : kTerminfoDirs;
     int error = 0;
     if (setupterm(nullptr, STDOUT_FILENO, &error) != OK) {
-        return Error{"cannot draw the top view: no terminfo entry for TERM=" + name, kPlainOutputHint};
+        return Error{"cannot draw the top view: no terminfo entry for TERM=" + escape_for_terminal(name) +
+                         " (searched $TERMINFO, ~/.terminfo, " + terminfo_dirs + ")",
+                     kPlainOutputHint};
     }
     // A terminal that cannot move the cursor (dumb, hard-copy) cannot redraw a screen.
     const char* move = tigetstr(const_cast<char*>("cup"));
