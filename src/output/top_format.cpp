@@ -523,6 +523,16 @@ std::string format_alert_line(const AlertNotice& notice) {
     return line;
 }
 
+std::string format_alert_notice(const AlertNotice& notice) {
+    const auto& alert = notice.transition;
+    std::string line =
+        fmt::format("{} ALERT {} at {}/s ({} {}/s): {} {}", format_local_time(notice.time),
+                    alert.firing ? "firing" : "resolved", rate_text(alert.rate), alert.firing ? "above" : "back below",
+                    rate_text(notice.threshold), group_by_name(notice.group_by), escape_for_terminal(alert.key));
+    if (notice.group_by != GroupBy::command && !alert.label.empty()) line += ": " + escape_for_terminal(alert.label);
+    return line;
+}
+
 nlohmann::ordered_json alert_to_json(const AlertNotice& notice) {
     const auto& alert = notice.transition;
     return {

@@ -312,6 +312,7 @@ std::string expect_terminal_restored(const Tmux& tmux) {
     EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
     EXPECT_NE(text.find("icanon echo"), std::string::npos) << text;  // not -icanon / -echo
     EXPECT_EQ(text.find("connsnoop top:"), std::string::npos) << "the view is still on screen: " << text;
+    EXPECT_EQ(text.find("? help"), std::string::npos) << "the view is still on screen: " << text;
     EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
     // The ranking above the exit code: its status line and column titles.
     const auto ranking = text.find(" sorted by ");
@@ -637,7 +638,7 @@ TEST_F(TopViewTest, ScrollingReachesRow40AndBeyond) {
         const auto shown = wait_for({"dest " + destination}, 10s);
         EXPECT_NE(joined(shown).find("dest " + destination), std::string::npos) << joined(shown);
         keys({"Escape"});
-        wait_for({"connsnoop top:"}, 10s);
+        wait_for({"sorted by key"}, 10s);
     };
 
     keys({"End"});
