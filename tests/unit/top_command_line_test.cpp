@@ -62,6 +62,18 @@ TEST(TopCommandLine, BadValuesNameTheValue) {
     EXPECT_NE(usage_error({"--interval", "2"}), "");
 }
 
+TEST(TopCommandLine, DestinationGroupingsAndOutcomeSortColumns) {
+    EXPECT_EQ(parse_ok({"top", "--by", "dest"}).group_by, GroupBy::dest);
+    EXPECT_EQ(parse_ok({"top", "--by", "port"}).group_by, GroupBy::port);
+    EXPECT_EQ(parse_ok({"top", "--outcome", "--sort", "mean"}).top.sort, SortColumn::latency_mean);
+    EXPECT_EQ(parse_ok({"top", "--failed", "--sort", "failed"}).top.sort, SortColumn::failures);
+    // Without outcomes these columns are hidden and unknown: sorting on them is refused.
+    for (const char* column : {"failed", "mean", "p99"}) {
+        EXPECT_EQ(usage_error({"top", "--sort", column}).find(std::string("--sort ") + column + " needs --outcome"),
+                  0U);
+    }
+}
+
 TEST(TopCommandLine, TopHelpNamesItsOptionsAndKeys) {
     auto help = parse({"top", "--help"});
     ASSERT_TRUE(std::holds_alternative<InfoRequest>(help));
