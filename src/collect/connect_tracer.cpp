@@ -187,8 +187,9 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
     text << mountinfo.rdbuf();
     if (has_v1_socket_controllers(text.str())) {
         std::fprintf(stderr,
-                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
-                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; on kernels before 5.15, "
+                     "once it is used the kernel stops tying sockets to cgroup v2, and what %s sees through "
+                     "cgroup hooks may be missed\n",
                      option.c_str());
     }
     UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
