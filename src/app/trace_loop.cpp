@@ -64,6 +64,7 @@ std::string describe_filters(const Options& options) {
     for (auto uid : filters.uids) parts.push_back("uid " + std::to_string(uid));
     for (const auto& path : filters.cgroup_paths) parts.push_back("cgroup " + escape_for_terminal(path));
     for (const auto& comm : filters.comms) parts.push_back("comm " + escape_for_terminal(comm));
+    for (auto inode : filters.netns_inodes) parts.push_back("netns " + std::to_string(inode));
     for (const auto& cidr : filters.excluded_destinations) parts.push_back("not dst " + cidr.to_string());
     for (const auto& comm : filters.excluded_comms) parts.push_back("not comm " + escape_for_terminal(comm));
     if (!options.container_prefix.empty()) parts.push_back("container " + options.container_prefix);

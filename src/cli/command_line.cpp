@@ -31,8 +31,8 @@ Examples:
 )";
 
 constexpr const char* kTopFooter = R"(
-Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --comm) and
--o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
+Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --netns, --comm)
+and -o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
 On a terminal: a full-screen view; keys: arrows, PgUp/PgDn select, Enter details, / filter,
 s sort column, r reverse, g grouping, p pause, ? help, q quit (the last ranking stays printed).
 Otherwise: a summary block (or with -o json one "interval" object) every interval.
@@ -45,7 +45,7 @@ void add_metadata_endpoints(TraceFilters& filters) {
 }
 
 struct RawArguments {
-    std::vector<std::string> destinations, ports, pids, uids, cgroups, comms, not_destinations, not_comms;
+    std::vector<std::string> destinations, ports, pids, uids, netns, cgroups, comms, not_destinations, not_comms;
     std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool no_header = false;
@@ -70,6 +70,9 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
     app.add_option("--cgroup", raw.cgroups, "Only processes in this cgroup v2 directory or below it (repeatable)")
         ->type_name("PATH");
+    app.add_option("--netns", raw.netns,
+                   "Only sockets of this network namespace: inode number or `ip netns` name (repeatable)")
+        ->type_name("NETNS");
     app.add_option("--comm", raw.comms, "Only processes with this exact task name (comm) (repeatable)")
         ->type_name("NAME");
     app.add_option("--not-dst", raw.not_destinations, "Not connections to this address or CIDR (repeatable)")
@@ -175,6 +178,8 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port_range)) return *e;
     if (auto e = convert_all(raw.pids, filters.pids, parse_pid)) return *e;
     if (auto e = convert_all(raw.uids, filters.uids, parse_uid)) return *e;
+    const auto netns = [](std::string_view text) { return parse_netns(text); };
+    if (auto e = convert_all(raw.netns, filters.netns_inodes, netns)) return *e;
     if (raw.imds || raw.imds_v1) add_metadata_endpoints(filters);
     options.imds_v1_only = raw.imds_v1;
     options.tracer.http_capture = raw.http || raw.imds_v1 || !raw.http_ports.empty();

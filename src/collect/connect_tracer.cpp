@@ -97,6 +97,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     rodata->filter_cgroup = !filters.cgroup_paths.empty();
     rodata->cgroup_filter_count = static_cast<std::uint32_t>(filters.cgroup_paths.size());
     rodata->filter_comm = !filters.comms.empty();
+    rodata->filter_netns = !filters.netns_inodes.empty();
     rodata->exclude_daddr = !filters.excluded_destinations.empty();
     rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
@@ -114,6 +115,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.not_comms, map_size_for(filters.excluded_comms.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.netns_filter, map_size_for(filters.netns_inodes.size()));
     // The outcome maps cost memory only when outcomes are followed.
     err = err ? err
               : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
@@ -137,8 +139,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     // which socket-local storage set at CLOSE -> SYN_SENT marks: tp_btf only.
     bpf_program__set_autoload(progs.http_egress, config.http_capture && use_tp_btf);
     if (int load_err = connsnoop_bpf::load(skeleton.get())) {
-        return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
-                            load_err);
+        return libbpf_load_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
+                                 load_err);
     }
     return skeleton;
 }
@@ -185,6 +187,7 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
     if (auto s = insert_comms(maps.not_comms, filters.excluded_comms, "--not-comm"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
+    if (auto s = insert_all(maps.netns_filter, filters.netns_inodes, "network namespace"); !s) return s;
     if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;
 
     for (std::uint32_t index = 0; index < filters.cgroup_paths.size(); ++index) {
@@ -229,8 +232,9 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
     text << mountinfo.rdbuf();
     if (has_v1_socket_controllers(text.str())) {
         std::fprintf(stderr,
-                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
-                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; on kernels before 5.15, "
+                     "once it is used the kernel stops tying sockets to cgroup v2, and what %s sees through "
+                     "cgroup hooks may be missed\n",
                      option.c_str());
     }
     UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -288,17 +292,17 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     std::string hook = "tp_btf";
     auto skeleton = open_and_load(config, true);
     if (!skeleton && !fails_for_every_hook(skeleton.error())) {
+        if (config.track_outcomes || config.http_capture) {
+            // Only tp_btf programs do these: why tp_btf was refused is the reason.
+            return skeleton.error().with_context(std::string(config.track_outcomes ? "--outcome" : "--http") +
+                                                 " needs BTF-typed tracepoints (tp_btf)");
+        }
         if (config.verbose)
             std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
         hook = "raw_tp";
         skeleton = open_and_load(config, false);
     }
     if (!skeleton) return skeleton.error();
-    if (hook != "tp_btf" && (config.track_outcomes || config.http_capture)) {
-        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
-                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
-                     "run with -v to see libbpf's log", EOPNOTSUPP};
-    }
 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();

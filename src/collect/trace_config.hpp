@@ -22,8 +22,9 @@ struct TraceFilters {
     std::vector<PortRange> destination_ports;
     std::vector<std::uint32_t> pids;
     std::vector<std::uint32_t> uids;
-    std::vector<std::string> cgroup_paths;  // cgroup v2 directories, absolute or relative to the cgroup2 mount
-    std::vector<std::string> comms;         // exact task names (at most 15 bytes each)
+    std::vector<std::string> cgroup_paths;    // cgroup v2 directories, absolute or relative to the cgroup2 mount
+    std::vector<std::string> comms;           // exact task names (at most 15 bytes each)
+    std::vector<std::uint32_t> netns_inodes;  // network namespaces (inode numbers) of the sockets
     // Exclusions, in the kernel too: none of these, whatever the filters above let through.
     std::vector<Cidr> excluded_destinations;  // --not-dst
     std::vector<std::string> excluded_comms;  // --not-comm

@@ -32,10 +32,10 @@ TEST(CommandLine, ImdsMeansEveryMetadataEndpointOnPort80) {
 }
 
 TEST(CommandLine, RepeatableFiltersAccumulate) {
-    const auto options =
-        parse_ok({"--dst",  "10.0.0.0/8", "--dst",    "fd00::/8",     "--port",   "443", "--port", "80",
-                  "--pid",  "12",         "--pid",    "34",           "--uid",    "0",   "--comm", "curl",
-                  "--comm", "perl",       "--cgroup", "system.slice", "--cgroup", "x"});
+    const auto options = parse_ok(
+        {"--dst",    "10.0.0.0/8",   "--dst",    "fd00::/8", "--port",  "443",        "--port",  "80",        "--pid",
+         "12",       "--pid",        "34",       "--uid",    "0",       "--comm",     "curl",    "--comm",    "perl",
+         "--cgroup", "system.slice", "--cgroup", "x",        "--netns", "4026531840", "--netns", "4026532000"});
     const auto& filters = options.tracer.filters;
     EXPECT_EQ(filters.destinations.size(), 2U);
     EXPECT_EQ(filters.destination_ports, (std::vector<PortRange>{{443, 443}, {80, 80}}));
@@ -43,6 +43,7 @@ TEST(CommandLine, RepeatableFiltersAccumulate) {
     EXPECT_EQ(filters.uids, (std::vector<std::uint32_t>{0}));
     EXPECT_EQ(filters.comms, (std::vector<std::string>{"curl", "perl"}));
     EXPECT_EQ(filters.cgroup_paths, (std::vector<std::string>{"system.slice", "x"}));
+    EXPECT_EQ(filters.netns_inodes, (std::vector<std::uint32_t>{4026531840U, 4026532000U}));
 }
 
 // Connects to ::ffff:a.b.c.d are reported (and matched in the kernel) as IPv4.
@@ -155,6 +156,7 @@ TEST(CommandLine, BadValuesNameTheValue) {
     EXPECT_EQ(usage_error({"--count", "0"}).find("invalid --count '0'"), 0U);
     EXPECT_EQ(usage_error({"--duration", "soon"}).find("invalid --duration 'soon'"), 0U);
     EXPECT_EQ(usage_error({"--comm", "a-name-longer-than-15"}).find("invalid --comm"), 0U);
+    EXPECT_EQ(usage_error({"--netns", "no-such-namespace-xyz"}).find("invalid --netns 'no-such-namespace-xyz'"), 0U);
 }
 
 TEST(CommandLine, UnknownOptionsAndMissingValuesAreUsageErrors) {
