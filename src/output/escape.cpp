@@ -71,12 +71,52 @@ void append_hex_escapes(std::string& out, std::string_view bytes) {
     }
 }
 
+// Bytes that pass unchanged through both escapers: printable ASCII. The
+// fast paths below copy whole runs of them with one append.
+constexpr std::array<bool, 256> kPrintableAscii = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x7F; ++c) table[static_cast<std::size_t>(c)] = true;
+    return table;
+}();
+
+// Printable ASCII that is not a JSON or terminal escape character.
+constexpr std::array<bool, 256> kPlainInJson = [] {
+    auto table = kPrintableAscii;
+    table['"'] = false;
+    table['\\'] = false;
+    return table;
+}();
+
+constexpr std::array<bool, 256> kPlainOnTerminal = [] {
+    auto table = kPrintableAscii;
+    table['\\'] = false;
+    return table;
+}();
+
+// The end of the run of `plain` bytes that starts at `pos`.
+std::size_t end_of_plain_run(std::string_view text, std::size_t pos, const std::array<bool, 256>& plain) {
+    while (pos < text.size() && plain[static_cast<std::uint8_t>(text[pos])]) ++pos;
+    return pos;
+}
+
+void append_unicode_escape(std::string& out, char32_t code_point) {
+    const char escape[] = {'\\',
+                           'u',
+                           kHex[(code_point >> 12) & 0xF],
+                           kHex[(code_point >> 8) & 0xF],
+                           kHex[(code_point >> 4) & 0xF],
+                           kHex[code_point & 0xF]};
+    out.append(escape, sizeof(escape));
+}
+
 }  // namespace
 
-std::string escape_for_terminal(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
+void append_escaped_for_terminal(std::string& out, std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
+        const std::size_t run_end = end_of_plain_run(text, pos, kPlainOnTerminal);
+        out.append(text.data() + pos, run_end - pos);
+        pos = run_end;
+        if (pos == text.size()) break;
         const auto [code_point, length] = decode_utf8(text, pos);
         const auto bytes = text.substr(pos, length);
         if (code_point == '\\') {
@@ -88,7 +128,64 @@ std::string escape_for_terminal(std::string_view text) {
         }
         pos += length;
     }
+}
+
+std::string escape_for_terminal(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    append_escaped_for_terminal(out, text);
     return out;
+}
+
+void append_json_string_contents(std::string& out, std::string_view text) {
+    for (std::size_t pos = 0; pos < text.size();) {
+        const std::size_t run_end = end_of_plain_run(text, pos, kPlainInJson);
+        out.append(text.data() + pos, run_end - pos);
+        pos = run_end;
+        if (pos == text.size()) break;
+        const auto byte = static_cast<std::uint8_t>(text[pos]);
+        if (byte < 0x80) {  // a control character, DEL, '"' or '\\': JSON's own short forms where it has them
+            switch (byte) {
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                default:
+                    append_unicode_escape(out, byte);
+                    break;
+            }
+            ++pos;
+            continue;
+        }
+        const auto [code_point, length] = decode_utf8(text, pos);
+        if (code_point == kInvalid) {
+            // The text \xNN, its backslash escaped: what make_valid_utf8 and a JSON encoder make of it.
+            const char escape[] = {'\\', '\\', 'x', kHex[byte >> 4], kHex[byte & 0xF]};
+            out.append(escape, sizeof(escape));
+        } else if (is_dangerous(code_point)) {
+            append_unicode_escape(out, code_point);
+        } else {
+            out.append(text.data() + pos, length);
+        }
+        pos += length;
+    }
 }
 
 std::string make_valid_utf8(std::string_view text) {

@@ -7,6 +7,9 @@ namespace connsnoop {
 
 // 2026-11-28T22:40:46.123456Z
 std::string format_iso8601_utc(std::chrono::system_clock::time_point time);
+// The same, appended to `out`: plain arithmetic for the years 1970-9999
+// (no gmtime_r, no format string), so it can run once per event.
+void append_iso8601_utc(std::string& out, std::chrono::system_clock::time_point time);
 // 22:40:46 in the local time zone
 std::string format_local_time(std::chrono::system_clock::time_point time);
 
