@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace connsnoop {
 
@@ -93,8 +94,31 @@ constexpr std::array<bool, 256> kPlainOnTerminal = [] {
     return table;
 }();
 
-// The end of the run of `plain` bytes that starts at `pos`.
-std::size_t end_of_plain_run(std::string_view text, std::size_t pos, const std::array<bool, 256>& plain) {
+// Whether none of the 8 bytes in `word` needs escaping: no byte >= 0x80, none
+// below 0x20, no DEL, no backslash, and (for JSON) no '"'. Exact "any byte"
+// tests of the classic has-zero-byte bit trick.
+template <bool kJson>
+bool all_plain(std::uint64_t word) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t value) { return (value - kOnes) & ~value & kHigh; };
+    std::uint64_t special = word & kHigh;              // >= 0x80
+    special |= (word - 0x20 * kOnes) & ~word & kHigh;  // < 0x20 (exact once no byte is >= 0x80)
+    special |= has_zero_byte(word ^ (0x7F * kOnes));   // DEL
+    special |= has_zero_byte(word ^ ('\\' * kOnes));   // backslash
+    if constexpr (kJson) special |= has_zero_byte(word ^ ('"' * kOnes));
+    return special == 0;
+}
+
+// The end of the run of `plain` bytes that starts at `pos`: 8 bytes at a
+// time while they are all plain, then byte by byte to the exact end.
+template <bool kJson>
+std::size_t end_of_plain_run(std::string_view text, std::size_t pos) {
+    const auto& plain = kJson ? kPlainInJson : kPlainOnTerminal;
+    for (std::uint64_t word = 0; pos + sizeof(word) <= text.size(); pos += sizeof(word)) {
+        std::memcpy(&word, text.data() + pos, sizeof(word));
+        if (!all_plain<kJson>(word)) break;
+    }
     while (pos < text.size() && plain[static_cast<std::uint8_t>(text[pos])]) ++pos;
     return pos;
 }
@@ -113,7 +137,7 @@ void append_unicode_escape(std::string& out, char32_t code_point) {
 
 void append_escaped_for_terminal(std::string& out, std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
-        const std::size_t run_end = end_of_plain_run(text, pos, kPlainOnTerminal);
+        const std::size_t run_end = end_of_plain_run<false>(text, pos);
         out.append(text.data() + pos, run_end - pos);
         pos = run_end;
         if (pos == text.size()) break;
@@ -139,7 +163,7 @@ std::string escape_for_terminal(std::string_view text) {
 
 void append_json_string_contents(std::string& out, std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
-        const std::size_t run_end = end_of_plain_run(text, pos, kPlainInJson);
+        const std::size_t run_end = end_of_plain_run<true>(text, pos);
         out.append(text.data() + pos, run_end - pos);
         pos = run_end;
         if (pos == text.size()) break;

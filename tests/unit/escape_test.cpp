@@ -108,6 +108,23 @@ TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
     }
 }
 
+TEST(JsonStringContents, ASpecialByteAnywhereInALongPlainRunIsFound) {
+    // Runs are scanned 8 bytes at a time: every position in and across words.
+    for (const int special : {0x00, 0x01, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc2, 0xe2, 0xff}) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            std::string text(24, 'a');
+            text[at] = static_cast<char>(special);
+            ASSERT_EQ(json_string_in_one_pass(text), json_string_the_long_way(text)) << special << " at " << at;
+            if (special != '"') {
+                EXPECT_EQ(escape_for_terminal(text).size(), special == 0x20 ? 24U : 23U + (special == 0x5c ? 2 : 4))
+                    << special << " at " << at;
+            }
+        }
+    }
+    // Bytes just inside the plain range pass unchanged.
+    EXPECT_EQ(json_string_in_one_pass(std::string(17, ' ') + "~!#[]"), "\"" + std::string(17, ' ') + "~!#[]\"");
+}
+
 TEST(EscapeForTerminal, AppendsTheSameAsItReturns) {
     std::string out = "prefix ";
     append_escaped_for_terminal(out, "a\x1b\\b");
