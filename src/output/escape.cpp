@@ -110,7 +110,7 @@ bool all_plain(std::uint64_t word) {
     return special == 0;
 }
 
-// The end of the run of `plain` bytes that starts at `pos`: 8 bytes at a
+// The end of the run of plain bytes that starts at `pos`: 8 bytes at a
 // time while they are all plain, then byte by byte to the exact end.
 template <bool kJson>
 std::size_t end_of_plain_run(std::string_view text, std::size_t pos) {
@@ -123,14 +123,12 @@ std::size_t end_of_plain_run(std::string_view text, std::size_t pos) {
     return pos;
 }
 
-void append_unicode_escape(std::string& out, char32_t code_point) {
-    const char escape[] = {'\\',
-                           'u',
-                           kHex[(code_point >> 12) & 0xF],
-                           kHex[(code_point >> 8) & 0xF],
-                           kHex[(code_point >> 4) & 0xF],
-                           kHex[code_point & 0xF]};
-    out.append(escape, sizeof(escape));
+// \uXXXX, lower-case hex as JSON encoders write it; returns the end.
+char* put_unicode_escape(char* out, char32_t code_point) {
+    *out++ = '\\';
+    *out++ = 'u';
+    for (int shift = 12; shift >= 0; shift -= 4) *out++ = kHex[(code_point >> shift) & 0xF];
+    return out;
 }
 
 }  // namespace
@@ -161,39 +159,46 @@ std::string escape_for_terminal(std::string_view text) {
     return out;
 }
 
-void append_json_string_contents(std::string& out, std::string_view text) {
+char* write_json_string_contents(char* out, std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
         const std::size_t run_end = end_of_plain_run<true>(text, pos);
-        out.append(text.data() + pos, run_end - pos);
+        std::memcpy(out, text.data() + pos, run_end - pos);
+        out += run_end - pos;
         pos = run_end;
         if (pos == text.size()) break;
         const auto byte = static_cast<std::uint8_t>(text[pos]);
         if (byte < 0x80) {  // a control character, DEL, '"' or '\\': JSON's own short forms where it has them
+            char short_form = 0;
             switch (byte) {
                 case '"':
-                    out += "\\\"";
+                    short_form = '"';
                     break;
                 case '\\':
-                    out += "\\\\";
+                    short_form = '\\';
                     break;
                 case '\b':
-                    out += "\\b";
+                    short_form = 'b';
                     break;
                 case '\t':
-                    out += "\\t";
+                    short_form = 't';
                     break;
                 case '\n':
-                    out += "\\n";
+                    short_form = 'n';
                     break;
                 case '\f':
-                    out += "\\f";
+                    short_form = 'f';
                     break;
                 case '\r':
-                    out += "\\r";
+                    short_form = 'r';
                     break;
                 default:
-                    append_unicode_escape(out, byte);
                     break;
+            }
+            if (short_form != 0) {
+                *out++ = '\\';
+                *out++ = short_form;
+            } else {
+                out = put_unicode_escape(out, byte);
             }
             ++pos;
             continue;
@@ -201,15 +206,27 @@ void append_json_string_contents(std::string& out, std::string_view text) {
         const auto [code_point, length] = decode_utf8(text, pos);
         if (code_point == kInvalid) {
             // The text \xNN, its backslash escaped: what make_valid_utf8 and a JSON encoder make of it.
-            const char escape[] = {'\\', '\\', 'x', kHex[byte >> 4], kHex[byte & 0xF]};
-            out.append(escape, sizeof(escape));
+            *out++ = '\\';
+            *out++ = '\\';
+            *out++ = 'x';
+            *out++ = kHex[byte >> 4];
+            *out++ = kHex[byte & 0xF];
         } else if (is_dangerous(code_point)) {
-            append_unicode_escape(out, code_point);
+            out = put_unicode_escape(out, code_point);
         } else {
-            out.append(text.data() + pos, length);
+            std::memcpy(out, text.data() + pos, length);
+            out += length;
         }
         pos += length;
     }
+    return out;
+}
+
+void append_json_string_contents(std::string& out, std::string_view text) {
+    const std::size_t used = out.size();
+    out.resize(used + kMaxJsonEscapedBytesPerByte * text.size());
+    char* const end = write_json_string_contents(out.data() + used, text);
+    out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 std::string make_valid_utf8(std::string_view text) {

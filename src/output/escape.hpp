@@ -32,6 +32,10 @@ std::string escape_json_invisibles(std::string_view json_text);
 // \f \r \" \\, \u00XX for the other C0 controls) and escape_json_invisibles
 // make of it together. Runs of printable ASCII are copied at once.
 void append_json_string_contents(std::string& out, std::string_view text);
+// The same, written at `out`, which must have room for
+// kMaxJsonEscapedBytesPerByte * text.size() bytes; returns the end.
+inline constexpr std::size_t kMaxJsonEscapedBytesPerByte = 6;  // a control byte as \u00XX
+char* write_json_string_contents(char* out, std::string_view text);
 
 // Number of code points in valid UTF-8 (what a terminal shows as columns for
 // the escaped text), and the longest prefix that fits in `columns`.

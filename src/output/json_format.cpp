@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
@@ -11,208 +13,284 @@ namespace connsnoop {
 
 namespace {
 
-// Keys are written with their punctuation (`,"pid":`), so that a field costs
-// one append for the key and one for the value.
-void append_uint(std::string& out, std::uint64_t value) {
-    char digits[20];
-    const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
-    out.append(digits, static_cast<std::size_t>(end - digits));
-}
-
-void append_string(std::string& out, std::string_view text) {
-    out += '"';
-    append_json_string_contents(out, text);
-    out += '"';
-}
-
-void append_bool(std::string& out, bool value) { out += value ? "true" : "false"; }
-
-// inet_ntop formats IPv4 through sprintf; an address is four small numbers.
-void append_address(std::string& out, const IpAddress& address) {
-    out += '"';
-    if (address.family == AddressFamily::ipv4) {
-        for (std::size_t i = 0; i < 4; ++i) {
-            if (i != 0) out += '.';
-            append_uint(out, address.bytes[i]);
-        }
-    } else {
-        char text[INET6_ADDRSTRLEN] = {};
-        inet_ntop(AF_INET6, address.bytes.data(), text, sizeof(text));
-        out += text;
+// Writes a line through a raw pointer into the caller's string: room is made
+// before each piece, so a key is one fixed-size copy and a number a few
+// stores, not a call to std::string::append. The string ends at the line's
+// end when the builder goes away.
+class LineBuilder {
+public:
+    explicit LineBuilder(std::string& out) : out_(out) {
+        const std::size_t used = out_.size();
+        out_.resize(used + kInitialRoom);
+        cursor_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
     }
-    out += '"';
-}
+    LineBuilder(const LineBuilder&) = delete;
+    LineBuilder& operator=(const LineBuilder&) = delete;
+    ~LineBuilder() { out_.resize(static_cast<std::size_t>(cursor_ - out_.data())); }
+
+    // A literal, without its terminating NUL.
+    template <std::size_t N>
+    void literal(const char (&text)[N]) {
+        room(N);
+        std::memcpy(cursor_, text, N - 1);
+        cursor_ += N - 1;
+    }
+    void raw(std::string_view text) {
+        room(text.size());
+        std::memcpy(cursor_, text.data(), text.size());
+        cursor_ += text.size();
+    }
+    void character(char c) {
+        room(1);
+        *cursor_++ = c;
+    }
+    void number(std::uint64_t value) {
+        room(20);
+        cursor_ = std::to_chars(cursor_, cursor_ + 20, value).ptr;
+    }
+    void boolean(bool value) {
+        if (value) {
+            literal("true");
+        } else {
+            literal("false");
+        }
+    }
+    // The inside of a JSON string (no quotes).
+    void escaped(std::string_view text) {
+        room(kMaxJsonEscapedBytesPerByte * text.size());
+        cursor_ = write_json_string_contents(cursor_, text);
+    }
+    void string(std::string_view text) {
+        room(kMaxJsonEscapedBytesPerByte * text.size() + 2);
+        *cursor_++ = '"';
+        cursor_ = write_json_string_contents(cursor_, text);
+        *cursor_++ = '"';
+    }
+    void string_or_null(bool present, std::string_view text) {
+        if (present) {
+            string(text);
+        } else {
+            literal("null");
+        }
+    }
+    // inet_ntop formats IPv4 through sprintf; an address is four small numbers.
+    void address(const IpAddress& address) {
+        room(INET6_ADDRSTRLEN + 2);
+        *cursor_++ = '"';
+        if (address.family == AddressFamily::ipv4) {
+            for (std::size_t i = 0; i < 4; ++i) {
+                if (i != 0) *cursor_++ = '.';
+                cursor_ = std::to_chars(cursor_, cursor_ + 3, address.bytes[i]).ptr;
+            }
+        } else {
+            inet_ntop(AF_INET6, address.bytes.data(), cursor_, INET6_ADDRSTRLEN);
+            cursor_ += std::strlen(cursor_);
+        }
+        *cursor_++ = '"';
+    }
+    void time(std::chrono::system_clock::time_point time) {
+        room(kIso8601Length);
+        if (write_iso8601_utc(cursor_, time)) {
+            cursor_ += kIso8601Length;
+            return;
+        }
+        std::string text;  // a year outside 1970-9999: the slow way
+        append_iso8601_utc(text, time);
+        raw(text);
+    }
+
+private:
+    static constexpr std::size_t kInitialRoom = 1024;
+
+    void room(std::size_t bytes) {
+        if (static_cast<std::size_t>(end_ - cursor_) < bytes) grow(bytes);
+    }
+    void grow(std::size_t bytes) {
+        const auto used = static_cast<std::size_t>(cursor_ - out_.data());
+        out_.resize(std::max(used + bytes + kInitialRoom, 2 * out_.size()));
+        cursor_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+
+    std::string& out_;
+    char* cursor_ = nullptr;
+    char* end_ = nullptr;
+};
 
 // join_arguments, escaped: a space goes before an argument once the line so
 // far is not empty (an empty first argument adds none).
-void append_joined(std::string& out, const std::vector<std::string>& argv) {
+void append_joined(LineBuilder& line, const std::vector<std::string>& argv) {
     bool line_empty = true;
     for (const auto& argument : argv) {
-        if (!line_empty) out += ' ';
-        append_json_string_contents(out, argument);
+        if (!line_empty) line.character(' ');
+        line.escaped(argument);
         line_empty = line_empty && argument.empty();
     }
 }
 
-void append_command_line(std::string& out, const ConnectEvent& event) {
-    out += '"';
+void append_command_line(LineBuilder& line, const ConnectEvent& event) {
+    line.character('"');
     if (event.argv.empty()) {
-        out += '[';
-        append_json_string_contents(out, event.comm);
-        out += ']';
+        line.character('[');
+        line.escaped(event.comm);
+        line.character(']');
     } else {
-        append_joined(out, event.argv);
+        append_joined(line, event.argv);
     }
-    out += '"';
+    line.character('"');
 }
 
-void append_ancestry(std::string& out, const std::vector<AncestorProcess>& ancestry) {
-    out += '[';
+void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ancestry) {
+    line.character('[');
     bool first = true;
     for (const auto& ancestor : ancestry) {
-        out += first ? R"({"pid":)" : R"(,{"pid":)";
+        if (first) {
+            line.literal(R"({"pid":)");
+        } else {
+            line.literal(R"(,{"pid":)");
+        }
         first = false;
-        append_uint(out, ancestor.pid);
-        out += R"(,"comm":)";
-        append_string(out, ancestor.comm);
-        out += R"(,"cmdline":")";
-        append_joined(out, ancestor.argv);
-        out += R"(","exited":)";
-        append_bool(out, ancestor.exited);
-        out += '}';
+        line.number(ancestor.pid);
+        line.literal(R"(,"comm":)");
+        line.string(ancestor.comm);
+        line.literal(R"(,"cmdline":")");
+        append_joined(line, ancestor.argv);
+        line.literal(R"(","exited":)");
+        line.boolean(ancestor.exited);
+        line.character('}');
     }
-    out += ']';
+    line.character(']');
 }
 
 // Every field of a connect record up to "ancestry", without the closing brace.
-void append_process_and_connection(std::string& out, const ConnectEvent& event, std::string_view type) {
-    out += R"({"type":")";
-    out += type;
-    out += R"(","time":")";
-    append_iso8601_utc(out, event.wall_time);
-    out += R"(","pid":)";
-    append_uint(out, event.pid);
-    out += R"(,"tid":)";
-    append_uint(out, event.tid);
-    out += R"(,"ppid":)";
-    append_uint(out, event.ppid);
-    out += R"(,"uid":)";
-    append_uint(out, event.uid);
-    out += R"(,"user":)";
-    append_string(out, event.user);
-    out += R"(,"gid":)";
-    append_uint(out, event.gid);
-    out += R"(,"group":)";
-    append_string(out, event.group);
-    out += R"(,"comm":)";
-    append_string(out, event.comm);
-    out += R"(,"cmdline":)";
-    append_command_line(out, event);
-    out += R"(,"argv":[)";
+void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, bool http) {
+    if (http) {
+        line.literal(R"({"type":"http","time":")");
+    } else {
+        line.literal(R"({"type":"connect","time":")");
+    }
+    line.time(event.wall_time);
+    line.literal(R"(","pid":)");
+    line.number(event.pid);
+    line.literal(R"(,"tid":)");
+    line.number(event.tid);
+    line.literal(R"(,"ppid":)");
+    line.number(event.ppid);
+    line.literal(R"(,"uid":)");
+    line.number(event.uid);
+    line.literal(R"(,"user":)");
+    line.string(event.user);
+    line.literal(R"(,"gid":)");
+    line.number(event.gid);
+    line.literal(R"(,"group":)");
+    line.string(event.group);
+    line.literal(R"(,"comm":)");
+    line.string(event.comm);
+    line.literal(R"(,"cmdline":)");
+    append_command_line(line, event);
+    line.literal(R"(,"argv":[)");
     for (std::size_t i = 0; i < event.argv.size(); ++i) {
-        if (i != 0) out += ',';
-        append_string(out, event.argv[i]);
+        if (i != 0) line.character(',');
+        line.string(event.argv[i]);
     }
-    out += R"(],"argv_truncated":)";
-    append_bool(out, event.argv_truncated);
-    out += event.destination.family == AddressFamily::ipv4 ? R"(,"family":"ipv4","saddr":)"
-                                                           : R"(,"family":"ipv6","saddr":)";
-    append_address(out, event.source);
-    out += R"(,"sport":)";
-    append_uint(out, event.source_port);
-    out += R"(,"daddr":)";
-    append_address(out, event.destination);
-    out += R"(,"dport":)";
-    append_uint(out, event.destination_port);
-    out += R"(,"cgroup_id":)";
-    append_uint(out, event.cgroup_id);
-    out += R"(,"netns":)";
-    append_uint(out, event.netns);
-    out += R"(,"ns_pid":)";
-    append_uint(out, event.ns_pid);
-    out += R"(,"pidns":)";
-    append_uint(out, event.pidns);
-    out += R"(,"exe":)";
-    append_string(out, event.exe);
-    out += R"(,"cgroup":)";
-    append_string(out, event.cgroup_path);
-    out += R"(,"container_id":)";
-    append_string(out, event.container_id);
-    out += R"(,"container_runtime":)";
-    append_string(out, event.container_runtime);
-    out += R"(,"pod_uid":)";
-    append_string(out, event.pod_uid);
-    out += R"(,"qos_class":)";
-    append_string(out, event.qos_class);
-    out += R"(,"unit":)";
-    append_string(out, event.unit);
-    out += R"(,"ancestry":)";
-    append_ancestry(out, event.ancestry);
+    line.literal(R"(],"argv_truncated":)");
+    line.boolean(event.argv_truncated);
+    if (event.destination.family == AddressFamily::ipv4) {
+        line.literal(R"(,"family":"ipv4","saddr":)");
+    } else {
+        line.literal(R"(,"family":"ipv6","saddr":)");
+    }
+    line.address(event.source);
+    line.literal(R"(,"sport":)");
+    line.number(event.source_port);
+    line.literal(R"(,"daddr":)");
+    line.address(event.destination);
+    line.literal(R"(,"dport":)");
+    line.number(event.destination_port);
+    line.literal(R"(,"cgroup_id":)");
+    line.number(event.cgroup_id);
+    line.literal(R"(,"netns":)");
+    line.number(event.netns);
+    line.literal(R"(,"ns_pid":)");
+    line.number(event.ns_pid);
+    line.literal(R"(,"pidns":)");
+    line.number(event.pidns);
+    line.literal(R"(,"exe":)");
+    line.string(event.exe);
+    line.literal(R"(,"cgroup":)");
+    line.string(event.cgroup_path);
+    line.literal(R"(,"container_id":)");
+    line.string(event.container_id);
+    line.literal(R"(,"container_runtime":)");
+    line.string(event.container_runtime);
+    line.literal(R"(,"pod_uid":)");
+    line.string(event.pod_uid);
+    line.literal(R"(,"qos_class":)");
+    line.string(event.qos_class);
+    line.literal(R"(,"unit":)");
+    line.string(event.unit);
+    line.literal(R"(,"ancestry":)");
+    append_ancestry(line, event.ancestry);
 }
 
-void append_outcome(std::string& out, const ConnectOutcome& outcome) {
-    out += R"(,"result":)";
-    append_string(out, result_name(outcome.result));
-    out += R"(,"errno":)";
+void append_outcome(LineBuilder& line, const ConnectOutcome& outcome) {
+    line.literal(R"(,"result":)");
+    line.string(result_name(outcome.result));
+    line.literal(R"(,"errno":)");
     if (outcome.error != 0) {
-        append_string(out, errno_name(outcome.error));
+        line.string(errno_name(outcome.error));
     } else {
-        out += "null";
+        line.literal("null");
     }
-    out += R"(,"latency_us":)";
+    line.literal(R"(,"latency_us":)");
     if (outcome.latency_ns) {
-        append_uint(out, *outcome.latency_ns / 1000);
+        line.number(*outcome.latency_ns / 1000);
     } else {
-        out += "null";
-    }
-}
-
-void append_string_or_null(std::string& out, bool present, std::string_view text) {
-    if (present) {
-        append_string(out, text);
-    } else {
-        out += "null";
+        line.literal("null");
     }
 }
 
 }  // namespace
 
 void append_connect_json(std::string& out, const ConnectEvent& event) {
-    append_process_and_connection(out, event, "connect");
-    if (event.outcome) append_outcome(out, *event.outcome);
-    out += '}';
+    LineBuilder line(out);
+    append_process_and_connection(line, event, false);
+    if (event.outcome) append_outcome(line, *event.outcome);
+    line.character('}');
 }
 
 void append_http_json(std::string& out, const HttpRequestEvent& request) {
+    LineBuilder line(out);
     // The connection's outcome is not a request's: not part of this record.
-    append_process_and_connection(out, request.connection, "http");
-    out += R"(,"http":{"method":)";
-    append_string(out, request.method);
-    out += R"(,"path":)";
-    append_string(out, request.path);
-    out += R"(,"version":)";
-    append_string(out, request.version);
-    out += R"(,"headers_present":[)";
+    append_process_and_connection(line, request.connection, true);
+    line.literal(R"(,"http":{"method":)");
+    line.string(request.method);
+    line.literal(R"(,"path":)");
+    line.string(request.path);
+    line.literal(R"(,"version":)");
+    line.string(request.version);
+    line.literal(R"(,"headers_present":[)");
     bool first = true;
     for (const auto& name : header_names(request.headers)) {
-        if (!first) out += ',';
+        if (!first) line.character(',');
         first = false;
-        append_string(out, name);
+        line.string(name);
     }
-    out += R"(],"user_agent":)";
-    append_string_or_null(out, (request.headers & kHttpHeaderUserAgent) != 0, request.user_agent);
-    out += R"(,"path_truncated":)";
-    append_bool(out, request.path_truncated);
-    out += R"(,"user_agent_truncated":)";
-    append_bool(out, request.user_agent_truncated);
-    out += R"(,"head_incomplete":)";
-    append_bool(out, request.head_incomplete);
-    out += R"(,"writes":)";
-    append_uint(out, request.writes);
+    line.literal(R"(],"user_agent":)");
+    line.string_or_null((request.headers & kHttpHeaderUserAgent) != 0, request.user_agent);
+    line.literal(R"(,"path_truncated":)");
+    line.boolean(request.path_truncated);
+    line.literal(R"(,"user_agent_truncated":)");
+    line.boolean(request.user_agent_truncated);
+    line.literal(R"(,"head_incomplete":)");
+    line.boolean(request.head_incomplete);
+    line.literal(R"(,"writes":)");
+    line.number(request.writes);
     const auto imds = classify_imds(request);
-    out += R"(},"imds":{"version":)";
-    append_string_or_null(out, imds != ImdsVersion::none, imds_version_name(imds));
-    out += "}}";
+    line.literal(R"(},"imds":{"version":)");
+    line.string_or_null(imds != ImdsVersion::none, imds_version_name(imds));
+    line.literal("}}");
 }
 
 std::string connect_json_line(const ConnectEvent& event) {

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cstring>
 #include <ctime>
 
 namespace connsnoop {
@@ -52,27 +53,33 @@ void put_digits(char* end, std::uint64_t value, int width) {
 
 }  // namespace
 
-void append_iso8601_utc(std::string& out, std::chrono::system_clock::time_point time) {
+bool write_iso8601_utc(char* out, std::chrono::system_clock::time_point time) {
     const std::int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-    if (micros < 0 || micros >= kYear10000Micros) {
-        out += format_with_gmtime(micros);
-        return;
-    }
+    if (micros < 0 || micros >= kYear10000Micros) return false;
     const std::int64_t seconds = micros / kMicrosPerSecond;
     const auto fraction = static_cast<std::uint64_t>(micros % kMicrosPerSecond);
     const auto second_of_day = static_cast<std::uint64_t>(seconds % kSecondsPerDay);
     const CivilDate date = civil_from_days(seconds / kSecondsPerDay);
     // YYYY-MM-DDTHH:MM:SS.ffffffZ
-    char text[27] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0', '0', ':',
-                     '0', '0', ':', '0', '0', '.', '0', '0', '0', '0', '0', '0', 'Z'};
-    put_digits(text + 4, static_cast<std::uint64_t>(date.year), 4);
-    put_digits(text + 7, date.month, 2);
-    put_digits(text + 10, date.day, 2);
-    put_digits(text + 13, second_of_day / 3600, 2);
-    put_digits(text + 16, second_of_day / 60 % 60, 2);
-    put_digits(text + 19, second_of_day % 60, 2);
-    put_digits(text + 26, fraction, 6);
-    out.append(text, sizeof(text));
+    std::memcpy(out, "0000-00-00T00:00:00.000000Z", kIso8601Length);
+    put_digits(out + 4, static_cast<std::uint64_t>(date.year), 4);
+    put_digits(out + 7, date.month, 2);
+    put_digits(out + 10, date.day, 2);
+    put_digits(out + 13, second_of_day / 3600, 2);
+    put_digits(out + 16, second_of_day / 60 % 60, 2);
+    put_digits(out + 19, second_of_day % 60, 2);
+    put_digits(out + 26, fraction, 6);
+    return true;
+}
+
+void append_iso8601_utc(std::string& out, std::chrono::system_clock::time_point time) {
+    char text[kIso8601Length];
+    if (write_iso8601_utc(text, time)) {
+        out.append(text, sizeof(text));
+    } else {
+        out +=
+            format_with_gmtime(std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
+    }
 }
 
 std::string format_iso8601_utc(std::chrono::system_clock::time_point time) {
