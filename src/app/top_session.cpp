@@ -23,6 +23,8 @@ namespace {
 struct ViewState {
     GroupBy group_by;
     SortColumn sort;
+    bool reversed = false;
+    bool outcomes = false;  // outcomes are traced: FAILED, MEAN and P99 mean something
 };
 
 IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
@@ -32,10 +34,12 @@ IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
     report.time = std::chrono::system_clock::now();
     report.group_by = view.group_by;
     report.sort = view.sort;
+    report.reversed = view.reversed;
+    report.outcomes = view.outcomes;
     report.groups = table.group_count();
     report.groups_dropped = table.evicted_groups();
     report.rows = table.rows(now);
-    sort_rows(report.rows, view.sort);
+    sort_rows(report.rows, view.sort, view.reversed);
     if (max_rows != 0 && report.rows.size() > max_rows) report.rows.resize(max_rows);
     if (alerts) {
         report.alert_rate = alerts->alerts().threshold();
@@ -52,6 +56,13 @@ IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
 
 int run_top_session(const Options& options) {
     const bool interactive = isatty(STDOUT_FILENO) != 0;
+    if (interactive) {
+        // Before anything is loaded: a terminal that cannot show the view is the user's first answer.
+        if (auto usable = TopScreen::check_terminal(); !usable) {
+            report_error(usable.error());
+            return 1;
+        }
+    }
     LineOutput stdout_lines(stdout);
     const MonoTime started = MonoClock::now();
     // On a terminal every grouping is counted, so `g` switches with history intact.
@@ -60,7 +71,7 @@ int run_top_session(const Options& options) {
     if (interactive && requests) groupings.assign(kRequestGroupings.begin(), kRequestGroupings.end());
     if (interactive && !requests) groupings.assign(kGroupings.begin(), kGroupings.end());
     GroupedTalkers talkers(groupings, started);
-    ViewState view{options.group_by, options.top.sort};
+    ViewState view{options.group_by, options.top.sort, false, options.outcome != OutcomeMode::off};
 
     std::unique_ptr<TopScreen> screen;
     std::optional<Error> screen_error;
@@ -87,7 +98,8 @@ int run_top_session(const Options& options) {
         report.lost = lost;
         report.final = final_report;
         if (screen) {
-            screen->draw(report, latest_notice);
+            if (const auto& key = screen->detail_key()) report.detail = talkers.table(view.group_by).detail(*key, now);
+            screen->draw(std::move(report), latest_notice);
         } else if (options.format == OutputFormat::json) {
             stdout_lines.write_line(to_json_line(report_to_json(report)));
         } else {
@@ -132,7 +144,8 @@ int run_top_session(const Options& options) {
         bool redraw = false;
         for (TopCommand command; screen && (command = screen->read_command()) != TopCommand::none;) {
             if (command == TopCommand::quit) quit = true;
-            if (command == TopCommand::next_sort) view.sort = next_sort_column(view.sort);
+            if (command == TopCommand::next_sort) view.sort = next_sort_column(view.sort, view.outcomes);
+            if (command == TopCommand::reverse_sort) view.reversed = !view.reversed;
             if (command == TopCommand::next_grouping) view.group_by = next_grouping(view.group_by);
             redraw = true;
         }
@@ -148,7 +161,11 @@ int run_top_session(const Options& options) {
     hooks.finished = [&] { return screen_error.has_value() || stdout_lines.closed() || count_reached(); };
 
     auto stats = run_trace_loop(options, hooks);
-    screen.reset();  // the terminal is restored before anything else is printed
+    // The terminal is restored before anything else is printed; the last
+    // ranking stays on it, as plain text.
+    const auto ranking = screen ? screen->final_ranking() : std::vector<std::string>{};
+    screen.reset();
+    for (const auto& line : ranking) stdout_lines.write_line(line);
     if (!stats) {
         report_error(stats.error());
         return 1;

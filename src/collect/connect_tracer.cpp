@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <span>
+#include <sstream>
 #include <variant>
 #include <vector>
 
@@ -37,8 +39,6 @@ constexpr int kPauseDelivery = -EAGAIN;
 constexpr std::uint32_t kRecordsPerBatch = 1024;
 // ... or after this long, for a slow reader that never gets that far.
 constexpr auto kBatchTime = std::chrono::milliseconds(50);
-// Threads inside connect() at once that outcome tracking can follow (an LRU map).
-constexpr std::size_t kConnectCallSlots = 8192;
 
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
@@ -92,33 +92,25 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     // The outcome maps cost memory only when outcomes are followed.
     err = err ? err
               : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
-    err =
-        err ? err
-            : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
     err = err ? err
               : bpf_map__set_max_entries(maps.http_streams,
                                          map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
-    err = err ? err
-              : bpf_map__set_max_entries(maps.http_senders,
-                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
     if (err) return libbpf_error("sizing BPF maps", err);
 
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;
     auto& progs = skeleton->progs;
     bpf_program__set_autoload(use_tp_btf ? progs.connect_raw_tp : progs.connect_tp_btf, false);
-    // The syscall hooks run on every syscall of the host: loaded only when
-    // outcomes are asked for, in the variant matching the state hook.
-    for (auto* program : {progs.connect_enter_tp_btf, progs.connect_exit_tp_btf}) {
+    // connect() calls that fail before a SYN: the cgroup connect hooks and
+    // the socket's destruction, through socket-local storage, which only the
+    // typed (tp_btf) variant may use. Nothing runs per system call.
+    for (auto* program : {progs.connect4_watch, progs.connect6_watch, progs.connect_failure_tp_btf}) {
         bpf_program__set_autoload(program, config.track_outcomes && use_tp_btf);
     }
-    for (auto* program : {progs.connect_enter_raw_tp, progs.connect_exit_raw_tp}) {
-        bpf_program__set_autoload(program, config.track_outcomes && !use_tp_btf);
-    }
-    // HTTP capture runs on every syscall too: loaded only when asked for.
-    bpf_program__set_autoload(progs.http_send_tp_btf, config.http_capture && use_tp_btf);
-    bpf_program__set_autoload(progs.http_send_raw_tp, config.http_capture && !use_tp_btf);
+    // HTTP capture reads the packets of watched sockets (cgroup_skb/egress),
+    // which socket-local storage set at CLOSE -> SYN_SENT marks: tp_btf only.
+    bpf_program__set_autoload(progs.http_egress, config.http_capture && use_tp_btf);
     if (int load_err = connsnoop_bpf::load(skeleton.get())) {
         return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
                             load_err);
@@ -168,13 +160,59 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
 struct ConnectTracer::Handles {
     SkeletonPtr skeleton;
     LinkPtr link;
-    LinkPtr enter_link;  // connect() entry and exit, with outcome tracking only
-    LinkPtr exit_link;
-    LinkPtr http_link;  // sends on watched connections, with HTTP capture only
+    // connect() calls on the cgroup2 root and the socket's destruction, with
+    // outcome tracking only; links go away when connsnoop exits
+    LinkPtr connect4_link;
+    LinkPtr connect6_link;
+    LinkPtr destroy_link;
+    LinkPtr http_link;  // packets of watched connections, on the cgroup2 root, with HTTP capture only
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
 };
+
+namespace {
+
+// The cgroup2 root, where cgroup hooks see every process (attached as links:
+// BPF_F_ALLOW_MULTI, beside whatever else is attached there, and gone when
+// connsnoop exits).
+Result<UniqueFd> open_cgroup2_root(const std::string& option) {
+    auto root = cgroup2_root();
+    if (!root) return root.error().with_context(option + ": finding the cgroup2 root");
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::stringstream text;
+    text << mountinfo.rdbuf();
+    if (has_v1_socket_controllers(text.str())) {
+        std::fprintf(stderr,
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
+                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     option.c_str());
+    }
+    UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd.valid()) return libbpf_error(option + ": opening the cgroup2 root " + *root, errno);
+    return root_fd;
+}
+
+struct ConnectWatchLinks {
+    LinkPtr& connect4;
+    LinkPtr& connect6;
+    LinkPtr& destroy;
+};
+
+Status attach_connect_watch(connsnoop_bpf& skeleton, ConnectWatchLinks links) {
+    auto root_fd = open_cgroup2_root("--outcome");
+    if (!root_fd) return root_fd.error();
+    auto& progs = skeleton.progs;
+    links.connect4.reset(bpf_program__attach_cgroup(progs.connect4_watch, root_fd->get()));
+    if (!links.connect4) return libbpf_error("--outcome: attaching cgroup/connect4 to the cgroup2 root", errno);
+    links.connect6.reset(bpf_program__attach_cgroup(progs.connect6_watch, root_fd->get()));
+    if (!links.connect6) return libbpf_error("--outcome: attaching cgroup/connect6 to the cgroup2 root", errno);
+    links.destroy.reset(bpf_program__attach(progs.connect_failure_tp_btf));
+    if (!links.destroy) return libbpf_error("attaching to tcp:tcp_destroy_sock (tp_btf)", errno);
+    return Ok{};
+}
+
+}  // namespace
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
                              HttpHandler http_handler, std::string hook)
@@ -202,6 +240,11 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         skeleton = open_and_load(config, false);
     }
     if (!skeleton) return skeleton.error();
+    if (hook != "tp_btf" && (config.track_outcomes || config.http_capture)) {
+        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
+                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
+                     "run with -v to see libbpf's log", EOPNOTSUPP};
+    }
 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();
@@ -214,19 +257,15 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     handles->link.reset(bpf_program__attach(program));
     if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
     if (config.track_outcomes) {
-        auto& progs = handles->skeleton->progs;
-        const bool btf = hook == "tp_btf";
-        handles->enter_link.reset(bpf_program__attach(btf ? progs.connect_enter_tp_btf : progs.connect_enter_raw_tp));
-        if (!handles->enter_link) return libbpf_error("attaching to raw_syscalls:sys_enter (" + hook + ")", errno);
-        handles->exit_link.reset(bpf_program__attach(btf ? progs.connect_exit_tp_btf : progs.connect_exit_raw_tp));
-        if (!handles->exit_link) return libbpf_error("attaching to raw_syscalls:sys_exit (" + hook + ")", errno);
+        auto attached = attach_connect_watch(*handles->skeleton,
+                                             {handles->connect4_link, handles->connect6_link, handles->destroy_link});
+        if (!attached) return attached.error();
     }
     if (config.http_capture) {
-        auto& progs = handles->skeleton->progs;
-        handles->http_link.reset(
-            bpf_program__attach(hook == "tp_btf" ? progs.http_send_tp_btf : progs.http_send_raw_tp));
-        if (!handles->http_link)
-            return libbpf_error("attaching the HTTP capture to raw_syscalls:sys_enter (" + hook + ")", errno);
+        auto root = open_cgroup2_root("--http");
+        if (!root) return root.error();
+        handles->http_link.reset(bpf_program__attach_cgroup(handles->skeleton->progs.http_egress, root->get()));
+        if (!handles->http_link) return libbpf_error("--http: attaching cgroup_skb/egress to the cgroup2 root", errno);
     }
 
     std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler),
