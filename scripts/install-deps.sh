@@ -13,6 +13,8 @@ packages=(
   # tests and demo
   libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux
   prometheus systemd
+  # the kernel matrix (tests/kernels/run): qemu with TCG, a busybox initramfs
+  qemu-system-x86 qemu-system-arm busybox-static cpio file
   # benchmarks (bench/run installs bpftrace itself, for its comparison)
   libbenchmark-dev
   # ASan/UBSan runtimes and libFuzzer for build-asan/ (clang only recommends them)

@@ -1,5 +1,8 @@
 #include "cli/value_parsers.hpp"
 
+#include <pwd.h>
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -100,6 +103,28 @@ Result<std::string> parse_comm(std::string_view text) {
         return invalid("--comm", text, "expected a task name of 1 to 15 bytes (the kernel keeps no more)");
     }
     return std::string(text);
+}
+
+Result<std::uint32_t> parse_netns(std::string_view text, const std::string& netns_dir) {
+    if (const auto inode = parse_integer<std::uint32_t>(text)) {
+        if (*inode != 0) return *inode;
+        return invalid("--netns", text, "0 is not a namespace inode number");
+    }
+    // `ip netns` names are file names: no path separators, not . or ..
+    if (text.empty() || text == "." || text == ".." || text.find('/') != std::string_view::npos ||
+        text.find('\0') != std::string_view::npos) {
+        return invalid("--netns", text, "expected a namespace inode number or an `ip netns` name");
+    }
+    const std::string path = netns_dir + "/" + std::string(text);
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        return invalid("--netns", text, "not a number and no " + path + " (see `ip netns list`)");
+    }
+    // nsfs inode numbers fit in 32 bits (the kernel's ns_common.inum)
+    if (info.st_ino == 0 || info.st_ino > std::numeric_limits<std::uint32_t>::max()) {
+        return invalid("--netns", text, path + " is not a network namespace");
+    }
+    return static_cast<std::uint32_t>(info.st_ino);
 }
 
 Result<std::uint64_t> parse_count(std::string_view text) {

@@ -286,7 +286,10 @@ void TopScreen::render() {
 
 void TopScreen::render_list() {
     const auto width = static_cast<std::size_t>(std::max(COLS, 1));
-    put_line(0, "connsnoop top: " + format_report_status(shown_), shown_.lost != 0 ? A_BOLD : A_NORMAL);
+    // The name goes first when the status would not fit: the loss at its end matters more.
+    const std::string status = format_report_status(shown_);
+    const std::string titled = "connsnoop top: " + status;
+    put_line(0, display_width(titled) <= width ? titled : status, shown_.lost != 0 ? A_BOLD : A_NORMAL);
     put_line(1, notice_.empty() ? kKeyHint : notice_, notice_.empty() ? A_DIM : A_BOLD);
 
     const auto visible = visible_rows();
