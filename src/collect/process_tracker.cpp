@@ -32,8 +32,8 @@ Result<SkeletonPtr> open_and_load(bool use_tp_btf, const std::string& btf_path) 
     if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
     bpf_program__set_autoload(use_tp_btf ? skeleton->progs.exec_raw_tp : skeleton->progs.exec_tp_btf, false);
     if (int err = process_tracker_bpf::load(skeleton.get())) {
-        return libbpf_error(std::string("loading the process tracker (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
-                            err);
+        return libbpf_load_error(
+            std::string("loading the process tracker (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")", err);
     }
     return skeleton;
 }
