@@ -80,7 +80,7 @@ int run_top_session(const Options& options) {
     if (options.alert_rate) {
         AlertWatch::Sink sink =
             interactive
-                ? AlertWatch::Sink([&](const AlertNotice& notice) { latest_notice = format_alert_line(notice); })
+                ? AlertWatch::Sink([&](const AlertNotice& notice) { latest_notice = format_alert_notice(notice); })
                 : alert_line_sink(stdout_lines, options.format);
         alerts.emplace(*options.alert_rate, options.group_by, std::move(sink));
     }

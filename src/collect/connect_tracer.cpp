@@ -76,6 +76,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     rodata->filter_uid = !filters.uids.empty();
     rodata->filter_cgroup = !filters.cgroup_path.empty();
     rodata->filter_comm = !filters.comm.empty();
+    rodata->filter_netns = !filters.netns_inodes.empty();
     std::memset(const_cast<char*>(rodata->comm_filter), 0, sizeof(rodata->comm_filter));
     std::memcpy(const_cast<char*>(rodata->comm_filter), filters.comm.data(),
                 std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
@@ -89,6 +90,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
     err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
     err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
+    err = err ? err : bpf_map__set_max_entries(maps.netns_filter, map_size_for(filters.netns_inodes.size()));
     // The outcome maps cost memory only when outcomes are followed.
     err = err ? err
               : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
@@ -139,6 +141,7 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
     if (auto s = insert_all(maps.dst_ports, filters.destination_ports, "port"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
+    if (auto s = insert_all(maps.netns_filter, filters.netns_inodes, "network namespace"); !s) return s;
     if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;
 
     if (!filters.cgroup_path.empty()) {
@@ -184,8 +187,9 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
     text << mountinfo.rdbuf();
     if (has_v1_socket_controllers(text.str())) {
         std::fprintf(stderr,
-                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
-                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; on kernels before 5.15, "
+                     "once it is used the kernel stops tying sockets to cgroup v2, and what %s sees through "
+                     "cgroup hooks may be missed\n",
                      option.c_str());
     }
     UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

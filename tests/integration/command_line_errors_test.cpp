@@ -62,7 +62,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgument{{"--ringbuf-size", "2G"}, "invalid --ringbuf-size '2G'"},
         BadArgument{{"--ringbuf-size", "8Q"}, "invalid --ringbuf-size '8Q'"},
         BadArgument{{"--time", "utc"}, "invalid --time 'utc'"}, BadArgument{{"--format"}, "--format"},
-        BadArgument{{"--imds=x"}, "--imds"}, BadArgument{{"stray-argument"}, "stray-argument"},
+        BadArgument{{"--netns", "no-such-namespace"}, "invalid --netns 'no-such-namespace'"},
+        BadArgument{{"--netns", "0"}, "invalid --netns '0'"}, BadArgument{{"--netns", ""}, "invalid --netns ''"},
+        BadArgument{{"--netns", "../../proc/1/ns/net"}, "invalid --netns '../../proc/1/ns/net'"},
+        BadArgument{{"top", "--netns", "x/y"}, "invalid --netns 'x/y'"}, BadArgument{{"--imds=x"}, "--imds"},
+        BadArgument{{"stray-argument"}, "stray-argument"},
         // A value with a newline or an escape sequence is shown escaped: still one line.
         BadArgument{{"--pid", "1\n2"}, "invalid --pid '1\\x0a2'"},
         BadArgument{{"--format", "\x1b[2Jx"}, "invalid --format '\\x1b[2Jx'"},
