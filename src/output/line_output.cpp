@@ -21,6 +21,28 @@ Result<int> open_for_append(const std::string& path) {
     }
     return fd;
 }
+
+// Writes as much of `data` as the descriptor takes and returns how much that
+// was; when it stops short, `error` says why (a write that takes nothing
+// without an error is a full device).
+std::size_t write_all(int fd, std::string_view data, int& error) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t written = ::write(fd, data.data() + done, data.size() - done);
+        if (written > 0) {
+            done += static_cast<std::size_t>(written);
+        } else if (written < 0 && errno == EINTR) {
+            continue;
+        } else if (written < 0 && errno == EAGAIN) {  // a non-blocking stdout: wait until it takes more
+            pollfd entry{fd, POLLOUT, 0};
+            ::poll(&entry, 1, -1);
+        } else {
+            error = written < 0 ? errno : ENOSPC;
+            break;
+        }
+    }
+    return done;
+}
 }  // namespace
 
 Result<std::unique_ptr<LineOutput>> LineOutput::open_file(const std::string& path) {
@@ -33,86 +55,83 @@ Result<std::unique_ptr<LineOutput>> LineOutput::open_file(const std::string& pat
 }
 
 LineOutput::~LineOutput() {
-    if (fd_ >= 0) {
-        flush_file();
-        ::close(fd_);
-    }
+    write_pending();  // a batch still held (an early return) is not lost
+    if (fd_ >= 0) ::close(fd_);
 }
 
 void LineOutput::write_line(std::string_view line) {
-    if (fd_ >= 0) {
-        pending_.append(line);
-        pending_ += '\n';
-        if (!batched_) flush_file();
-        return;
-    }
     if (closed_) return;
-    errno = 0;
-    const bool written = std::fwrite(line.data(), 1, line.size(), stream_) == line.size() &&
-                         std::fputc('\n', stream_) != EOF && (batched_ || std::fflush(stream_) == 0);
-    if (!written) {
-        closed_ = true;
-        error_ = errno;
-    }
+    pending_ += line;
+    pending_ += '\n';
+    line_added();
 }
 
-void LineOutput::flush() {
+void LineOutput::line_added() {
+    if (!batched_ || pending_.size() >= kMaxPendingBytes) write_pending();
+}
+
+void LineOutput::write_pending() {
+    if (closed_ || pending_.empty()) return;
     if (fd_ >= 0) {
-        flush_file();
-        return;
+        write_pending_to_file();
+    } else {
+        write_pending_to_stream();
     }
-    if (closed_) return;
-    errno = 0;
+    pending_.clear();
+}
+
+void LineOutput::write_pending_to_stream() {
+    // Whatever went through the stream itself goes first.
     if (std::fflush(stream_) != 0) {
         closed_ = true;
         error_ = errno;
+        return;
+    }
+    int err = 0;
+    if (write_all(fileno(stream_), pending_, err) < pending_.size()) {
+        closed_ = true;
+        error_ = err;
     }
 }
 
 // One write(2) for all pending lines. What did not fit is cut back to the
 // last whole line (the file is truncated to it), dropped and counted: a
 // reader of the file never sees half a line, and the next lines start clean.
-void LineOutput::flush_file() {
-    if (pending_.empty()) return;
+void LineOutput::write_pending_to_file() {
     std::size_t notice_bytes = 0;
     if (lost_unreported_ > 0 && lost_notice_) {
-        std::string notice = lost_notice_(lost_unreported_, lost_total_, lost_error_) + '\n';
+        std::string notice = lost_notice_(lost_unreported_, lost_total_, lost_error_);
+        notice += '\n';
         notice_bytes = notice.size();
         pending_.insert(0, notice);
     }
-    struct stat before {};
-    const bool sized = ::fstat(fd_, &before) == 0;
-    std::size_t written = 0;
     int err = 0;
-    while (written < pending_.size()) {
-        const ssize_t n = ::write(fd_, pending_.data() + written, pending_.size() - written);
-        if (n > 0) {
-            written += static_cast<std::size_t>(n);
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            err = n < 0 ? errno : ENOSPC;
-            break;
+    const std::size_t written = write_all(fd_, pending_, err);
+    if (written == pending_.size()) {
+        if (notice_bytes > 0) lost_unreported_ = 0;
+        return;
+    }
+    const auto last_newline = written == 0 ? std::string::npos : pending_.rfind('\n', written - 1);
+    const std::size_t whole = last_newline == std::string::npos ? 0 : last_newline + 1;
+    if (whole < written) {
+        // The file (O_APPEND) now ends with the `written - whole` bytes of a
+        // line cut short: asked for its size only now, off the fast path.
+        const auto partial = static_cast<off_t>(written - whole);
+        struct stat now {};
+        if (::fstat(fd_, &now) == 0 && S_ISREG(now.st_mode) && now.st_size >= partial) {
+            if (::ftruncate(fd_, now.st_size - partial) != 0) err = errno;
         }
     }
-    if (written < pending_.size()) {
-        const auto last_newline = written == 0 ? std::string::npos : pending_.rfind('\n', written - 1);
-        const std::size_t whole = last_newline == std::string::npos ? 0 : last_newline + 1;
-        if (whole < written && sized) {
-            if (::ftruncate(fd_, before.st_size + static_cast<off_t>(whole)) != 0) err = errno;
-        }
-        const std::size_t dropped_from = std::max(whole, notice_bytes);  // the notice is no event: kept for later
-        const auto dropped = static_cast<std::uint64_t>(
-            std::count(pending_.begin() + static_cast<std::ptrdiff_t>(dropped_from), pending_.end(), '\n'));
-        if (whole >= notice_bytes) lost_unreported_ = 0;  // the notice made it
-        lost_total_ += dropped;
-        lost_unreported_ += dropped;
-        lost_error_ = err;
-    } else if (notice_bytes > 0) {
-        lost_unreported_ = 0;
-    }
-    pending_.clear();
+    const std::size_t dropped_from = std::max(whole, notice_bytes);  // the notice is no event: kept for later
+    const auto dropped = static_cast<std::uint64_t>(
+        std::count(pending_.begin() + static_cast<std::ptrdiff_t>(dropped_from), pending_.end(), '\n'));
+    if (whole >= notice_bytes) lost_unreported_ = 0;  // the notice made it
+    lost_total_ += dropped;
+    lost_unreported_ += dropped;
+    lost_error_ = err;
 }
+
+void LineOutput::flush() { write_pending(); }
 
 void LineOutput::check_reader() {
     if (closed_ || fd_ >= 0) return;
@@ -127,7 +146,7 @@ Status LineOutput::reopen() {
     if (fd_ < 0) return Ok{};
     auto fresh = open_for_append(path_);
     if (!fresh) return fresh.error();
-    flush_file();  // the old file gets every line written before the rotation
+    write_pending();  // the old file gets every line written before the rotation
     ::close(fd_);
     fd_ = *fresh;
     return Ok{};

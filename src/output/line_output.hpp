@@ -1,5 +1,7 @@
 // Writes whole lines and flushes each one, so events reach a pipe the moment
 // they happen (no stdbuf needed). A reader that went away (EPIPE) closes it.
+// Lines are gathered in one buffer of its own and written with write(2), one
+// call per flush, bypassing stdio's block-sized writes.
 // A file (--output) is never closed by a failed write: a line that does not
 // fit (disk full) is dropped whole and counted, and writing resumes when it can.
 #pragma once
@@ -26,9 +28,18 @@ public:
     ~LineOutput();
 
     void write_line(std::string_view line);
-    // Batched output leaves lines in the stdio buffer until flush(), which the
-    // session calls after each ring-buffer batch: one write(2) per batch, not
-    // per event, and still nothing waits once the batch is done.
+    // Appends the line that `fill(buffer)` appends to `buffer` (no newline):
+    // a formatter writes straight into the output, no string per line.
+    template <typename Fill>
+    void write_line_with(Fill&& fill) {
+        if (closed_) return;
+        fill(pending_);
+        pending_ += '\n';
+        line_added();
+    }
+    // Batched output keeps lines until flush(), which the session calls after
+    // each ring-buffer batch: one write(2) per batch (or per kMaxPendingBytes
+    // of a huge batch), not per event, and nothing waits once the batch is done.
     void set_batched(bool batched) { batched_ = batched; }
     void flush();
     // Notices a pipe whose reader has gone (`connsnoop | head -1`) even when
@@ -49,14 +60,20 @@ public:
     using LostNotice = std::function<std::string(std::uint64_t newly_lost, std::uint64_t total_lost, int error)>;
     void set_lost_notice(LostNotice notice) { lost_notice_ = std::move(notice); }
 
+    // Above this much, a batch is written before it ends (bounded memory).
+    static constexpr std::size_t kMaxPendingBytes = 1 << 20;
+
 private:
     LineOutput() = default;
-    void flush_file();
+    void line_added();
+    void write_pending();
+    void write_pending_to_stream();
+    void write_pending_to_file();
 
     std::FILE* stream_ = nullptr;  // stdout
     int fd_ = -1;                  // --output: a file this object owns, opened O_APPEND
     std::string path_;
-    std::string pending_;  // whole lines not yet written to fd_
+    std::string pending_;  // whole lines not yet written; its capacity is reused
     bool batched_ = false;
     bool closed_ = false;
     int error_ = 0;
