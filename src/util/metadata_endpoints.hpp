@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -25,10 +26,18 @@ inline constexpr std::array<MetadataEndpoint, 6> kMetadataEndpoints{{
 }};
 
 // The endpoint at this address and port, or "" when it is none of them.
+// Runs for every JSON record: the addresses are parsed once, not per call.
 inline std::string_view metadata_endpoint_name(const IpAddress& address, std::uint16_t port) {
     if (port != kMetadataPort) return {};
-    for (const auto& endpoint : kMetadataEndpoints) {
-        if (IpAddress::parse(endpoint.address) == address) return endpoint.name;
+    static const auto parsed = [] {
+        std::array<IpAddress, kMetadataEndpoints.size()> addresses{};
+        for (std::size_t i = 0; i < kMetadataEndpoints.size(); ++i) {
+            addresses[i] = IpAddress::parse(kMetadataEndpoints[i].address).value();
+        }
+        return addresses;
+    }();
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+        if (parsed[i] == address) return kMetadataEndpoints[i].name;
     }
     return {};
 }
