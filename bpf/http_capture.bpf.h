@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * HTTP request heads on watched connections (--http, --imds-v1): which
- * process asked for what, with or without an IMDSv2 token. Included at the
- * end of connsnoop.bpf.c, whose helpers it uses.
+ * process asked for what, with or without an IMDSv2 token. Part of
+ * connsnoop.bpf.c, which calls http_watch_socket / http_forget_socket from
+ * its state hook; the send hooks are its own programs.
  *
  * Design: syscall tracepoints (raw_syscalls:sys_enter through tp_btf, raw_tp
  * twin), not cgroup_skb/egress.
@@ -39,17 +40,19 @@
 #ifndef CONNSNOOP_HTTP_CAPTURE_BPF_H
 #define CONNSNOOP_HTTP_CAPTURE_BPF_H
 
-#if defined(__TARGET_ARCH_x86)
-#define CS_NR_WRITE 1
-#define CS_NR_WRITEV 20
-#define CS_NR_SENDTO 44
-#define CS_NR_SENDMSG 46
-#elif defined(__TARGET_ARCH_arm64)
-#define CS_NR_WRITE 64
-#define CS_NR_WRITEV 66
-#define CS_NR_SENDTO 206
-#define CS_NR_SENDMSG 211
-#endif
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "connsnoop_abi.h"
+#include "lib/arch.bpf.h"
+#include "lib/events.bpf.h"
+#include "lib/record.bpf.h"
+#include "lib/socket.bpf.h"
+
+/* --http, fixed before load: parse request heads sent on watched connections. */
+const volatile bool http_capture = false;
 
 /* iovecs of one writev/sendmsg looked at; heads come in far fewer */
 #define CS_HTTP_MAX_IOVECS 8
@@ -363,7 +366,6 @@ static __always_inline void http_report(const struct sock *sk, struct http_scrat
 {
 	struct cs_http_record *rec = &buf->record;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 size;
 
 	if (!read_endpoints(sk, &rec->process))
 		return;
@@ -371,11 +373,7 @@ static __always_inline void http_report(const struct sock *sk, struct http_scrat
 	rec->process.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	bpf_get_current_comm(rec->process.comm, sizeof(rec->process.comm));
 	fill_task_fields(&rec->process, buf->argv, pid_tgid, bpf_get_current_uid_gid());
-	size = sizeof(*rec) + rec->process.argv_len;
-	if (size > sizeof(*buf))
-		return; /* cannot happen; tells the verifier the bound */
-	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags()) != 0)
-		count_stat(CS_STAT_LOST_EVENTS);
+	emit_task_record(buf, sizeof(*buf), sizeof(*rec), &rec->process);
 }
 
 /* A send on some descriptor entered: gather and parse when it is a watched socket. */
