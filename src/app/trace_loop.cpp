@@ -151,7 +151,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
     if (!tracer) return tracer.error();
     std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). Ctrl-C to end.\n",
-                 (*tracer)->hook().c_str(), describe_filters(options.tracer.filters).c_str(),
+                 hook_name((*tracer)->hook()), describe_filters(options.tracer.filters).c_str(),
                  options.tracer.track_outcomes ? "; following outcomes" : "",
                  describe_http_capture(options.tracer).c_str());
     hooks.on_attached(**tracer);
@@ -182,7 +182,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
     stats.malformed = (*tracer)->malformed_records();
     stats.untracked_outcomes = (*tracer)->untracked_outcomes();
     stats.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    stats.hook = (*tracer)->hook();
+    stats.hook = hook_name((*tracer)->hook());
     return stats;
 }
 

@@ -95,14 +95,21 @@ int run_trace_session(const Options& options) {
     ConnectMetrics* metrics = metrics_export->metrics.get();
 
     // Started before the connect hook, so the parents of the first events are known.
+    // Asked for with --ancestry, a refused exec tracker ends the run; loaded
+    // by default, connsnoop runs without it and says so.
     std::unique_ptr<ProcessTracker> process_tracker;
     if (options.ancestry_depth > 0) {
         auto started = ProcessTracker::start(options.verbose, options.tracer.btf_path);
-        if (!started) {
+        if (started) {
+            process_tracker = std::move(started).value();
+        } else if (options.ancestry_given) {
             report_error(started.error());
             return 1;
+        } else {
+            std::fprintf(stderr,
+                         "connsnoop: running without the exec tracker (%s): parents are named from /proc only\n",
+                         started.error().message.c_str());
         }
-        process_tracker = std::move(started).value();
     }
     EventEnricher enricher(process_tracker.get(), options.ancestry_depth);
 
@@ -194,7 +201,7 @@ int run_trace_session(const Options& options) {
         }
         if (metrics) {
             metrics->update_health({events, tracer->lost_events(), tracer->malformed_records(), 1,
-                                    options.tracer.ringbuf_bytes, tracer->hook()});
+                                    options.tracer.ringbuf_bytes, hook_name(tracer->hook())});
         }
         if (take_reopen_request()) {
             if (auto reopened = event_lines.reopen(); !reopened) report_error(reopened.error());

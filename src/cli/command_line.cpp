@@ -220,6 +220,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
                           "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
     if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
+    options.ancestry_given = !raw.ancestry.empty();
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
     options.unit = raw.unit;
     options.quiet = raw.quiet;

@@ -55,9 +55,54 @@ std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
 }
 
+// Every resizable map and what it holds; a map of a part that is off keeps
+// one entry, so it costs nothing.
+Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
+    const auto& filters = config.filters;
+    std::size_t v4_count = 0;
+    for (const auto& cidr : filters.destinations) v4_count += cidr.network.family == AddressFamily::ipv4 ? 1 : 0;
+    const auto& maps = skeleton.maps;
+    const struct {
+        bpf_map* map;
+        std::size_t entries;
+    } sizes[] = {
+        {maps.events, config.ringbuf_bytes},
+        {maps.dst_v4, v4_count},
+        {maps.dst_v6, filters.destinations.size() - v4_count},
+        {maps.dst_ports, filters.destination_ports.size()},
+        {maps.pids, filters.pids.size()},
+        {maps.uids, filters.uids.size()},
+        {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
+        {maps.connect_calls, config.track_outcomes ? kConnectCallSlots : 0},
+        {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
+        {maps.http_ports, config.http_ports.size()},
+        {maps.http_senders, config.http_capture ? kHttpWatchedConnections : 0},
+    };
+    for (const auto& [map, entries] : sizes) {
+        if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
+            return libbpf_error(std::string("sizing the BPF map ") + bpf_map__name(map), err);
+    }
+    return Ok{};
+}
+
+// The parts of the object, each loaded only when asked for; a refused load
+// names the part whose program the kernel did not take.
+struct ProgramPart {
+    const char* what;
+    bpf_program* program;
+};
+
+std::string refused_part(const std::vector<ProgramPart>& parts) {
+    for (const auto& part : parts) {
+        if (bpf_program__autoload(part.program) && bpf_program__fd(part.program) < 0)
+            return std::string(part.what) + " (" + bpf_program__name(part.program) + ")";
+    }
+    return "the BPF program";
+}
+
 // Opens the embedded object with the filters baked into its read-only data,
-// and loads it with exactly one of the two tracepoint programs.
-Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
+// and loads the parts asked for, each in the variant `hook` names.
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
     if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
@@ -66,9 +111,6 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
 
     const auto& filters = config.filters;
-    std::size_t v4_count = 0;
-    for (const auto& cidr : filters.destinations) v4_count += cidr.network.family == AddressFamily::ipv4 ? 1 : 0;
-
     auto* rodata = skeleton->rodata;
     rodata->filter_daddr = !filters.destinations.empty();
     rodata->filter_dport = !filters.destination_ports.empty();
@@ -81,48 +123,23 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
                 std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
-
-    auto& maps = skeleton->maps;
-    int err = bpf_map__set_max_entries(maps.events, config.ringbuf_bytes);
-    err = err ? err : bpf_map__set_max_entries(maps.dst_v4, map_size_for(v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.dst_v6, map_size_for(filters.destinations.size() - v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.dst_ports, map_size_for(filters.destination_ports.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
-    // The outcome maps cost memory only when outcomes are followed.
-    err = err ? err
-              : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
-    err =
-        err ? err
-            : bpf_map__set_max_entries(maps.connect_calls, map_size_for(config.track_outcomes ? kConnectCallSlots : 0));
-    err = err ? err
-              : bpf_map__set_max_entries(maps.http_streams,
-                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
-    err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
-    err = err ? err
-              : bpf_map__set_max_entries(maps.http_senders,
-                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
-    if (err) return libbpf_error("sizing BPF maps", err);
-
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;
+    if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
+
+    // The syscall hooks (outcomes, HTTP) run on every syscall of the host:
+    // loaded only when asked for.
     auto& progs = skeleton->progs;
-    bpf_program__set_autoload(use_tp_btf ? progs.connect_raw_tp : progs.connect_tp_btf, false);
-    // The syscall hooks run on every syscall of the host: loaded only when
-    // outcomes are asked for, in the variant matching the state hook.
-    for (auto* program : {progs.connect_enter_tp_btf, progs.connect_exit_tp_btf}) {
-        bpf_program__set_autoload(program, config.track_outcomes && use_tp_btf);
-    }
-    for (auto* program : {progs.connect_enter_raw_tp, progs.connect_exit_raw_tp}) {
-        bpf_program__set_autoload(program, config.track_outcomes && !use_tp_btf);
-    }
-    // HTTP capture runs on every syscall too: loaded only when asked for.
-    bpf_program__set_autoload(progs.http_send_tp_btf, config.http_capture && use_tp_btf);
-    bpf_program__set_autoload(progs.http_send_raw_tp, config.http_capture && !use_tp_btf);
-    if (int load_err = connsnoop_bpf::load(skeleton.get())) {
-        return libbpf_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
-                            load_err);
-    }
+    const std::vector<ProgramPart> parts = {
+        {"the connect hook", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
+        {"outcome tracking",
+         choose_variant(progs.connect_enter_tp_btf, progs.connect_enter_raw_tp, hook, config.track_outcomes)},
+        {"outcome tracking",
+         choose_variant(progs.connect_exit_tp_btf, progs.connect_exit_raw_tp, hook, config.track_outcomes)},
+        {"HTTP capture", choose_variant(progs.http_send_tp_btf, progs.http_send_raw_tp, hook, config.http_capture)},
+    };
+    if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
+        return libbpf_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
     return skeleton;
 }
 
@@ -177,12 +194,12 @@ struct ConnectTracer::Handles {
 };
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                             HttpHandler http_handler, std::string hook)
+                             HttpHandler http_handler, TracepointHook hook)
     : handles_(std::move(handles)),
       handler_(std::move(handler)),
       outcome_handler_(std::move(outcome_handler)),
       http_handler_(std::move(http_handler)),
-      hook_(std::move(hook)) {}
+      hook_(hook) {}
 
 ConnectTracer::~ConnectTracer() = default;
 
@@ -191,16 +208,8 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
-    // Prefer tp_btf; a kernel or policy that refuses it gets the raw_tp twin.
-    // A privilege error fails both alike, so it is reported at once.
-    std::string hook = "tp_btf";
-    auto skeleton = open_and_load(config, true);
-    if (!skeleton && !fails_for_every_hook(skeleton.error())) {
-        if (config.verbose)
-            std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
-        hook = "raw_tp";
-        skeleton = open_and_load(config, false);
-    }
+    const TracepointHook hook = probe_tracepoint_hook(config.verbose);
+    auto skeleton = open_and_load(config, hook);
     if (!skeleton) return skeleton.error();
 
     auto handles = std::make_unique<Handles>();
@@ -209,24 +218,29 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters)
         return filters.error();
 
-    bpf_program* program =
-        hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
-    handles->link.reset(bpf_program__attach(program));
-    if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
+    const std::string variant = std::string(" (") + hook_name(hook) + ")";
+    const auto attach = [&](LinkPtr& link, bpf_program* tp_btf, bpf_program* raw_tp, const std::string& what) {
+        link.reset(bpf_program__attach(hook == TracepointHook::tp_btf ? tp_btf : raw_tp));
+        return link ? Status(Ok{}) : Status(libbpf_error("attaching " + what + variant, errno));
+    };
+    auto& progs = handles->skeleton->progs;
+    if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state"); !s)
+        return s.error();
     if (config.track_outcomes) {
-        auto& progs = handles->skeleton->progs;
-        const bool btf = hook == "tp_btf";
-        handles->enter_link.reset(bpf_program__attach(btf ? progs.connect_enter_tp_btf : progs.connect_enter_raw_tp));
-        if (!handles->enter_link) return libbpf_error("attaching to raw_syscalls:sys_enter (" + hook + ")", errno);
-        handles->exit_link.reset(bpf_program__attach(btf ? progs.connect_exit_tp_btf : progs.connect_exit_raw_tp));
-        if (!handles->exit_link) return libbpf_error("attaching to raw_syscalls:sys_exit (" + hook + ")", errno);
+        if (auto s = attach(handles->enter_link, progs.connect_enter_tp_btf, progs.connect_enter_raw_tp,
+                            "to raw_syscalls:sys_enter");
+            !s)
+            return s.error();
+        if (auto s = attach(handles->exit_link, progs.connect_exit_tp_btf, progs.connect_exit_raw_tp,
+                            "to raw_syscalls:sys_exit");
+            !s)
+            return s.error();
     }
     if (config.http_capture) {
-        auto& progs = handles->skeleton->progs;
-        handles->http_link.reset(
-            bpf_program__attach(hook == "tp_btf" ? progs.http_send_tp_btf : progs.http_send_raw_tp));
-        if (!handles->http_link)
-            return libbpf_error("attaching the HTTP capture to raw_syscalls:sys_enter (" + hook + ")", errno);
+        if (auto s = attach(handles->http_link, progs.http_send_tp_btf, progs.http_send_raw_tp,
+                            "the HTTP capture to raw_syscalls:sys_enter");
+            !s)
+            return s.error();
     }
 
     std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler),
