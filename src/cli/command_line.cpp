@@ -44,7 +44,7 @@ struct RawArguments {
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
-    bool outcome = false, failed = false;
+    bool outcome = false, failed = false, time_given = false;
     std::string max_in_flight;
     // top and --alert
     std::string alert, by = "command", interval, rows, sort;
@@ -143,6 +143,18 @@ std::optional<UsageError> convert_one(const std::string& text, T& out, Parser pa
     auto value = parse(text);
     if (!value) return UsageError{value.error().message};
     out = std::move(value).value();
+    return std::nullopt;
+}
+
+// Options that mean nothing to top are refused, never silently ignored.
+std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& options) {
+    if (raw.wide) return UsageError{"top does not take --wide: its columns follow the terminal width"};
+    if (raw.failed)
+        return UsageError{"top does not take --failed: with --outcome its FAILED column counts the failures"};
+    if (raw.time_given)
+        return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
+    if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
+        return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
     return std::nullopt;
 }
 
@@ -245,6 +257,9 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
     if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
     if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
+    if (raw.top) {
+        if (auto e = reject_in_top(raw, options)) return *e;
+    }
     return options;
 }
 
@@ -287,6 +302,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     }
     if (raw.version) return InfoRequest{version_text() + "\n"};
     raw.format_given = app.count("--format") > 0;
+    raw.time_given = app.count("--time") > 0;
     if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }

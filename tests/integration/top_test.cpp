@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -201,6 +202,51 @@ TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
     EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
     EXPECT_NE(tracer.out().find("(final)"), std::string::npos) << tracer.out();
     EXPECT_NE(tracer.err().find("connsnoop: 5 events, 0 lost"), std::string::npos) << tracer.err();
+}
+
+// One pipeline for both modes (issue 13): the stream and top, tracing the
+// same workload at once, count the same attempts and the same failures per
+// client; top's FAILED column is filled from the outcomes.
+TEST_F(TopTest, StreamAndTopCountTheSameTotalsAndFailuresFromTheSameWorkload) {
+    const std::vector<std::string> filters = {"--dst", kImdsV4,     "--port", "80",  "--port",
+                                              "81",    "--outcome", "-o",     "json"};
+    std::vector<std::string> stream_args = filters;
+    std::vector<std::string> top_args = {"top", "--rows", "0", "--interval", "0.5"};
+    top_args.insert(top_args.end(), filters.begin(), filters.end());
+    auto stream = start_connsnoop(stream_args);
+    auto top = start_connsnoop(top_args);
+    const Client answered{20, 40};
+    const Client refused{12, 40};  // nothing listens on port 81
+    std::vector<ChildProcess> clients;
+    clients.push_back(start_client(answered));
+    clients.push_back(start_client(refused, "81"));
+    for (auto& client : clients) EXPECT_EQ(client.wait(30s), 0) << client.err();
+    std::this_thread::sleep_for(300ms);
+    const auto stream_records = stop_and_parse(stream);
+    const auto top_records = stop_and_parse(top);
+
+    std::map<std::string, std::pair<int, int>> streamed;  // tag -> attempts, failures
+    for (const auto& record : stream_records) {
+        if (record["type"] != "connect") continue;
+        for (const auto& client : {answered, refused}) {
+            if (record["cmdline"].get<std::string>().find(client.tag()) == std::string::npos) continue;
+            ++streamed[client.tag()].first;
+            if (record["result"] != "established") ++streamed[client.tag()].second;
+        }
+    }
+    EXPECT_EQ(streamed[answered.tag()], std::make_pair(answered.count, 0));
+    EXPECT_EQ(streamed[refused.tag()], std::make_pair(refused.count, refused.count));
+
+    ASSERT_GE(top_records.size(), 2U) << top.out();
+    const auto& final_report = top_records[top_records.size() - 2];
+    ASSERT_EQ(final_report["type"], "interval") << final_report.dump();
+    for (const auto& client : {answered, refused}) {
+        const json* row = row_of(final_report, client);
+        ASSERT_NE(row, nullptr) << final_report.dump();
+        EXPECT_EQ((*row)["attempts"], streamed[client.tag()].first) << row->dump();
+        EXPECT_EQ((*row)["failures"], streamed[client.tag()].second) << row->dump();
+    }
+    EXPECT_EQ(top_records.back()["events"], stream_records.back()["events"]);
 }
 
 TEST_F(TopTest, AlertsInStreamingModeToo) {
