@@ -3,25 +3,28 @@
  * HTTP request heads on watched connections (--http, --imds-v1): which
  * process asked for what, with or without an IMDSv2 token. Part of
  * connsnoop.bpf.c, which calls http_watch_socket / http_forget_socket from
- * its state hook; the send hooks are its own programs.
+ * its state hook; the egress hook is its own program.
  *
- * Design: syscall tracepoints (raw_syscalls:sys_enter through tp_btf, raw_tp
- * twin), not cgroup_skb/egress.
- * - The sender is current at sys_enter, so the record names the process
- *   exactly (pid, argv from its own memory) with no socket-to-task join;
- *   egress may run in softirq or another task's context (TCP retransmits,
- *   a send woken by an ACK).
- * - The user buffer holds the request as the program wrote it: one linear
- *   copy from user memory, no walking of non-linear skbs, no reordering or
- *   retransmitted segments to untangle.
+ * Design: cgroup_skb/egress on the cgroup2 root, for watched sockets only.
+ * Nothing runs per system call: a packet of a socket that is not watched
+ * costs one socket-local storage lookup.
  * - A socket is watched when its attempt matched the filters at
- *   CLOSE -> SYN_SENT and its port is an HTTP port (http_streams, keyed by
- *   socket); a send resolves fd -> file -> socket the same way the connect()
- *   hooks do, for write, writev, sendto (send) and sendmsg.
- * Cost: the program runs on every syscall of the host, so it tests the
- * syscall number first, then whether the process opened a watched
- * connection (http_senders), and it is loaded only with HTTP capture. So a
- * child that inherits a watched connection and sends on it is not seen.
+ *   CLOSE -> SYN_SENT and its port is an HTTP port: its socket_owners record
+ *   (lib/socket_owner.bpf.h) gets SOCKET_HTTP_WATCHED, a stream id (the key
+ *   of its bytes in http_streams) and a copy of the attempt's record, which
+ *   names the sender.
+ * - Each outgoing TCP segment of a watched socket with payload is appended
+ *   to the socket's head, from its first payload bytes
+ *   (bpf_skb_load_bytes). The TCP sequence number of the next byte not yet
+ *   seen is kept per socket, so a retransmitted segment (or the part of one
+ *   already seen) is not appended twice; segments leave in order, so a head
+ *   split over several sends or segments is gathered in order.
+ * - The sender: when the segment leaves in a thread of the process that
+ *   connected (the usual case: the send itself transmits), its argv is read
+ *   from its memory as the connect record's is; when it leaves in softirq
+ *   (a segment Nagle held until an ACK came), current is unrelated, and the
+ *   head is reported with the connecting process's identity and without argv.
+ *   A child that inherited the connection is reported as its parent.
  *
  * Secrets: the head is parsed here, byte by byte, and only structured
  * fields leave the kernel (method, path, version, which headers are present,
@@ -30,44 +33,43 @@
  * live only in http_streams, only until the head is parsed (then wiped), and
  * connsnoop's own descriptor of that map is write-only (BPF_F_WRONLY).
  *
- * A head split over several sends is gathered per socket (up to
- * CS_HTTP_HEAD_MAX bytes and CS_HTTP_MAX_WRITES sends); each head on a
- * keep-alive connection is its own record. Limits: sends on connections made
- * before connsnoop started are not seen (the socket was never watched);
- * a second request pipelined into the same send as the first is missed;
- * sendfile/splice/io_uring sends are not seen.
+ * A head split over several segments is gathered per socket (up to
+ * CS_HTTP_HEAD_MAX bytes and CS_HTTP_MAX_WRITES segments); each head on a
+ * keep-alive connection is its own record. Every way of sending is seen
+ * (write, writev, send, sendmsg, sendfile, io_uring), since the packets are.
+ * Limits: connections made before connsnoop started are not seen (the socket
+ * was never watched); a second request pipelined into the same segment as the
+ * first is missed.
  */
 #ifndef CONNSNOOP_HTTP_CAPTURE_BPF_H
 #define CONNSNOOP_HTTP_CAPTURE_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
 #include "connsnoop_abi.h"
-#include "lib/arch.bpf.h"
+#include "lib/attempt_id.bpf.h"
 #include "lib/events.bpf.h"
 #include "lib/record.bpf.h"
-#include "lib/socket.bpf.h"
+#include "lib/socket_owner.bpf.h"
 
 /* --http, fixed before load: parse request heads sent on watched connections. */
 const volatile bool http_capture = false;
-
-/* iovecs of one writev/sendmsg looked at; heads come in far fewer */
-#define CS_HTTP_MAX_IOVECS 8
 
 /* The head gathered so far on one watched socket. head is twice the bytes
  * used so that an append at any offset below CS_HTTP_HEAD_MAX is in bounds
  * for the verifier. */
 struct http_stream {
 	__u32 len;    /* bytes of the current head gathered */
-	__u32 writes; /* sends they came in */
+	__u32 writes; /* TCP segments they came in */
 	char head[2 * CS_HTTP_HEAD_MAX];
 };
 
-/* Watched sockets (key: socket address), added at CLOSE -> SYN_SENT, removed
- * at -> CLOSE; LRU so that a socket whose close was missed cannot fill it.
+/* Heads being gathered (key: the socket's stream id in socket_owners), added
+ * at CLOSE -> SYN_SENT, removed at -> CLOSE; LRU so that a socket whose close
+ * was missed cannot fill it.
  * It holds raw request bytes while a head is gathered: connsnoop's own
  * descriptor of it is write-only, so nothing in connsnoop can read it back. */
 struct {
@@ -77,15 +79,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct http_stream);
 } http_streams SEC(".maps");
-
-/* Processes (tgid) that opened a watched connection: a send from any other
- * process costs one lookup, not an fd-table walk. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1); /* sized by user space */
-	__type(key, __u32);
-	__type(value, __u8);
-} http_senders SEC(".maps");
 
 /* Destination ports whose connections are watched (80 and --http-port). */
 struct {
@@ -130,27 +123,42 @@ struct {
 	__type(value, struct http_scratch);
 } http_scratch SEC(".maps");
 
-static __always_inline void http_watch_socket(const struct sock *sk, __u16 dport)
+/* CLOSE -> SYN_SENT of a reported attempt (tp_btf, the connecting task's
+ * context): watch the socket when its port is an HTTP port. */
+static __always_inline void http_watch_socket(struct sock *sk, const struct cs_connect_record *rec)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 key = (__u64)sk;
-	__u8 present = 1;
-	__u32 zero = 0;
+	__u16 dport = rec->dport;
+	struct socket_owner *owner;
 	struct http_stream *empty;
+	__u32 zero = 0;
+	__u64 stream_id;
 
 	if (!bpf_map_lookup_elem(&http_ports, &dport))
 		return;
 	empty = bpf_map_lookup_elem(&http_stream_init, &zero);
-	if (!empty || bpf_map_update_elem(&http_streams, &key, empty, BPF_ANY) != 0)
+	stream_id = new_attempt_id();
+	if (!empty || stream_id == 0 || bpf_map_update_elem(&http_streams, &stream_id, empty, BPF_ANY) != 0)
 		return;
-	bpf_map_update_elem(&http_senders, &tgid, &present, BPF_ANY);
+	owner = bpf_sk_storage_get(&socket_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!owner) {
+		bpf_map_delete_elem(&http_streams, &stream_id);
+		return;
+	}
+	owner->flags |= SOCKET_HTTP_WATCHED;
+	owner->tgid = rec->pid;
+	owner->stream_id = stream_id;
+	owner->seq_known = 0;
+	__builtin_memcpy(&owner->owner, rec, sizeof(owner->owner));
 }
 
-static __always_inline void http_forget_socket(const struct sock *sk)
+static __always_inline void http_forget_socket(struct sock *sk)
 {
-	__u64 key = (__u64)sk;
+	struct socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
 
-	bpf_map_delete_elem(&http_streams, &key);
+	if (!owner || !(owner->flags & SOCKET_HTTP_WATCHED))
+		return;
+	owner->flags &= ~SOCKET_HTTP_WATCHED;
+	bpf_map_delete_elem(&http_streams, &owner->stream_id);
 }
 
 /* ---- parsing, one byte per bpf_loop iteration ---- */
@@ -308,39 +316,32 @@ static long http_parse_byte(__u64 index, void *context)
 	}
 }
 
-/* Appends one user buffer to the stream. A new head must start with an
- * upper-case letter (a method); anything else between heads (a request
- * body) is passed over. */
-static __always_inline void http_append(struct http_stream *stream, const void *data, __u64 size)
+/* Appends size bytes of the segment, from offset at, to the stream. A new
+ * head must start with an upper-case letter (a method); anything else
+ * between heads (a request body) is passed over. */
+static __always_inline void http_append(struct http_stream *stream, struct __sk_buff *skb, __u32 at, __u32 size)
 {
 	__u32 offset = stream->len;
 	char first = 0;
+	__u64 len;
 
-	if (!data || size == 0 || offset >= CS_HTTP_HEAD_MAX)
+	if (size == 0 || offset >= CS_HTTP_HEAD_MAX)
 		return;
-	if (offset == 0 && (bpf_probe_read_user(&first, 1, data) != 0 || first < 'A' || first > 'Z'))
+	if (offset == 0 && (bpf_skb_load_bytes(skb, at, &first, 1) != 0 || first < 'A' || first > 'Z'))
 		return;
 	if (size > CS_HTTP_HEAD_MAX - offset)
 		size = CS_HTTP_HEAD_MAX - offset;
-	if (size > CS_HTTP_HEAD_MAX)
-		size = CS_HTTP_HEAD_MAX; /* for the verifier: offset + size stays below 2 * CS_HTTP_HEAD_MAX */
+	/* size is in [1, CS_HTTP_HEAD_MAX] now, but the verifier (6.1's above
+	 * all) learns no bound from a compare of two registers: mask it into
+	 * that range, an identity here, after a barrier that keeps clang from
+	 * folding the mask away. */
+	len = size;
+	asm volatile("" : "+r"(len));
+	len = ((len - 1) & (CS_HTTP_HEAD_MAX - 1)) + 1;
 	offset &= CS_HTTP_HEAD_MAX - 1;
-	if (bpf_probe_read_user(&stream->head[offset], size, data) != 0)
+	if (bpf_skb_load_bytes(skb, at, &stream->head[offset], len) != 0)
 		return;
 	stream->len = offset + size;
-}
-
-static __always_inline void http_append_iovecs(struct http_stream *stream, const struct iovec *iov, __u64 count)
-{
-	struct iovec segment;
-
-	for (int i = 0; i < CS_HTTP_MAX_IOVECS; i++) {
-		if (i >= count || stream->len >= CS_HTTP_HEAD_MAX)
-			break;
-		if (bpf_probe_read_user(&segment, sizeof(segment), &iov[i]) != 0)
-			break;
-		http_append(stream, segment.iov_base, segment.iov_len);
-	}
 }
 
 /* Ready for the next head; the raw bytes of this one (a token among them)
@@ -362,59 +363,105 @@ static __always_inline bool version_is_http(const struct cs_http_record *rec)
 	       rec->version[3] == 'P' && rec->version[4] == '/';
 }
 
-static __always_inline void http_report(const struct sock *sk, struct http_scratch *buf)
+/* The head's record: the connection and its sender (see the top of the file). */
+static __always_inline void http_report(struct bpf_sock *sk, const struct socket_owner *owner, struct http_scratch *buf)
 {
 	struct cs_http_record *rec = &buf->record;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
-	if (!read_endpoints(sk, &rec->process))
-		return;
+	__builtin_memcpy(&rec->process, &owner->owner, sizeof(rec->process));
 	rec->process.kind = CS_RECORD_HTTP;
-	rec->process.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	bpf_get_current_comm(rec->process.comm, sizeof(rec->process.comm));
-	fill_task_fields(&rec->process, buf->argv, pid_tgid, bpf_get_current_uid_gid());
+	rec->process.flags &= ~CS_OUTCOME_UNTRACKED;
+	rec->process.attempt_id = 0;
+	rec->process.timestamp_ns = bpf_ktime_get_ns();
+	rec->process.sport = sk->src_port; /* chosen after the attempt was reported */
+	if (BPF_CORE_READ(task, tgid) == owner->tgid) {
+		rec->process.tid = BPF_CORE_READ(task, pid);
+		rec->process.flags &= ~(CS_ARGV_TRUNCATED | CS_ARGV_UNREADABLE | CS_ARGV_REWRITTEN);
+		rec->process.argv_len = read_current_argv(buf->argv, CS_ARGV_CAPACITY, argv_max, true,
+		                                          &rec->process.flags, &rec->process.argv_area_len);
+	} else {
+		rec->process.argv_len = 0;
+		rec->process.flags |= CS_ARGV_UNREADABLE;
+	}
 	emit_task_record(buf, sizeof(*buf), sizeof(*rec), &rec->process);
 }
 
-/* A send on some descriptor entered: gather and parse when it is a watched socket. */
-static __always_inline int on_send_enter(struct pt_regs *regs, long id)
+/* Where the TCP payload of an outgoing packet starts, and its length; false
+ * for packets without payload or that are not TCP. The packet starts at its
+ * IP header. */
+static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 *len, __u32 *seq)
+{
+	__u32 ip_len, tcp_len;
+	__u8 byte = 0;
+	struct tcphdr tcp;
+
+	if (bpf_skb_load_bytes(skb, 0, &byte, 1) != 0)
+		return false;
+	if ((byte >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) != 0 || ip.protocol != IPPROTO_TCP)
+			return false;
+		ip_len = (ip.ihl & 0xf) * 4;
+	} else if ((byte >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		/* a locally sent TCP segment carries no extension header */
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) != 0 || ip6.nexthdr != IPPROTO_TCP)
+			return false;
+		ip_len = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (bpf_skb_load_bytes(skb, ip_len, &tcp, sizeof(tcp)) != 0)
+		return false;
+	tcp_len = tcp.doff * 4;
+	*at = ip_len + tcp_len;
+	if (skb->len <= *at)
+		return false;
+	*len = skb->len - *at;
+	*seq = bpf_ntohl(tcp.seq);
+	return true;
+}
+
+/* One outgoing segment of a watched socket: gather and parse. */
+static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_sock *sk, struct socket_owner *owner)
 {
 	struct http_parse_context parse;
 	struct http_scratch *buf;
 	struct http_stream *stream;
-	struct user_msghdr msg;
-	struct socket *sock;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 at, len, seq, seen;
 	__u32 zero = 0;
-	__u64 key;
+	__s32 ahead;
 
-	if (!bpf_map_lookup_elem(&http_senders, &tgid))
-		return 0;
-	sock = socket_of_fd((int)PT_REGS_PARM1_CORE_SYSCALL(regs));
-	if (!sock)
-		return 0;
-	key = (__u64)BPF_CORE_READ(sock, sk);
-	stream = bpf_map_lookup_elem(&http_streams, &key);
-	if (!stream)
-		return 0;
-
-	if (id == CS_NR_WRITE || id == CS_NR_SENDTO) {
-		http_append(stream, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs));
-	} else if (id == CS_NR_WRITEV) {
-		http_append_iovecs(stream, (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-		                   PT_REGS_PARM3_CORE_SYSCALL(regs));
-	} else {
-		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)) != 0)
-			return 0;
-		http_append_iovecs(stream, msg.msg_iov, msg.msg_iovlen);
+	if (!tcp_payload(skb, &at, &len, &seq))
+		return;
+	if (!owner->seq_known) {
+		owner->next_seq = seq;
+		owner->seq_known = 1;
 	}
+	ahead = (__s32)(seq - owner->next_seq);
+	if (ahead > 0) {
+		/* bytes we never saw (cannot happen on egress): start afresh */
+		owner->next_seq = seq;
+		ahead = 0;
+	}
+	seen = (__u32)-ahead;
+	if (seen >= len)
+		return; /* a retransmission of what was seen */
+	owner->next_seq = seq + len;
+	stream = bpf_map_lookup_elem(&http_streams, &owner->stream_id);
+	if (!stream)
+		return;
+	http_append(stream, skb, at + seen, len - seen);
 	if (stream->len == 0)
-		return 0; /* nothing of a head in this send */
+		return; /* nothing of a head in this segment */
 	stream->writes += 1;
 
 	buf = bpf_map_lookup_elem(&http_scratch, &zero);
 	if (!buf)
-		return 0;
+		return;
 	__builtin_memset(&buf->record.headers, 0,
 	                 sizeof(buf->record) - __builtin_offsetof(struct cs_http_record, headers));
 	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
@@ -425,14 +472,14 @@ static __always_inline int on_send_enter(struct pt_regs *regs, long id)
 
 	if (buf->parse.state == HTTP_NOT_HTTP) {
 		http_reset(stream);
-		return 0;
+		return;
 	}
 	if (buf->parse.state != HTTP_DONE) {
 		if (stream->len < CS_HTTP_HEAD_MAX && stream->writes < CS_HTTP_MAX_WRITES)
-			return 0; /* wait for the rest of the head */
+			return; /* wait for the rest of the head */
 		if (buf->parse.state < HTTP_HEADER_NAME) {
 			http_reset(stream); /* not even a request line in all that */
-			return 0;
+			return;
 		}
 		buf->record.http_flags |= CS_HTTP_HEAD_INCOMPLETE;
 		buf->record.head_len = stream->len;
@@ -440,30 +487,26 @@ static __always_inline int on_send_enter(struct pt_regs *regs, long id)
 	buf->record.writes = stream->writes;
 	http_reset(stream);
 	if (version_is_http(&buf->record))
-		http_report((const struct sock *)key, buf);
-	return 0;
+		http_report(sk, owner, buf);
 }
 
-static __always_inline bool is_send_syscall(long id)
+/* Loaded only with HTTP capture; attached to the cgroup2 root. Always lets
+ * the packet through. */
+SEC("cgroup_skb/egress")
+int http_egress(struct __sk_buff *skb)
 {
-	return id == CS_NR_WRITE || id == CS_NR_WRITEV || id == CS_NR_SENDTO || id == CS_NR_SENDMSG;
-}
+	struct bpf_sock *sk = skb->sk;
+	struct socket_owner *owner;
 
-/* Loaded only with HTTP capture, in the variant matching the state hook. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(http_send_tp_btf, struct pt_regs *regs, long id)
-{
-	if (!is_send_syscall(id))
-		return 0;
-	return on_send_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(http_send_raw_tp, struct pt_regs *regs, long id)
-{
-	if (!is_send_syscall(id))
-		return 0;
-	return on_send_enter(regs, id);
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 1;
+	owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
+	if (owner && (owner->flags & SOCKET_HTTP_WATCHED))
+		http_on_segment(skb, sk, owner);
+	return 1;
 }
 
 #endif /* CONNSNOOP_HTTP_CAPTURE_BPF_H */

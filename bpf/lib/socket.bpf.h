@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Socket endpoints and the socket behind a descriptor.
+ * The endpoints of a socket.
  */
 #ifndef CONNSNOOP_LIB_SOCKET_BPF_H
 #define CONNSNOOP_LIB_SOCKET_BPF_H
@@ -11,7 +11,6 @@
 #include <bpf/bpf_helpers.h>
 
 #include "connsnoop_abi.h"
-#include "lib/arch.bpf.h"
 
 static __always_inline bool is_v4_mapped(const __u8 addr[16])
 {
@@ -48,26 +47,6 @@ static __always_inline bool read_endpoints(const struct sock *sk, struct cs_conn
 		rec->family = CS_AF_INET6;
 	}
 	return true;
-}
-
-/* The socket behind one of the current task's descriptors, or NULL. */
-static __always_inline struct socket *socket_of_fd(int fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	umode_t mode;
-
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0 || !file)
-		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & CS_S_IFMT) != CS_S_IFSOCK)
-		return NULL;
-	return BPF_CORE_READ(file, private_data);
 }
 
 #endif /* CONNSNOOP_LIB_SOCKET_BPF_H */

@@ -20,6 +20,10 @@ std::string_view group_by_name(GroupBy by) {
             return "container";
         case GroupBy::unit:
             return "unit";
+        case GroupBy::dest:
+            return "dest";
+        case GroupBy::port:
+            return "port";
         case GroupBy::path:
             return "path";
         case GroupBy::imds:
@@ -74,6 +78,10 @@ std::string group_key(const ConnectEvent& event, std::string_view cmdline, Group
             return event.container_id.empty() ? "-" : event.container_id.substr(0, 12);
         case GroupBy::unit:
             return event.unit.empty() ? "-" : event.unit;
+        case GroupBy::dest:
+            return format_endpoint(event.destination, event.destination_port);
+        case GroupBy::port:
+            return std::to_string(event.destination_port);
         case GroupBy::path:
         case GroupBy::imds:
             break;  // request groupings: see request_group_key

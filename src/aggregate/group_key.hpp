@@ -13,11 +13,12 @@
 namespace connsnoop {
 
 // path and imds group HTTP requests (--http), not connection attempts.
-enum class GroupBy { command, pid, comm, user, cgroup, container, unit, path, imds };
+enum class GroupBy { command, pid, comm, user, cgroup, container, unit, dest, port, path, imds };
 
 // Groupings of connection attempts (the view's `g` cycles through these).
-inline constexpr std::array<GroupBy, 7> kGroupings = {
-    GroupBy::command, GroupBy::pid, GroupBy::comm, GroupBy::user, GroupBy::cgroup, GroupBy::container, GroupBy::unit};
+inline constexpr std::array<GroupBy, 9> kGroupings = {GroupBy::command, GroupBy::pid,    GroupBy::comm,
+                                                      GroupBy::user,    GroupBy::cgroup, GroupBy::container,
+                                                      GroupBy::unit,    GroupBy::dest,   GroupBy::port};
 // Groupings of HTTP requests (`g` cycles through these when one is shown).
 inline constexpr std::array<GroupBy, 2> kRequestGroupings = {GroupBy::path, GroupBy::imds};
 bool is_request_grouping(GroupBy by);

@@ -12,14 +12,19 @@ void GroupedTalkers::record_attempt(const ConnectEvent& event) {
     for (auto& [by, table] : tables_) {
         if (is_request_grouping(by)) continue;
         // The label is the latest command line, unless the key already is one.
-        table.record_attempt(group_key(event, cmdline, by), by == GroupBy::command ? std::string_view() : cmdline, at);
+        table.record_attempt(group_key(event, cmdline, by), by == GroupBy::command ? std::string_view() : cmdline, at,
+                             &event);
     }
 }
 
 void GroupedTalkers::record_outcome(const ConnectEvent& attempt, bool failed, std::chrono::nanoseconds latency) {
     const std::string cmdline = command_line(attempt);
+    // The result is known about `latency` after the attempt.
+    const MonoTime at =
+        mono_time_from_ns(attempt.monotonic_ns) + std::chrono::duration_cast<MonoClock::duration>(latency);
     for (auto& [by, table] : tables_) {
-        if (!is_request_grouping(by)) table.record_outcome(group_key(attempt, cmdline, by), failed, latency);
+        if (!is_request_grouping(by))
+            table.record_outcome(group_key(attempt, cmdline, by), failed, latency, attempt.outcome, at);
     }
 }
 
@@ -27,7 +32,8 @@ void GroupedTalkers::record_request(const HttpRequestEvent& request) {
     const std::string cmdline = command_line(request.connection);
     const MonoTime at = mono_time_from_ns(request.connection.monotonic_ns);
     for (auto& [by, table] : tables_) {
-        if (is_request_grouping(by)) table.record_attempt(request_group_key(request, by), cmdline, at);
+        if (is_request_grouping(by))
+            table.record_attempt(request_group_key(request, by), cmdline, at, &request.connection);
     }
 }
 

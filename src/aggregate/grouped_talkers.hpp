@@ -20,7 +20,8 @@ public:
     // One connection attempt; its time is the event's kernel time stamp.
     void record_attempt(const ConnectEvent& event);
     // The outcome of a connection: `attempt` is the event of the connect()
-    // whose result this is (its pid, comm, argv, user, cgroup give the group).
+    // whose result this is (its pid, comm, argv, user, cgroup give the group;
+    // its `outcome`, when set, names the result in the detail view).
     void record_outcome(const ConnectEvent& attempt, bool failed, std::chrono::nanoseconds latency);
     // One HTTP request: counted by the request groupings (path, imds) only,
     // labelled with the command line of its latest sender.

@@ -13,7 +13,7 @@ std::vector<AlertTransition> RateAlerts::update(const std::vector<TalkerRow>& ro
     for (const auto& row : rows) {
         present.insert(row.key);
         const bool firing = firing_.contains(row.key);
-        if (!firing && row.rate_1s > threshold_) {
+        if (!firing && row.rate_1s > threshold_ && row.age >= kFullWindowAge) {
             firing_.emplace(row.key, row.label);
             transitions.push_back({row.key, row.label, row.rate_1s, true});
         } else if (firing && row.rate_1s < resolve_below_) {

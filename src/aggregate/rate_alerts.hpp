@@ -2,8 +2,13 @@
 // (over the last second) rise above RATE, one "resolved" when they fall below
 // RATE * resolve_fraction. The gap between the two is the hysteresis that
 // keeps a group hovering around RATE from flapping.
+//
+// A group fires only once its last second is all its own history: a group
+// that began 0.3 s ago at 95/s has only 31 attempts in the last second, and
+// an alert then would state 31/s for a process running at 95/s.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,13 +20,15 @@ namespace connsnoop {
 struct AlertTransition {
     std::string key;      // raw group key
     std::string label;    // raw latest command line of the group (may be empty)
-    double rate = 0;      // attempts per second when the state changed
+    double rate = 0;      // attempts per second over the last second when the state changed
     bool firing = false;  // false: resolved
 };
 
 class RateAlerts {
 public:
     static constexpr double kDefaultResolveFraction = 0.8;
+    // The 1 s window plus the bucket that has just begun (see RateWindow).
+    static constexpr std::chrono::milliseconds kFullWindowAge{1100};
 
     explicit RateAlerts(double threshold, double resolve_fraction = kDefaultResolveFraction);
 

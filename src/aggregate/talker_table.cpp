@@ -19,6 +19,8 @@ std::string_view sort_column_name(SortColumn column) {
             return "total";
         case SortColumn::failures:
             return "failed";
+        case SortColumn::latency_mean:
+            return "mean";
         case SortColumn::latency_p99:
             return "p99";
         case SortColumn::last_seen:
@@ -29,11 +31,18 @@ std::string_view sort_column_name(SortColumn column) {
     return "1s";
 }
 
-SortColumn next_sort_column(SortColumn column) {
-    return static_cast<SortColumn>((static_cast<std::size_t>(column) + 1) % kSortColumns);
+bool needs_outcomes(SortColumn column) {
+    return column == SortColumn::failures || column == SortColumn::latency_mean || column == SortColumn::latency_p99;
 }
 
-void sort_rows(std::vector<TalkerRow>& rows, SortColumn column) {
+SortColumn next_sort_column(SortColumn column, bool outcomes) {
+    do {
+        column = static_cast<SortColumn>((static_cast<std::size_t>(column) + 1) % kSortColumns);
+    } while (!outcomes && needs_outcomes(column));
+    return column;
+}
+
+void sort_rows(std::vector<TalkerRow>& rows, SortColumn column, bool reversed) {
     // Unknown (nullopt) failures and latencies sort below every known value.
     const auto primary = [column](const TalkerRow& row) -> double {
         switch (column) {
@@ -47,6 +56,8 @@ void sort_rows(std::vector<TalkerRow>& rows, SortColumn column) {
                 return static_cast<double>(row.attempts);
             case SortColumn::failures:
                 return row.failures ? static_cast<double>(*row.failures) : -1.0;
+            case SortColumn::latency_mean:
+                return row.latency_mean ? static_cast<double>(row.latency_mean->count()) : -1.0;
             case SortColumn::latency_p99:
                 return row.latency_p99 ? static_cast<double>(row.latency_p99->count()) : -1.0;
             case SortColumn::last_seen:
@@ -61,30 +72,85 @@ void sort_rows(std::vector<TalkerRow>& rows, SortColumn column) {
         return std::tuple(primary(b), b.rate_10s, b.attempts, a.key) <
                std::tuple(primary(a), a.rate_10s, a.attempts, b.key);
     });
+    if (reversed) std::reverse(rows.begin(), rows.end());
 }
 
 TalkerTable::TalkerTable(MonoTime started, TalkerLimits limits) : started_(started), limits_(limits) {}
 
-void TalkerTable::record_attempt(std::string_view key, std::string_view label, MonoTime at) {
+void TalkerTable::record_attempt(std::string_view key, std::string_view label, MonoTime at,
+                                 const ConnectEvent* source) {
     auto found = groups_.find(key);
     if (found == groups_.end()) {
         if (groups_.size() >= limits_.max_groups) make_room(at);
         found = groups_.emplace(std::string(key), Group{}).first;
+        found->second.first_seen = at;
     }
     Group& group = found->second;
     if (group.label != label) group.label = label;
     group.window.add(at);
     ++group.attempts;
     if (at > group.last_seen) group.last_seen = at;
+    if (at < group.first_seen) group.first_seen = at;
+    if (source != nullptr) remember(group, *source);
 }
 
-bool TalkerTable::record_outcome(std::string_view key, bool failed, std::chrono::nanoseconds latency) {
+void TalkerTable::remember(Group& group, const ConnectEvent& source) {
+    // PIDs: move to front; the least recent is forgotten (and counted) past the bound.
+    const auto pid = std::find(group.pids.begin(), group.pids.end(), source.pid);
+    if (pid != group.pids.end()) {
+        std::rotate(group.pids.begin(), pid, pid + 1);
+    } else {
+        if (group.pids.size() == kKeptPids) {
+            group.pids.pop_back();
+            ++group.pids_forgotten;
+        }
+        group.pids.insert(group.pids.begin(), source.pid);
+    }
+    // Destinations: the first kKeptDestinations seen are counted each; the rest together.
+    const auto destination =
+        std::find_if(group.destinations.begin(), group.destinations.end(), [&](const DestinationCount& known) {
+            return known.port == source.destination_port && known.address == source.destination;
+        });
+    if (destination != group.destinations.end()) {
+        ++destination->attempts;
+    } else if (group.destinations.size() < kKeptDestinations) {
+        group.destinations.push_back({source.destination, source.destination_port, 1});
+    } else {
+        ++group.other_destination_attempts;
+    }
+    const std::string& user = source.user.empty() ? std::to_string(source.uid) : source.user;
+    if (group.user != user) group.user = user;
+    if (group.container != source.container_id) group.container = source.container_id;
+    if (group.unit != source.unit) group.unit = source.unit;
+    // Parents by PID and name only: their argv could be long, and the command line is the group's own.
+    group.parents.clear();
+    if (!source.ancestry.empty()) {
+        for (const auto& parent : source.ancestry) {
+            if (group.parents.size() == kKeptParents) break;
+            group.parents.push_back({parent.pid, parent.comm, {}, parent.exited});
+        }
+    } else if (source.ppid != 0) {
+        group.parents.push_back({source.ppid, {}, {}, false});
+    }
+}
+
+bool TalkerTable::record_outcome(std::string_view key, bool failed, std::chrono::nanoseconds latency,
+                                 const std::optional<ConnectOutcome>& outcome, MonoTime at) {
     auto found = groups_.find(key);
     if (found == groups_.end()) return false;
     Group& group = found->second;
     if (!group.latencies) group.latencies = std::make_unique<LatencyHistogram>();
     group.latencies->add(latency);
     if (failed) ++group.failures;
+    if (group.results.size() == kKeptResults) group.results.pop_front();
+    Result result{at == MonoTime{} ? group.last_seen : at, failed ? ConnectResult::failed : ConnectResult::established,
+                  0, latency};
+    if (outcome) {
+        result.result = outcome->result;
+        result.error = outcome->error;
+        if (!outcome->latency_ns) result.latency.reset();
+    }
+    group.results.push_back(result);
     return true;
 }
 
@@ -137,9 +203,45 @@ std::vector<TalkerRow> TalkerTable::rows(MonoTime now) const {
             row.latency_p99 = group.latencies->percentile(0.99);
         }
         row.idle = std::max(now - group.last_seen, MonoClock::duration::zero());
+        row.age = std::max(now - group.first_seen, MonoClock::duration::zero());
+        const auto busiest = std::max_element(
+            group.destinations.begin(), group.destinations.end(),
+            [](const DestinationCount& a, const DestinationCount& b) { return a.attempts < b.attempts; });
+        if (busiest != group.destinations.end()) {
+            row.destination = format_endpoint(busiest->address, busiest->port);
+            row.other_destinations = group.destinations.size() - 1 + (group.other_destination_attempts != 0 ? 1 : 0);
+        }
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+std::optional<TalkerDetail> TalkerTable::detail(std::string_view key, MonoTime now) const {
+    const auto found = groups_.find(key);
+    if (found == groups_.end()) return std::nullopt;
+    const Group& group = found->second;
+    const auto ago = [now](MonoTime at) { return std::max(now - at, MonoClock::duration::zero()); };
+    TalkerDetail detail;
+    detail.key = key;
+    detail.command_line = group.label.empty() ? std::string(key) : group.label;
+    detail.attempts = group.attempts;
+    if (group.latencies) detail.failures = group.failures;
+    detail.pids = group.pids;
+    detail.pids_forgotten = group.pids_forgotten;
+    detail.user = group.user;
+    detail.parents = group.parents;
+    detail.container = group.container;
+    detail.unit = group.unit;
+    detail.destinations = group.destinations;
+    std::stable_sort(detail.destinations.begin(), detail.destinations.end(),
+                     [](const DestinationCount& a, const DestinationCount& b) { return a.attempts > b.attempts; });
+    detail.other_destination_attempts = group.other_destination_attempts;
+    for (auto result = group.results.rbegin(); result != group.results.rend(); ++result) {
+        detail.recent_results.push_back({ago(result->at), result->result, result->error, result->latency});
+    }
+    detail.first_seen_ago = ago(group.first_seen);
+    detail.last_seen_ago = ago(group.last_seen);
+    return detail;
 }
 
 }  // namespace connsnoop

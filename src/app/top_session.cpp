@@ -23,6 +23,8 @@ namespace {
 struct ViewState {
     GroupBy group_by;
     SortColumn sort;
+    bool reversed = false;
+    bool outcomes = false;  // outcomes are traced: FAILED, MEAN and P99 mean something
 };
 
 IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view, const AlertWatch* alerts, MonoTime now,
@@ -32,10 +34,12 @@ IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
     report.time = std::chrono::system_clock::now();
     report.group_by = view.group_by;
     report.sort = view.sort;
+    report.reversed = view.reversed;
+    report.outcomes = view.outcomes;
     report.groups = table.group_count();
     report.groups_dropped = table.evicted_groups();
     report.rows = table.rows(now);
-    sort_rows(report.rows, view.sort);
+    sort_rows(report.rows, view.sort, view.reversed);
     if (max_rows != 0 && report.rows.size() > max_rows) report.rows.resize(max_rows);
     if (alerts) {
         report.alert_rate = alerts->alerts().threshold();
@@ -59,7 +63,7 @@ public:
           talkers_(talkers),
           lines_(lines),
           interactive_(interactive),
-          view_{options.group_by, options.top.sort},
+          view_{options.group_by, options.top.sort, false, options.outcome != OutcomeMode::off},
           next_refresh_(MonoClock::now() + options.top.interval) {}
 
     void set_alerts(const AlertWatch* alerts) { alerts_ = alerts; }
@@ -80,7 +84,8 @@ public:
         bool redraw = false;
         for (TopCommand command; screen_ && (command = screen_->read_command()) != TopCommand::none;) {
             if (command == TopCommand::quit) return false;
-            if (command == TopCommand::next_sort) view_.sort = next_sort_column(view_.sort);
+            if (command == TopCommand::next_sort) view_.sort = next_sort_column(view_.sort, view_.outcomes);
+            if (command == TopCommand::reverse_sort) view_.reversed = !view_.reversed;
             if (command == TopCommand::next_grouping) view_.group_by = next_grouping(view_.group_by);
             redraw = true;
         }
@@ -101,7 +106,11 @@ public:
     // After the run: the terminal restored, the last picture once more on a
     // pipe or file, the summary; the exit code.
     int end_run(const TraceLoopStats& stats) {
-        screen_.reset();  // the terminal is restored before anything else is printed
+        // The terminal is restored before anything else is printed; the last
+        // ranking stays on it, as plain text.
+        const auto ranking = screen_ ? screen_->final_ranking() : std::vector<std::string>{};
+        screen_.reset();
+        for (const auto& line : ranking) lines_.write_line(line);
         if (screen_error_) {
             report_error(*screen_error_);
             return 1;
@@ -127,7 +136,9 @@ private:
         report.lost = lost_;
         report.final = final_report;
         if (screen_) {
-            screen_->draw(report, latest_notice_);
+            if (const auto& key = screen_->detail_key())
+                report.detail = talkers_.table(view_.group_by).detail(*key, now);
+            screen_->draw(std::move(report), latest_notice_);
         } else if (options_.quiet) {
             return;  // -q: metrics only
         } else if (options_.format == OutputFormat::json) {
@@ -168,6 +179,13 @@ int run_top_session(const Options& options) {
     LineOutput& report_lines = file_lines ? *file_lines : stdout_lines;
     // The full screen needs a terminal on stdout; -q and --output write no screen.
     const bool interactive = !file_lines && !options.quiet && isatty(STDOUT_FILENO) != 0;
+    if (interactive) {
+        // Before anything is loaded: a terminal that cannot show the view is the user's first answer.
+        if (auto usable = TopScreen::check_terminal(); !usable) {
+            report_error(usable.error());
+            return 1;
+        }
+    }
 
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);

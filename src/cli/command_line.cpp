@@ -31,7 +31,8 @@ Examples:
 constexpr const char* kTopFooter = R"(
 Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --comm) and
 -o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
-On a terminal: a full-screen view; keys: s next sort column, g next grouping, q quit.
+On a terminal: a full-screen view; keys: arrows, PgUp/PgDn select, Enter details, / filter,
+s sort column, r reverse, g grouping, p pause, ? help, q quit (the last ranking stays printed).
 Otherwise: a summary block (or with -o json one "interval" object) every interval.
 )";
 
@@ -101,7 +102,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--alert", raw.alert, "Print an alert when a group exceeds RATE attempts/s, and when it calms")
         ->type_name("RATE");
     app.add_option("--by", raw.by,
-                   "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container, unit; "
+                   "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container, unit, dest, port; "
                    "HTTP requests by path or imds (implies --http)")
         ->type_name("KEY");
     app.add_flag("--http", raw.http,
@@ -120,7 +121,9 @@ CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
     top->add_option("--interval", raw.interval, "Seconds between refreshes / summaries (default 1)")
         ->type_name("SECONDS");
     top->add_option("--rows", raw.rows, "Rows per summary when not on a terminal (default 20, 0: all)")->type_name("N");
-    top->add_option("--sort", raw.sort, "Sort column: 1s (default), 10s, 60s, total, failed, p99, last, key")
+    top->add_option("--sort", raw.sort,
+                    "Sort column: 1s (default), 10s, 60s, total, failed, mean, p99, last, key (failed, mean, p99: with "
+                    "--outcome)")
         ->type_name("COLUMN");
     top->parse_complete_callback([&raw] { raw.top = true; });
     return top;
@@ -257,6 +260,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
     if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
     if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
+    if (needs_outcomes(options.top.sort) && options.outcome == OutcomeMode::off) {
+        return UsageError{"--sort " + raw.sort +
+                          " needs --outcome: failures and latencies are known only when "
+                          "connection outcomes are traced"};
+    }
     if (raw.top) {
         if (auto e = reject_in_top(raw, options)) return *e;
     }

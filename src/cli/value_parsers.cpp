@@ -252,7 +252,8 @@ Result<std::size_t> parse_rows(std::string_view text) {
 
 Result<GroupBy> parse_grouping(std::string_view text) {
     if (auto by = parse_group_by(text)) return *by;
-    return invalid("--by", text, "expected command, pid, comm, user, cgroup, container, unit, path or imds");
+    return invalid("--by", text,
+                   "expected command, pid, comm, user, cgroup, container, unit, dest, port, path or imds");
 }
 
 Result<SortColumn> parse_sort_column(std::string_view text) {
@@ -260,7 +261,7 @@ Result<SortColumn> parse_sort_column(std::string_view text) {
         const auto column = static_cast<SortColumn>(i);
         if (sort_column_name(column) == text) return column;
     }
-    return invalid("--sort", text, "expected 1s, 10s, 60s, total, failed, p99, last or key");
+    return invalid("--sort", text, "expected 1s, 10s, 60s, total, failed, mean, p99, last or key");
 }
 
 }  // namespace connsnoop

@@ -49,13 +49,46 @@ Result<std::string> find_cgroup2_mount(std::string_view mountinfo) {
     return Error{"no cgroup v2 file system is mounted", "mount one with: mount -t cgroup2 none /sys/fs/cgroup", 0};
 }
 
-Result<std::string> resolve_cgroup_dir(const std::string& user_path) {
-    if (!user_path.empty() && user_path.front() == '/' && is_cgroup2_dir(user_path)) return user_path;
-
+namespace {
+std::string read_mountinfo() {
     std::ifstream file("/proc/self/mountinfo");
     std::stringstream text;
     text << file.rdbuf();
-    auto mount = find_cgroup2_mount(text.str());
+    return text.str();
+}
+}  // namespace
+
+Result<std::string> cgroup2_root() { return find_cgroup2_mount(read_mountinfo()); }
+
+bool has_v1_socket_controllers(std::string_view mountinfo) {
+    // "... - cgroup cgroup rw,net_cls,net_prio": type after the separator, then source, then super options
+    std::size_t start = 0;
+    while (start < mountinfo.size()) {
+        auto end = mountinfo.find('\n', start);
+        if (end == std::string_view::npos) end = mountinfo.size();
+        const auto line = mountinfo.substr(start, end - start);
+        start = end + 1;
+        const auto separator = line.find(" - cgroup ");
+        if (separator == std::string_view::npos) continue;
+        const auto options = line.substr(line.rfind(' ') + 1);
+        for (std::string_view controller : {"net_cls", "net_prio"}) {
+            std::size_t at = 0;
+            while ((at = options.find(controller, at)) != std::string_view::npos) {
+                const auto after = at + controller.size();
+                const bool starts = at == 0 || options[at - 1] == ',';
+                const bool ends = after == options.size() || options[after] == ',';
+                if (starts && ends) return true;
+                at = after;
+            }
+        }
+    }
+    return false;
+}
+
+Result<std::string> resolve_cgroup_dir(const std::string& user_path) {
+    if (!user_path.empty() && user_path.front() == '/' && is_cgroup2_dir(user_path)) return user_path;
+
+    auto mount = find_cgroup2_mount(read_mountinfo());
     if (!mount) return mount.error().with_context("--cgroup " + user_path);
 
     std::string relative = user_path;

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <span>
+#include <sstream>
 #include <variant>
 #include <vector>
 
@@ -37,8 +39,6 @@ constexpr int kPauseDelivery = -EAGAIN;
 constexpr std::uint32_t kRecordsPerBatch = 1024;
 // ... or after this long, for a slow reader that never gets that far.
 constexpr auto kBatchTime = std::chrono::milliseconds(50);
-// Threads inside connect() at once that outcome tracking can follow (an LRU map).
-constexpr std::size_t kConnectCallSlots = 8192;
 
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {
@@ -73,10 +73,8 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.pids, filters.pids.size()},
         {maps.uids, filters.uids.size()},
         {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
-        {maps.connect_calls, config.track_outcomes ? kConnectCallSlots : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
-        {maps.http_senders, config.http_capture ? kHttpWatchedConnections : 0},
     };
     for (const auto& [map, entries] : sizes) {
         if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
@@ -91,6 +89,11 @@ struct ProgramPart {
     const char* what;
     bpf_program* program;
 };
+
+bpf_program* set_loaded(bpf_program* program, bool wanted) {
+    bpf_program__set_autoload(program, wanted);
+    return program;
+}
 
 std::string refused_part(const std::vector<ProgramPart>& parts) {
     for (const auto& part : parts) {
@@ -127,16 +130,18 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->http_capture = config.http_capture;
     if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
 
-    // The syscall hooks (outcomes, HTTP) run on every syscall of the host:
-    // loaded only when asked for.
     auto& progs = skeleton->progs;
+    // The tp_btf-only parts (socket-local storage): the connect watch and HTTP capture.
+    const bool typed = hook == TracepointHook::tp_btf;
     const std::vector<ProgramPart> parts = {
         {"the connect hook", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
-        {"outcome tracking",
-         choose_variant(progs.connect_enter_tp_btf, progs.connect_enter_raw_tp, hook, config.track_outcomes)},
-        {"outcome tracking",
-         choose_variant(progs.connect_exit_tp_btf, progs.connect_exit_raw_tp, hook, config.track_outcomes)},
-        {"HTTP capture", choose_variant(progs.http_send_tp_btf, progs.http_send_raw_tp, hook, config.http_capture)},
+        // connect() calls that fail before a SYN: the cgroup connect hooks and
+        // the socket's destruction. Nothing runs per system call.
+        {"outcome tracking", set_loaded(progs.connect4_watch, config.track_outcomes && typed)},
+        {"outcome tracking", set_loaded(progs.connect6_watch, config.track_outcomes && typed)},
+        {"outcome tracking", set_loaded(progs.connect_failure_tp_btf, config.track_outcomes && typed)},
+        // The packets of watched sockets (cgroup_skb/egress).
+        {"HTTP capture", set_loaded(progs.http_egress, config.http_capture && typed)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
         return libbpf_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
@@ -185,13 +190,59 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
 struct ConnectTracer::Handles {
     SkeletonPtr skeleton;
     LinkPtr link;
-    LinkPtr enter_link;  // connect() entry and exit, with outcome tracking only
-    LinkPtr exit_link;
-    LinkPtr http_link;  // sends on watched connections, with HTTP capture only
+    // connect() calls on the cgroup2 root and the socket's destruction, with
+    // outcome tracking only; links go away when connsnoop exits
+    LinkPtr connect4_link;
+    LinkPtr connect6_link;
+    LinkPtr destroy_link;
+    LinkPtr http_link;  // packets of watched connections, on the cgroup2 root, with HTTP capture only
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
 };
+
+namespace {
+
+// The cgroup2 root, where cgroup hooks see every process (attached as links:
+// BPF_F_ALLOW_MULTI, beside whatever else is attached there, and gone when
+// connsnoop exits).
+Result<UniqueFd> open_cgroup2_root(const std::string& option) {
+    auto root = cgroup2_root();
+    if (!root) return root.error().with_context(option + ": finding the cgroup2 root");
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::stringstream text;
+    text << mountinfo.rdbuf();
+    if (has_v1_socket_controllers(text.str())) {
+        std::fprintf(stderr,
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
+                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     option.c_str());
+    }
+    UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd.valid()) return libbpf_error(option + ": opening the cgroup2 root " + *root, errno);
+    return root_fd;
+}
+
+struct ConnectWatchLinks {
+    LinkPtr& connect4;
+    LinkPtr& connect6;
+    LinkPtr& destroy;
+};
+
+Status attach_connect_watch(connsnoop_bpf& skeleton, ConnectWatchLinks links) {
+    auto root_fd = open_cgroup2_root("--outcome");
+    if (!root_fd) return root_fd.error();
+    auto& progs = skeleton.progs;
+    links.connect4.reset(bpf_program__attach_cgroup(progs.connect4_watch, root_fd->get()));
+    if (!links.connect4) return libbpf_error("--outcome: attaching cgroup/connect4 to the cgroup2 root", errno);
+    links.connect6.reset(bpf_program__attach_cgroup(progs.connect6_watch, root_fd->get()));
+    if (!links.connect6) return libbpf_error("--outcome: attaching cgroup/connect6 to the cgroup2 root", errno);
+    links.destroy.reset(bpf_program__attach(progs.connect_failure_tp_btf));
+    if (!links.destroy) return libbpf_error("attaching to tcp:tcp_destroy_sock (tp_btf)", errno);
+    return Ok{};
+}
+
+}  // namespace
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
                              HttpHandler http_handler, TracepointHook hook)
@@ -209,6 +260,13 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
     const TracepointHook hook = probe_tracepoint_hook(config.verbose);
+    // Outcomes and HTTP capture use socket-local storage, which only typed
+    // (tp_btf) programs may: asked for on a kernel without it, they end the run.
+    if (hook != TracepointHook::tp_btf && (config.track_outcomes || config.http_capture)) {
+        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
+                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
+                     "run with -v to see libbpf's log", EOPNOTSUPP};
+    }
     auto skeleton = open_and_load(config, hook);
     if (!skeleton) return skeleton.error();
 
@@ -227,20 +285,15 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state"); !s)
         return s.error();
     if (config.track_outcomes) {
-        if (auto s = attach(handles->enter_link, progs.connect_enter_tp_btf, progs.connect_enter_raw_tp,
-                            "to raw_syscalls:sys_enter");
-            !s)
-            return s.error();
-        if (auto s = attach(handles->exit_link, progs.connect_exit_tp_btf, progs.connect_exit_raw_tp,
-                            "to raw_syscalls:sys_exit");
-            !s)
-            return s.error();
+        auto attached = attach_connect_watch(*handles->skeleton,
+                                             {handles->connect4_link, handles->connect6_link, handles->destroy_link});
+        if (!attached) return attached.error();
     }
     if (config.http_capture) {
-        if (auto s = attach(handles->http_link, progs.http_send_tp_btf, progs.http_send_raw_tp,
-                            "the HTTP capture to raw_syscalls:sys_enter");
-            !s)
-            return s.error();
+        auto root = open_cgroup2_root("--http");
+        if (!root) return root.error();
+        handles->http_link.reset(bpf_program__attach_cgroup(handles->skeleton->progs.http_egress, root->get()));
+        if (!handles->http_link) return libbpf_error("--http: attaching cgroup_skb/egress to the cgroup2 root", errno);
     }
 
     std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler),

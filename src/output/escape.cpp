@@ -1,5 +1,8 @@
 #include "output/escape.hpp"
 
+#include <locale.h>
+#include <wchar.h>
+
 #include <array>
 #include <cstdint>
 
@@ -122,15 +125,47 @@ std::string escape_json_invisibles(std::string_view json_text) {
     return out;
 }
 
+namespace {
+
+// Columns a terminal gives a code point: 2 for East Asian wide and most
+// emoji, 0 for combining marks and zero-width characters. glibc's table in
+// the built-in C.UTF-8 locale (the one terminals and tmux follow here), so it
+// does not depend on the user's locale; 1 each if that locale is missing.
+int column_width(char32_t c) {
+    if (c < 0x7F) return 1;
+    static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+    if (utf8 == nullptr) return 1;
+    const locale_t previous = uselocale(utf8);
+    const int width = wcwidth(static_cast<wchar_t>(c));
+    uselocale(previous);
+    return width < 0 ? 1 : width;  // unassigned: terminals draw one cell
+}
+
+}  // namespace
+
 std::size_t display_width(std::string_view escaped) {
     std::size_t columns = 0;
-    for (std::size_t pos = 0; pos < escaped.size(); pos += decode_utf8(escaped, pos).length) ++columns;
+    for (std::size_t pos = 0; pos < escaped.size();) {
+        const auto decoded = decode_utf8(escaped, pos);
+        columns += decoded.code_point == kInvalid ? 1 : static_cast<std::size_t>(column_width(decoded.code_point));
+        pos += decoded.length;
+    }
     return columns;
 }
 
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
+    // A wide character that would straddle the edge is left out; zero-width
+    // marks after the last character that fits stay with it.
     std::size_t pos = 0;
-    for (std::size_t used = 0; pos < escaped.size() && used < columns; ++used) pos += decode_utf8(escaped, pos).length;
+    std::size_t used = 0;
+    while (pos < escaped.size()) {
+        const auto decoded = decode_utf8(escaped, pos);
+        const auto width =
+            decoded.code_point == kInvalid ? 1 : static_cast<std::size_t>(column_width(decoded.code_point));
+        if (used + width > columns) break;
+        used += width;
+        pos += decoded.length;
+    }
     return escaped.substr(0, pos);
 }
 

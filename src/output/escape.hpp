@@ -25,8 +25,9 @@ std::string make_valid_utf8(std::string_view text);
 // strings, so the result is the same JSON value.
 std::string escape_json_invisibles(std::string_view json_text);
 
-// Number of code points in valid UTF-8 (what a terminal shows as columns for
-// the escaped text), and the longest prefix that fits in `columns`.
+// Columns a terminal takes to show escaped text (wide characters count 2,
+// combining and zero-width ones 0), and the longest prefix that fits in
+// `columns` (it may be a column short when a wide character would straddle).
 std::size_t display_width(std::string_view escaped);
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
 

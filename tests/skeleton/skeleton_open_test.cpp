@@ -49,21 +49,31 @@ TEST(SkeletonOpen, OutcomeTrackingIsOffByDefaultWithItsProgramsAndMaps) {
     ASSERT_TRUE(skeleton);
     EXPECT_FALSE(skeleton->rodata->track_outcomes);
     const auto& progs = skeleton->progs;
-    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_enter_tp_btf)), "tp_btf/sys_enter");
-    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_exit_tp_btf)), "tp_btf/sys_exit");
-    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_enter_raw_tp)), "raw_tp/sys_enter");
-    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_exit_raw_tp)), "raw_tp/sys_exit");
+    // connect() calls: cgroup hooks and the socket's destruction, never a syscall tracepoint
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect4_watch)), "cgroup/connect4");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect6_watch)), "cgroup/connect6");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_failure_tp_btf)), "tp_btf/tcp_destroy_sock");
     EXPECT_EQ(bpf_map__type(skeleton->maps.inflight), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__key_size(skeleton->maps.inflight), sizeof(std::uint64_t));
-    EXPECT_EQ(bpf_map__type(skeleton->maps.connect_calls), BPF_MAP_TYPE_LRU_HASH);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.socket_owners), BPF_MAP_TYPE_SK_STORAGE);
+}
+
+TEST(SkeletonOpen, NoProgramHooksEverySystemCall) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton);
+    bpf_program* program = nullptr;
+    bpf_object__for_each_program(program, skeleton->obj) {
+        const std::string section = bpf_program__section_name(program);
+        EXPECT_EQ(section.find("sys_enter"), std::string::npos) << bpf_program__name(program);
+        EXPECT_EQ(section.find("sys_exit"), std::string::npos) << bpf_program__name(program);
+    }
 }
 
 TEST(SkeletonOpen, HttpCaptureIsOffByDefaultAndItsRawBytesAreWriteOnly) {
     SkeletonPtr skeleton(connsnoop_bpf::open());
     ASSERT_TRUE(skeleton);
     EXPECT_FALSE(skeleton->rodata->http_capture);
-    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.http_send_tp_btf)), "tp_btf/sys_enter");
-    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.http_send_raw_tp)), "raw_tp/sys_enter");
+    EXPECT_EQ(std::string(bpf_program__section_name(skeleton->progs.http_egress)), "cgroup_skb/egress");
     // The per-connection buffer holds raw request bytes (tokens): user space may not read it.
     EXPECT_EQ(bpf_map__type(skeleton->maps.http_streams), BPF_MAP_TYPE_LRU_HASH);
     EXPECT_NE(bpf_map__map_flags(skeleton->maps.http_streams) & BPF_F_WRONLY, 0U);

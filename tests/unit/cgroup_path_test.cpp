@@ -24,6 +24,18 @@ TEST(FindCgroup2Mount, NoneMounted) {
     EXPECT_NE(result.error().hint.find("mount -t cgroup2"), std::string::npos);
 }
 
+TEST(V1SocketControllers, SeenOnlyWhenNetClsOrNetPrioIsMounted) {
+    const std::string hybrid =
+        "34 33 0:29 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+        "36 33 0:31 / /sys/fs/cgroup/cpu rw shared:12 - cgroup cgroup rw,cpu\n";
+    EXPECT_FALSE(has_v1_socket_controllers(hybrid));
+    EXPECT_TRUE(has_v1_socket_controllers(
+        hybrid + "37 33 0:32 / /sys/fs/cgroup/net_cls,net_prio rw shared:13 - cgroup cgroup rw,net_cls,net_prio\n"));
+    EXPECT_TRUE(has_v1_socket_controllers("38 33 0:33 / /sys/fs/cgroup/net_prio rw - cgroup cgroup rw,net_prio\n"));
+    // a name that only contains the controller's is not it
+    EXPECT_FALSE(has_v1_socket_controllers("39 33 0:34 / /x rw - cgroup cgroup rw,name=net_cls_like\n"));
+}
+
 TEST(ResolveCgroupDir, NamesWhatItLookedFor) {
     const auto result = resolve_cgroup_dir("no/such/cgroup-connsnoop");
     ASSERT_FALSE(result.ok());

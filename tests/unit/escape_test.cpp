@@ -41,11 +41,21 @@ TEST(MakeValidUtf8, KeepsValidAndMarksInvalid) {
               "a\\xffb");
 }
 
-TEST(DisplayWidth, CountsCodePointsAndCutsOnBoundaries) {
+TEST(DisplayWidth, CountsTerminalColumnsAndCutsOnBoundaries) {
     EXPECT_EQ(display_width("abc"), 3U);
-    EXPECT_EQ(display_width("日本"), 2U);
-    EXPECT_EQ(fit_to_width("日本語", 2), "日本");
+    EXPECT_EQ(display_width("日本"), 4U);  // wide: two columns each
+    EXPECT_EQ(fit_to_width("日本語", 4), "日本");
+    EXPECT_EQ(fit_to_width("日本語", 5), "日本");  // 語 would straddle the edge: left out
     EXPECT_EQ(fit_to_width("abc", 10), "abc");
+    EXPECT_EQ(display_width("\U0001F600!"), 3U);  // an emoji takes two columns
+}
+
+TEST(DisplayWidth, ZeroWidthMarksStayWithTheirCharacter) {
+    const std::string e_acute = "e\u0301";  // e + combining acute accent: one column
+    EXPECT_EQ(display_width(e_acute + "x"), 2U);
+    EXPECT_EQ(fit_to_width(e_acute + "x", 1), e_acute);
+    EXPECT_EQ(display_width("a\u200Bb"), 2U);  // zero width space
+    EXPECT_EQ(display_width("\\\\x1b"), 5U);   // escaped text counts as shown
 }
 
 }  // namespace

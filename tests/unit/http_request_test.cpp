@@ -208,7 +208,7 @@ TEST(RequestGroupings, KeysCycleAndCounting) {
     EXPECT_EQ(next_grouping(GroupBy::path), GroupBy::imds);
     EXPECT_EQ(next_grouping(GroupBy::imds), GroupBy::path);
     EXPECT_EQ(next_grouping(GroupBy::cgroup), GroupBy::container);
-    EXPECT_EQ(next_grouping(GroupBy::unit), GroupBy::command);
+    EXPECT_EQ(next_grouping(GroupBy::port), GroupBy::command);
     EXPECT_EQ(request_group_key(request_of("GET", "/latest/meta-data/"), GroupBy::imds), "imdsv1");
     EXPECT_EQ(request_group_key(request_of("GET", "/index.html"), GroupBy::imds), "other");
     EXPECT_EQ(request_group_key(request_of("GET", "/index.html"), GroupBy::path), "/index.html");

@@ -172,10 +172,11 @@ TEST(SortColumn, CyclesThroughEveryColumn) {
     EXPECT_EQ(sort_column_name(next_sort_column(SortColumn::rate_1s)), "10s");
 }
 
-TalkerRow rate_row(std::string key, double rate) {
+TalkerRow rate_row(std::string key, double rate, std::chrono::milliseconds age = 10s) {
     TalkerRow row;
     row.key = std::move(key);
     row.rate_1s = rate;
+    row.age = age;
     return row;
 }
 
@@ -195,6 +196,14 @@ TEST(RateAlerts, FireOnceAboveAndResolveOnceWellBelow) {
     EXPECT_FALSE(resolved[0].firing);
     EXPECT_FALSE(alerts.is_firing("a"));
     EXPECT_EQ(alerts.update({rate_row("a", 101.0)}).size(), 1U);  // can fire again
+}
+
+TEST(RateAlerts, AGroupFiresOnlyOnceItsLastSecondIsAllItsOwn) {
+    RateAlerts alerts(30.0);
+    EXPECT_TRUE(alerts.update({rate_row("new", 31.0, 400ms)}).empty());  // a window part empty understates it
+    const auto fired = alerts.update({rate_row("new", 95.0, 1100ms)});
+    ASSERT_EQ(fired.size(), 1U);
+    EXPECT_DOUBLE_EQ(fired[0].rate, 95.0);
 }
 
 TEST(RateAlerts, AGroupThatExpiresWhileFiringResolves) {

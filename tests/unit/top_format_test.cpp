@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "output/escape.hpp"
+
 namespace connsnoop {
 namespace {
 
@@ -19,6 +23,7 @@ TalkerRow sample_row(std::string key = "curl -s http://169.254.169.254/", std::s
     row.rate_60s = 1234.5;
     row.attempts = 40'000;
     row.idle = 250ms;
+    row.destination = "169.254.169.254:80";
     return row;
 }
 
@@ -31,40 +36,185 @@ IntervalReport sample_report() {
     return report;
 }
 
-TEST(TopFormat, RowShowsRatesTotalsUnknownOutcomesAndTheKey) {
-    const auto row = format_top_row(sample_row(), GroupBy::command, false);
-    EXPECT_EQ(
-        row, "    812.0    640.2     1234     40000       -        -        -   0.2s  curl -s http://169.254.169.254/");
-    const auto header = format_top_header(GroupBy::command, SortColumn::rate_1s);
-    EXPECT_EQ(header, "  *RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND");
-    EXPECT_EQ(header.find("COMMAND"), row.find("curl"));  // columns line up
+TalkerRow with_outcomes(TalkerRow row) {
+    row.failures = 16'000;
+    row.latency_mean = 1500us;
+    row.latency_p99 = 3s;
+    return row;
 }
 
-TEST(TopFormat, KnownOutcomesShowFailuresAndLatencies) {
-    auto with_outcomes = sample_row();
-    with_outcomes.failures = 16'000;
-    with_outcomes.latency_mean = 1500us;
-    with_outcomes.latency_p99 = 3s;
-    const auto row = format_top_row(with_outcomes, GroupBy::command, true);
+// The layout of `report` at `width` columns (nullopt: a pipe).
+TopLayout layout_of(const IntervalReport& report, std::optional<std::size_t> width = std::nullopt) {
+    return layout_top_columns(report, width);
+}
+
+std::vector<TopColumn> columns_of(const TopLayout& layout) {
+    std::vector<TopColumn> columns;
+    for (const auto& placed : layout.columns) columns.push_back(placed.column);
+    return columns;
+}
+
+TEST(TopFormat, RowShowsRatesTotalsDestinationAndTheKey) {
+    const auto report = sample_report();
+    const auto layout = layout_of(report);
+    const auto row = format_top_row(layout, report.rows[0], false);
+    EXPECT_EQ(row, "    812.0    640.2     1234     40000   0.2s  169.254.169.254:80 curl -s http://169.254.169.254/");
+    const auto header = format_top_header(layout);
+    EXPECT_EQ(header, "  *RATE1S  RATE10S  RATE60S     TOTAL   LAST  DEST               COMMAND");
+    EXPECT_EQ(header.find("COMMAND"), row.find("curl"));  // columns line up
+    EXPECT_EQ(header.find("DEST"), row.find("169.254"));
+}
+
+TEST(TopFormat, OutcomeColumnsOnlyWhenOutcomesAreTraced) {
+    auto report = sample_report();
+    report.rows = {with_outcomes(sample_row())};
+    EXPECT_EQ(format_top_header(layout_of(report)).find("FAILED"), std::string::npos);
+    report.outcomes = true;
+    report.sort = SortColumn::latency_mean;
+    const auto layout = layout_of(report);
+    const auto header = format_top_header(layout);
+    EXPECT_NE(header.find("FAILED    *MEAN      P99"), std::string::npos) << header;
+    const auto row = format_top_row(layout, report.rows[0], true);
     EXPECT_EQ(row.rfind("!", 0), 0U);
     EXPECT_NE(row.find(" 16000 "), std::string::npos) << row;
     EXPECT_NE(row.find(" 1.5ms "), std::string::npos) << row;
     EXPECT_NE(row.find(" 3000ms "), std::string::npos) << row;
+    report.rows = {sample_row()};  // traced, but nothing known yet
+    EXPECT_NE(format_top_row(layout_of(report), report.rows[0], false).find("       -        -        - "),
+              std::string::npos);
 }
 
 TEST(TopFormat, OtherGroupingsShowTheKeyThenTheLatestCommandLine) {
-    const auto row = format_top_row(sample_row("4321", "curl -s x"), GroupBy::pid, false);
-    EXPECT_NE(row.find("  4321    curl -s x"), std::string::npos) << row;
-    const auto header = format_top_header(GroupBy::pid, SortColumn::key);
-    EXPECT_NE(header.find("*PID    COMMAND"), std::string::npos) << header;
+    auto report = sample_report();
+    report.group_by = GroupBy::pid;
+    report.sort = SortColumn::key;
+    report.rows = {sample_row("4321", "curl -s x")};
+    const auto layout = layout_of(report);
+    const auto row = format_top_row(layout, report.rows[0], false);
+    EXPECT_NE(row.find("  4321 169.254.169.254:80 curl -s x"), std::string::npos) << row;
+    const auto header = format_top_header(layout);
+    EXPECT_NE(header.find("*PID DEST               COMMAND"), std::string::npos) << header;
     EXPECT_EQ(header.find("COMMAND"), row.find("curl"));
 }
 
+TEST(TopFormat, GroupedByDestinationTheKeyIsTheDestination) {
+    auto report = sample_report();
+    report.group_by = GroupBy::dest;
+    report.rows = {sample_row("[fd00:ec2::254]:80", "curl -g http://[fd00:ec2::254]/")};
+    report.rows[0].destination = "[fd00:ec2::254]:80";
+    const auto layout = layout_of(report);
+    EXPECT_EQ(columns_of(layout).back(), TopColumn::key);  // no second destination column
+    const auto header = format_top_header(layout);
+    EXPECT_NE(header.find("  DEST               COMMAND"), std::string::npos) << header;
+    EXPECT_NE(format_top_row(layout, report.rows[0], false).find("  [fd00:ec2::254]:80 curl -g"), std::string::npos);
+
+    report.group_by = GroupBy::port;
+    report.rows = {sample_row("80", "curl x")};
+    report.rows[0].other_destinations = 2;  // more than one address on that port
+    const auto by_port = layout_of(report);
+    EXPECT_NE(format_top_row(by_port, report.rows[0], false).find("  80   169.254.169.254:80 +2 curl x"),
+              std::string::npos)
+        << format_top_row(by_port, report.rows[0], false);
+}
+
+TEST(TopFormat, At80ColumnsTheNumbersNarrowAndTheCommandKeeps35) {
+    auto report = sample_report();
+    report.rows[0].key = std::string(100, 'c');
+    for (bool outcomes : {false, true}) {
+        report.outcomes = outcomes;
+        if (outcomes) report.rows[0] = with_outcomes(report.rows[0]);
+        const auto layout = layout_of(report, 80);
+        const auto row = format_top_row(layout, report.rows[0], false);
+        const auto header = format_top_header(layout);
+        EXPECT_EQ(display_width(row), 80U) << row;
+        EXPECT_GE(display_width(row) - row.find("ccc"), 35U) << row;
+        EXPECT_NE(row.find("169.254.169.254:80"), std::string::npos) << row;  // the destination is whole
+        EXPECT_EQ(header.find("COMMAND"), row.find("ccc")) << header << "\n" << row;
+        EXPECT_NE(header.find("*1S"), std::string::npos) << header;  // narrow titles
+        EXPECT_NE(row.find("…"), std::string::npos) << row;          // the cut is marked
+        if (outcomes) {
+            EXPECT_EQ(columns_of(layout),
+                      (std::vector<TopColumn>{TopColumn::rate_1s, TopColumn::total, TopColumn::failed, TopColumn::p99,
+                                              TopColumn::destination}));
+            EXPECT_NE(row.find(" 16000 "), std::string::npos) << row;
+        } else {
+            EXPECT_EQ(columns_of(layout),
+                      (std::vector<TopColumn>{TopColumn::rate_1s, TopColumn::rate_10s, TopColumn::total,
+                                              TopColumn::last, TopColumn::destination}));
+            EXPECT_NE(row.find(" 40000 "), std::string::npos) << row;
+        }
+    }
+}
+
+TEST(TopFormat, TheSortColumnIsNeverDropped) {
+    auto report = sample_report();
+    report.sort = SortColumn::rate_60s;
+    const auto columns = columns_of(layout_of(report, 80));
+    EXPECT_NE(std::find(columns.begin(), columns.end(), TopColumn::rate_60s), columns.end());
+    EXPECT_NE(format_top_header(layout_of(report, 80)).find("*60S"), std::string::npos);
+}
+
+TEST(TopFormat, WideTerminalsShowEveryColumnAtFullWidth) {
+    auto report = sample_report();
+    report.outcomes = true;
+    report.rows[0] = with_outcomes(report.rows[0]);
+    report.rows[0].key = std::string(200, 'c');
+    for (std::size_t width : {132U, 160U}) {
+        const auto layout = layout_of(report, width);
+        EXPECT_EQ(layout.columns.size(), 9U);
+        const auto header = format_top_header(layout);
+        EXPECT_NE(header.find("*RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  DEST"),
+                  std::string::npos)
+            << header;
+        const auto row = format_top_row(layout, report.rows[0], false);
+        EXPECT_EQ(display_width(row), width);
+        EXPECT_GE(display_width(row) - row.find("ccc"), 35U);
+    }
+}
+
+TEST(TopFormat, NarrowNumbersStayReadable) {
+    auto report = sample_report();
+    report.outcomes = true;
+    auto& row = report.rows[0];
+    row.rate_1s = 123'456;
+    row.attempts = 9'876'543'210;
+    row.failures = 0;
+    row.latency_p99 = 12'345ms;
+    row.idle = 40'000s;
+    const auto layout = layout_of(report, 100);  // every number narrowed, only RATE60S gone
+    ASSERT_EQ(layout.columns.size(), 8U);
+    const auto text = format_top_row(layout, row, false);
+    EXPECT_NE(text.find(" 123k "), std::string::npos) << text;
+    EXPECT_NE(text.find(" 9.9G "), std::string::npos) << text;
+    EXPECT_NE(text.find("     0 "), std::string::npos) << text;
+    EXPECT_NE(text.find(" 12.3s "), std::string::npos) << text;
+    EXPECT_NE(text.find("  667m "), std::string::npos) << text;
+}
+
+TEST(TopFormat, WideCharactersAreCutByTheirDisplayWidth) {
+    auto report = sample_report();
+    report.rows[0].key = "python3 ";
+    for (int i = 0; i < 30; ++i) report.rows[0].key += "漢";  // two columns each
+    const auto layout = layout_of(report, 80);
+    const auto row = format_top_row(layout, report.rows[0], false);
+    EXPECT_LE(display_width(row), 80U) << row;
+    EXPECT_GE(display_width(row), 79U) << row;  // a wide character does not straddle the edge
+    EXPECT_NE(row.find("…"), std::string::npos) << row;
+}
+
 TEST(TopFormat, UntrustedTextCannotDriveTheTerminal) {
-    const auto row = format_top_row(sample_row("\x1b[2J\r\nfake row", "\x1b]0;title\x07"), GroupBy::comm, false);
-    EXPECT_EQ(row.find('\x1b'), std::string::npos) << row;
-    EXPECT_EQ(row.find('\n'), std::string::npos) << row;
-    EXPECT_NE(row.find("\\x1b[2J\\x0d\\x0afake row"), std::string::npos) << row;
+    auto report = sample_report();
+    report.group_by = GroupBy::comm;
+    report.rows = {sample_row("\x1b[2J\r\nfake row", "\x1b]0;title\x07")};
+    report.rows[0].destination = "\x1b[H";
+    for (std::optional<std::size_t> width : {std::optional<std::size_t>{}, std::optional<std::size_t>{80}}) {
+        const auto row = format_top_row(layout_of(report, width), report.rows[0], false);
+        EXPECT_EQ(row.find('\x1b'), std::string::npos) << row;
+        EXPECT_EQ(row.find('\n'), std::string::npos) << row;
+        EXPECT_EQ(row.find('\r'), std::string::npos) << row;
+        EXPECT_EQ(row.find('\x07'), std::string::npos) << row;
+        EXPECT_NE(row.find("\\x1b[2J\\x0d"), std::string::npos) << row;
+    }
 }
 
 TEST(TopFormat, SummaryBlockHasStatusHeaderRowsAndABlankLine) {
