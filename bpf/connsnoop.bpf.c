@@ -132,6 +132,8 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
+	if (!netns_wanted(sk))
+		return 0;
 
 	pid_tgid = bpf_get_current_pid_tgid();
 	uid_gid = bpf_get_current_uid_gid();

@@ -99,8 +99,8 @@ struct {
 #define CS_HTTP_NAME_MAX 64
 
 /* The parser's state. It lives in a map, not on the stack: the verifier then
- * sees its values as unknown and checks the per-byte callback once instead
- * of once per combination of states. */
+ * sees its values as unknown and checks the per-byte step once per byte
+ * instead of once per combination of states. */
 struct http_parse_state {
 	__u32 len;   /* bytes to parse */
 	__u32 state; /* enum http_parse_step */
@@ -161,7 +161,7 @@ static __always_inline void http_forget_socket(struct sock *sk)
 	bpf_map_delete_elem(&http_streams, &owner->stream_id);
 }
 
-/* ---- parsing, one byte per bpf_loop iteration ---- */
+/* ---- parsing, one byte at a time ---- */
 
 enum http_parse_step {
 	HTTP_METHOD,
@@ -171,12 +171,6 @@ enum http_parse_step {
 	HTTP_HEADER_VALUE,
 	HTTP_DONE, /* the blank line ending the head was seen */
 	HTTP_NOT_HTTP,
-};
-
-/* bpf_loop's context (on the stack): only the two map values. */
-struct http_parse_context {
-	struct http_stream *stream;
-	struct http_scratch *buf;
 };
 
 static __always_inline bool header_name_is(const struct http_parse_state *p, const char *name, __u32 len)
@@ -208,17 +202,17 @@ static __always_inline __u32 known_header(const struct http_parse_state *p)
 	return 0;
 }
 
-static long http_parse_byte(__u64 index, void *context)
+/* One byte of the head; non-zero when parsing is over. */
+static __always_inline long http_parse_byte(const struct http_stream *stream, struct http_scratch *buf, __u32 index)
 {
-	struct http_parse_context *ctx = context;
-	struct cs_http_record *rec = &ctx->buf->record;
-	struct http_parse_state *p = &ctx->buf->parse;
+	struct cs_http_record *rec = &buf->record;
+	struct http_parse_state *p = &buf->parse;
 	__u32 at;
 	char c;
 
 	if (index >= CS_HTTP_HEAD_MAX || index >= p->len)
 		return 1;
-	c = ctx->stream->head[index];
+	c = stream->head[index];
 
 	switch (p->state) {
 		case HTTP_METHOD:
@@ -314,6 +308,39 @@ static long http_parse_byte(__u64 index, void *context)
 		default:
 			return 1;
 	}
+}
+
+/* Bytes parsed per call of http_parse_chunk. */
+#define CS_HTTP_PARSE_CHUNK 32
+
+/*
+ * Parses bytes [start, start + CS_HTTP_PARSE_CHUNK) of the head gathered in
+ * http_streams under stream_id; non-zero when parsing is over.
+ *
+ * A global function, called from a bounded loop: the verifier checks it once,
+ * on its own, for any start, instead of once per iteration of the caller's
+ * loop. This is how the parse runs on kernels without bpf_loop callbacks
+ * (5.17+; 5.10 refuses an object holding one: "number of funcs in func_info
+ * doesn't match number of subprogs"). Such a function may take only scalars
+ * there (pointers to map values: 5.12+), so it looks the two map values up
+ * itself, once per chunk.
+ */
+__noinline int http_parse_chunk(__u64 stream_id, __u32 start)
+{
+	struct http_stream *stream = bpf_map_lookup_elem(&http_streams, &stream_id);
+	__u32 zero = 0;
+	struct http_scratch *buf = bpf_map_lookup_elem(&http_scratch, &zero);
+
+	if (!stream || !buf)
+		return 1;
+	/* A bound the verifier sees before clang hoists stream->head + start
+	 * out of the loop (callers pass less than CS_HTTP_HEAD_MAX anyway). */
+	start &= CS_HTTP_HEAD_MAX - 1;
+	for (__u32 i = 0; i < CS_HTTP_PARSE_CHUNK; i++) {
+		if (http_parse_byte(stream, buf, start + i))
+			return 1;
+	}
+	return 0;
 }
 
 /* Appends size bytes of the segment, from offset at, to the stream. A new
@@ -428,7 +455,6 @@ static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 
 /* One outgoing segment of a watched socket: gather and parse. */
 static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_sock *sk, struct socket_owner *owner)
 {
-	struct http_parse_context parse;
 	struct http_scratch *buf;
 	struct http_stream *stream;
 	__u32 at, len, seq, seen;
@@ -466,9 +492,10 @@ static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_so
 	                 sizeof(buf->record) - __builtin_offsetof(struct cs_http_record, headers));
 	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
 	buf->parse.len = stream->len;
-	parse.stream = stream;
-	parse.buf = buf;
-	bpf_loop(CS_HTTP_HEAD_MAX, http_parse_byte, &parse, 0);
+	for (__u32 start = 0; start < CS_HTTP_HEAD_MAX; start += CS_HTTP_PARSE_CHUNK) {
+		if (http_parse_chunk(owner->stream_id, start))
+			break;
+	}
 
 	if (buf->parse.state == HTTP_NOT_HTTP) {
 		http_reset(stream);

@@ -168,6 +168,9 @@ static __always_inline void on_socket_destroyed(struct sock *sk)
 	if (!owner || !(owner->flags & SOCKET_CONNECT_PENDING))
 		return;
 	owner->flags &= ~SOCKET_CONNECT_PENDING;
+	/* the connect hook sees no struct sock to check --netns on: it is checked here */
+	if (!netns_wanted(sk))
+		return;
 	buf = connect_scratch();
 	if (!buf)
 		return;

@@ -9,6 +9,7 @@
 #define CONNSNOOP_LIB_FILTERS_BPF_H
 
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "connsnoop_abi.h"
@@ -19,6 +20,7 @@ const volatile bool filter_pid = false;
 const volatile bool filter_uid = false;
 const volatile bool filter_cgroup = false;
 const volatile bool filter_comm = false;
+const volatile bool filter_netns = false;
 const volatile char comm_filter[CS_COMM_LEN] = {};
 
 struct {
@@ -57,6 +59,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } uids SEC(".maps");
+
+/* --netns: inode numbers of the network namespaces wanted (the socket's, not the task's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} netns_filter SEC(".maps");
 
 /* Holds the --cgroup directory; bpf_current_task_under_cgroup matches it and its descendants. */
 struct {
@@ -114,6 +124,17 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
 	return true;
+}
+
+/* The --netns filter, on the socket: a process can hold sockets of several namespaces. */
+static __always_inline bool netns_wanted(const struct sock *sk)
+{
+	__u32 inum;
+
+	if (!filter_netns)
+		return true;
+	inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return bpf_map_lookup_elem(&netns_filter, &inum) != NULL;
 }
 
 #endif /* CONNSNOOP_LIB_FILTERS_BPF_H */

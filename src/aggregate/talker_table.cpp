@@ -129,6 +129,11 @@ void TalkerTable::remember(Group& group, const ConnectEvent& source) {
             if (group.parents.size() == kKeptParents) break;
             group.parents.push_back({parent.pid, parent.comm, {}, parent.exited});
         }
+    } else if (!source.parents.empty()) {  // the PIDs the kernel captured, unnamed
+        for (const auto& parent : source.parents) {
+            if (group.parents.size() == kKeptParents) break;
+            group.parents.push_back({parent.pid, {}, {}, false});
+        }
     } else if (source.ppid != 0) {
         group.parents.push_back({source.ppid, {}, {}, false});
     }

@@ -220,7 +220,7 @@ int run_top_session(const Options& options) {
     if (options.alert_rate) {
         AlertWatch::Sink notices =
             interactive
-                ? AlertWatch::Sink([&view](const AlertNotice& notice) { view.set_notice(format_alert_line(notice)); })
+                ? AlertWatch::Sink([&view](const AlertNotice& notice) { view.set_notice(format_alert_notice(notice)); })
                 : alert_line_sink(report_lines, options.format);
         alerts.emplace(talkers, *options.alert_rate, options.group_by, std::move(notices));
         view.set_alerts(&alerts->watch());

@@ -60,6 +60,7 @@ std::string describe_filters(const TraceFilters& filters) {
     for (auto uid : filters.uids) parts.push_back("uid " + std::to_string(uid));
     if (!filters.cgroup_path.empty()) parts.push_back("cgroup " + escape_for_terminal(filters.cgroup_path));
     if (!filters.comm.empty()) parts.push_back("comm " + escape_for_terminal(filters.comm));
+    for (auto inode : filters.netns_inodes) parts.push_back("netns " + std::to_string(inode));
     return parts.empty() ? "all" : fmt::format("{}", fmt::join(parts, ", "));
 }
 

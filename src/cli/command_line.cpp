@@ -29,8 +29,8 @@ Examples:
 )";
 
 constexpr const char* kTopFooter = R"(
-Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --comm) and
--o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
+Also takes every filter of connsnoop (--imds, --dst, --port, --pid, --uid, --cgroup, --netns, --comm)
+and -o json, --alert RATE, --by KEY, --count, --duration; see connsnoop --help.
 On a terminal: a full-screen view; keys: arrows, PgUp/PgDn select, Enter details, / filter,
 s sort column, r reverse, g grouping, p pause, ? help, q quit (the last ranking stays printed).
 Otherwise: a summary block (or with -o json one "interval" object) every interval.
@@ -41,7 +41,7 @@ constexpr const char* kImdsDestinations[] = {"169.254.169.254/32", "fd00:ec2::25
 constexpr std::uint16_t kImdsPort = 80;
 
 struct RawArguments {
-    std::vector<std::string> destinations, ports, pids, uids;
+    std::vector<std::string> destinations, ports, pids, uids, netns;
     std::string cgroup, comm, format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
@@ -62,6 +62,9 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--pid", raw.pids, "Only connections made by this process (repeatable)")->type_name("PID");
     app.add_option("--uid", raw.uids, "Only connections made by this user, ID or name (repeatable)")->type_name("USER");
     app.add_option("--cgroup", raw.cgroup, "Only processes in this cgroup v2 directory or below it")->type_name("PATH");
+    app.add_option("--netns", raw.netns,
+                   "Only sockets of this network namespace: inode number or `ip netns` name (repeatable)")
+        ->type_name("NETNS");
     app.add_option("--comm", raw.comm, "Only processes with this exact task name (comm)")->type_name("NAME");
     app.add_option("--container", raw.container, "Only processes in the container with this ID (prefix)")
         ->type_name("ID");
@@ -168,6 +171,8 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (auto e = convert_all(raw.ports, filters.destination_ports, parse_port)) return *e;
     if (auto e = convert_all(raw.pids, filters.pids, parse_pid)) return *e;
     if (auto e = convert_all(raw.uids, filters.uids, parse_uid)) return *e;
+    const auto netns = [](std::string_view text) { return parse_netns(text); };
+    if (auto e = convert_all(raw.netns, filters.netns_inodes, netns)) return *e;
     if (raw.imds) {
         for (const char* cidr : kImdsDestinations) filters.destinations.push_back(*parse_cidr(cidr));
         filters.destination_ports.push_back(kImdsPort);

@@ -1,6 +1,7 @@
 #include "cli/value_parsers.hpp"
 
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <cmath>
@@ -9,6 +10,7 @@
 
 #include "collect/trace_config.hpp"
 #include "output/escape.hpp"
+#include "util/account_file.hpp"
 
 namespace connsnoop {
 
@@ -89,14 +91,11 @@ Result<std::uint32_t> parse_uid(std::string_view text) {
         return invalid("--uid", text, "4294967295 is not a valid user ID");
     }
     if (text.empty()) return invalid("--uid", text, "expected a user ID or a user name");
-    const std::string name(text);
-    passwd entry{};
-    passwd* found = nullptr;
-    std::vector<char> buffer(4096);
-    if (getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
-        return found->pw_uid;
-    }
-    return invalid("--uid", text, "not a number and no user of that name");
+    // /etc/passwd itself, not NSS (see util/account_file.hpp).
+    const auto passwd = read_account_file(kPasswdPath);
+    if (!passwd) return invalid("--uid", text, std::string("not a number, and ") + kPasswdPath + " cannot be read");
+    if (const auto uid = find_account_id(*passwd, text)) return *uid;
+    return invalid("--uid", text, std::string("not a number and no user of that name in ") + kPasswdPath);
 }
 
 Result<std::string> parse_comm(std::string_view text) {
@@ -104,6 +103,28 @@ Result<std::string> parse_comm(std::string_view text) {
         return invalid("--comm", text, "expected a task name of 1 to 15 bytes (the kernel keeps no more)");
     }
     return std::string(text);
+}
+
+Result<std::uint32_t> parse_netns(std::string_view text, const std::string& netns_dir) {
+    if (const auto inode = parse_integer<std::uint32_t>(text)) {
+        if (*inode != 0) return *inode;
+        return invalid("--netns", text, "0 is not a namespace inode number");
+    }
+    // `ip netns` names are file names: no path separators, not . or ..
+    if (text.empty() || text == "." || text == ".." || text.find('/') != std::string_view::npos ||
+        text.find('\0') != std::string_view::npos) {
+        return invalid("--netns", text, "expected a namespace inode number or an `ip netns` name");
+    }
+    const std::string path = netns_dir + "/" + std::string(text);
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        return invalid("--netns", text, "not a number and no " + path + " (see `ip netns list`)");
+    }
+    // nsfs inode numbers fit in 32 bits (the kernel's ns_common.inum)
+    if (info.st_ino == 0 || info.st_ino > std::numeric_limits<std::uint32_t>::max()) {
+        return invalid("--netns", text, path + " is not a network namespace");
+    }
+    return static_cast<std::uint32_t>(info.st_ino);
 }
 
 Result<std::uint64_t> parse_count(std::string_view text) {
@@ -187,6 +208,12 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
         if (!address || address->family != AddressFamily::ipv6) return bad();
     } else if (!host.empty()) {
         const auto address = IpAddress::parse(host);
+        if (!address && host.find(':') == std::string_view::npos) {
+            // No resolver: the static binary must not need the host's NSS or DNS.
+            return invalid("--metrics", text,
+                           "the address must be numeric (host names are not resolved), e.g. 127.0.0.1:9464, "
+                           "[::1]:9464 or :9464");
+        }
         if (!address || address->family != AddressFamily::ipv4) return bad();
     }
     return ListenAddress{host.empty() ? "0.0.0.0" : std::string(host), static_cast<std::uint16_t>(*port)};

@@ -18,6 +18,9 @@ Result<std::uint16_t> parse_port(std::string_view text);
 Result<std::uint32_t> parse_pid(std::string_view text);
 Result<std::uint32_t> parse_uid(std::string_view text);  // a number or a user name
 Result<std::string> parse_comm(std::string_view text);
+// --netns: an inode number, or the name of a namespace `ip netns` made (a
+// file in `netns_dir`), resolved to the inode of that file.
+Result<std::uint32_t> parse_netns(std::string_view text, const std::string& netns_dir = "/run/netns");
 Result<std::uint64_t> parse_count(std::string_view text);
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);  // 10, 1.5, 30s, 5m, 1h
 Result<std::uint32_t> parse_ringbuf_size(std::string_view text);          // 4096, 64K, 8M: a power of two

@@ -17,8 +17,9 @@ Result<std::string> find_cgroup2_mount(std::string_view mountinfo);
 Result<std::string> cgroup2_root();
 
 // True when mountinfo text shows a cgroup v1 hierarchy with net_cls or
-// net_prio: once one is mounted, the kernel stops tying sockets to their
-// cgroup v2 (cgroup_sk_alloc_disable), and cgroup BPF hooks no longer see them.
+// net_prio: before 5.15, once one is used, the kernel stops tying sockets to
+// their cgroup v2 (cgroup_sk_alloc_disable), and cgroup BPF hooks no longer
+// see them (5.15 keeps both).
 bool has_v1_socket_controllers(std::string_view mountinfo);
 
 // Turns --cgroup's argument into an existing cgroup v2 directory: an absolute

@@ -72,6 +72,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.dst_ports, filters.destination_ports.size()},
         {maps.pids, filters.pids.size()},
         {maps.uids, filters.uids.size()},
+        {maps.netns_filter, filters.netns_inodes.size()},
         {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
@@ -121,6 +122,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->filter_uid = !filters.uids.empty();
     rodata->filter_cgroup = !filters.cgroup_path.empty();
     rodata->filter_comm = !filters.comm.empty();
+    rodata->filter_netns = !filters.netns_inodes.empty();
     std::memset(const_cast<char*>(rodata->comm_filter), 0, sizeof(rodata->comm_filter));
     std::memcpy(const_cast<char*>(rodata->comm_filter), filters.comm.data(),
                 std::min(filters.comm.size(), sizeof(rodata->comm_filter) - 1));
@@ -144,7 +146,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
         {"HTTP capture", set_loaded(progs.http_egress, config.http_capture && typed)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
-        return libbpf_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
+        return libbpf_load_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
     return skeleton;
 }
 
@@ -169,6 +171,7 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
     if (auto s = insert_all(maps.dst_ports, filters.destination_ports, "port"); !s) return s;
     if (auto s = insert_all(maps.pids, filters.pids, "PID"); !s) return s;
     if (auto s = insert_all(maps.uids, filters.uids, "UID"); !s) return s;
+    if (auto s = insert_all(maps.netns_filter, filters.netns_inodes, "network namespace"); !s) return s;
     if (auto s = insert_all(maps.http_ports, http_ports, "HTTP port"); !s) return s;
 
     if (!filters.cgroup_path.empty()) {
@@ -214,8 +217,9 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
     text << mountinfo.rdbuf();
     if (has_v1_socket_controllers(text.str())) {
         std::fprintf(stderr,
-                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; the kernel then stops "
-                     "tying sockets to cgroup v2, and what %s reports through cgroup hooks may be missed\n",
+                     "connsnoop: warning: a cgroup v1 net_cls/net_prio hierarchy is mounted; on kernels before 5.15, "
+                     "once it is used the kernel stops tying sockets to cgroup v2, and what %s sees through "
+                     "cgroup hooks may be missed\n",
                      option.c_str());
     }
     UniqueFd root_fd(::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -1,6 +1,7 @@
 // What every BPF object of connsnoop needs from libbpf: quiet logging unless
-// -v, errors with the hint a user can act on, and the one tp_btf / raw_tp
-// choice that serves every object.
+// -v, errors that say truthfully what failed (a missing privilege, the
+// kernel's verifier, memory) with a hint the user can act on, and the one
+// tp_btf / raw_tp choice that serves every object.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -11,14 +12,52 @@
 
 namespace connsnoop {
 
-// Routes libbpf's log to stderr with -v, and nowhere otherwise.
+// Routes libbpf's log to stderr with -v, and nowhere otherwise; either way
+// the verifier log of a refused program is kept for libbpf_load_error.
 void configure_libbpf_logging(bool verbose);
 
-// "what: strerror(err)" with a hint for the errno (privileges, memory, ...).
+// "what: <error text>" with a hint for the errno (privileges, memory, ...).
+// libbpf's own codes (4000 and up) get libbpf's text, not "Unknown error".
 Error libbpf_error(const std::string& what, int err);
 
-// The kernel's BTF (or `custom_path`, for kernels without it) is readable;
-// otherwise an error that says what the kernel lacks.
+// The BPF privileges of this process (effective capabilities).
+struct BpfPrivileges {
+    bool cap_sys_admin = false;
+    bool cap_bpf = false;
+    bool cap_perfmon = false;
+
+    // Enough to load and attach connsnoop's programs: CAP_SYS_ADMIN, or
+    // CAP_BPF with CAP_PERFMON (5.8+).
+    [[nodiscard]] bool sufficient() const { return cap_sys_admin || (cap_bpf && cap_perfmon); }
+};
+BpfPrivileges current_bpf_privileges();
+
+// The facts behind a failed skeleton load.
+struct LoadFailure {
+    int err = 0;               // errno (either sign)
+    std::string program;       // the program whose load failed ("" when unknown)
+    std::string verifier_log;  // the kernel verifier's log for it ("" when none)
+    BpfPrivileges privileges;
+    std::string kernel_release;  // uname -r
+};
+
+// The one message those facts add up to (pure). The "run as root" hint only
+// for EPERM while a privilege is really missing; a verifier log means the
+// verifier refused the program, whatever the errno (EACCES above all), and is
+// reported with the program, its last lines and the kernel release.
+Error describe_load_failure(const std::string& what, const LoadFailure& failure);
+
+// libbpf_error for a failed load (bpf_object__load / skeleton load): takes
+// the verifier log libbpf reported since the last call, this process's
+// privileges and uname, and describes them.
+Error libbpf_load_error(const std::string& what, int err);
+
+// True when err means a privilege is missing: EPERM without sufficient
+// privileges (pure).
+bool lacks_bpf_privileges(int err, const BpfPrivileges& privileges);
+
+// The kernel's BTF (or `custom_path`, for kernels without it) is there and
+// parses as BTF; otherwise an error that says what the kernel or file lacks.
 Status check_kernel_btf(const std::string& custom_path);
 
 // How a tracepoint program attaches. Every tracepoint program comes in both
@@ -38,5 +77,10 @@ TracepointHook probe_tracepoint_hook(bool verbose);
 // Loads the variant of a program pair that matches `hook` when `wanted`, and
 // neither otherwise; returns the one to attach.
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted = true);
+
+// True for the errors that the raw_tp twin of a tp_btf program would hit too
+// (a missing privilege), where falling back is pointless. A verifier
+// rejection (EACCES, EINVAL) is not one of them.
+bool fails_for_every_hook(const Error& error);
 
 }  // namespace connsnoop

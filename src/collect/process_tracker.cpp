@@ -32,7 +32,7 @@ Result<SkeletonPtr> open_and_load(TracepointHook hook, const std::string& btf_pa
     if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
     choose_variant(skeleton->progs.exec_tp_btf, skeleton->progs.exec_raw_tp, hook);
     if (int err = process_tracker_bpf::load(skeleton.get()); err != 0)
-        return libbpf_error(std::string("loading the process tracker (") + hook_name(hook) + ")", err);
+        return libbpf_load_error(std::string("loading the process tracker (") + hook_name(hook) + ")", err);
     return skeleton;
 }
 }  // namespace

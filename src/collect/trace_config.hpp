@@ -15,8 +15,9 @@ struct TraceFilters {
     std::vector<std::uint16_t> destination_ports;
     std::vector<std::uint32_t> pids;
     std::vector<std::uint32_t> uids;
-    std::string cgroup_path;  // a cgroup v2 directory, absolute or relative to the cgroup2 mount
-    std::string comm;         // exact task name (at most 15 bytes)
+    std::string cgroup_path;                  // a cgroup v2 directory, absolute or relative to the cgroup2 mount
+    std::string comm;                         // exact task name (at most 15 bytes)
+    std::vector<std::uint32_t> netns_inodes;  // network namespaces (inode numbers) of the sockets
 };
 
 inline constexpr std::uint32_t kArgvCapacity = 8192;  // CS_ARGV_CAPACITY

@@ -1,28 +1,38 @@
-// Enrichment: user and group names for IDs, looked up once per ID.
+// Enrichment: user and group names for IDs, read from /etc/passwd and
+// /etc/group directly (util/account_file.hpp says why not NSS).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 
+#include "util/account_file.hpp"
+
 namespace connsnoop {
 
-class UserNameCache {
+// Names for IDs from one account file, read again when an ID is not in it
+// (an account added while connsnoop runs); an ID that still has no name is
+// remembered as its number, so the file is read once per unknown ID.
+class AccountNameCache {
 public:
-    // The account name for uid, or the number as text when it has none.
-    const std::string& name_of(std::uint32_t uid);
+    explicit AccountNameCache(std::string path) : path_(std::move(path)) {}
+
+    // The name for id, or the number as text when it has none.
+    const std::string& name_of(std::uint32_t id);
 
 private:
+    std::string path_;
     std::unordered_map<std::uint32_t, std::string> names_;
 };
 
-class GroupNameCache {
+class UserNameCache : public AccountNameCache {
 public:
-    // The group name for gid, or the number as text when it has none.
-    const std::string& name_of(std::uint32_t gid);
+    explicit UserNameCache(std::string path = kPasswdPath) : AccountNameCache(std::move(path)) {}
+};
 
-private:
-    std::unordered_map<std::uint32_t, std::string> names_;
+class GroupNameCache : public AccountNameCache {
+public:
+    explicit GroupNameCache(std::string path = kGroupPath) : AccountNameCache(std::move(path)) {}
 };
 
 }  // namespace connsnoop

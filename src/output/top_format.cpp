@@ -371,6 +371,11 @@ void append_wrapped(std::vector<std::string>& lines, const std::string& escaped,
         const std::size_t room = width > prefix.size() ? width - prefix.size() : 1;
         std::string_view piece = fit_to_width(rest, room);
         if (piece.empty()) piece = rest.substr(0, 1);  // never stuck on a character wider than the room
+        // Break after a space when there is one in the second half of the line.
+        if (piece.size() < rest.size()) {
+            const auto space = piece.rfind(' ');
+            if (space != std::string_view::npos && space >= piece.size() / 2) piece = piece.substr(0, space + 1);
+        }
         lines.push_back(prefix + std::string(piece));
         rest.remove_prefix(piece.size());
         prefix = indent;
@@ -515,6 +520,16 @@ std::string format_alert_line(const AlertNotice& notice) {
     if (notice.group_by != GroupBy::command && !alert.label.empty()) {
         line += ": " + escape_for_terminal(alert.label);
     }
+    return line;
+}
+
+std::string format_alert_notice(const AlertNotice& notice) {
+    const auto& alert = notice.transition;
+    std::string line =
+        fmt::format("{} ALERT {} at {}/s ({} {}/s): {} {}", format_local_time(notice.time),
+                    alert.firing ? "firing" : "resolved", rate_text(alert.rate), alert.firing ? "above" : "back below",
+                    rate_text(notice.threshold), group_by_name(notice.group_by), escape_for_terminal(alert.key));
+    if (notice.group_by != GroupBy::command && !alert.label.empty()) line += ": " + escape_for_terminal(alert.label);
     return line;
 }
 

@@ -92,6 +92,9 @@ struct AlertNotice {
 };
 // "22:51:44 ALERT firing command 'curl ...' 812.0 attempts/s (above 100/s)"
 std::string format_alert_line(const AlertNotice& notice);
+// The same for the view's notice line, the rate first so that a narrow
+// terminal still shows it: "22:51:44 ALERT firing at 812.0/s (above 100.0/s): command curl ..."
+std::string format_alert_notice(const AlertNotice& notice);
 nlohmann::ordered_json alert_to_json(const AlertNotice& notice);
 
 }  // namespace connsnoop

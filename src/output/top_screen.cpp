@@ -25,6 +25,9 @@ struct TopScreen::Terminal {
 
 namespace {
 
+// Where distributions keep terminfo; the static release binary's ncurses
+// looks there unless the user chose (TERMINFO_DIRS, TERMINFO, ~/.terminfo).
+constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 constexpr int kHeaderLines = 4;  // status, notice, state, column titles
 constexpr const char* kKeyHint = "? help  Enter details  / filter  s sort  r reverse  g grouping  p pause  q quit";
 constexpr const char* kPlainOutputHint =
@@ -60,9 +63,14 @@ Status TopScreen::check_terminal() {
     if (name.empty()) {
         return Error{"cannot draw the top view: TERM is not set", kPlainOutputHint};
     }
+    setenv("TERMINFO_DIRS", kTerminfoDirs, /*overwrite=*/0);
+    const char* dirs = std::getenv("TERMINFO_DIRS");
+    const std::string terminfo_dirs = dirs != nullptr ? dirs : kTerminfoDirs;
     int error = 0;
     if (setupterm(nullptr, STDOUT_FILENO, &error) != OK) {
-        return Error{"cannot draw the top view: no terminfo entry for TERM=" + name, kPlainOutputHint};
+        return Error{"cannot draw the top view: no terminfo entry for TERM=" + escape_for_terminal(name) +
+                         " (searched $TERMINFO, ~/.terminfo, " + terminfo_dirs + ")",
+                     kPlainOutputHint};
     }
     // A terminal that cannot move the cursor (dumb, hard-copy) cannot redraw a screen.
     const char* move = tigetstr(const_cast<char*>("cup"));
@@ -278,7 +286,10 @@ void TopScreen::render() {
 
 void TopScreen::render_list() {
     const auto width = static_cast<std::size_t>(std::max(COLS, 1));
-    put_line(0, "connsnoop top: " + format_report_status(shown_), shown_.lost != 0 ? A_BOLD : A_NORMAL);
+    // The name goes first when the status would not fit: the loss at its end matters more.
+    const std::string status = format_report_status(shown_);
+    const std::string titled = "connsnoop top: " + status;
+    put_line(0, display_width(titled) <= width ? titled : status, shown_.lost != 0 ? A_BOLD : A_NORMAL);
     put_line(1, notice_.empty() ? kKeyHint : notice_, notice_.empty() ? A_DIM : A_BOLD);
 
     const auto visible = visible_rows();

@@ -116,8 +116,7 @@ BpfObjects connsnoop_objects_since(const BpfObjects& before) {
     for (const auto& map : bpftool_list("map")) {
         const auto id = map["id"].get<std::uint32_t>();
         const std::string name = map.value("name", "");
-        if (!before.maps.contains(id) && (name.rfind("connsno.", 0) == 0 || name == "events"))
-            connsnoop_maps.insert(id);
+        if (!before.maps.contains(id) && (name.rfind("connsno", 0) == 0 || name == "events")) connsnoop_maps.insert(id);
     }
     BpfObjects objects;
     for (const auto& program : bpftool_list("prog")) {

@@ -68,10 +68,10 @@ protected:
     };
     static Tracers start_tracers(std::vector<std::string> extra_table_args = {}) {
         // --ancestry 0: the row then ends with the title itself.
-        std::vector<std::string> table_args{connsnoop_binary(), "--dst", kTarget, "--port", kPort, "--ancestry", "0"};
+        std::vector<std::string> table_args{"--dst", kTarget, "--port", kPort, "--ancestry", "0"};
         table_args.insert(table_args.end(), extra_table_args.begin(), extra_table_args.end());
-        Tracers tracers{ChildProcess(table_args),
-                        ChildProcess({connsnoop_binary(), "--dst", kTarget, "--port", kPort, "-o", "json"})};
+        Tracers tracers{ChildProcess(connsnoop_command(table_args)),
+                        ChildProcess(connsnoop_command({"--dst", kTarget, "--port", kPort, "-o", "json"}))};
         EXPECT_TRUE(tracers.table.wait_for_stderr("tracing TCP connects", 10s)) << tracers.table.err();
         EXPECT_TRUE(tracers.json.wait_for_stderr("tracing TCP connects", 10s)) << tracers.json.err();
         return tracers;

@@ -39,8 +39,9 @@ std::uint64_t attempts_made(const ChildProcess& storm) {
 // connsnoop with stdout to a file (or /dev/null), so a slow reader never
 // stands in for a slow consumer.
 ChildProcess start_connsnoop_to(const std::string& output, std::vector<std::string> args) {
-    std::vector<std::string> command{"sh", "-c", "exec \"$@\" > \"$0\"", output, connsnoop_binary()};
-    command.insert(command.end(), args.begin(), args.end());
+    std::vector<std::string> command{"sh", "-c", "exec \"$@\" > \"$0\"", output};
+    const auto connsnoop = connsnoop_command(std::move(args));
+    command.insert(command.end(), connsnoop.begin(), connsnoop.end());
     ChildProcess tracer(command);
     EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
     return tracer;
@@ -112,7 +113,7 @@ TEST_F(LossAndStormTest, TinyRingBufferLosesEventsAndSaysSoAsTheyHappenAndEveryC
 TEST_F(LossAndStormTest, StopSignalWhileBlockedOnASlowReaderStillPrintsEverythingAndExitsZero) {
     NetworkNamespace netns("connsnoop-slow");
     ScopedCgroup cgroup("connsnoop-slow");
-    ChildProcess tracer({connsnoop_binary(), "--cgroup", cgroup.relative_path(), "-o", "json"});
+    ChildProcess tracer(connsnoop_command({"--cgroup", cgroup.relative_path(), "-o", "json"}));
     ASSERT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
     // ~2,000 lines of JSON: far more than a pipe holds, and nobody reads it yet.
     ChildProcess storm(cgroup.exec(netns.exec({connect_storm_binary(), "--processes", "1", "--count", "2000"})));

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <thread>
 
 #include "hardening_support.hpp"
@@ -31,8 +33,7 @@ protected:
 
     static ChildProcess start_connsnoop(std::vector<std::string> args) {
         args.insert(args.begin(), kTargetFilter.begin(), kTargetFilter.end());
-        args.insert(args.begin(), connsnoop_binary());
-        ChildProcess tracer(std::move(args));
+        ChildProcess tracer(connsnoop_command(std::move(args)));
         EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
         return tracer;
     }
@@ -75,8 +76,11 @@ INSTANTIATE_TEST_SUITE_P(Signals, StopSignalTest, ::testing::Values(SIGINT, SIGT
 TEST_F(SignalsAndCleanupTest, ClosedPipeEndsItQuietlyWithExitZero) {
     for (const std::string format : {"table", "json"}) {
         std::string command = "\"$0\" \"$@\" | head -1; echo \"connsnoop exit status ${PIPESTATUS[0]}\"";
-        std::vector<std::string> argv{"bash", "-c", command, connsnoop_binary(), "-o", format};
-        argv.insert(argv.end(), kTargetFilter.begin(), kTargetFilter.end());
+        std::vector<std::string> connsnoop_args{"-o", format};
+        connsnoop_args.insert(connsnoop_args.end(), kTargetFilter.begin(), kTargetFilter.end());
+        std::vector<std::string> argv{"bash", "-c", command};
+        const auto connsnoop = connsnoop_command(connsnoop_args);
+        argv.insert(argv.end(), connsnoop.begin(), connsnoop.end());
         ChildProcess pipeline(argv);
         ASSERT_TRUE(pipeline.wait_for_stderr("tracing TCP connects", 10s)) << pipeline.err();
         // connsnoop learns that head is gone at its next write: keep connecting until it has.
@@ -123,13 +127,60 @@ TEST_P(NothingLeftLoadedTest, NoProgramLinkOrMapOfConnsnoopStaysLoaded) {
     EXPECT_TRUE(left.maps.empty()) << left.maps.size() << " maps left, e.g. ID " << *left.maps.begin();
 }
 
-INSTANTIATE_TEST_SUITE_P(ExitWays, NothingLeftLoadedTest,
-                         ::testing::Values(ExitWay{"SIGINT", {}, SIGINT, 0},
-                                           ExitWay{"SIGTERM", {"-o", "json"}, SIGTERM, 0},
-                                           ExitWay{"SIGKILL", {}, SIGKILL, 128 + SIGKILL},
-                                           ExitWay{"SIGUSR1", {}, SIGUSR1, 128 + SIGUSR1},
-                                           ExitWay{"duration", {"--duration", "1"}, 0, 0}),
-                         [](const ::testing::TestParamInfo<ExitWay>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    ExitWays, NothingLeftLoadedTest,
+    ::testing::Values(ExitWay{"SIGINT", {}, SIGINT, 0},
+                      ExitWay{"OutcomeAndHttpSIGKILL", {"--outcome", "--http"}, SIGKILL, 128 + SIGKILL},
+                      ExitWay{"SIGTERM", {"-o", "json"}, SIGTERM, 0}, ExitWay{"SIGKILL", {}, SIGKILL, 128 + SIGKILL},
+                      ExitWay{"SIGUSR1", {}, SIGUSR1, 128 + SIGUSR1}, ExitWay{"duration", {"--duration", "1"}, 0, 0}),
+    [](const ::testing::TestParamInfo<ExitWay>& param) { return param.param.name; });
+
+// Attach types of the programs in `bpftool cgroup tree`, by program id.
+std::map<std::uint32_t, std::string> cgroup_programs() {
+    const auto result = run_command({"bpftool", "cgroup", "tree", "-j"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    std::map<std::uint32_t, std::string> programs;
+    const auto tree = json::parse(result.out, nullptr, false);
+    if (!tree.is_array()) return programs;
+    for (const auto& cgroup : tree) {
+        for (const auto& program : cgroup.value("programs", json::array())) {
+            programs[program["id"].get<std::uint32_t>()] = program.value("attach_type", "");
+        }
+    }
+    return programs;
+}
+
+TEST_F(SignalsAndCleanupTest, CgroupHooksLetConnectionsThroughAndLeaveWithConnsnoop) {
+    const auto before = loaded_bpf_objects();
+    auto tracer = start_connsnoop({"--outcome", "--http"});
+    const auto ours = connsnoop_objects_since(before);
+    std::set<std::string> attached;
+    for (const auto& [id, type] : cgroup_programs()) {
+        if (ours.programs.contains(id)) attached.insert(type);
+    }
+    EXPECT_EQ(attached, (std::set<std::string>{"cgroup_inet4_connect", "cgroup_inet6_connect", "cgroup_inet_egress"}));
+
+    // Connections of every kind still work while the hooks are attached:
+    // IPv4 and IPv6, with data both ways.
+    ChildProcess client(namespace_->exec(
+        {"python3", "-c",
+         "import socket\nfor family, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):\n"
+         "    server = socket.socket(family); server.bind((host, 0)); server.listen()\n"
+         "    client = socket.create_connection(server.getsockname()[:2], timeout=5)\n"
+         "    peer, _ = server.accept(); client.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+         "    assert peer.recv(100).startswith(b'GET /'); peer.sendall(b'ok'); assert client.recv(2) == b'ok'\n"
+         "print('connected')"}));
+    EXPECT_EQ(client.wait(15s), 0) << client.err();
+    EXPECT_EQ(client.out(), "connected\n");
+
+    tracer.send_signal(SIGKILL);  // the worst way out: nothing of connsnoop runs after it
+    tracer.wait(15s);
+    const auto left = still_loaded_after(ours, 10s);
+    EXPECT_TRUE(left.programs.empty()) << left.programs.size() << " programs left";
+    for (const auto& [id, type] : cgroup_programs()) {
+        EXPECT_FALSE(ours.programs.contains(id)) << "still attached: program " << id << " (" << type << ")";
+    }
+}
 
 }  // namespace
 }  // namespace connsnoop::testing

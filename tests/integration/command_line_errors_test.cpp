@@ -68,7 +68,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgument{{"--ringbuf-size", "2G"}, "invalid --ringbuf-size '2G'"},
         BadArgument{{"--ringbuf-size", "8Q"}, "invalid --ringbuf-size '8Q'"},
         BadArgument{{"--time", "utc"}, "invalid --time 'utc'"}, BadArgument{{"--format"}, "--format"},
-        BadArgument{{"--imds=x"}, "--imds"}, BadArgument{{"stray-argument"}, "stray-argument"},
+        BadArgument{{"--netns", "no-such-namespace"}, "invalid --netns 'no-such-namespace'"},
+        BadArgument{{"--netns", "0"}, "invalid --netns '0'"}, BadArgument{{"--netns", ""}, "invalid --netns ''"},
+        BadArgument{{"--netns", "../../proc/1/ns/net"}, "invalid --netns '../../proc/1/ns/net'"},
+        BadArgument{{"top", "--netns", "x/y"}, "invalid --netns 'x/y'"}, BadArgument{{"--imds=x"}, "--imds"},
+        BadArgument{{"stray-argument"}, "stray-argument"},
         // A value with a newline or an escape sequence is shown escaped: still one line.
         BadArgument{{"--pid", "1\n2"}, "invalid --pid '1\\x0a2'"},
         BadArgument{{"--format", "\x1b[2Jx"}, "invalid --format '\\x1b[2Jx'"},
@@ -93,6 +97,16 @@ TEST(BinaryInfo, UnprivilegedRunNamesThePrivilegesNeeded) {
     EXPECT_NE(result.err.find("Operation not permitted"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("hint: run as root, or with CAP_BPF and CAP_PERFMON"), std::string::npos) << result.err;
     EXPECT_EQ(result.err.find("libbpf:"), std::string::npos) << "libbpf noise without -v: " << result.err;
+}
+
+TEST(BinaryInfo, AFileThatIsNotBtfIsNamedReadably) {
+    // libbpf's own code for it used to come out as "Unknown error 4001".
+    const auto result = run_command({connsnoop_binary(), "--btf", "/etc/passwd", "--duration", "1"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("connsnoop: error: --btf /etc/passwd: not a BTF file ("), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.err.find("Unknown error"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("hint: give the running kernel's BTF"), std::string::npos) << result.err;
 }
 
 TEST(BinaryInfo, MissingBtfFileIsNamed) {

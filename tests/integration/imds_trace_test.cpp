@@ -171,5 +171,38 @@ TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
     EXPECT_EQ(json::parse(lines[0])["type"], "summary");
 }
 
+// Two namespaces make the same connection (same address, port and command
+// line): --netns tells them apart in the kernel, by inode or by `ip netns`
+// name, and takes several namespaces as "any of".
+TEST_F(ImdsTraceTest, NetnsFilterTellsNamespacesMakingTheSameConnectionApart) {
+    NetworkNamespace other("connsnoop-it-other");
+    auto other_server = start_standin_server(other, {"169.254.169.254:80"});
+    const std::string first_inode = std::to_string(namespace_->inode());
+
+    auto first_only = start_connsnoop({"--imds", "-o", "json", "--netns", first_inode});
+    auto other_only = start_connsnoop({"--imds", "-o", "json", "--netns", other.name()});
+    auto both = start_connsnoop({"--imds", "-o", "json", "--netns", first_inode, "--netns", other.name()});
+    EXPECT_NE(first_only.err().find("netns " + first_inode), std::string::npos) << first_only.err();
+    EXPECT_NE(other_only.err().find("netns " + std::to_string(other.inode())), std::string::npos) << other_only.err();
+
+    const std::vector<std::string> curl{"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"};
+    const pid_t in_first = run_client(curl);
+    ChildProcess in_other_client(other.exec(curl));
+    const pid_t in_other = in_other_client.pid();
+    ASSERT_EQ(in_other_client.wait(15s), 0) << in_other_client.err();
+
+    const auto connect_pids = [](ChildProcess& tracer) {
+        std::map<pid_t, std::uint32_t> netns_by_pid;
+        for (const auto& record : stop_and_parse(tracer)) {
+            if (record["type"] == "connect") netns_by_pid[record["pid"].get<pid_t>()] = record["netns"];
+        }
+        return netns_by_pid;
+    };
+    using Seen = std::map<pid_t, std::uint32_t>;
+    EXPECT_EQ(connect_pids(first_only), (Seen{{in_first, namespace_->inode()}}));
+    EXPECT_EQ(connect_pids(other_only), (Seen{{in_other, other.inode()}}));
+    EXPECT_EQ(connect_pids(both), (Seen{{in_first, namespace_->inode()}, {in_other, other.inode()}}));
+}
+
 }  // namespace
 }  // namespace connsnoop::testing

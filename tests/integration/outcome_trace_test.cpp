@@ -47,11 +47,10 @@ protected:
     }
 
     static ChildProcess start_connsnoop(std::vector<std::string> args) {
-        args.insert(args.begin(), connsnoop_binary());
         for (const char* dst : {kImdsV4, kOverloaded, kUnroutable, kUnroutableV6}) {
             args.insert(args.end(), {"--dst", dst});
         }
-        ChildProcess tracer(std::move(args));
+        ChildProcess tracer(connsnoop_command(std::move(args)));
         EXPECT_TRUE(tracer.wait_for_stderr("following outcomes", 10s)) << tracer.err();
         return tracer;
     }

@@ -195,9 +195,12 @@ TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
     ASSERT_TRUE(tracer.wait_for_stdout("by command, sorted by 1s: 1 groups, 5 attempts, 0 lost", 3s)) << tracer.out();
     ASSERT_TRUE(tracer.wait_for_stdout(client.tag(), 1s)) << tracer.out();
     EXPECT_TRUE(tracer.wait_for_stdout("\n\n", 1s)) << tracer.out();  // the block ends with an empty line
-    EXPECT_NE(tracer.out().find("RATE1S  RATE10S  RATE60S     TOTAL  FAILED     MEAN      P99   LAST  COMMAND"),
+    // Without --outcome there are no outcome columns; the destination comes before the command.
+    EXPECT_NE(tracer.out().find("RATE1S  RATE10S  RATE60S     TOTAL   LAST  DEST               COMMAND"),
               std::string::npos)
         << tracer.out();
+    EXPECT_NE(tracer.out().find(" 169.254.169.254:80 "), std::string::npos) << tracer.out();
+    EXPECT_EQ(tracer.out().find("FAILED"), std::string::npos) << tracer.out();
     tracer.send_signal(SIGTERM);
     EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
     EXPECT_NE(tracer.out().find("(final)"), std::string::npos) << tracer.out();
@@ -299,7 +302,8 @@ TEST_F(TopTest, LossIsShownAndAccountsForEveryMissingCount) {
 // A tmux server of our own (its own socket), killed with everything in it at the end.
 class Tmux {
 public:
-    Tmux() : socket_("connsnoop-test-" + std::to_string(getpid())) {}
+    // A socket of its own per instance: a server still shutting down never answers for the next one.
+    Tmux() : socket_("connsnoop-test-" + std::to_string(getpid()) + "-" + std::to_string(next_id_++)) {}
     Tmux(const Tmux&) = delete;
     Tmux& operator=(const Tmux&) = delete;
     ~Tmux() { run_command({"tmux", "-L", socket_, "kill-server"}); }
@@ -327,6 +331,7 @@ public:
     }
 
 private:
+    static inline int next_id_ = 0;
     std::string socket_;
 };
 
@@ -338,22 +343,34 @@ std::string joined(const std::vector<std::string>& lines) {
 
 // After connsnoop, the pane's shell prints its exit code and the terminal modes it left behind.
 std::string view_command(const std::string& arguments) {
-    return connsnoop_binary() + " top " + arguments +
+    std::string scope;
+    for (const auto& word : own_namespace_filter()) scope += " " + word;
+    return "LANG=C.UTF-8 " + connsnoop_binary() + " top " + arguments + scope +
            " 2>/dev/null; echo EXIT=$?; "
            "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 60";
 }
 
-void expect_terminal_restored(const Tmux& tmux) {
+// After connsnoop ended: exit 0, the terminal modes back, the live view gone
+// (no alternate screen, a cursor), the last ranking printed as plain text.
+// Returns what the pane shows.
+std::string expect_terminal_restored(const Tmux& tmux) {
     const auto lines = tmux.wait_for_screen(
-        [](const auto& screen) { return joined(screen).find("icanon") != std::string::npos; }, 10s);
+        [](const auto& screen) { return joined(screen).find("icanon") != std::string::npos; }, 20s);
     const std::string text = joined(lines);
     EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
     EXPECT_NE(text.find("icanon echo"), std::string::npos) << text;  // not -icanon / -echo
-    EXPECT_EQ(text.find("RATE1S"), std::string::npos) << "the view is still on screen: " << text;
+    EXPECT_EQ(text.find("connsnoop top:"), std::string::npos) << "the view is still on screen: " << text;
+    EXPECT_EQ(text.find("? help"), std::string::npos) << "the view is still on screen: " << text;
     EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
+    // The ranking above the exit code: its status line and column titles.
+    const auto ranking = text.find(" sorted by ");
+    EXPECT_NE(ranking, std::string::npos) << text;
+    EXPECT_LT(text.find("COMMAND"), text.find("EXIT=0")) << text;
+    return text;
 }
 
-constexpr std::size_t kFirstRow = 4;  // status, notice, blank, column header
+constexpr std::size_t kFirstRow = 4;  // status, notice, filter/pause state, column header
+constexpr std::size_t kMinCommand = 35;
 
 TEST_F(TopTest, TerminalViewShowsTheFastClientFirstSwitchesGroupingAndRestoresTheTerminal) {
     if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
@@ -441,9 +458,280 @@ TEST_F(TopTest, TheTerminalViewRedrawsAtOnceWhenTheWindowIsResized) {
     ASSERT_FALSE(lines.empty());
     EXPECT_NE(lines[0].find("by command, sorted by 1s: 0 groups, 0 attempts, 0 lost"), std::string::npos)
         << joined(lines);
-    EXPECT_NE(lines[3].find("LAST  COMMAND"), std::string::npos) << joined(lines);
+    EXPECT_NE(lines[3].find("LAST  DEST COMMAND"), std::string::npos) << joined(lines);
     tmux({"send-keys", "-t", "view", "q"});
     expect_terminal_restored(tmux);
+}
+
+// A process that renamed itself (as workers do) and connects to HOST:PORT
+// PER_SECOND times a second for SECONDS: its command line is `title`.
+std::vector<std::string> titled_client(const std::string& title, const std::string& host, int port, int per_second,
+                                       int seconds) {
+    return {"perl",
+            "-e",
+            "$0 = shift; my ($host, $port, $delay, $seconds) = @ARGV; use IO::Socket::IP; "
+            "use Time::HiRes qw(sleep time); my $end = time + $seconds; "
+            "while (time < $end) { IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => 'tcp'); "
+            "sleep $delay; }",
+            title,
+            host,
+            std::to_string(port),
+            std::to_string(1.0 / per_second),
+            std::to_string(seconds)};
+}
+
+// 90 characters: cut at 80 columns, whole at 160.
+const std::string kPollerTitle =
+    "metadata-poller --role=web-frontend --endpoint=http://169.254.169.254/latest/meta-data/iam/";
+const std::string kRefresherTitle = "cred-refresher --role=batch --endpoint=http://169.254.169.254:81/latest/api/token";
+
+std::string screen_line_with(const std::vector<std::string>& screen, const std::string& part) {
+    for (const auto& line : screen) {
+        if (line.find(part) != std::string::npos) return line;
+    }
+    return {};
+}
+
+// Columns a UTF-8 line takes (the cut marker is one column, three bytes).
+std::size_t columns_of(const std::string& text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The PID of `pid`'s parent, from /proc.
+std::string parent_of(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("PPid:", 0) == 0) return std::to_string(std::stoi(line.substr(5)));
+    }
+    return "(no parent of " + std::to_string(pid) + ")";
+}
+
+class TopViewTest : public TopTest {
+protected:
+    void start_view(const std::string& arguments, int width, int height) {
+        ASSERT_EQ(run_command({"tmux", "-V"}).status, 0) << "tmux is not installed (scripts/install-deps.sh)";
+        ASSERT_EQ(tmux_({"new-session", "-d", "-s", "view", "-x", std::to_string(width), "-y", std::to_string(height),
+                         view_command(arguments)})
+                      .status,
+                  0);
+    }
+    // The two renamed clients: 50/s to the stand-in server, 10/s to a port nobody listens on.
+    void start_titled_clients() {
+        clients_.emplace_back(namespace_->exec(titled_client(kPollerTitle, kImdsV4, 80, 50, 60)));
+        clients_.emplace_back(namespace_->exec(titled_client(kRefresherTitle, kImdsV4, 81, 10, 60)));
+    }
+    std::vector<std::string> wait_for(const std::vector<std::string>& parts, std::chrono::milliseconds timeout = 20s,
+                                      const std::vector<std::string>& absent = {}) const {
+        return tmux_.wait_for_screen(
+            [&](const auto& screen) {
+                const std::string text = joined(screen);
+                return std::all_of(parts.begin(), parts.end(),
+                                   [&](const auto& part) { return text.find(part) != std::string::npos; }) &&
+                       std::none_of(absent.begin(), absent.end(),
+                                    [&](const auto& part) { return text.find(part) != std::string::npos; });
+            },
+            timeout);
+    }
+    void keys(std::vector<std::string> names) const {
+        names.insert(names.begin(), {"send-keys", "-t", "view"});
+        tmux_(std::move(names));
+    }
+
+    Tmux tmux_;
+    std::vector<ChildProcess> clients_;
+};
+
+// At 80x24 the numbers narrow and give way so that the command line keeps 35
+// columns; at 160x48 every column is there at full width.
+TEST_F(TopViewTest, ColumnsFitTheTerminalTheCommandKeeps35AndTheDestinationIsShown) {
+    for (const auto& [width, height] : {std::pair{80, 24}, std::pair{160, 48}}) {
+        SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+        Tmux tmux;
+        ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", std::to_string(width), "-y", std::to_string(height),
+                        view_command("--dst 169.254.169.254")})
+                      .status,
+                  0);
+        std::vector<ChildProcess> clients;
+        clients.emplace_back(namespace_->exec(titled_client(kPollerTitle, kImdsV4, 80, 50, 30)));
+        clients.emplace_back(namespace_->exec(titled_client(kRefresherTitle, kImdsV4, 81, 10, 30)));
+        const auto screen = tmux.wait_for_screen(
+            [](const auto& lines) {
+                const std::string text = joined(lines);
+                return text.find("metadata-poller") != std::string::npos &&
+                       text.find("cred-refresher") != std::string::npos;
+            },
+            20s);
+        const std::string header = screen.size() > kFirstRow ? screen[kFirstRow - 1] : "";
+        const std::string poller = screen_line_with(screen, "metadata-poller");
+        const std::string refresher = screen_line_with(screen, "cred-refresher");
+        ASSERT_FALSE(poller.empty()) << joined(screen);
+        ASSERT_FALSE(refresher.empty()) << joined(screen);
+        EXPECT_NE(poller.find(" 169.254.169.254:80 "), std::string::npos) << poller;
+        EXPECT_NE(refresher.find(" 169.254.169.254:81 "), std::string::npos) << refresher;
+        const auto command_column = header.find("COMMAND");
+        ASSERT_NE(command_column, std::string::npos) << header;
+        EXPECT_EQ(poller.find("metadata-poller"), command_column) << header << "\n" << poller;
+        EXPECT_NE(header.find("DEST"), std::string::npos) << header;
+        EXPECT_EQ(header.find("FAIL"), std::string::npos) << "no --outcome: " << header;
+        const std::string command = poller.substr(command_column);
+        if (width == 80) {
+            EXPECT_GE(columns_of(command), kMinCommand) << poller;
+            EXPECT_EQ(columns_of(poller), 80U) << poller;
+            EXPECT_NE(command.find("…"), std::string::npos) << poller;  // the cut is marked
+            EXPECT_NE(header.find("*1S"), std::string::npos) << header;
+        } else {
+            EXPECT_EQ(command, kPollerTitle) << poller;  // whole
+            EXPECT_NE(header.find("*RATE1S  RATE10S  RATE60S     TOTAL   LAST  DEST"), std::string::npos) << header;
+        }
+        tmux({"send-keys", "-t", "view", "q"});
+        const std::string after = expect_terminal_restored(tmux);
+        EXPECT_NE(after.find("metadata-poller"), std::string::npos) << "the last ranking stays: " << after;
+    }
+}
+
+TEST_F(TopViewTest, EnterShowsTheDetailsOfTheSelectedRow) {
+    start_view("--dst 169.254.169.254", 100, 40);
+    start_titled_clients();
+    auto screen = wait_for({"metadata-poller", "cred-refresher"});
+    ASSERT_NE(screen.size(), 0U);
+    ASSERT_NE(screen[kFirstRow].find("metadata-poller"), std::string::npos) << joined(screen);  // the fastest first
+    keys({"Enter"});
+    screen = wait_for({"Command line: metadata-poller", "Destinations (attempts):"});
+    const std::string text = joined(screen);
+    EXPECT_NE(text.find("command metadata-poller --role=web-frontend"), std::string::npos) << text;
+    // The full command line, wrapped between words.
+    EXPECT_NE(text.find("--endpoint=http://169.254.169.254/latest/meta-data/iam/"), std::string::npos) << text;
+    EXPECT_NE(text.find("PIDs seen (latest first): " + std::to_string(clients_[0].pid())), std::string::npos) << text;
+    EXPECT_NE(text.find("User: root"), std::string::npos) << text;
+    EXPECT_NE(text.find("Parents: " + parent_of(clients_[0].pid())), std::string::npos) << text;
+    EXPECT_NE(text.find("Container: -"), std::string::npos) << text;
+    EXPECT_NE(text.find("169.254.169.254:80"), std::string::npos) << text;
+    EXPECT_EQ(text.find("169.254.169.254:81"), std::string::npos) << "only this group's destinations: " << text;
+    EXPECT_NE(text.find("First seen: "), std::string::npos) << text;
+    EXPECT_NE(text.find("Last seen: "), std::string::npos) << text;
+    EXPECT_NE(text.find("Recent results: not traced (run with --outcome)"), std::string::npos) << text;
+    keys({"Escape"});
+    wait_for({"connsnoop top:", "metadata-poller", "cred-refresher"}, 10s, {"Command line:"});
+    keys({"q"});
+    expect_terminal_restored(tmux_);
+}
+
+TEST_F(TopViewTest, SlashFiltersRowsQuestionMarkListsTheKeysPPauses) {
+    start_view("--dst 169.254.169.254", 160, 48);
+    start_titled_clients();
+    wait_for({"metadata-poller", "cred-refresher"});
+    keys({"/", "c", "r", "e", "d", "-", "r", "e", "f", "Enter"});
+    auto screen = wait_for({"filter: cred-ref  (1 of 2 rows"}, 10s, {"metadata-poller"});
+    EXPECT_NE(joined(screen).find("cred-refresher"), std::string::npos) << joined(screen);
+    EXPECT_EQ(joined(screen).find("metadata-poller"), std::string::npos) << joined(screen);
+    keys({"Escape"});
+    screen = wait_for({"metadata-poller", "cred-refresher"}, 10s, {"filter:"});
+    EXPECT_NE(joined(screen).find("metadata-poller"), std::string::npos) << joined(screen);
+
+    keys({"?"});
+    screen = wait_for({"Keys", "PgUp, PgDn", "reverse the sort"}, 10s);
+    const std::string help = joined(screen);
+    for (const char* key : {"Up, Down", "Home, End", "Enter", "filter rows", "next sort column", "next grouping",
+                            "pause", "quit, leaving the last ranking"}) {
+        EXPECT_NE(help.find(key), std::string::npos) << key << " missing: " << help;
+    }
+    keys({"Space"});
+    wait_for({"metadata-poller"}, 10s, {"Keys"});
+
+    // p: the view stands still while counting goes on.
+    keys({"p"});
+    screen = wait_for({"PAUSED"}, 10s);
+    const std::string frozen = screen.empty() ? "" : screen[0];
+    std::this_thread::sleep_for(2500ms);  // two refreshes would have changed the totals
+    screen = tmux_.screen();
+    ASSERT_FALSE(screen.empty());
+    EXPECT_EQ(screen[0], frozen);
+    keys({"p"});
+    screen = tmux_.wait_for_screen(
+        [&](const auto& lines) {
+            return !lines.empty() && lines[0] != frozen && joined(lines).find("PAUSED") == std::string::npos;
+        },
+        10s);
+    ASSERT_FALSE(screen.empty());
+    EXPECT_NE(screen[0], frozen);
+
+    // r: the slowest first.
+    keys({"r"});
+    screen = wait_for({"(reversed)"}, 10s);
+    ASSERT_GT(screen.size(), kFirstRow);
+    EXPECT_NE(screen[kFirstRow].find("cred-refresher"), std::string::npos) << joined(screen);
+    keys({"q"});
+    expect_terminal_restored(tmux_);
+}
+
+// 50 destinations (every address of 127.0.1.100-149 refuses at once), one
+// row each, in key order: the arrows, PgUp, PgDn, Home and End reach them all.
+TEST_F(TopViewTest, ScrollingReachesRow40AndBeyond) {
+    start_view("--dst 127.0.1.0/24 --by dest --sort key", 80, 24);
+    clients_.emplace_back(namespace_->exec({"python3", "-c",
+                                            "import socket, time\n"
+                                            "end = time.time() + 60\n"
+                                            "while time.time() < end:\n"
+                                            "    for i in range(100, 150):\n"
+                                            "        s = socket.socket()\n"
+                                            "        try: s.connect(('127.0.1.%d' % i, 9))\n"
+                                            "        except OSError: pass\n"
+                                            "        s.close()\n"
+                                            "    time.sleep(0.5)\n"}));
+    auto screen = wait_for({": 50 groups", "127.0.1.100:9"});
+    ASSERT_NE(joined(screen).find(": 50 groups"), std::string::npos) << joined(screen);
+    const auto detail_of = [&](const std::string& destination) {
+        keys({"Enter"});
+        const auto shown = wait_for({"dest " + destination}, 10s);
+        EXPECT_NE(joined(shown).find("dest " + destination), std::string::npos) << joined(shown);
+        keys({"Escape"});
+        wait_for({"sorted by key"}, 10s);
+    };
+
+    keys({"End"});
+    screen = wait_for({"127.0.1.149:9"}, 10s, {"127.0.1.100:9"});
+    EXPECT_NE(joined(screen).find("127.0.1.149:9"), std::string::npos) << joined(screen);
+    detail_of("127.0.1.149:9");
+
+    keys({"Home"});
+    wait_for({"127.0.1.100:9"}, 10s);
+    std::vector<std::string> down(39, "Down");
+    keys(down);
+    screen = wait_for({"127.0.1.139:9"}, 10s, {"127.0.1.100:9"});
+    EXPECT_NE(joined(screen).find("127.0.1.139:9"), std::string::npos) << joined(screen);
+    EXPECT_EQ(joined(screen).find("127.0.1.100:9"), std::string::npos) << "scrolled: " << joined(screen);
+    detail_of("127.0.1.139:9");  // row 40 is the selected one
+
+    keys({"Home", "PgDn", "PgDn"});  // 20 rows a page at 24 lines
+    wait_for({"127.0.1.140:9"}, 10s, {"127.0.1.100:9"});
+    detail_of("127.0.1.140:9");
+    keys({"PgUp"});
+    wait_for({"127.0.1.120:9"}, 10s);
+    detail_of("127.0.1.120:9");
+    keys({"q"});
+    expect_terminal_restored(tmux_);
+}
+
+// Without a terminal that can move the cursor there is no view: a clear
+// error that names the plain outputs, exit 1, before anything is loaded.
+TEST_F(TopViewTest, ADumbOrUnknownTerminalGetsAClearErrorAndExit1) {
+    for (const auto& [term, message] :
+         {std::pair{"dumb", "TERM=dumb cannot move the cursor"},
+          std::pair{"connsnoop-no-such-terminal", "no terminfo entry for TERM=connsnoop-no-such-terminal"}}) {
+        Tmux tmux;
+        ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "160", "-y", "10",
+                        std::string("TERM=") + term + " " + connsnoop_binary() + " top --imds; echo EXIT=$?; sleep 60"})
+                      .status,
+                  0);
+        const auto screen = tmux.wait_for_screen(
+            [](const auto& lines) { return joined(lines).find("EXIT=") != std::string::npos; }, 20s);
+        const std::string text = joined(screen);
+        EXPECT_NE(text.find(message), std::string::npos) << text;
+        EXPECT_NE(text.find("-o json"), std::string::npos) << text;
+        EXPECT_NE(text.find("connsnoop top | cat"), std::string::npos) << text;
+        EXPECT_NE(text.find("EXIT=1"), std::string::npos) << text;
+    }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ TEST(SkeletonOpen, EmbeddedObjectHasBothHookVariantsAndAllMaps) {
     EXPECT_EQ(bpf_map__type(skeleton->maps.pids), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__type(skeleton->maps.uids), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__type(skeleton->maps.cgroup_filter), BPF_MAP_TYPE_CGROUP_ARRAY);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.netns_filter), BPF_MAP_TYPE_HASH);
 }
 
 TEST(SkeletonOpen, FiltersAreOffByDefault) {
@@ -35,6 +36,7 @@ TEST(SkeletonOpen, FiltersAreOffByDefault) {
     EXPECT_FALSE(rodata->filter_uid);
     EXPECT_FALSE(rodata->filter_cgroup);
     EXPECT_FALSE(rodata->filter_comm);
+    EXPECT_FALSE(rodata->filter_netns);
     EXPECT_EQ(rodata->argv_max, 8192U);
 }
 

@@ -10,8 +10,7 @@ namespace connsnoop::testing {
 using namespace std::chrono_literals;
 
 ChildProcess start_connsnoop(std::vector<std::string> args) {
-    args.insert(args.begin(), connsnoop_binary());
-    ChildProcess tracer(std::move(args));
+    ChildProcess tracer(connsnoop_command(std::move(args)));
     EXPECT_TRUE(tracer.wait_for_stderr("tracing TCP connects", 10s)) << tracer.err();
     return tracer;
 }

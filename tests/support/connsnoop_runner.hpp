@@ -12,8 +12,9 @@
 
 namespace connsnoop::testing {
 
-// Runs connsnoop with `args` and returns once it says it is attached (a test
-// failure is recorded when it never does).
+// Runs connsnoop_command(args) (so: only the test's own namespaces) and
+// returns once it says it is attached (a test failure is recorded when it
+// never does).
 ChildProcess start_connsnoop(std::vector<std::string> args);
 
 // Lets the last events reach the consumer, stops `tracer` with SIGINT (it

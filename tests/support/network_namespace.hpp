@@ -12,20 +12,23 @@ inline constexpr const char* kImdsV4 = "169.254.169.254";
 inline constexpr const char* kImdsV6 = "fd00:ec2::254";
 inline constexpr const char* kOtherLinkLocal = "169.254.169.253";  // inside the namespace, not IMDS
 
-// Tests that trace the whole host take this machine-wide lock (flock on
-// /tmp/connsnoop-host-trace.lock), so that two test runs, e.g. from two work
-// trees, never see each other's connections.
+// Tests that trace connections to the metadata addresses take this
+// machine-wide lock (flock on /tmp/connsnoop-host-trace.lock, or on the file
+// CONNSNOOP_HOST_TRACE_LOCK names), so that their own traffic never reaches
+// another project checkout's tests that may trace the whole host. Their own
+// counts do not depend on it: see own_namespace_filter().
 class HostTraceLock {
 public:
     HostTraceLock();
     HostTraceLock(const HostTraceLock&) = delete;
     HostTraceLock& operator=(const HostTraceLock&) = delete;
     ~HostTraceLock();
-
-private:
-    int fd_ = -1;
 };
 
+// A namespace registers itself while it exists, so that every connsnoop a
+// test starts traces only the namespaces that test made (see
+// own_namespace_filter): traffic from the rest of the host, e.g. an agent
+// calling the metadata service in its own namespace, never reaches the counts.
 class NetworkNamespace {
 public:
     // Creates "<prefix>-<pid>" with lo up and the addresses above on it.
@@ -45,7 +48,17 @@ public:
 private:
     HostTraceLock lock_;
     std::string name_;
+    std::uint32_t inode_ = 0;
 };
+
+// `--netns INODE` for each NetworkNamespace alive in this test process: the
+// filter that keeps a test's connsnoop to its own workload. Empty when the
+// test made none.
+std::vector<std::string> own_namespace_filter();
+
+// The command line of connsnoop under test: the binary, `args`, then
+// own_namespace_filter() unless `args` already choose namespaces with --netns.
+std::vector<std::string> connsnoop_command(std::vector<std::string> args);
 
 // Directory holding the test support scripts (the stand-in server, clients).
 std::string support_dir();

@@ -31,8 +31,10 @@ TEST(CommandLine, ImdsMeansBothAddressesOnPort80) {
 }
 
 TEST(CommandLine, RepeatableFiltersAccumulate) {
-    const auto options = parse_ok({"--dst", "10.0.0.0/8", "--dst", "fd00::/8", "--port", "443", "--port", "80", "--pid",
-                                   "12", "--pid", "34", "--uid", "0", "--comm", "curl", "--cgroup", "system.slice"});
+    const auto options =
+        parse_ok({"--dst",    "10.0.0.0/8",   "--dst",   "fd00::/8",   "--port",  "443",       "--port", "80",
+                  "--pid",    "12",           "--pid",   "34",         "--uid",   "0",         "--comm", "curl",
+                  "--cgroup", "system.slice", "--netns", "4026531840", "--netns", "4026532000"});
     const auto& filters = options.tracer.filters;
     EXPECT_EQ(filters.destinations.size(), 2U);
     EXPECT_EQ(filters.destination_ports, (std::vector<std::uint16_t>{443, 80}));
@@ -40,6 +42,7 @@ TEST(CommandLine, RepeatableFiltersAccumulate) {
     EXPECT_EQ(filters.uids, (std::vector<std::uint32_t>{0}));
     EXPECT_EQ(filters.comm, "curl");
     EXPECT_EQ(filters.cgroup_path, "system.slice");
+    EXPECT_EQ(filters.netns_inodes, (std::vector<std::uint32_t>{4026531840U, 4026532000U}));
 }
 
 TEST(CommandLine, OutputStopAndCaptureOptions) {
@@ -82,6 +85,7 @@ TEST(CommandLine, BadValuesNameTheValue) {
     EXPECT_EQ(usage_error({"--count", "0"}).find("invalid --count '0'"), 0U);
     EXPECT_EQ(usage_error({"--duration", "soon"}).find("invalid --duration 'soon'"), 0U);
     EXPECT_EQ(usage_error({"--comm", "a-name-longer-than-15"}).find("invalid --comm"), 0U);
+    EXPECT_EQ(usage_error({"--netns", "no-such-namespace-xyz"}).find("invalid --netns 'no-such-namespace-xyz'"), 0U);
 }
 
 TEST(CommandLine, UnknownOptionsAndMissingValuesAreUsageErrors) {

@@ -19,10 +19,12 @@ TEST(TopCommandLine, DefaultsAreTheStreamWithoutAlerts) {
 }
 
 TEST(TopCommandLine, TopTakesTheStreamFiltersAfterTheSubcommand) {
-    const auto options = parse_ok({"top", "--imds", "--pid", "7", "-o", "json", "--duration", "3"});
+    const auto options =
+        parse_ok({"top", "--imds", "--pid", "7", "--netns", "4026531840", "-o", "json", "--duration", "3"});
     EXPECT_EQ(options.mode, SessionMode::top);
     EXPECT_EQ(options.tracer.filters.destinations.size(), 2U);
     EXPECT_EQ(options.tracer.filters.pids, std::vector<std::uint32_t>{7});
+    EXPECT_EQ(options.tracer.filters.netns_inodes, std::vector<std::uint32_t>{4026531840U});
     EXPECT_EQ(options.format, OutputFormat::json);
     EXPECT_EQ(*options.duration, std::chrono::milliseconds(3000));
     EXPECT_EQ(options.top.interval, std::chrono::milliseconds(1000));
@@ -58,6 +60,18 @@ TEST(TopCommandLine, BadValuesNameTheValue) {
     EXPECT_EQ(usage_error({"--alert", "fast"}).find("invalid --alert 'fast'"), 0U);
     // top's own options belong after `top`.
     EXPECT_NE(usage_error({"--interval", "2"}), "");
+}
+
+TEST(TopCommandLine, DestinationGroupingsAndOutcomeSortColumns) {
+    EXPECT_EQ(parse_ok({"top", "--by", "dest"}).group_by, GroupBy::dest);
+    EXPECT_EQ(parse_ok({"top", "--by", "port"}).group_by, GroupBy::port);
+    EXPECT_EQ(parse_ok({"top", "--outcome", "--sort", "mean"}).top.sort, SortColumn::latency_mean);
+    EXPECT_EQ(parse_ok({"top", "--failed", "--sort", "failed"}).top.sort, SortColumn::failures);
+    // Without outcomes these columns are hidden and unknown: sorting on them is refused.
+    for (const char* column : {"failed", "mean", "p99"}) {
+        EXPECT_EQ(usage_error({"top", "--sort", column}).find(std::string("--sort ") + column + " needs --outcome"),
+                  0U);
+    }
 }
 
 TEST(TopCommandLine, TopHelpNamesItsOptionsAndKeys) {

@@ -265,6 +265,10 @@ TEST(TopFormat, AlertLineAndRecord) {
     EXPECT_EQ(record["key"], "4321");
     EXPECT_EQ(record["command"], "curl\x1b[2J");  // JSON escapes control characters itself
     EXPECT_EQ(record["rate"], 812.0);
+    // On the view's notice line the rate comes first, so a narrow terminal still shows it.
+    EXPECT_NE(format_alert_notice(notice).find(" ALERT firing at 812.0/s (above 100.0/s): pid 4321: curl\\x1b[2J"),
+              std::string::npos)
+        << format_alert_notice(notice);
     notice.transition.firing = false;
     EXPECT_EQ(alert_to_json(notice)["state"], "resolved");
     EXPECT_NE(format_alert_line(notice).find(" ALERT resolved pid 4321 "), std::string::npos);

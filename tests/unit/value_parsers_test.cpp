@@ -1,6 +1,11 @@
 #include "cli/value_parsers.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 namespace connsnoop {
 namespace {
@@ -59,6 +64,39 @@ TEST(ParseComm, AtMostFifteenBytes) {
     EXPECT_FALSE(parse_comm("").ok());
 }
 
+TEST(ParseNetns, InodeNumbers) {
+    EXPECT_EQ(*parse_netns("4026531840"), 4026531840U);
+    EXPECT_EQ(*parse_netns("1"), 1U);
+    EXPECT_EQ(parse_netns("0").error().message, "invalid --netns '0': 0 is not a namespace inode number");
+    EXPECT_FALSE(parse_netns("4294967296").ok());  // more than the kernel's 32-bit inode number
+    EXPECT_FALSE(parse_netns("-1").ok());
+}
+
+// A name is looked up as a file of the netns directory, as `ip netns` makes
+// them; a plain file in a temporary directory stands in for the bind mount.
+TEST(ParseNetns, NamesResolveToTheInodeOfTheirFile) {
+    char dir_template[] = "/tmp/connsnoop-netns-test-XXXXXX";
+    const std::string dir = ::mkdtemp(dir_template);
+    const std::string file = dir + "/blue";
+    std::ofstream(file).put('x');
+    struct stat info {};
+    ASSERT_EQ(::stat(file.c_str(), &info), 0);
+
+    EXPECT_EQ(*parse_netns("blue", dir), static_cast<std::uint32_t>(info.st_ino));
+    EXPECT_EQ(parse_netns("green", dir).error().message,
+              "invalid --netns 'green': not a number and no " + dir + "/green (see `ip netns list`)");
+    ::unlink(file.c_str());
+    ::rmdir(dir.c_str());
+}
+
+TEST(ParseNetns, NamesAreFileNamesNotPaths) {
+    for (const char* bad : {"", ".", "..", "../etc/passwd", "/proc/1/ns/net", "a/b"}) {
+        const auto result = parse_netns(bad, "/");
+        ASSERT_FALSE(result.ok()) << bad;
+        EXPECT_EQ(result.error().message.find("invalid --netns '" + std::string(bad) + "'"), 0U) << bad;
+    }
+}
+
 TEST(ParseDuration, SecondsAndUnits) {
     using std::chrono::milliseconds;
     EXPECT_EQ(*parse_duration("10"), milliseconds(10000));
@@ -107,6 +145,15 @@ TEST(ParseListenAddress, HostAndPortForms) {
         ASSERT_FALSE(parse_listen_address(bad).ok()) << bad;
         EXPECT_NE(parse_listen_address(bad).error().message.find(std::string("invalid --metrics '") + bad + "'"),
                   std::string::npos);
+    }
+}
+
+TEST(ParseListenAddress, NamesAreNotResolved) {
+    for (const char* named : {"localhost:9464", "metrics.internal:80"}) {
+        ASSERT_FALSE(parse_listen_address(named).ok()) << named;
+        EXPECT_NE(parse_listen_address(named).error().message.find("must be numeric (host names are not resolved)"),
+                  std::string::npos)
+            << named;
     }
 }
 

@@ -1,0 +1,246 @@
+#!/bin/busybox sh
+# /init of the kernel matrix's initramfs (tests/kernels/run): mounts what
+# connsnoop needs, sets up the metadata addresses on lo, runs a stand-in
+# server, and asserts exact events for each mode. Prints one
+# "KMATRIX PASS <check>" or "KMATRIX FAIL <check>: <why>" per check and
+# "KMATRIX DONE" at the end, then powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t bpf bpf /sys/fs/bpf
+ip link set lo up
+ip addr add 169.254.169.254/32 dev lo
+ip -6 addr add fd00:ec2::254/128 dev lo
+
+finish() {
+	echo "KMATRIX DONE"
+	sync
+	poweroff -f
+	echo o >/proc/sysrq-trigger
+}
+
+echo "KMATRIX KERNEL $(uname -r) $(uname -m)"
+# What this kernel is expected to refuse, and the verifier's words for it
+# (tests/kernels/run passes them on the kernel command line as
+# kmatrix_refuse=outcome,http and kmatrix_verdict=words+joined+by+plus;
+# empty: everything loads).
+expect_refused=$(sed -n 's/.*kmatrix_refuse=\([^ ]*\).*/\1/p' /proc/cmdline)
+expected_verdict=$(sed -n 's/.*kmatrix_verdict=\([^ ]*\).*/\1/p' /proc/cmdline | tr + ' ')
+refuses() { case ",$expect_refused," in *",$1,"*) return 0 ;; esac; return 1; }
+
+/bin/peer serve >/tmp/server.log 2>&1 &
+i=0
+until grep -q serving /tmp/server.log; do
+	sleep 0.1
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "KMATRIX FAIL setup: the stand-in server did not start: $(cat /tmp/server.log)"; finish; }
+done
+
+# ---- one check: check_begin NAME; trace ...; run ...; stop_trace; expect ...; check_end
+check_begin() {
+	check=$1
+	problems=""
+	rm -f /tmp/out /tmp/err
+}
+problem() { problems="$problems; $*"; }
+
+# Starts connsnoop with the arguments given and waits until it traces.
+trace() {
+	connsnoop "$@" >/tmp/out 2>/tmp/err &
+	trace_pid=$!
+	i=0
+	until grep -q "Ctrl-C to end" /tmp/err 2>/dev/null; do
+		if ! kill -0 $trace_pid 2>/dev/null || [ $i -ge 600 ]; then
+			problem "connsnoop did not start: $(tr '\n' ' ' </tmp/err)"
+			trace_pid=""
+			echo "---- connsnoop -v $*, last lines"
+			connsnoop -v --duration 1 "$@" 2>&1 | tail -n 25
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# A workload command that must succeed.
+run() { "$@" >>/tmp/workload.log 2>&1 || problem "workload '$*' failed"; }
+
+# Stops connsnoop as Ctrl-C would; it must exit 0.
+stop_trace() {
+	[ -n "$trace_pid" ] || return 0
+	sleep 0.5
+	kill -INT $trace_pid
+	wait $trace_pid
+	status=$?
+	[ $status -eq 0 ] || problem "connsnoop exited $status"
+}
+
+# expect COUNT FILE STRING...: exactly COUNT lines of FILE hold every STRING.
+expect() {
+	want=$1
+	file=$2
+	shift 2
+	cp "$file" /tmp/match 2>/dev/null || : >/tmp/match
+	for needle in "$@"; do
+		grep -F -e "$needle" /tmp/match >/tmp/match.next
+		mv /tmp/match.next /tmp/match
+	done
+	got=$(wc -l </tmp/match)
+	[ "$got" -eq "$want" ] || problem "$want line(s) of $(basename "$file") with [$*], got $got"
+}
+
+check_end() {
+	if [ -z "$problems" ]; then
+		echo "KMATRIX PASS $check"
+	else
+		echo "KMATRIX FAIL $check:${problems#;}"
+		echo "---- stdout"
+		head -c 3000 /tmp/out
+		echo "---- stderr"
+		head -c 3000 /tmp/err
+		echo "----"
+	fi
+}
+
+# refused OPTION ARGS...: this kernel is expected to refuse what OPTION
+# needs: exit 1, the verifier's refusal named with the kernel release and the
+# expected words, and no privilege hint.
+refused() {
+	option=$1
+	shift
+	connsnoop "$@" --duration 1 >/tmp/out 2>/tmp/err
+	status=$?
+	[ $status -eq 1 ] || problem "connsnoop exited $status, not 1"
+	expect 1 /tmp/err "connsnoop: error: $option needs BTF-typed tracepoints (tp_btf): loading the BPF program (tp_btf): the kernel's verifier refused program '" "(Linux $(uname -r)): " "$expected_verdict"
+	expect 1 /tmp/err "hint: not a privilege problem"
+	expect 0 /tmp/err "run as root"
+}
+
+v4=169.254.169.254
+v6=fd00:ec2::254
+token=$(/bin/peer token)
+
+check_begin stream-table
+trace --imds --ancestry 0 --time none --wide
+run /bin/peer v1 $v4
+run /bin/peer v1 $v6
+stop_trace
+expect 3 /tmp/out ""
+expect 1 /tmp/out "PID USER" "DESTINATION" "COMMAND"
+expect 1 /tmp/out " root " "$v4:80 " "/bin/peer v1 $v4"
+expect 1 /tmp/out " root " "[$v6]:80 " "/bin/peer v1 $v6"
+expect 1 /tmp/err "connsnoop: 2 events, 0 lost"
+check_end
+
+check_begin json-ipv4-ipv6
+trace --imds --ancestry 0 -o json
+run /bin/peer v1 $v4
+run /bin/peer v1 $v6
+stop_trace
+expect 3 /tmp/out '{"type":'
+expect 1 /tmp/out '{"type":"connect"' '"user":"root"' '"cmdline":"/bin/peer v1 169.254.169.254","argv":["/bin/peer","v1","169.254.169.254"]' '"family":"ipv4"' '"daddr":"169.254.169.254","dport":80,'
+expect 1 /tmp/out '{"type":"connect"' '"user":"root"' '"cmdline":"/bin/peer v1 fd00:ec2::254","argv":["/bin/peer","v1","fd00:ec2::254"]' '"family":"ipv6"' '"daddr":"fd00:ec2::254","dport":80,'
+expect 1 /tmp/out '{"type":"summary"' '"events":2,"lost":0,"malformed":0'
+check_end
+
+check_begin outcome-established-refused
+if refuses outcome; then
+	refused --outcome --outcome --dst $v4
+	check_end
+else
+trace --outcome --dst $v4 --ancestry 0 -o json
+run /bin/peer connect $v4 80
+/bin/peer connect $v4 81 >>/tmp/workload.log 2>&1 && problem "a connect to port 81 was not refused"
+stop_trace
+expect 3 /tmp/out '{"type":'
+expect 1 /tmp/out '"cmdline":"/bin/peer connect 169.254.169.254 80"' '"dport":80,' '"result":"established","errno":null,"latency_us":'
+expect 1 /tmp/out '"cmdline":"/bin/peer connect 169.254.169.254 81"' '"dport":81,' '"result":"refused","errno":"ECONNREFUSED","latency_us":'
+expect 1 /tmp/out '{"type":"summary"' '"events":2,' '"results":{"established":1,"refused":1,"timeout":0,"reset":0,"aborted":0,"error":0,"failed":0,"untracked":0,"pending":0}'
+check_end
+fi
+
+check_begin http-imds-versions
+if refuses http; then
+	refused --http --imds --http
+else
+	trace --imds --http --ancestry 0 -o json
+	run /bin/peer v1 $v4
+	run /bin/peer v2 $v6
+	stop_trace
+	expect 3 /tmp/out '{"type":"connect"'
+	expect 3 /tmp/out '{"type":"http"'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer v1 169.254.169.254"' '"family":"ipv4"' '"http":{"method":"GET","path":"/latest/meta-data/instance-id","version":"HTTP/1.0","headers_present":["Host"],"user_agent":null,' '"imds":{"version":"imdsv1"}}'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer v2 fd00:ec2::254"' '"family":"ipv6"' '"http":{"method":"PUT","path":"/latest/api/token","version":"HTTP/1.0","headers_present":["Host","X-aws-ec2-metadata-token-ttl-seconds"],' '"imds":{"version":"imdsv2-token"}}'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer v2 fd00:ec2::254"' '"family":"ipv6"' '"http":{"method":"GET","path":"/latest/meta-data/iam/security-credentials/","version":"HTTP/1.0","headers_present":["Host","X-aws-ec2-metadata-token"],' '"imds":{"version":"imdsv2"}}'
+	expect 1 /tmp/out '{"type":"summary"' '"events":6,"lost":0,"malformed":0'
+	expect 1 /tmp/server.log "issued token"
+fi
+expect 0 /tmp/out "$token"
+expect 0 /tmp/err "$token"
+check_end
+
+check_begin imds-v1-only
+if refuses http; then
+	refused --http --imds-v1
+else
+	trace --imds-v1 --ancestry 0 -o json
+	run /bin/peer v2 $v4
+	run /bin/peer v1 $v4
+	run /bin/peer v2 $v4
+	stop_trace
+	expect 2 /tmp/out '{"type":'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer v1 169.254.169.254"' '"method":"GET","path":"/latest/meta-data/instance-id"' '"imds":{"version":"imdsv1"}}'
+	expect 1 /tmp/out '{"type":"summary"' '"events":1,"lost":0'
+fi
+check_end
+
+check_begin top-json
+trace top --imds -o json --interval 1
+run /bin/peer v1 $v4
+run /bin/peer v1 $v4
+run /bin/peer v1 $v4
+run /bin/peer connect $v6 80
+stop_trace
+expect 1 /tmp/out '"final":true'
+expect 1 /tmp/out '"final":true' '"events":4,"lost":0,"groups":2,' '{"key":"/bin/peer v1 169.254.169.254","command":"/bin/peer v1 169.254.169.254",' '"attempts":3,'
+expect 1 /tmp/out '"final":true' '{"key":"/bin/peer connect fd00:ec2::254 80","command":"/bin/peer connect fd00:ec2::254 80",' '"attempts":1,'
+expect 1 /tmp/out '{"type":"summary"' '"events":4,"lost":0'
+check_end
+
+check_begin top-json-by-imds
+if refuses http; then
+	refused --http top --imds --by imds -o json
+else
+	trace top --imds --by imds -o json --interval 1
+	run /bin/peer v1 $v4
+	run /bin/peer v1 $v6
+	run /bin/peer v2 $v4
+	stop_trace
+	expect 1 /tmp/out '"final":true' '"group_by":"imds"' '"events":4,' '{"key":"imdsv1",' '"attempts":2,'
+	expect 1 /tmp/out '"final":true' '{"key":"imdsv2-token",' '"attempts":1,'
+	expect 1 /tmp/out '"final":true' '{"key":"imdsv2",' '"attempts":1,'
+fi
+check_end
+
+check_begin metrics-counts
+trace --imds -q --metrics 127.0.0.1:9100
+run /bin/peer v1 $v4
+run /bin/peer v1 $v4
+run /bin/peer v1 $v6
+/bin/peer connect $v4 81 >>/tmp/workload.log 2>&1
+sleep 0.5
+wget -q -O /tmp/metrics http://127.0.0.1:9100/metrics || problem "no metrics from http://127.0.0.1:9100/metrics"
+stop_trace
+expect 1 /tmp/metrics 'connsnoop_connect_attempts_total{comm="peer",daddr="169.254.169.254/32",dport="80"} 2'
+expect 1 /tmp/metrics 'connsnoop_connect_attempts_total{comm="peer",daddr="fd00:ec2::254/128",dport="80"} 1'
+expect 2 /tmp/metrics 'connsnoop_connect_attempts_total{'
+expect 1 /tmp/metrics 'connsnoop_events_received_total 3'
+expect 1 /tmp/metrics 'connsnoop_events_lost_total 0'
+expect 0 /tmp/out ""
+check_end
+
+finish
