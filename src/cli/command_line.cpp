@@ -195,12 +195,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     filters.cgroup_path = raw.cgroup;
     if (auto e = convert_one(raw.comm, filters.comm, parse_comm)) return *e;
 
-    if (!raw.format_given && !raw.output.empty())
-        options.format = OutputFormat::json;  // a file for log shippers
+    // --output without -o: JSON, a file for log shippers.
+    if (raw.format == "json" || (!raw.format_given && !raw.output.empty()))
+        options.format = OutputFormat::json;
     else if (raw.format == "table")
         options.format = OutputFormat::table;
-    else if (raw.format == "json")
-        options.format = OutputFormat::json;
     else
         return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
 

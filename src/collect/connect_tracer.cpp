@@ -325,7 +325,7 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     if (auto* event = std::get_if<ConnectEvent>(&record.value())) {
         keep_going = self->handler_(std::move(*event));
     } else if (auto* outcome = std::get_if<OutcomeEvent>(&record.value())) {
-        if (self->outcome_handler_) keep_going = self->outcome_handler_(std::move(*outcome));
+        if (self->outcome_handler_) keep_going = self->outcome_handler_(OutcomeEvent(*outcome));
     } else if (self->http_handler_) {
         keep_going = self->http_handler_(std::get<HttpRequestEvent>(std::move(record).value()));
     }

@@ -244,8 +244,8 @@ TracepointHook probe_once(bool verbose) {
 }  // namespace
 
 TracepointHook probe_tracepoint_hook(bool verbose) {
-    static const TracepointHook hook = probe_once(verbose);
-    return hook;
+    static const TracepointHook kProbed = probe_once(verbose);
+    return kProbed;
 }
 
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {
