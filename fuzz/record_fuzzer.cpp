@@ -2,14 +2,19 @@
 // row and JSON line. Invariants: nothing crashes; a malformed record is an
 // error, never an event; a row holds no raw control byte, invalid UTF-8 or
 // direction control and no newline; a JSON line parses (strict UTF-8) to one
-// object, with the same argv count and no character a terminal acts on.
+// object, with the same argv count and no character a terminal acts on, and
+// its strings are escaped byte for byte as make_valid_utf8 + nlohmann +
+// escape_json_invisibles did before the one-pass writer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "collect/record_decoder.hpp"
+#include "output/escape.hpp"
 #include "output/json_format.hpp"
 #include "output/table_format.hpp"
 #include "output_checks.hpp"
@@ -39,8 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(testing::terminal_hazard(row).empty());
     }
 
-    const auto line = to_json_line(connect_to_json(*event));
+    const auto line = connect_json_line(*event);
     require(testing::terminal_hazard(line).empty());
+    // The one-pass writer gives the bytes the long way gave: valid UTF-8 first,
+    // then a JSON encoder, then the invisibles escaped.
+    std::vector<std::string> texts = event->argv;
+    texts.push_back(event->comm);
+    for (const auto& text : texts) {
+        std::string one_pass = "\"";
+        append_json_string_contents(one_pass, text);
+        one_pass += '"';
+        require(one_pass == escape_json_invisibles(nlohmann::json(make_valid_utf8(text)).dump(-1, ' ', false)));
+    }
     const auto record = nlohmann::json::parse(line, nullptr, false);
     require(!record.is_discarded() && record.is_object());
     require(record["argv"].size() == event->argv.size());

@@ -1,7 +1,6 @@
 #include "collect/token_redaction.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string_view>
 
 namespace connsnoop {
@@ -10,10 +9,23 @@ namespace {
 
 constexpr std::string_view kTokenHeader = "x-aws-ec2-metadata-token";
 
-bool equals_ignoring_case(std::string_view text, std::string_view lower) {
-    return text.size() == lower.size() && std::equal(text.begin(), text.end(), lower.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
+// ASCII only: the header name is ASCII, and a byte of a multi-byte UTF-8
+// character never equals one of its letters in either case.
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// Where the header name starts at or after `from`, in any case; npos if
+// nowhere. Only an 'x' or 'X' is compared further: one cheap test per byte.
+std::size_t find_token_header(std::string_view text, std::size_t from) {
+    if (text.size() < kTokenHeader.size()) return std::string_view::npos;
+    for (std::size_t at = from; at <= text.size() - kTokenHeader.size(); ++at) {
+        if ((text[at] | 0x20) != 'x') continue;
+        const auto candidate = text.substr(at, kTokenHeader.size());
+        if (std::equal(candidate.begin(), candidate.end(), kTokenHeader.begin(),
+                       [](char a, char b) { return lower_ascii(a) == b; })) {
+            return at;
+        }
+    }
+    return std::string_view::npos;
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -22,11 +34,7 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 std::string redact_imds_tokens(std::string text) {
     std::size_t at = 0;
-    while (at + kTokenHeader.size() <= text.size()) {
-        if (!equals_ignoring_case(std::string_view(text).substr(at, kTokenHeader.size()), kTokenHeader)) {
-            ++at;
-            continue;
-        }
+    while ((at = find_token_header(text, at)) != std::string_view::npos) {
         std::size_t colon = at + kTokenHeader.size();
         while (colon < text.size() && is_blank(text[colon])) ++colon;
         if (colon >= text.size() || text[colon] != ':') {  // e.g. ...-token-ttl-seconds

@@ -80,13 +80,17 @@ std::optional<AncestryResolver::ProcessInfo> AncestryResolver::look_up(const Pro
     return info;
 }
 
-std::vector<Ancestor> AncestryResolver::resolve(const std::vector<ProcessRef>& known, int depth) {
+std::vector<Ancestor> AncestryResolver::resolve(const std::vector<ProcessRef>& known, int depth, bool* complete) {
     std::vector<Ancestor> chain;
+    if (complete != nullptr) *complete = true;
     if (known.empty()) return chain;
     ProcessRef next = known.front();
     for (int level = 0; level < std::min(depth, kMaxDepth) && next.pid != 0; ++level) {
         auto info = look_up(next);
-        if (!info) break;
+        if (!info) {
+            if (complete != nullptr) *complete = false;
+            break;
+        }
         chain.push_back(info->ancestor);
         const auto index = static_cast<std::size_t>(level) + 1;
         next = index < known.size() ? known[index] : ProcessRef{info->ppid, 0};

@@ -26,8 +26,9 @@ public:
 
     // Ancestors nearest first, at most `depth`. `known` holds the levels the
     // kernel captured at connect time (nearest first); beyond them the chain
-    // follows parent links. Stops at PID 1's parent, or where nothing is known.
-    std::vector<Ancestor> resolve(const std::vector<ProcessRef>& known, int depth);
+    // follows parent links. Stops at PID 1's parent, or where nothing is known;
+    // `complete`, when given, is set false in that last case.
+    std::vector<Ancestor> resolve(const std::vector<ProcessRef>& known, int depth, bool* complete = nullptr);
 
 private:
     struct ProcessInfo {

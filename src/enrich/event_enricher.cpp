@@ -1,42 +1,76 @@
 #include "enrich/event_enricher.hpp"
 
-#include <unistd.h>
-
-#include <array>
+#include <algorithm>
 
 #include "collect/token_redaction.hpp"
-#include "enrich/cgroup_identity.hpp"
 
 namespace connsnoop {
 
-namespace {
-// Best effort: a process that exited right after connecting has no /proc entry.
-std::string executable_of(std::uint32_t pid) {
-    const std::string link = "/proc/" + std::to_string(pid) + "/exe";
-    std::array<char, 4096> target{};
-    const ssize_t length = ::readlink(link.c_str(), target.data(), target.size() - 1);
-    return length > 0 ? std::string(target.data(), static_cast<std::size_t>(length)) : std::string();
+std::size_t EventEnricher::ChainHash::operator()(const std::vector<ProcessRef>& chain) const {
+    std::size_t seed = chain.size();
+    for (const auto& ref : chain) {
+        for (const std::uint64_t value : {std::uint64_t{ref.pid}, ref.start_boottime_ns}) {
+            seed ^= std::hash<std::uint64_t>{}(value) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+        }
+    }
+    return seed;
 }
-}  // namespace
+
+const std::vector<AncestorProcess>& EventEnricher::ancestry_of(const std::vector<ProcessRef>& known) {
+    const bool identified = std::all_of(
+        known.begin(), known.end(), [](const ProcessRef& ref) { return ref.pid == 0 || ref.start_boottime_ns != 0; });
+    if (identified) {
+        if (auto found = chains_.find(known); found != chains_.end()) return found->second;
+    }
+    bool complete = true;
+    auto chain = ancestry_.resolve(known, ancestry_depth_, &complete);
+    for (auto& ancestor : chain) redact_imds_tokens(ancestor.argv);
+    // A chain cut short by a parent that could not be named is not kept: the
+    // exec map may still learn of it.
+    if (!identified || !complete) {
+        uncached_chain_ = std::move(chain);
+        return uncached_chain_;
+    }
+    if (chains_.size() >= kMaxCachedChains) chains_.clear();
+    return chains_.emplace(known, std::move(chain)).first->second;
+}
+
+const EventEnricher::CgroupInfo* EventEnricher::cgroup_of(std::uint64_t cgroup_id, std::uint32_t pid) {
+    if (auto found = cgroup_infos_.find(cgroup_id); found != cgroup_infos_.end()) return &found->second;
+    // A cgroup not found (removed already, or new and its process gone) is
+    // looked for again at most once a second, not for every event of it.
+    const auto now = std::chrono::steady_clock::now();
+    if (auto unknown = unknown_cgroups_.find(cgroup_id);
+        unknown != unknown_cgroups_.end() && now - unknown->second < kUnknownCgroupRetry) {
+        return nullptr;
+    }
+    auto path = cgroups_.path_of(cgroup_id, pid);
+    if (!path) {
+        if (unknown_cgroups_.size() >= kMaxCachedCgroups) unknown_cgroups_.clear();
+        unknown_cgroups_[cgroup_id] = now;
+        return nullptr;
+    }
+    unknown_cgroups_.erase(cgroup_id);
+    if (cgroup_infos_.size() >= kMaxCachedCgroups) cgroup_infos_.clear();
+    CgroupInfo info{*path, parse_cgroup_path(*path)};
+    return &cgroup_infos_.emplace(cgroup_id, std::move(info)).first->second;
+}
 
 void EventEnricher::enrich(ConnectEvent& event) {
     event.user = users_.name_of(event.uid);
     event.group = groups_.name_of(event.gid);
-    event.exe = executable_of(event.pid);
+    event.exe = executables_.path_of(event);
     if (ancestry_depth_ > 0) {
         // The kernel's chain identifies each level by PID and start time.
-        const auto known = event.parents.empty() ? std::vector<ProcessRef>{{event.ppid, 0}} : event.parents;
-        event.ancestry = ancestry_.resolve(known, ancestry_depth_);
+        event.ancestry = event.parents.empty() ? ancestry_of({{event.ppid, 0}}) : ancestry_of(event.parents);
     }
-    for (auto& ancestor : event.ancestry) redact_imds_tokens(ancestor.argv);
-    if (auto path = cgroups_.path_of(event.cgroup_id, event.pid)) {
-        event.cgroup_path = std::move(*path);
-        auto identity = parse_cgroup_path(event.cgroup_path);
-        event.container_id = std::move(identity.container_id);
-        event.container_runtime = std::move(identity.container_runtime);
-        event.pod_uid = std::move(identity.pod_uid);
-        event.qos_class = std::move(identity.qos_class);
-        event.unit = std::move(identity.unit);
+    if (const CgroupInfo* cgroup = cgroup_of(event.cgroup_id, event.pid)) {
+        event.cgroup_path = cgroup->path;
+        event.container_id = cgroup->identity.container_id;
+        event.container_runtime = cgroup->identity.container_runtime;
+        event.pod_uid = cgroup->identity.pod_uid;
+        event.qos_class = cgroup->identity.qos_class;
+        event.unit = cgroup->identity.unit;
     }
 }
 

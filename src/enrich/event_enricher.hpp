@@ -1,11 +1,21 @@
 // Enrichment layer: adds what the kernel record does not carry (names for
 // numbers, the workload behind the cgroup, the executable) before events
-// reach aggregation and output.
+// reach aggregation and output. Everything it reads from /proc or looks up by
+// name is cached with a bound, keyed by what identifies it exactly (a process
+// by PID and start time, a cgroup by its ID), so a process that connects again
+// and again costs no system call after its first event.
 #pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
 
 #include "collect/connect_event.hpp"
 #include "enrich/ancestry.hpp"
+#include "enrich/cgroup_identity.hpp"
 #include "enrich/cgroup_paths.hpp"
+#include "enrich/executable_paths.hpp"
 #include "enrich/user_names.hpp"
 
 namespace connsnoop {
@@ -18,12 +28,35 @@ public:
         : ancestry_(tracker), ancestry_depth_(ancestry_depth) {}
     void enrich(ConnectEvent& event);
 
+    // Bounds of the caches below: past it a cache starts over.
+    static constexpr std::size_t kMaxCachedChains = 4096;
+    static constexpr std::size_t kMaxCachedCgroups = 4096;
+    static constexpr auto kUnknownCgroupRetry = std::chrono::seconds(1);
+
 private:
+    struct CgroupInfo {
+        std::string path;
+        CgroupIdentity identity;
+    };
+    struct ChainHash {
+        std::size_t operator()(const std::vector<ProcessRef>& chain) const;
+    };
+
+    const std::vector<AncestorProcess>& ancestry_of(const std::vector<ProcessRef>& known);
+    const CgroupInfo* cgroup_of(std::uint64_t cgroup_id, std::uint32_t pid);
+
     AncestryResolver ancestry_;
     int ancestry_depth_;
     UserNameCache users_;
     GroupNameCache groups_;
     CgroupPathCache cgroups_;
+    ExecutablePathCache executables_;
+    // Rendered (and redacted) ancestries by the chain the kernel captured, when
+    // every level of it is identified by its start time.
+    std::unordered_map<std::vector<ProcessRef>, std::vector<AncestorProcess>, ChainHash> chains_;
+    std::vector<AncestorProcess> uncached_chain_;
+    std::unordered_map<std::uint64_t, CgroupInfo> cgroup_infos_;
+    std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> unknown_cgroups_;  // last looked for
 };
 
 }  // namespace connsnoop

@@ -12,6 +12,8 @@ namespace connsnoop {
 // Unicode direction/line-separator control becomes \xNN per byte, and a
 // backslash becomes \\ so that an escape sequence cannot be forged.
 std::string escape_for_terminal(std::string_view text);
+// The same, appended to `out` (no temporary string on a hot path).
+void append_escaped_for_terminal(std::string& out, std::string_view text);
 
 // For JSON strings: valid UTF-8 passes unchanged (the JSON encoder escapes
 // control characters itself); each invalid byte becomes the text \xNN, so the
@@ -24,6 +26,16 @@ std::string make_valid_utf8(std::string_view text);
 // JSON encoders escape only U+0000..U+001F; these may appear only inside
 // strings, so the result is the same JSON value.
 std::string escape_json_invisibles(std::string_view json_text);
+
+// The inside of a JSON string for `text`, appended to `out` in one pass:
+// exactly what make_valid_utf8, a JSON encoder (short escapes for \b \t \n
+// \f \r \" \\, \u00XX for the other C0 controls) and escape_json_invisibles
+// make of it together. Runs of printable ASCII are copied at once.
+void append_json_string_contents(std::string& out, std::string_view text);
+// The same, written at `out`, which must have room for
+// kMaxJsonEscapedBytesPerByte * text.size() bytes; returns the end.
+inline constexpr std::size_t kMaxJsonEscapedBytesPerByte = 6;  // a control byte as \u00XX
+char* write_json_string_contents(char* out, std::string_view text);
 
 // Columns a terminal takes to show escaped text (wide characters count 2,
 // combining and zero-width ones 0), and the longest prefix that fits in

@@ -29,8 +29,13 @@ class JsonWriter final : public EventWriter {
 public:
     explicit JsonWriter(LineOutput& out) : out_(out) {}
     void begin() override {}
-    void write_connect(const ConnectEvent& event) override { out_.write_line(to_json_line(connect_to_json(event))); }
-    void write_http(const HttpRequestEvent& request) override { out_.write_line(to_json_line(http_to_json(request))); }
+    // Formatted straight into the output's buffer: no string, no document per event.
+    void write_connect(const ConnectEvent& event) override {
+        out_.write_line_with([&event](std::string& buffer) { append_connect_json(buffer, event); });
+    }
+    void write_http(const HttpRequestEvent& request) override {
+        out_.write_line_with([&request](std::string& buffer) { append_http_json(buffer, request); });
+    }
     void write_lost(const LossReport& report) override { out_.write_line(to_json_line(lost_to_json(report))); }
     void write_summary(const RunSummary& summary) override { out_.write_line(to_json_line(summary_to_json(summary))); }
     [[nodiscard]] bool closed() const override { return out_.closed(); }

@@ -1,5 +1,11 @@
 #include "output/json_format.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
 
@@ -7,108 +13,305 @@ namespace connsnoop {
 
 namespace {
 
-// Appends fields in order without nlohmann's initializer-list copies and
-// per-insert key lookups: one event is one line on a hot path.
-class FieldList {
+// Writes a line through a raw pointer into the caller's string: room is made
+// before each piece, so a key is one fixed-size copy and a number a few
+// stores, not a call to std::string::append. The string ends at the line's
+// end when the builder goes away.
+class LineBuilder {
 public:
-    explicit FieldList(std::size_t expected) : record_(nlohmann::ordered_json::object()) { fields().reserve(expected); }
-    template <typename Value>
-    FieldList& add(const char* key, Value&& value) {
-        fields().emplace_back(key, std::forward<Value>(value));
-        return *this;
+    explicit LineBuilder(std::string& out) : out_(out) {
+        const std::size_t used = out_.size();
+        out_.resize(used + kInitialRoom);
+        cursor_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
     }
-    nlohmann::ordered_json take() { return std::move(record_); }
+    LineBuilder(const LineBuilder&) = delete;
+    LineBuilder& operator=(const LineBuilder&) = delete;
+    ~LineBuilder() { out_.resize(static_cast<std::size_t>(cursor_ - out_.data())); }
+
+    // A literal, without its terminating NUL.
+    template <std::size_t N>
+    void literal(const char (&text)[N]) {
+        room(N);
+        std::memcpy(cursor_, text, N - 1);
+        cursor_ += N - 1;
+    }
+    void raw(std::string_view text) {
+        room(text.size());
+        std::memcpy(cursor_, text.data(), text.size());
+        cursor_ += text.size();
+    }
+    void character(char c) {
+        room(1);
+        *cursor_++ = c;
+    }
+    void number(std::uint64_t value) {
+        room(20);
+        cursor_ = std::to_chars(cursor_, cursor_ + 20, value).ptr;
+    }
+    void boolean(bool value) {
+        if (value) {
+            literal("true");
+        } else {
+            literal("false");
+        }
+    }
+    // The inside of a JSON string (no quotes).
+    void escaped(std::string_view text) {
+        room(kMaxJsonEscapedBytesPerByte * text.size());
+        cursor_ = write_json_string_contents(cursor_, text);
+    }
+    void string(std::string_view text) {
+        room(kMaxJsonEscapedBytesPerByte * text.size() + 2);
+        *cursor_++ = '"';
+        cursor_ = write_json_string_contents(cursor_, text);
+        *cursor_++ = '"';
+    }
+    void string_or_null(bool present, std::string_view text) {
+        if (present) {
+            string(text);
+        } else {
+            literal("null");
+        }
+    }
+    // inet_ntop formats IPv4 through sprintf; an address is four small numbers.
+    void address(const IpAddress& address) {
+        room(INET6_ADDRSTRLEN + 2);
+        *cursor_++ = '"';
+        if (address.family == AddressFamily::ipv4) {
+            for (std::size_t i = 0; i < 4; ++i) {
+                if (i != 0) *cursor_++ = '.';
+                cursor_ = std::to_chars(cursor_, cursor_ + 3, address.bytes[i]).ptr;
+            }
+        } else {
+            inet_ntop(AF_INET6, address.bytes.data(), cursor_, INET6_ADDRSTRLEN);
+            cursor_ += std::strlen(cursor_);
+        }
+        *cursor_++ = '"';
+    }
+    void time(std::chrono::system_clock::time_point time) {
+        room(kIso8601Length);
+        if (write_iso8601_utc(cursor_, time)) {
+            cursor_ += kIso8601Length;
+            return;
+        }
+        std::string text;  // a year outside 1970-9999: the slow way
+        append_iso8601_utc(text, time);
+        raw(text);
+    }
 
 private:
-    nlohmann::ordered_json::object_t& fields() { return record_.get_ref<nlohmann::ordered_json::object_t&>(); }
-    nlohmann::ordered_json record_;
+    static constexpr std::size_t kInitialRoom = 1024;
+
+    void room(std::size_t bytes) {
+        if (static_cast<std::size_t>(end_ - cursor_) < bytes) grow(bytes);
+    }
+    void grow(std::size_t bytes) {
+        const auto used = static_cast<std::size_t>(cursor_ - out_.data());
+        out_.resize(std::max(used + bytes + kInitialRoom, 2 * out_.size()));
+        cursor_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+
+    std::string& out_;
+    char* cursor_ = nullptr;
+    char* end_ = nullptr;
 };
 
-nlohmann::ordered_json ancestry_to_json(const std::vector<AncestorProcess>& ancestry) {
-    auto levels = nlohmann::ordered_json::array();
-    for (const auto& ancestor : ancestry) {
-        levels.push_back(FieldList(4)
-                             .add("pid", ancestor.pid)
-                             .add("comm", make_valid_utf8(ancestor.comm))
-                             .add("cmdline", make_valid_utf8(join_arguments(ancestor.argv)))
-                             .add("exited", ancestor.exited)
-                             .take());
+// join_arguments, escaped: a space goes before an argument once the line so
+// far is not empty (an empty first argument adds none).
+void append_joined(LineBuilder& line, const std::vector<std::string>& argv) {
+    bool line_empty = true;
+    for (const auto& argument : argv) {
+        if (!line_empty) line.character(' ');
+        line.escaped(argument);
+        line_empty = line_empty && argument.empty();
     }
-    return levels;
 }
+
+void append_command_line(LineBuilder& line, const ConnectEvent& event) {
+    line.character('"');
+    if (event.argv.empty()) {
+        line.character('[');
+        line.escaped(event.comm);
+        line.character(']');
+    } else {
+        append_joined(line, event.argv);
+    }
+    line.character('"');
+}
+
+void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ancestry) {
+    line.character('[');
+    bool first = true;
+    for (const auto& ancestor : ancestry) {
+        if (first) {
+            line.literal(R"({"pid":)");
+        } else {
+            line.literal(R"(,{"pid":)");
+        }
+        first = false;
+        line.number(ancestor.pid);
+        line.literal(R"(,"comm":)");
+        line.string(ancestor.comm);
+        line.literal(R"(,"cmdline":")");
+        append_joined(line, ancestor.argv);
+        line.literal(R"(","exited":)");
+        line.boolean(ancestor.exited);
+        line.character('}');
+    }
+    line.character(']');
+}
+
+// Every field of a connect record up to "ancestry", without the closing brace.
+void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, bool http) {
+    if (http) {
+        line.literal(R"({"type":"http","time":")");
+    } else {
+        line.literal(R"({"type":"connect","time":")");
+    }
+    line.time(event.wall_time);
+    line.literal(R"(","pid":)");
+    line.number(event.pid);
+    line.literal(R"(,"tid":)");
+    line.number(event.tid);
+    line.literal(R"(,"ppid":)");
+    line.number(event.ppid);
+    line.literal(R"(,"uid":)");
+    line.number(event.uid);
+    line.literal(R"(,"user":)");
+    line.string(event.user);
+    line.literal(R"(,"gid":)");
+    line.number(event.gid);
+    line.literal(R"(,"group":)");
+    line.string(event.group);
+    line.literal(R"(,"comm":)");
+    line.string(event.comm);
+    line.literal(R"(,"cmdline":)");
+    append_command_line(line, event);
+    line.literal(R"(,"argv":[)");
+    for (std::size_t i = 0; i < event.argv.size(); ++i) {
+        if (i != 0) line.character(',');
+        line.string(event.argv[i]);
+    }
+    line.literal(R"(],"argv_truncated":)");
+    line.boolean(event.argv_truncated);
+    if (event.destination.family == AddressFamily::ipv4) {
+        line.literal(R"(,"family":"ipv4","saddr":)");
+    } else {
+        line.literal(R"(,"family":"ipv6","saddr":)");
+    }
+    line.address(event.source);
+    line.literal(R"(,"sport":)");
+    line.number(event.source_port);
+    line.literal(R"(,"daddr":)");
+    line.address(event.destination);
+    line.literal(R"(,"dport":)");
+    line.number(event.destination_port);
+    line.literal(R"(,"cgroup_id":)");
+    line.number(event.cgroup_id);
+    line.literal(R"(,"netns":)");
+    line.number(event.netns);
+    line.literal(R"(,"ns_pid":)");
+    line.number(event.ns_pid);
+    line.literal(R"(,"pidns":)");
+    line.number(event.pidns);
+    line.literal(R"(,"exe":)");
+    line.string(event.exe);
+    line.literal(R"(,"cgroup":)");
+    line.string(event.cgroup_path);
+    line.literal(R"(,"container_id":)");
+    line.string(event.container_id);
+    line.literal(R"(,"container_runtime":)");
+    line.string(event.container_runtime);
+    line.literal(R"(,"pod_uid":)");
+    line.string(event.pod_uid);
+    line.literal(R"(,"qos_class":)");
+    line.string(event.qos_class);
+    line.literal(R"(,"unit":)");
+    line.string(event.unit);
+    line.literal(R"(,"ancestry":)");
+    append_ancestry(line, event.ancestry);
+}
+
+void append_outcome(LineBuilder& line, const ConnectOutcome& outcome) {
+    line.literal(R"(,"result":)");
+    line.string(result_name(outcome.result));
+    line.literal(R"(,"errno":)");
+    if (outcome.error != 0) {
+        line.string(errno_name(outcome.error));
+    } else {
+        line.literal("null");
+    }
+    line.literal(R"(,"latency_us":)");
+    if (outcome.latency_ns) {
+        line.number(*outcome.latency_ns / 1000);
+    } else {
+        line.literal("null");
+    }
+}
+
 }  // namespace
 
-nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
-    nlohmann::ordered_json argv = nlohmann::ordered_json::array();
-    argv.get_ref<nlohmann::ordered_json::array_t&>().reserve(event.argv.size());
-    for (const auto& argument : event.argv) argv.push_back(make_valid_utf8(argument));
-    const bool ipv4 = event.destination.family == AddressFamily::ipv4;
-    FieldList record(36);
-    record.add("type", "connect")
-        .add("time", format_iso8601_utc(event.wall_time))
-        .add("pid", event.pid)
-        .add("tid", event.tid)
-        .add("ppid", event.ppid)
-        .add("uid", event.uid)
-        .add("user", make_valid_utf8(event.user))
-        .add("gid", event.gid)
-        .add("group", make_valid_utf8(event.group))
-        .add("comm", make_valid_utf8(event.comm))
-        .add("cmdline", make_valid_utf8(command_line(event)))
-        .add("argv", std::move(argv))
-        .add("argv_truncated", event.argv_truncated)
-        .add("family", ipv4 ? "ipv4" : "ipv6")
-        .add("saddr", event.source.to_string())
-        .add("sport", event.source_port)
-        .add("daddr", event.destination.to_string())
-        .add("dport", event.destination_port)
-        .add("cgroup_id", event.cgroup_id)
-        .add("netns", event.netns)
-        .add("ns_pid", event.ns_pid)
-        .add("pidns", event.pidns)
-        .add("exe", make_valid_utf8(event.exe))
-        .add("cgroup", make_valid_utf8(event.cgroup_path))
-        .add("container_id", make_valid_utf8(event.container_id))
-        .add("container_runtime", make_valid_utf8(event.container_runtime))
-        .add("pod_uid", make_valid_utf8(event.pod_uid))
-        .add("qos_class", make_valid_utf8(event.qos_class))
-        .add("unit", make_valid_utf8(event.unit))
-        .add("ancestry", ancestry_to_json(event.ancestry));
-    if (event.outcome) {
-        const auto& outcome = *event.outcome;
-        record.add("result", result_name(outcome.result))
-            .add("errno", outcome.error != 0 ? nlohmann::ordered_json(errno_name(outcome.error)) : nullptr)
-            .add("latency_us", outcome.latency_ns ? nlohmann::ordered_json(*outcome.latency_ns / 1000)
-                                                  : nlohmann::ordered_json(nullptr));
+void append_connect_json(std::string& out, const ConnectEvent& event) {
+    LineBuilder line(out);
+    append_process_and_connection(line, event, false);
+    if (event.outcome) append_outcome(line, *event.outcome);
+    line.character('}');
+}
+
+void append_http_json(std::string& out, const HttpRequestEvent& request) {
+    LineBuilder line(out);
+    // The connection's outcome is not a request's: not part of this record.
+    append_process_and_connection(line, request.connection, true);
+    line.literal(R"(,"http":{"method":)");
+    line.string(request.method);
+    line.literal(R"(,"path":)");
+    line.string(request.path);
+    line.literal(R"(,"version":)");
+    line.string(request.version);
+    line.literal(R"(,"headers_present":[)");
+    bool first = true;
+    for (const auto& name : header_names(request.headers)) {
+        if (!first) line.character(',');
+        first = false;
+        line.string(name);
     }
-    return record.take();
+    line.literal(R"(],"user_agent":)");
+    line.string_or_null((request.headers & kHttpHeaderUserAgent) != 0, request.user_agent);
+    line.literal(R"(,"path_truncated":)");
+    line.boolean(request.path_truncated);
+    line.literal(R"(,"user_agent_truncated":)");
+    line.boolean(request.user_agent_truncated);
+    line.literal(R"(,"head_incomplete":)");
+    line.boolean(request.head_incomplete);
+    line.literal(R"(,"writes":)");
+    line.number(request.writes);
+    const auto imds = classify_imds(request);
+    line.literal(R"(},"imds":{"version":)");
+    line.string_or_null(imds != ImdsVersion::none, imds_version_name(imds));
+    line.literal("}}");
+}
+
+std::string connect_json_line(const ConnectEvent& event) {
+    std::string line;
+    append_connect_json(line, event);
+    return line;
+}
+
+std::string http_json_line(const HttpRequestEvent& request) {
+    std::string line;
+    append_http_json(line, request);
+    return line;
+}
+
+// Parsed from the line, so the document and the line cannot disagree.
+nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
+    return nlohmann::ordered_json::parse(connect_json_line(event));
 }
 
 nlohmann::ordered_json http_to_json(const HttpRequestEvent& request) {
-    auto record = connect_to_json(request.connection);
-    record["type"] = "http";
-    record.erase("result");  // the connection's outcome is not a request's
-    record.erase("errno");
-    record.erase("latency_us");
-    const auto imds = classify_imds(request);
-    record["http"] = {
-        {"method", make_valid_utf8(request.method)},
-        {"path", make_valid_utf8(request.path)},
-        {"version", make_valid_utf8(request.version)},
-        {"headers_present", header_names(request.headers)},
-        {"user_agent", (request.headers & kHttpHeaderUserAgent) != 0
-                           ? nlohmann::ordered_json(make_valid_utf8(request.user_agent))
-                           : nlohmann::ordered_json(nullptr)},
-        {"path_truncated", request.path_truncated},
-        {"user_agent_truncated", request.user_agent_truncated},
-        {"head_incomplete", request.head_incomplete},
-        {"writes", request.writes},
-    };
-    record["imds"] = {
-        {"version",
-         imds == ImdsVersion::none ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(imds_version_name(imds))},
-    };
-    return record;
+    return nlohmann::ordered_json::parse(http_json_line(request));
 }
 
 nlohmann::ordered_json lost_to_json(const LossReport& report) {
@@ -138,7 +341,7 @@ nlohmann::ordered_json summary_to_json(const RunSummary& summary) {
 }
 
 std::string to_json_line(const nlohmann::ordered_json& record) {
-    // replace: a last line of defence; every string was made valid UTF-8 above.
+    // replace: a last line of defence; strings are expected to be valid UTF-8.
     return escape_json_invisibles(record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 

@@ -9,15 +9,29 @@
 
 namespace connsnoop {
 
+// One record per event, written straight into `out` (appended, no newline) in
+// one pass: every string made valid UTF-8 and escaped as it is copied, no
+// document built. These run once per event; `out` is meant to be reused.
+void append_connect_json(std::string& out, const ConnectEvent& event);
+// "type":"http": the process and connection fields of a connect record
+// (without its outcome), then "http" (method, path, version, headers_present,
+// user_agent, ...) and "imds" (version). No header value but the User-Agent is
+// ever in it.
+void append_http_json(std::string& out, const HttpRequestEvent& request);
+
+std::string connect_json_line(const ConnectEvent& event);
+std::string http_json_line(const HttpRequestEvent& request);
+
+// The same records as documents, for callers that look fields up (tests).
 nlohmann::ordered_json connect_to_json(const ConnectEvent& event);
-// "type":"http": the process and connection fields of connect_to_json, then
-// "http" (method, path, version, headers_present, user_agent, ...) and
-// "imds" (version). No header value but the User-Agent is ever in it.
 nlohmann::ordered_json http_to_json(const HttpRequestEvent& request);
+
+// Rare records (at most one a second, and one at the end), built as documents.
 nlohmann::ordered_json lost_to_json(const LossReport& report);
 nlohmann::ordered_json summary_to_json(const RunSummary& summary);
 
-// One line of JSON; never throws on odd bytes (inputs are made valid UTF-8).
+// One line of JSON for a document; never throws on odd bytes (every string in
+// it must be valid UTF-8 or is replaced).
 std::string to_json_line(const nlohmann::ordered_json& record);
 
 }  // namespace connsnoop

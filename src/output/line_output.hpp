@@ -1,5 +1,7 @@
 // Writes whole lines and flushes each one, so events reach a pipe the moment
 // they happen (no stdbuf needed). A reader that went away (EPIPE) closes it.
+// Lines are gathered in one buffer of its own and written with write(2), one
+// call per flush, bypassing stdio's block-sized writes.
 #pragma once
 
 #include <cstdio>
@@ -22,9 +24,18 @@ public:
     ~LineOutput();
 
     void write_line(std::string_view line);
-    // Batched output leaves lines in the stdio buffer until flush(), which the
-    // session calls after each ring-buffer batch: one write(2) per batch, not
-    // per event, and still nothing waits once the batch is done.
+    // Appends the line that `fill(buffer)` appends to `buffer` (no newline):
+    // a formatter writes straight into the output, no string per line.
+    template <typename Fill>
+    void write_line_with(Fill&& fill) {
+        if (closed_) return;
+        fill(pending_);
+        pending_ += '\n';
+        line_added();
+    }
+    // Batched output keeps lines until flush(), which the session calls after
+    // each ring-buffer batch: one write(2) per batch (or per kMaxPendingBytes
+    // of a huge batch), not per event, and nothing waits once the batch is done.
     void set_batched(bool batched) { batched_ = batched; }
     void flush();
     // Notices a pipe whose reader has gone (`connsnoop | head -1`) even when
@@ -38,9 +49,16 @@ public:
     // errno of the failed write (EPIPE when the reader went away).
     [[nodiscard]] int error() const { return error_; }
 
+    // Above this much, a batch is written before it ends (bounded memory).
+    static constexpr std::size_t kMaxPendingBytes = 1 << 20;
+
 private:
+    void line_added();
+    void write_pending();
+
     std::FILE* stream_;
-    std::string path_;  // set when this object owns stream_
+    std::string pending_;  // whole lines not yet written; its capacity is reused
+    std::string path_;     // set when this object owns stream_
     bool batched_ = false;
     bool closed_ = false;
     int error_ = 0;

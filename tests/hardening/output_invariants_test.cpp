@@ -27,7 +27,7 @@ TEST(JsonInvisibles, DelC1AndDirectionControlsBecomeUnicodeEscapes) {
 TEST(JsonInvisibles, TheLineStillParsesToTheSameStrings) {
     auto event = fixtures::sample_event({std::string("a\x1b[2J\r\n\t\x7f\xc2\x9b\xe2\x80\xae\xff") + "z"});
     event.comm = "\x1b]0;x\x07";
-    const auto line = to_json_line(connect_to_json(event));
+    const auto line = connect_json_line(event);
     EXPECT_EQ(terminal_hazard(line), "") << line;
     const auto record = nlohmann::json::parse(line);
     EXPECT_EQ(record["argv"][0], std::string("a\x1b[2J\r\n\t\x7f\xc2\x9b\xe2\x80\xae\\xff") + "z");

@@ -12,6 +12,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
+dmesg -n 1 # kernel messages off the console, out of the guest's lines
 ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
 ip -6 addr add fd00:ec2::254/128 dev lo

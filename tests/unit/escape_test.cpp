@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
+
 namespace connsnoop {
 namespace {
 
@@ -39,6 +43,92 @@ TEST(MakeValidUtf8, KeepsValidAndMarksInvalid) {
     EXPECT_EQ(make_valid_utf8("a\xff"
                               "b"),
               "a\\xffb");
+}
+
+// What the JSON output did before its one-pass writer, step by step: make
+// the text valid UTF-8, let a JSON encoder quote it, escape what a terminal
+// would act on. The one-pass writer must give the same bytes.
+std::string json_string_the_long_way(std::string_view text) {
+    const auto quoted = nlohmann::json(make_valid_utf8(text)).dump(-1, ' ', false);
+    return escape_json_invisibles(quoted);
+}
+
+std::string json_string_in_one_pass(std::string_view text) {
+    std::string out = "\"";
+    append_json_string_contents(out, text);
+    return out + "\"";
+}
+
+TEST(JsonStringContents, SameBytesAsTheEncoderForEveryByteAndPairOfBytes) {
+    for (int first = 0; first < 256; ++first) {
+        const std::string one(1, static_cast<char>(first));
+        ASSERT_EQ(json_string_in_one_pass(one), json_string_the_long_way(one)) << "byte " << first;
+        for (int second = 0; second < 256; ++second) {
+            const std::string two = one + static_cast<char>(second);
+            ASSERT_EQ(json_string_in_one_pass(two), json_string_the_long_way(two)) << first << " " << second;
+        }
+    }
+}
+
+TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
+    const std::vector<std::string> pieces = {"a",
+                                             "\\",
+                                             "\"",
+                                             "\x1b[2J",
+                                             "\r\n\t\b\f",
+                                             "\x7f",
+                                             "\xc2\x9b",
+                                             "\xc2\xa0",
+                                             "\xe2\x80\x8e",
+                                             "\xe2\x80\xae",
+                                             "\xe2\x81\xa6",
+                                             "\xe2\x80\xa8",
+                                             "\xe2\x80\xaf",
+                                             "\xed\xa0\x80",
+                                             "\xf0\x9f\x98\x80",
+                                             "\xf4\x90\x80\x80",
+                                             "\xe6\x97",
+                                             "\xc0\xaf",
+                                             "日本",
+                                             "ż",
+                                             std::string(1, '\0'),
+                                             "\xff"};
+    std::mt19937 random(1234);
+    for (int round = 0; round < 20'000; ++round) {
+        std::string text;
+        const auto length = random() % 12;
+        for (std::size_t i = 0; i < length; ++i) {
+            if (random() % 4 == 0) {
+                text += static_cast<char>(random() % 256);
+            } else {
+                text += pieces[random() % pieces.size()];
+            }
+        }
+        ASSERT_EQ(json_string_in_one_pass(text), json_string_the_long_way(text)) << ::testing::PrintToString(text);
+    }
+}
+
+TEST(JsonStringContents, ASpecialByteAnywhereInALongPlainRunIsFound) {
+    // Runs are scanned 8 bytes at a time: every position in and across words.
+    for (const int special : {0x00, 0x01, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc2, 0xe2, 0xff}) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            std::string text(24, 'a');
+            text[at] = static_cast<char>(special);
+            ASSERT_EQ(json_string_in_one_pass(text), json_string_the_long_way(text)) << special << " at " << at;
+            if (special != '"') {
+                EXPECT_EQ(escape_for_terminal(text).size(), special == 0x20 ? 24U : 23U + (special == 0x5c ? 2 : 4))
+                    << special << " at " << at;
+            }
+        }
+    }
+    // Bytes just inside the plain range pass unchanged.
+    EXPECT_EQ(json_string_in_one_pass(std::string(17, ' ') + "~!#[]"), "\"" + std::string(17, ' ') + "~!#[]\"");
+}
+
+TEST(EscapeForTerminal, AppendsTheSameAsItReturns) {
+    std::string out = "prefix ";
+    append_escaped_for_terminal(out, "a\x1b\\b");
+    EXPECT_EQ(out, "prefix a\\x1b\\\\b");
 }
 
 TEST(DisplayWidth, CountsTerminalColumnsAndCutsOnBoundaries) {

@@ -123,6 +123,13 @@ TEST(RedactImdsTokens, ValuesGoTheTtlHeaderStays) {
               "X-aws-ec2-metadata-token-ttl-seconds: 21600");
     EXPECT_EQ(redact_imds_tokens("X-aws-ec2-metadata-token:"), "X-aws-ec2-metadata-token:");
     EXPECT_EQ(redact_imds_tokens("plain"), "plain");
+    // A near miss just before the name, and several in one argument.
+    EXPECT_EQ(redact_imds_tokens("xX-aws-ec2-metadata-token: a"), "xX-aws-ec2-metadata-token: [redacted]");
+    EXPECT_EQ(redact_imds_tokens("X-aws-ec2-metadata-tokeX-AWS-EC2-METADATA-TOKEN:b"),
+              "X-aws-ec2-metadata-tokeX-AWS-EC2-METADATA-TOKEN:[redacted]");
+    EXPECT_EQ(redact_imds_tokens("é X-aws-ec2-metadata-token: a\r\nX-aws-ec2-metadata-token: b"),
+              "é X-aws-ec2-metadata-token: [redacted]\r\nX-aws-ec2-metadata-token: [redacted]");
+    EXPECT_EQ(redact_imds_tokens("x-aws-ec2-metadata-toke"), "x-aws-ec2-metadata-toke");
 }
 
 TEST(HttpTable, RequestColumnShowsMethodPathAndImdsVersion) {

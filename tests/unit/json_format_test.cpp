@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <ctime>
+#include <random>
+
 #include "event_fixtures.hpp"
+#include "output/time_format.hpp"
 
 namespace connsnoop {
 namespace {
@@ -17,7 +22,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
     event.container_id = std::string(64, 'a');
     event.container_runtime = "docker";
     event.unit = "docker-" + std::string(64, 'a') + ".scope";
-    const auto line = to_json_line(connect_to_json(event));
+    const auto line = connect_json_line(event);
     EXPECT_EQ(
         line,
         R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
@@ -28,6 +33,82 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
             std::string(64, 'a') + R"(.scope","container_id":")" + std::string(64, 'a') +
             R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" + std::string(64, 'a') +
             R"(.scope","ancestry":[]})");
+    // The document view is the same record.
+    EXPECT_EQ(to_json_line(connect_to_json(event)), line);
+}
+
+TEST(JsonFormat, AncestryIpv6AndOutcomeFields) {
+    auto event = fixtures::sample_event({"", "x", "", "y"});  // joined as ps does: no leading space
+    event.destination = *IpAddress::parse("fd00:ec2::254");
+    event.source = *IpAddress::parse("::1");
+    event.ancestry = {{10, "python3", {"python3", "fetch.py"}, false}, {9, "\x1bsh", {"sh", "-c", "a\"b"}, true}};
+    event.outcome = ConnectOutcome{ConnectResult::refused, ECONNREFUSED, 1'234'567};
+    EXPECT_EQ(connect_json_line(event),
+              R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
+              R"("user":"root","gid":0,"group":"","comm":"curl","cmdline":"x  y","argv":["","x","","y"],)"
+              R"("argv_truncated":false,"family":"ipv6","saddr":"::1","sport":0,"daddr":"fd00:ec2::254",)"
+              R"("dport":80,"cgroup_id":99,"netns":4026531840,"ns_pid":0,"pidns":0,"exe":"","cgroup":"",)"
+              R"("container_id":"","container_runtime":"","pod_uid":"","qos_class":"","unit":"",)"
+              R"("ancestry":[{"pid":10,"comm":"python3","cmdline":"python3 fetch.py","exited":false},)"
+              R"({"pid":9,"comm":"\u001bsh","cmdline":"sh -c a\"b","exited":true}],)"
+              R"("result":"refused","errno":"ECONNREFUSED","latency_us":1234})");
+    event.outcome = ConnectOutcome{ConnectResult::failed, 0, std::nullopt};
+    EXPECT_TRUE(connect_json_line(event).ends_with(R"("result":"failed","errno":null,"latency_us":null})"));
+}
+
+TEST(JsonFormat, UnreadableArgvShowsTheCommInBrackets) {
+    auto event = fixtures::sample_event({});
+    EXPECT_NE(connect_json_line(event).find(R"("cmdline":"[curl]","argv":[],)"), std::string::npos);
+}
+
+TEST(JsonFormat, HttpRecordHasTheDocumentedFields) {
+    HttpRequestEvent request;
+    request.connection = fixtures::sample_event();
+    request.connection.outcome = ConnectOutcome{ConnectResult::established, 0, 1000};  // not the request's
+    request.method = "GET";
+    request.path = "/latest/meta-data/\xff";
+    request.version = "HTTP/1.1";
+    request.headers = kHttpHeaderHost | kHttpHeaderUserAgent;
+    request.user_agent = "curl/7.88";
+    request.writes = 2;
+    const auto line = http_json_line(request);
+    EXPECT_TRUE(line.starts_with(R"({"type":"http","time":"2026-11-28T22:40:46.123456Z","pid":4321,)")) << line;
+    EXPECT_TRUE(line.ends_with(
+        R"("unit":"","ancestry":[],"http":{"method":"GET","path":"/latest/meta-data/\\xff","version":"HTTP/1.1",)"
+        R"("headers_present":["Host","User-Agent"],"user_agent":"curl/7.88","path_truncated":false,)"
+        R"("user_agent_truncated":false,"head_incomplete":false,"writes":2},"imds":{"version":"imdsv1"}})"))
+        << line;
+    EXPECT_EQ(to_json_line(http_to_json(request)), line);
+}
+
+TEST(TimeFormat, ArithmeticMatchesGmtimeAcrossTheCalendar) {
+    using std::chrono::microseconds;
+    using std::chrono::system_clock;
+    const auto gmtime_text = [](std::int64_t micros) {
+        const auto seconds = static_cast<std::time_t>(micros / 1'000'000);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char text[64];
+        std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+        char fraction[16];
+        std::snprintf(fraction, sizeof(fraction), ".%06lldZ", static_cast<long long>(micros % 1'000'000));
+        return std::string(text) + fraction;
+    };
+    std::vector<std::int64_t> seconds = {0,
+                                         59,
+                                         86'399,
+                                         86'400,
+                                         951'782'400 /* 2000-02-29 */,
+                                         951'868'800,
+                                         4'107'542'400 /* 2100-03-01 */,
+                                         7'258'118'399 /* 2199-12-31 */};
+    // system_clock counts nanoseconds in 64 bits: it ends in 2262.
+    std::mt19937_64 random(42);
+    for (int i = 0; i < 100'000; ++i) seconds.push_back(static_cast<std::int64_t>(random() % 9'000'000'000ULL));
+    for (const auto second : seconds) {
+        const std::int64_t micros = second * 1'000'000 + static_cast<std::int64_t>(random() % 1'000'000);
+        ASSERT_EQ(format_iso8601_utc(system_clock::time_point(microseconds(micros))), gmtime_text(micros)) << micros;
+    }
 }
 
 TEST(JsonFormat, HostileBytesStayOneValidLine) {

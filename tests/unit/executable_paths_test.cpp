@@ -1,0 +1,76 @@
+#include "enrich/executable_paths.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "event_fixtures.hpp"
+
+namespace connsnoop {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A directory laid out like /proc, with real exe symbolic links.
+class ExecutablePathCacheTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        proc_ = fs::temp_directory_path() / ("connsnoop-exe-" + std::to_string(getpid()));
+        fs::create_directories(proc_);
+    }
+    void TearDown() override { fs::remove_all(proc_); }
+    void point_exe(std::uint32_t pid, const std::string& target) {
+        const auto dir = proc_ / std::to_string(pid);
+        fs::create_directories(dir);
+        fs::remove(dir / "exe");
+        fs::create_symlink(target, dir / "exe");
+    }
+    static ConnectEvent event_of(std::uint32_t pid, std::uint64_t start, std::vector<std::string> argv) {
+        auto event = fixtures::sample_event(std::move(argv));
+        event.pid = pid;
+        event.start_boottime_ns = start;
+        return event;
+    }
+    fs::path proc_;
+};
+
+TEST_F(ExecutablePathCacheTest, ReadOncePerProgramNotPerEvent) {
+    ExecutablePathCache cache(proc_.string());
+    point_exe(300, "/usr/bin/curl");
+    EXPECT_EQ(cache.path_of(event_of(300, 5000, {"curl", "-s"})), "/usr/bin/curl");
+    // The link changes, but this process's program did not: the cached path
+    // is the proof that no readlink was made for its next event.
+    point_exe(300, "/usr/bin/wget");
+    EXPECT_EQ(cache.path_of(event_of(300, 5000, {"curl", "-s"})), "/usr/bin/curl");
+    // An exec keeps PID and start time and changes argv (and comm): read again.
+    EXPECT_EQ(cache.path_of(event_of(300, 5000, {"wget", "-q"})), "/usr/bin/wget");
+    // Another process with the reused PID: read again.
+    point_exe(300, "/usr/bin/python3");
+    EXPECT_EQ(cache.path_of(event_of(300, 9000, {"curl", "-s"})), "/usr/bin/python3");
+}
+
+TEST_F(ExecutablePathCacheTest, UnknownStartTimeIsReadEveryTimeAndAGoneProcessIsEmpty) {
+    ExecutablePathCache cache(proc_.string());
+    point_exe(400, "/bin/sh");
+    EXPECT_EQ(cache.path_of(event_of(400, 0, {"sh"})), "/bin/sh");
+    point_exe(400, "/bin/dash");
+    EXPECT_EQ(cache.path_of(event_of(400, 0, {"sh"})), "/bin/dash");
+    EXPECT_EQ(cache.path_of(event_of(401, 7, {"gone"})), "");
+}
+
+TEST_F(ExecutablePathCacheTest, StaysBounded) {
+    ExecutablePathCache cache(proc_.string());
+    point_exe(500, "/usr/bin/curl");
+    const auto first = event_of(500, 1, {"curl"});
+    EXPECT_EQ(cache.path_of(first), "/usr/bin/curl");
+    for (std::uint64_t start = 2; start <= ExecutablePathCache::kMaxEntries + 1; ++start) {
+        (void)cache.path_of(event_of(500, start, {"curl"}));
+    }
+    // The first entry was dropped when the cache started over: read afresh.
+    point_exe(500, "/usr/bin/wget");
+    EXPECT_EQ(cache.path_of(first), "/usr/bin/wget");
+}
+
+}  // namespace
+}  // namespace connsnoop
