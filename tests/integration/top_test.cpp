@@ -665,6 +665,56 @@ TEST_F(TopViewTest, SlashFiltersRowsQuestionMarkListsTheKeysPPauses) {
     expect_terminal_restored(tmux_);
 }
 
+// The whitespace-separated fields of a screen line.
+std::vector<std::string> fields_of(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> fields;
+    for (std::string field; in >> field;) fields.push_back(field);
+    return fields;
+}
+
+// With --outcome the FAILED, MEAN and P99 columns are filled: every attempt
+// on the port nobody listens on is refused, none on the server's port; the
+// failures sort first on `s`, and the details list the refusals.
+TEST_F(TopViewTest, WithOutcomeFailedCountsTheRefusalsOfAPortNobodyListensOn) {
+    start_view("--dst 169.254.169.254 --outcome", 132, 30);
+    start_titled_clients();
+    // Columns at 132: 1S 10S 60S TOTAL FAILED MEAN P99 LAST DEST COMMAND.
+    const auto all_refused = [](const std::string& line) {
+        const auto fields = fields_of(line);
+        return fields.size() > 9 && fields[8] == "169.254.169.254:81" && fields[4] == fields[3] && fields[3] != "0";
+    };
+    auto screen = tmux_.wait_for_screen(
+        [&](const auto& lines) {
+            const auto poller = fields_of(screen_line_with(lines, "metadata-poller"));
+            return all_refused(screen_line_with(lines, "cred-refresher")) && poller.size() > 9 && poller[4] == "0" &&
+                   poller[5].ends_with("ms");
+        },
+        20s);
+    const std::string header = screen.size() > kFirstRow ? screen[kFirstRow - 1] : "";
+    EXPECT_NE(header.find("TOTAL  FAILED     MEAN      P99   LAST  DEST"), std::string::npos) << header;
+    const auto refresher = screen_line_with(screen, "cred-refresher");
+    EXPECT_TRUE(all_refused(refresher)) << joined(screen);
+    const auto poller = fields_of(screen_line_with(screen, "metadata-poller"));
+    ASSERT_GT(poller.size(), 9U) << joined(screen);
+    EXPECT_EQ(poller[4], "0") << joined(screen);               // the server accepts them all
+    EXPECT_TRUE(poller[5].ends_with("ms")) << joined(screen);  // a mean latency
+    EXPECT_TRUE(poller[6].ends_with("ms")) << joined(screen);  // and a p99
+
+    keys({"s", "s", "s", "s"});  // 10s, 60s, total, failed
+    screen = wait_for({"sorted by failed", "*FAILED"}, 10s);
+    ASSERT_GT(screen.size(), kFirstRow);
+    EXPECT_NE(screen[kFirstRow].find("cred-refresher"), std::string::npos) << joined(screen);
+    keys({"Home", "Enter"});
+    screen = wait_for({"Recent results (newest first):", "ECONNREFUSED"}, 10s);
+    const std::string text = joined(screen);
+    EXPECT_NE(text.find("command cred-refresher"), std::string::npos) << text;
+    EXPECT_NE(text.find("refused"), std::string::npos) << text;
+    EXPECT_NE(text.find("ECONNREFUSED"), std::string::npos) << text;
+    keys({"q"});
+    expect_terminal_restored(tmux_);
+}
+
 // 50 destinations (every address of 127.0.1.100-149 refuses at once), one
 // row each, in key order: the arrows, PgUp, PgDn, Home and End reach them all.
 TEST_F(TopViewTest, ScrollingReachesRow40AndBeyond) {
