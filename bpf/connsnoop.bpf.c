@@ -22,128 +22,18 @@
 #include <bpf/bpf_tracing.h>
 
 #include "connsnoop_abi.h"
+#include "http_capture.bpf.h"
+#include "lib/attempt_id.bpf.h"
+#include "lib/connect_calls.bpf.h"
+#include "lib/events.bpf.h"
+#include "lib/filters.bpf.h"
+#include "lib/record.bpf.h"
+#include "lib/socket.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Read-only configuration, fixed before load: a filter that is off is a
- * dead branch the verifier removes, so it costs nothing. */
-const volatile bool filter_daddr = false;
-const volatile bool filter_dport = false;
-const volatile bool filter_pid = false;
-const volatile bool filter_uid = false;
-const volatile bool filter_cgroup = false;
-const volatile bool filter_comm = false;
-const volatile bool filter_netns = false;
-/* --not-dst, --not-comm: exclusions, tested after the filters above. */
-const volatile bool exclude_daddr = false;
-const volatile bool exclude_comm = false;
-/* Directories in cgroup_filter (--cgroup is repeatable). */
-const volatile __u32 cgroup_filter_count = 0;
-const volatile __u32 argv_max = CS_ARGV_CAPACITY;
+/* --outcome/--failed, fixed before load: follow each attempt to its fate. */
 const volatile bool track_outcomes = false;
-/* Wake the reader at once when this much is waiting (a quarter of the ring). */
-const volatile __u64 wakeup_fill_bytes = 1 << 20;
-/* --http: parse request heads sent on watched connections (http_capture.bpf.h) */
-const volatile bool http_capture = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* resized by user space before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CS_STAT_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-/* Filter sets; user space sizes them to what it inserts (at least 1). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cs_lpm_v4_key);
-	__type(value, __u8);
-} dst_v4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cs_lpm_v6_key);
-	__type(value, __u8);
-} dst_v6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cs_lpm_v4_key);
-	__type(value, __u8);
-} not_dst_v4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cs_lpm_v6_key);
-	__type(value, __u8);
-} not_dst_v6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, char[CS_COMM_LEN]);
-	__type(value, __u8);
-} not_comms SEC(".maps");
-
-/* --port as a bitmap of all 65536 ports (bit port%64 of word port/64): any
- * mix of ports and ranges is one lookup with a constant bound, 8 KiB. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CS_PORT_BITMAP_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} dst_port_bits SEC(".maps");
-
-/* --comm: task names, NUL-padded to CS_COMM_LEN. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, char[CS_COMM_LEN]);
-	__type(value, __u8);
-} comms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8);
-} pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8);
-} uids SEC(".maps");
-
-/* --netns: inode numbers of the network namespaces wanted (the socket's, not the task's). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8);
-} netns_filter SEC(".maps");
-
-/* Holds the --cgroup directories; bpf_current_task_under_cgroup matches each and its descendants. */
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, CS_MAX_CGROUP_FILTERS);
-	__type(key, __u32);
-	__type(value, __u32);
-} cgroup_filter SEC(".maps");
 
 /* Attempts being followed, keyed by socket address. A fixed size (set by
  * user space): when it is full an attempt is reported as not followed and
@@ -160,320 +50,6 @@ struct {
 	__type(value, struct inflight_attempt);
 } inflight SEC(".maps");
 
-/* Attempt ids are a per-CPU sequence number with the CPU in the low bits:
- * unique without atomics (no shared cache line on the hot path, and loads on
- * kernels without BPF atomic fetch-add). Never 0, which means "not followed". */
-#define CS_ID_CPU_BITS 12
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} attempt_sequence SEC(".maps");
-
-static __always_inline __u64 new_attempt_id(void)
-{
-	__u32 zero = 0;
-	__u64 *sequence = bpf_map_lookup_elem(&attempt_sequence, &zero);
-
-	if (!sequence)
-		return 0;
-	*sequence += 1; /* per-CPU slot, and programs here do not migrate */
-	return (*sequence << CS_ID_CPU_BITS) | (bpf_get_smp_processor_id() & ((1 << CS_ID_CPU_BITS) - 1));
-}
-
-/* Records are built here, then copied to the ring buffer with their real
- * size: reserve needs a constant size, output does not, so a short command
- * line costs a short record. */
-struct connect_scratch {
-	struct cs_connect_record record;
-	char argv[CS_ARGV_CAPACITY];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct connect_scratch);
-} scratch SEC(".maps");
-
-static __always_inline void count_stat(__u32 which)
-{
-	__u64 *counter = bpf_map_lookup_elem(&stats, &which);
-
-	if (counter)
-		*counter += 1; /* per-CPU slot: no atomics needed */
-}
-
-/* --comm and --not-comm on a task name. */
-static __always_inline bool comm_wanted(const char comm[CS_COMM_LEN])
-{
-	char key[CS_COMM_LEN] = {};
-	bool ended = false;
-
-	/* bpf_get_current_comm need not pad after the NUL: the key is padded here */
-#pragma unroll
-	for (int i = 0; i < CS_COMM_LEN; i++) {
-		ended = ended || comm[i] == '\0';
-		key[i] = ended ? '\0' : comm[i];
-	}
-	if (filter_comm && !bpf_map_lookup_elem(&comms, key))
-		return false;
-	if (exclude_comm && bpf_map_lookup_elem(&not_comms, key))
-		return false;
-	return true;
-}
-
-static __always_inline bool port_wanted(__u16 port)
-{
-	__u32 word = port / 64;
-	__u64 *bits = bpf_map_lookup_elem(&dst_port_bits, &word);
-
-	return bits && (*bits >> (port % 64)) & 1;
-}
-
-static __always_inline bool cgroup_wanted(void)
-{
-#pragma unroll
-	for (__u32 i = 0; i < CS_MAX_CGROUP_FILTERS; i++) {
-		if (i >= cgroup_filter_count)
-			return false;
-		if (bpf_current_task_under_cgroup(&cgroup_filter, i) == 1)
-			return true;
-	}
-	return false;
-}
-
-static __always_inline bool is_v4_mapped(const __u8 addr[16])
-{
-	return ((const __u64 *)addr)[0] == 0 && ((const __u32 *)addr)[2] == bpf_htonl(0x0000ffff);
-}
-
-/* Fills family and addresses; false for families other than IPv4/IPv6. */
-static __always_inline bool read_endpoints(const struct sock *sk, struct cs_connect_record *rec)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	rec->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	rec->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-
-	if (family == CS_AF_INET) {
-		rec->family = CS_AF_INET;
-		BPF_CORE_READ_INTO((__u32 *)rec->daddr, sk, __sk_common.skc_daddr);
-		BPF_CORE_READ_INTO((__u32 *)rec->saddr, sk, __sk_common.skc_rcv_saddr);
-		return true;
-	}
-	if (family != CS_AF_INET6)
-		return false;
-
-	BPF_CORE_READ_INTO(&rec->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	BPF_CORE_READ_INTO(&rec->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	if (is_v4_mapped(rec->daddr)) {
-		/* a dual-stack socket (Java, Python with AF_INET6) reaching an IPv4 host */
-		rec->family = CS_AF_INET;
-		__builtin_memcpy(rec->daddr, &rec->daddr[12], 4);
-		__builtin_memcpy(rec->saddr, &rec->saddr[12], 4);
-		__builtin_memset(&rec->daddr[4], 0, 12);
-		__builtin_memset(&rec->saddr[4], 0, 12);
-	} else {
-		rec->family = CS_AF_INET6;
-	}
-	return true;
-}
-
-static __always_inline bool destination_wanted(__u16 family, const __u8 daddr[16], __u16 dport)
-{
-	if (filter_dport && !port_wanted(dport))
-		return false;
-	if (!filter_daddr && !exclude_daddr)
-		return true;
-	if (family == CS_AF_INET) {
-		struct cs_lpm_v4_key key = { .prefixlen = 32 };
-
-		__builtin_memcpy(key.addr, daddr, 4);
-		if (filter_daddr && !bpf_map_lookup_elem(&dst_v4, &key))
-			return false;
-		if (exclude_daddr && bpf_map_lookup_elem(&not_dst_v4, &key))
-			return false;
-	} else {
-		struct cs_lpm_v6_key key = { .prefixlen = 128 };
-
-		__builtin_memcpy(key.addr, daddr, 16);
-		if (filter_daddr && !bpf_map_lookup_elem(&dst_v6, &key))
-			return false;
-		if (exclude_daddr && bpf_map_lookup_elem(&not_dst_v6, &key))
-			return false;
-	}
-	return true;
-}
-
-/* The PID, UID and cgroup filters, on the current task. */
-static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
-{
-	if (filter_pid && !bpf_map_lookup_elem(&pids, &tgid))
-		return false;
-	if (filter_uid && !bpf_map_lookup_elem(&uids, &uid))
-		return false;
-	if (filter_cgroup && !cgroup_wanted())
-		return false;
-	return true;
-}
-
-/* The --netns filter, on the socket: a process can hold sockets of several namespaces. */
-static __always_inline bool netns_wanted(const struct sock *sk)
-{
-	__u32 inum;
-
-	if (!filter_netns)
-		return true;
-	inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	return bpf_map_lookup_elem(&netns_filter, &inum) != NULL;
-}
-
-/* argv_out has room for CS_ARGV_CAPACITY bytes (it follows the record in its scratch). */
-static __always_inline void read_argv(struct cs_connect_record *rec, char *argv_out)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long start, end;
-	char last_byte = 0;
-	__u64 len;
-
-	rec->argv_len = 0;
-	rec->argv_area_len = 0;
-	if (!mm) {
-		rec->flags |= CS_ARGV_UNREADABLE;
-		return;
-	}
-	start = BPF_CORE_READ(mm, arg_start);
-	end = BPF_CORE_READ(mm, arg_end);
-	if (end <= start) {
-		rec->flags |= CS_ARGV_UNREADABLE;
-		return;
-	}
-	len = end - start;
-	if (bpf_probe_read_user(&last_byte, 1, (const void *)(end - 1)) == 0 && last_byte != '\0')
-		rec->flags |= CS_ARGV_REWRITTEN;
-	rec->argv_area_len = len > 0xffffffff ? 0xffffffff : (__u32)len;
-	if (len > argv_max) {
-		len = argv_max;
-		rec->flags |= CS_ARGV_TRUNCATED;
-	}
-	if (len > CS_ARGV_CAPACITY)
-		len = CS_ARGV_CAPACITY;
-	if (bpf_probe_read_user(argv_out, len, (const void *)start) != 0) {
-		rec->flags |= CS_ARGV_UNREADABLE;
-		return;
-	}
-	rec->argv_len = len;
-}
-
-/* The thread group's PID as its own PID namespace numbers it, and that
- * namespace: pid->numbers[pid->level] (the innermost level). */
-static __always_inline void read_pid_namespace(struct task_struct *task, struct cs_connect_record *rec)
-{
-	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid upid = {};
-	__u64 offset;
-
-	rec->ns_pid = rec->pid;
-	rec->pidns = 0;
-	if (level > 32)
-		return;
-	offset = bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid);
-	if (bpf_probe_read_kernel(&upid, sizeof(upid), (void *)pid + offset) != 0)
-		return;
-	rec->ns_pid = upid.nr;
-	rec->pidns = BPF_CORE_READ(upid.ns, ns.inum);
-}
-
-/* Who started the process, while they still run: PID and start time per
- * level, so user space can name each and never confuse a reused PID. */
-static __always_inline void read_ancestors(struct task_struct *task, struct cs_connect_record *rec)
-{
-	struct task_struct *parent = task;
-
-#pragma unroll
-	for (int i = 0; i < CS_KERNEL_ANCESTRY; i++) {
-		struct task_struct *next = BPF_CORE_READ(parent, real_parent);
-		__u32 pid = next ? BPF_CORE_READ(next, tgid) : 0;
-
-		/* pid 0 (the idle task) ends the chain; so does a task that is its own parent */
-		if (!next || next == parent || pid == 0) {
-			rec->ancestors[i].pid = 0;
-			rec->ancestors[i].start_boottime_ns = 0;
-			continue;
-		}
-		rec->ancestors[i].pid = pid;
-		rec->ancestors[i].start_boottime_ns = BPF_CORE_READ(next, group_leader, start_boottime);
-		parent = next;
-	}
-}
-
-/* Task identity, time and argv of the current task into the record. */
-static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
-                                             __u64 uid_gid)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	rec->flags = 0;
-	rec->error = 0;
-	rec->attempt_id = 0;
-	rec->timestamp_ns = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->pid = pid_tgid >> 32;
-	rec->tid = (__u32)pid_tgid;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = (__u32)uid_gid;
-	rec->gid = uid_gid >> 32;
-	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	read_pid_namespace(task, rec);
-	read_ancestors(task, rec);
-	read_argv(rec, argv_out);
-}
-
-/* Last reader wake-up on this CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} last_wakeup SEC(".maps");
-
-/* Waking the reader is paid by the connecting task (irq_work, then a
- * scheduler wake-up: microseconds on a VM), and the default wakes it whenever
- * it has caught up, i.e. for almost every event at moderate rates. Instead:
- * wake at most once per WAKEUP_INTERVAL_NS per CPU, or when the ring is
- * filling up. An isolated event still wakes the reader at once; one that
- * follows within the interval waits at most for the reader's 100 ms poll. */
-#define WAKEUP_INTERVAL_NS (5ULL * 1000 * 1000)
-
-static __always_inline __u64 wakeup_flags(void)
-{
-	__u32 zero = 0;
-	__u64 *last = bpf_map_lookup_elem(&last_wakeup, &zero);
-	__u64 now = bpf_ktime_get_ns();
-
-	if (!last)
-		return 0;
-	if (now - *last >= WAKEUP_INTERVAL_NS || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_fill_bytes) {
-		*last = now;
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void output_connect_record(struct connect_scratch *buf)
-{
-	__u64 size = sizeof(buf->record) + buf->record.argv_len;
-
-	if (size > sizeof(*buf))
-		return; /* cannot happen; tells the verifier the bound */
-	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags()) != 0)
-		count_stat(CS_STAT_LOST_EVENTS);
-}
-
 static __always_inline void output_outcome(__u64 attempt_id, __u32 state, __u32 error, __u64 start_ns, __u16 sport)
 {
 	struct cs_outcome_record out = {
@@ -486,11 +62,8 @@ static __always_inline void output_outcome(__u64 attempt_id, __u32 state, __u32 
 
 	out.timestamp_ns = bpf_ktime_get_ns();
 	out.latency_ns = out.timestamp_ns - start_ns;
-	if (bpf_ringbuf_output(&events, &out, sizeof(out), wakeup_flags()) != 0)
-		count_stat(CS_STAT_LOST_EVENTS);
+	output_record(&out, sizeof(out));
 }
-
-#include "lib/connect_calls.bpf.h"
 
 /* Starts following a reported attempt; the record learns its id (0 and a
  * flag when the in-flight map is full). */
@@ -550,17 +123,12 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
-/* Defined in http_capture.bpf.h, included at the end. */
-static __always_inline void http_watch_socket(struct sock *sk, const struct cs_connect_record *rec);
-static __always_inline void http_forget_socket(struct sock *sk);
-
 /* typed: a tp_btf program, whose sk may be given to socket-local storage */
 static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate, bool typed)
 {
 	struct connect_scratch *buf;
 	struct cs_connect_record *rec;
 	__u64 pid_tgid, uid_gid;
-	__u32 zero = 0;
 
 	if (typed && http_capture && newstate == TCP_CLOSE)
 		http_forget_socket((struct sock *)sk);
@@ -578,7 +146,7 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
 		return 0;
 
-	buf = bpf_map_lookup_elem(&scratch, &zero);
+	buf = connect_scratch();
 	if (!buf)
 		return 0;
 	rec = &buf->record;
@@ -599,7 +167,7 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		follow_attempt(sk, rec);
 	if (typed && http_capture)
 		http_watch_socket((struct sock *)sk, rec);
-	output_connect_record(buf);
+	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
 	return 0;
 }
 
@@ -616,5 +184,3 @@ int BPF_PROG(connect_raw_tp, const struct sock *sk, int oldstate, int newstate)
 {
 	return on_state_change(sk, oldstate, newstate, false);
 }
-
-#include "http_capture.bpf.h"

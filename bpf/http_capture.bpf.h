@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * HTTP request heads on watched connections (--http, --imds-v1): which
- * process asked for what, with or without an IMDSv2 token. Included at the
- * end of connsnoop.bpf.c, whose helpers it uses.
+ * process asked for what, with or without an IMDSv2 token. Part of
+ * connsnoop.bpf.c, which calls http_watch_socket / http_forget_socket from
+ * its state hook; the egress hook is its own program.
  *
  * Design: cgroup_skb/egress on the cgroup2 root, for watched sockets only.
  * Nothing runs per system call: a packet of a socket that is not watched
@@ -43,7 +44,19 @@
 #ifndef CONNSNOOP_HTTP_CAPTURE_BPF_H
 #define CONNSNOOP_HTTP_CAPTURE_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "connsnoop_abi.h"
+#include "lib/attempt_id.bpf.h"
+#include "lib/events.bpf.h"
+#include "lib/record.bpf.h"
 #include "lib/socket_owner.bpf.h"
+
+/* --http, fixed before load: parse request heads sent on watched connections. */
+const volatile bool http_capture = false;
 
 /* The head gathered so far on one watched socket. head is twice the bytes
  * used so that an append at any offset below CS_HTTP_HEAD_MAX is in bounds
@@ -382,7 +395,6 @@ static __always_inline void http_report(struct bpf_sock *sk, const struct socket
 {
 	struct cs_http_record *rec = &buf->record;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 size;
 
 	__builtin_memcpy(&rec->process, &owner->owner, sizeof(rec->process));
 	rec->process.kind = CS_RECORD_HTTP;
@@ -393,16 +405,13 @@ static __always_inline void http_report(struct bpf_sock *sk, const struct socket
 	if (BPF_CORE_READ(task, tgid) == owner->tgid) {
 		rec->process.tid = BPF_CORE_READ(task, pid);
 		rec->process.flags &= ~(CS_ARGV_TRUNCATED | CS_ARGV_UNREADABLE | CS_ARGV_REWRITTEN);
-		read_argv(&rec->process, buf->argv);
+		rec->process.argv_len = read_current_argv(buf->argv, CS_ARGV_CAPACITY, argv_max, true,
+		                                          &rec->process.flags, &rec->process.argv_area_len);
 	} else {
 		rec->process.argv_len = 0;
 		rec->process.flags |= CS_ARGV_UNREADABLE;
 	}
-	size = sizeof(*rec) + rec->process.argv_len;
-	if (size > sizeof(*buf))
-		return; /* cannot happen; tells the verifier the bound */
-	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags()) != 0)
-		count_stat(CS_STAT_LOST_EVENTS);
+	emit_task_record(buf, sizeof(*buf), sizeof(*rec), &rec->process);
 }
 
 /* Where the TCP payload of an outgoing packet starts, and its length; false

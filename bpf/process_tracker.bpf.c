@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "connsnoop_abi.h"
+#include "lib/task.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -36,10 +37,7 @@ struct {
 static __always_inline int record_exec(struct task_struct *task)
 {
 	struct cs_exec_entry *entry;
-	unsigned long start, end;
-	__u32 zero = 0, tgid;
-	struct mm_struct *mm;
-	__u64 len;
+	__u32 zero = 0, tgid, area_len;
 
 	entry = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!entry)
@@ -48,23 +46,10 @@ static __always_inline int record_exec(struct task_struct *task)
 	entry->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
 	entry->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	entry->flags = 0;
-	entry->argv_len = 0;
 	bpf_get_current_comm(entry->comm, sizeof(entry->comm));
-
-	mm = BPF_CORE_READ(task, mm);
-	start = mm ? BPF_CORE_READ(mm, arg_start) : 0;
-	end = mm ? BPF_CORE_READ(mm, arg_end) : 0;
-	if (end > start) {
-		len = end - start;
-		if (len > CS_EXEC_ARGV_CAPACITY) {
-			len = CS_EXEC_ARGV_CAPACITY;
-			entry->flags |= CS_ARGV_TRUNCATED;
-		}
-		if (bpf_probe_read_user(entry->argv, len, (const void *)start) == 0)
-			entry->argv_len = len;
-		else
-			entry->flags |= CS_ARGV_UNREADABLE;
-	}
+	/* At exec the new program is current and its argv is fresh: never rewritten yet. */
+	entry->argv_len = read_current_argv(entry->argv, CS_EXEC_ARGV_CAPACITY, CS_EXEC_ARGV_CAPACITY, false,
+	                                    &entry->flags, &area_len);
 	bpf_map_update_elem(&execs, &tgid, entry, BPF_ANY);
 	return 0;
 }

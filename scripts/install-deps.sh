@@ -12,6 +12,8 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libncurses-dev
   # tests and demo
   libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux
+  # style checks (scripts/check-style), pinned to the versions the tree is formatted with
+  clang-format-14 clang-tidy-14
   prometheus systemd
   # the kernel matrix (tests/kernels/run): qemu with TCG, a busybox initramfs
   qemu-system-x86 qemu-system-arm busybox-static cpio file

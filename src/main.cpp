@@ -1,12 +1,14 @@
 // connsnoop: parse the command line, run the session, exit with its code.
 #include <cstdio>
+#include <exception>
 #include <variant>
 
 #include "app/top_session.hpp"
 #include "app/trace_session.hpp"
 #include "cli/options.hpp"
 
-int main(int argc, char** argv) {
+// An exception that reaches here (out of memory) ends the run with one line, not an abort.
+int main(int argc, char** argv) try {
     using namespace connsnoop;
     const auto parsed = parse_command_line(argc, argv);
     if (const auto* info = std::get_if<InfoRequest>(&parsed)) {
@@ -19,4 +21,10 @@ int main(int argc, char** argv) {
     }
     const auto& options = std::get<Options>(parsed);
     return options.mode == SessionMode::top ? run_top_session(options) : run_trace_session(options);
+} catch (const std::exception& error) {
+    std::fprintf(stderr, "connsnoop: error: %s\n", error.what());
+    return 1;
+} catch (...) {
+    std::fputs("connsnoop: error: unexpected exception\n", stderr);
+    return 1;
 }

@@ -35,6 +35,16 @@
 #ifndef CONNSNOOP_LIB_CONNECT_CALLS_BPF_H
 #define CONNSNOOP_LIB_CONNECT_CALLS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "connsnoop_abi.h"
+#include "lib/filters.bpf.h"
+#include "lib/record.bpf.h"
+#include "lib/socket.bpf.h"
 #include "lib/socket_owner.bpf.h"
 
 /* Not in vmlinux.h (macros); the same values on every Linux architecture we build for. */
@@ -154,7 +164,6 @@ static __always_inline void on_socket_destroyed(struct sock *sk)
 	struct socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
 	struct cs_connect_record *rec;
 	struct connect_scratch *buf;
-	__u32 zero = 0;
 
 	if (!owner || !(owner->flags & SOCKET_CONNECT_PENDING))
 		return;
@@ -162,7 +171,7 @@ static __always_inline void on_socket_destroyed(struct sock *sk)
 	/* the connect hook sees no struct sock to check --netns on: it is checked here */
 	if (!netns_wanted(sk))
 		return;
-	buf = bpf_map_lookup_elem(&scratch, &zero);
+	buf = connect_scratch();
 	if (!buf)
 		return;
 	rec = &buf->record;
@@ -177,7 +186,7 @@ static __always_inline void on_socket_destroyed(struct sock *sk)
 	rec->dport = owner->dport;
 	__builtin_memset(rec->saddr, 0, sizeof(rec->saddr));
 	__builtin_memcpy(rec->daddr, owner->daddr, sizeof(rec->daddr));
-	output_connect_record(buf);
+	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
 }
 
 SEC("tp_btf/tcp_destroy_sock")

@@ -13,6 +13,9 @@
 #ifndef CONNSNOOP_LIB_SOCKET_OWNER_BPF_H
 #define CONNSNOOP_LIB_SOCKET_OWNER_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
 #include "connsnoop_abi.h"
 
 enum socket_owner_flags {

@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <memory>
 #include <optional>
 
 #include "aggregate/grouped_talkers.hpp"
-#include "app/alert_watch.hpp"
+#include "app/event_pipeline.hpp"
+#include "app/pipeline_sinks.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
 #include "output/json_format.hpp"
@@ -27,8 +27,8 @@ struct ViewState {
     bool outcomes = false;  // outcomes are traced: FAILED, MEAN and P99 mean something
 };
 
-IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
-                           const std::optional<AlertWatch>& alerts, MonoTime now, std::size_t max_rows) {
+IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view, const AlertWatch* alerts, MonoTime now,
+                           std::size_t max_rows) {
     const TalkerTable& table = talkers.table(view.group_by);
     IntervalReport report;
     report.time = std::chrono::system_clock::now();
@@ -52,10 +52,133 @@ IntervalReport make_report(const GroupedTalkers& talkers, const ViewState& view,
     return report;
 }
 
+// top's own sink: the full-screen ranking on a terminal, or a report block
+// (text or JSON) every interval on a pipe or in --output's file.
+class TopViewSink final : public EventSink {
+public:
+    TopViewSink(const Options& options, const EventPipeline& pipeline, const GroupedTalkers& talkers, LineOutput& lines,
+                bool interactive)
+        : options_(options),
+          pipeline_(pipeline),
+          talkers_(talkers),
+          lines_(lines),
+          interactive_(interactive),
+          view_{options.group_by, options.top.sort, false, options.outcome != OutcomeMode::off},
+          next_refresh_(MonoClock::now() + options.top.interval) {}
+
+    void set_alerts(const AlertWatch* alerts) { alerts_ = alerts; }
+    void set_notice(std::string notice) { latest_notice_ = std::move(notice); }
+
+    void on_start() override {
+        if (!interactive_) return;
+        auto opened = TopScreen::open();
+        if (!opened) {
+            screen_error_ = opened.error();
+            return;
+        }
+        screen_ = std::move(*opened);
+        emit(MonoClock::now(), false);  // the frame at once; rows follow at the first refresh
+    }
+    void on_loss(const LossReport& report) override { lost_ = report.total_lost; }
+    bool on_tick(MonoTime now) override {
+        bool redraw = false;
+        for (TopCommand command; screen_ && (command = screen_->read_command()) != TopCommand::none;) {
+            if (command == TopCommand::quit) return false;
+            if (command == TopCommand::next_sort) view_.sort = next_sort_column(view_.sort, view_.outcomes);
+            if (command == TopCommand::reverse_sort) view_.reversed = !view_.reversed;
+            if (command == TopCommand::next_grouping) view_.group_by = next_grouping(view_.group_by);
+            redraw = true;
+        }
+        if (now >= next_refresh_) {
+            next_refresh_ += options_.top.interval;
+            if (next_refresh_ <= now) next_refresh_ = now + options_.top.interval;  // fell behind: no burst
+            redraw = true;
+        }
+        if (redraw) emit(now, false);
+        lines_.flush();
+        return true;
+    }
+    [[nodiscard]] bool finished() const override {
+        return screen_error_.has_value() || lines_.closed() ||
+               (options_.max_events && pipeline_.passed() >= *options_.max_events);
+    }
+
+    // After the run: the terminal restored, the last picture once more on a
+    // pipe or file, the summary; the exit code.
+    int end_run(const TraceLoopStats& stats) {
+        // The terminal is restored before anything else is printed; the last
+        // ranking stays on it, as plain text.
+        const auto ranking = screen_ ? screen_->final_ranking() : std::vector<std::string>{};
+        screen_.reset();
+        for (const auto& line : ranking) lines_.write_line(line);
+        if (screen_error_) {
+            report_error(*screen_error_);
+            return 1;
+        }
+        lost_ = stats.lost;
+        if (!interactive_ && !lines_.closed()) emit(MonoClock::now(), true);
+        lines_.flush();
+        const int exit_code = exit_code_after(stats, lines_);
+        RunSummary summary{std::chrono::system_clock::now(), pipeline_.passed(), stats.lost, stats.malformed,
+                           stats.duration_seconds,           stats.hook};
+        if (!interactive_ && !options_.quiet && options_.format == OutputFormat::json)
+            lines_.write_line(to_json_line(summary_to_json(summary)));
+        lines_.flush();
+        print_summary_line(summary);
+        return exit_code;
+    }
+
+private:
+    void emit(MonoTime now, bool final_report) {
+        auto report = make_report(talkers_, view_, alerts_, now, interactive_ ? 0 : options_.top.rows);
+        report.interval_seconds = std::chrono::duration<double>(options_.top.interval).count();
+        report.events = pipeline_.passed();
+        report.lost = lost_;
+        report.final = final_report;
+        if (screen_) {
+            if (const auto& key = screen_->detail_key())
+                report.detail = talkers_.table(view_.group_by).detail(*key, now);
+            screen_->draw(std::move(report), latest_notice_);
+        } else if (options_.quiet) {
+            return;  // -q: metrics only
+        } else if (options_.format == OutputFormat::json) {
+            lines_.write_line(to_json_line(report_to_json(report)));
+        } else {
+            for (const auto& line : format_report_block(report)) lines_.write_line(line);
+        }
+    }
+
+    const Options& options_;
+    const EventPipeline& pipeline_;
+    const GroupedTalkers& talkers_;
+    LineOutput& lines_;
+    bool interactive_;
+    ViewState view_;
+    MonoTime next_refresh_;
+    const AlertWatch* alerts_ = nullptr;
+    std::unique_ptr<TopScreen> screen_;
+    std::optional<Error> screen_error_;
+    std::string latest_notice_;
+    std::uint64_t lost_ = 0;
+};
+
 }  // namespace
 
+// top: the talker table and its view, and as asked for alerts and metrics.
 int run_top_session(const Options& options) {
-    const bool interactive = isatty(STDOUT_FILENO) != 0;
+    LineOutput stdout_lines(stdout);
+    std::unique_ptr<LineOutput> file_lines;
+    if (!options.output_path.empty()) {
+        auto opened = LineOutput::open_file(options.output_path);
+        if (!opened) {
+            report_error(opened.error());
+            return 1;
+        }
+        file_lines = std::move(opened).value();
+    }
+    LineOutput& report_lines = file_lines ? *file_lines : stdout_lines;
+    // The full screen needs a terminal on stdout; -q and --output write no screen.
+    const bool interactive = !file_lines && !options.quiet && isatty(STDOUT_FILENO) != 0;
     if (interactive) {
         // Before anything is loaded: a terminal that cannot show the view is the user's first answer.
         if (auto usable = TopScreen::check_terminal(); !usable) {
@@ -63,131 +186,56 @@ int run_top_session(const Options& options) {
             return 1;
         }
     }
-    LineOutput stdout_lines(stdout);
-    const MonoTime started = MonoClock::now();
+
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);
     std::vector<GroupBy> groupings{options.group_by};
     if (interactive && requests) groupings.assign(kRequestGroupings.begin(), kRequestGroupings.end());
     if (interactive && !requests) groupings.assign(kGroupings.begin(), kGroupings.end());
-    GroupedTalkers talkers(groupings, started);
-    ViewState view{options.group_by, options.top.sort, false, options.outcome != OutcomeMode::off};
+    GroupedTalkers talkers(groupings, MonoClock::now());
 
-    std::unique_ptr<TopScreen> screen;
-    std::optional<Error> screen_error;
-    std::string latest_notice;
-    std::optional<AlertWatch> alerts;
+    std::unique_ptr<MetricsSink> metrics;
+    if (options.metrics.listen) {
+        auto started = MetricsSink::start(options);
+        if (!started) {
+            report_error(started.error());
+            return 1;
+        }
+        metrics = std::move(started).value();
+    }
+    auto exec_tracker = start_exec_tracker(options);
+    if (!exec_tracker) {
+        report_error(exec_tracker.error());
+        return 1;
+    }
+    EventEnricher enricher(exec_tracker->get(), options.ancestry_depth);
+    PipelineConfig config = pipeline_config(options);
+    config.connects = !requests;  // --by path/imds ranks requests, not connections
+    config.loss_on_stderr = !interactive;
+    EventPipeline pipeline(config, enricher);
+
+    TalkerSink talker_sink(talkers);
+    TopViewSink view(options, pipeline, talkers, report_lines, interactive);
+    std::optional<AlertSink> alerts;
     if (options.alert_rate) {
-        AlertWatch::Sink sink =
+        AlertWatch::Sink notices =
             interactive
-                ? AlertWatch::Sink([&](const AlertNotice& notice) { latest_notice = format_alert_notice(notice); })
-                : alert_line_sink(stdout_lines, options.format);
-        alerts.emplace(*options.alert_rate, options.group_by, std::move(sink));
+                ? AlertWatch::Sink([&view](const AlertNotice& notice) { view.set_notice(format_alert_notice(notice)); })
+                : alert_line_sink(report_lines, options.format);
+        alerts.emplace(talkers, *options.alert_rate, options.group_by, std::move(notices));
+        view.set_alerts(&alerts->watch());
     }
+    pipeline.add_sink(talker_sink);
+    if (alerts) pipeline.add_sink(*alerts);
+    if (metrics) pipeline.add_sink(*metrics);
+    pipeline.add_sink(view);
 
-    EventEnricher enricher;
-    std::uint64_t events = 0;
-    std::uint64_t lost = 0;
-    bool quit = false;
-    const auto count_reached = [&] { return options.max_events && events >= *options.max_events; };
-
-    const auto emit = [&](MonoTime now, bool final_report) {
-        auto report = make_report(talkers, view, alerts, now, interactive ? 0 : options.top.rows);
-        report.interval_seconds = std::chrono::duration<double>(options.top.interval).count();
-        report.events = events;
-        report.lost = lost;
-        report.final = final_report;
-        if (screen) {
-            if (const auto& key = screen->detail_key()) report.detail = talkers.table(view.group_by).detail(*key, now);
-            screen->draw(std::move(report), latest_notice);
-        } else if (options.format == OutputFormat::json) {
-            stdout_lines.write_line(to_json_line(report_to_json(report)));
-        } else {
-            for (const auto& line : format_report_block(report)) stdout_lines.write_line(line);
-        }
-    };
-
-    TraceLoopHooks hooks;
-    hooks.loss_on_stderr = !interactive;
-    hooks.on_event = [&](ConnectEvent&& event) {
-        if (requests) return true;  // --by path/imds ranks requests, not connections
-        enricher.enrich(event);
-        talkers.record_attempt(event);
-        ++events;
-        return !count_reached();
-    };
-    if (requests) {
-        hooks.on_http = [&](HttpRequestEvent&& request) {
-            if (options.imds_v1_only && classify_imds(request) != ImdsVersion::v1) return true;
-            enricher.enrich(request.connection);
-            talkers.record_request(request);
-            ++events;
-            return !count_reached();
-        };
-    }
-    hooks.on_started = [&] {
-        if (!interactive) return;
-        auto opened = TopScreen::open();
-        if (!opened) {
-            screen_error = opened.error();
-            return;
-        }
-        screen = std::move(*opened);
-        emit(MonoClock::now(), false);  // the frame at once; rows follow at the first refresh
-    };
-    hooks.on_loss = [&](const LossReport& report) { lost = report.total_lost; };
-    MonoTime next_refresh = started + options.top.interval;
-    hooks.after_poll = [&] {
-        const MonoTime now = MonoClock::now();
-        talkers.expire(now);
-        if (alerts) alerts->check(talkers.table(options.group_by), now);
-        bool redraw = false;
-        for (TopCommand command; screen && (command = screen->read_command()) != TopCommand::none;) {
-            if (command == TopCommand::quit) quit = true;
-            if (command == TopCommand::next_sort) view.sort = next_sort_column(view.sort, view.outcomes);
-            if (command == TopCommand::reverse_sort) view.reversed = !view.reversed;
-            if (command == TopCommand::next_grouping) view.group_by = next_grouping(view.group_by);
-            redraw = true;
-        }
-        if (quit) return false;
-        if (now >= next_refresh) {
-            next_refresh += options.top.interval;
-            if (next_refresh <= now) next_refresh = now + options.top.interval;  // fell behind: no burst of catch-ups
-            redraw = true;
-        }
-        if (redraw) emit(now, false);
-        return true;
-    };
-    hooks.finished = [&] { return screen_error.has_value() || stdout_lines.closed() || count_reached(); };
-
-    auto stats = run_trace_loop(options, hooks);
-    // The terminal is restored before anything else is printed; the last
-    // ranking stays on it, as plain text.
-    const auto ranking = screen ? screen->final_ranking() : std::vector<std::string>{};
-    screen.reset();
-    for (const auto& line : ranking) stdout_lines.write_line(line);
+    auto stats = run_trace_loop(options, pipeline);
     if (!stats) {
         report_error(stats.error());
         return 1;
     }
-    if (screen_error) {
-        report_error(*screen_error);
-        return 1;
-    }
-    int exit_code = stats->runtime_error ? 1 : 0;
-    lost = stats->lost;
-    // A pipe gets the complete picture once more, after the last records were drained.
-    if (!interactive && !stdout_lines.closed()) emit(MonoClock::now(), true);
-    if (stdout_lines.closed() && stdout_lines.error() != EPIPE) {
-        std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(stdout_lines.error()));
-        exit_code = 1;
-    }
-    RunSummary summary{std::chrono::system_clock::now(), events,     stats->lost, stats->malformed,
-                       stats->duration_seconds,          stats->hook};
-    if (!interactive && options.format == OutputFormat::json)
-        stdout_lines.write_line(to_json_line(summary_to_json(summary)));
-    print_summary_line(summary);
-    return exit_code;
+    return view.end_run(*stats);
 }
 
 }  // namespace connsnoop

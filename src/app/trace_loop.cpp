@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "output/count_text.hpp"
@@ -142,42 +144,37 @@ bool take_reopen_request() {
     return true;
 }
 
-Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hooks) {
+Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline) {
     install_signal_handlers();
     // Everything stamped before the stop signal is still delivered (and so
     // flushed); what the kernel stamps after it ends delivery.
-    ConnectHandler on_event = [&hooks](ConnectEvent&& event) {
-        return !after_stop(event.monotonic_ns) && hooks.on_event(std::move(event));
+    ConnectHandler on_event = [&pipeline](ConnectEvent&& event) {
+        return !after_stop(event.monotonic_ns) && pipeline.connect(std::move(event));
     };
-    OutcomeHandler on_outcome;
-    if (hooks.on_outcome) {
-        on_outcome = [&hooks](OutcomeEvent&& outcome) {
-            return !after_stop(outcome.monotonic_ns) && hooks.on_outcome(std::move(outcome));
-        };
-    }
-    HttpHandler on_http;
-    if (hooks.on_http) {
-        on_http = [&hooks](HttpRequestEvent&& request) {
-            return !after_stop(request.connection.monotonic_ns) && hooks.on_http(std::move(request));
-        };
-    }
+    OutcomeHandler on_outcome = [&pipeline](OutcomeEvent&& outcome) {
+        return !after_stop(outcome.monotonic_ns) && pipeline.outcome(outcome);
+    };
+    HttpHandler on_http = [&pipeline](HttpRequestEvent&& request) {
+        return !after_stop(request.connection.monotonic_ns) && pipeline.http(std::move(request));
+    };
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
     if (!tracer) return tracer.error();
     // --duration ends the run by itself: the banner says when instead of Ctrl-C.
     const std::string ending =
         options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
                          : std::string("Ctrl-C to end.");
-    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). %s\n", (*tracer)->hook().c_str(),
+    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). %s\n", hook_name((*tracer)->hook()),
                  describe_filters(options).c_str(), options.tracer.track_outcomes ? "; following outcomes" : "",
                  describe_http_capture(options.tracer).c_str(), ending.c_str());
-    hooks.on_attached(**tracer);
-    hooks.on_started();
+    pipeline.attached(**tracer);
+    pipeline.start();
 
     TraceLoopStats stats;
-    LossMonitor losses(**tracer, hooks.on_loss, hooks.loss_on_stderr);
+    LossMonitor losses(
+        **tracer, [&pipeline](const LossReport& report) { pipeline.loss(report); }, pipeline.config().loss_on_stderr);
     const auto started = std::chrono::steady_clock::now();
     const auto done = [&] {
-        return stop_requested() || hooks.finished() ||
+        return stop_requested() || pipeline.finished() ||
                (options.duration && std::chrono::steady_clock::now() - started >= *options.duration);
     };
     while (!done()) {
@@ -188,18 +185,28 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hoo
             break;
         }
         losses.check(false);
-        if (!hooks.after_poll()) break;
+        if (!pipeline.tick(MonoClock::now())) break;
     }
     // Records already in the ring buffer when we stop still belong to the run.
-    if (!stats.runtime_error && !hooks.finished()) (void)(*tracer)->drain_all();
+    if (!stats.runtime_error && !pipeline.finished()) (void)(*tracer)->drain_all();
     losses.check(true);
 
     stats.lost = losses.total();
     stats.malformed = (*tracer)->malformed_records();
     stats.untracked_outcomes = (*tracer)->untracked_outcomes();
     stats.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    stats.hook = (*tracer)->hook();
+    stats.hook = hook_name((*tracer)->hook());
+    pipeline.finish();
     return stats;
+}
+
+int exit_code_after(const TraceLoopStats& stats, const LineOutput& output) {
+    int exit_code = stats.runtime_error ? 1 : 0;
+    if (output.closed() && output.error() != EPIPE) {
+        std::fprintf(stderr, "connsnoop: error: writing output: %s\n", std::strerror(output.error()));
+        exit_code = 1;
+    }
+    return exit_code;
 }
 
 }  // namespace connsnoop

@@ -1,40 +1,21 @@
-// What every session (the event stream, top) does around its own event
-// handling: signal handling, starting the tracer, the poll loop with its stop
-// conditions (signal, --duration, the session's own), and loss monitoring.
+// What every session (the event stream, top) does around its pipeline:
+// signal handling, starting the tracer, the poll loop with its stop
+// conditions (signal, --duration, a sink's own), and loss monitoring.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 
+#include "app/event_pipeline.hpp"
 #include "cli/options.hpp"
 #include "collect/connect_tracer.hpp"
 #include "output/event_writer.hpp"
+#include "output/line_output.hpp"
 #include "util/result.hpp"
 
 namespace connsnoop {
-
-struct TraceLoopHooks {
-    ConnectHandler on_event;    // each event; false stops delivery
-    OutcomeHandler on_outcome;  // each outcome (--outcome/--failed); may be empty
-    HttpHandler on_http;        // each request head (--http); may be empty
-    // Once attached: lets the session read the tracer's counters (metrics).
-    std::function<void(const ConnectTracer&)> on_attached = [](const ConnectTracer&) {};
-    // Called once the tracer is attached (the session writes its header).
-    std::function<void()> on_started = [] {};
-    // Kernel-side loss grew (checked every poll): the session shows it.
-    std::function<void(const LossReport&)> on_loss = [](const LossReport&) {};
-    // After every poll (about every 100 ms): timers, keys, alerts. False ends the run.
-    std::function<bool()> after_poll = [] { return true; };
-    // The session's own stop condition (--count reached, reader gone). When it
-    // holds, the ring buffer is not drained at the end.
-    std::function<bool()> finished = [] { return false; };
-    // Loss is also reported on stderr (at most once a second), unless stderr
-    // is the terminal a full-screen view is drawn on.
-    bool loss_on_stderr = true;
-};
 
 struct TraceLoopStats {
     std::uint64_t lost = 0;                // dropped in the kernel
@@ -46,8 +27,13 @@ struct TraceLoopStats {
 };
 
 // Starts tracing with `options.tracer` (an error when it cannot start; not yet
-// reported), announces it on stderr, and polls until a stop condition.
-Result<TraceLoopStats> run_trace_loop(const Options& options, TraceLoopHooks hooks);
+// reported), announces it on stderr, feeds every record to the pipeline and
+// polls until a stop condition (signal, --duration, a sink's own).
+Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline);
+
+// The end of a run, the same for every session: an output that failed for
+// another reason than a reader that went away (EPIPE) makes the exit code 1.
+int exit_code_after(const TraceLoopStats& stats, const LineOutput& output);
 
 // One message on stderr, with its hint.
 void report_error(const Error& error);

@@ -50,7 +50,7 @@ struct RawArguments {
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
-    bool outcome = false, failed = false;
+    bool outcome = false, failed = false, time_given = false;
     std::string max_in_flight;
     // top and --alert
     std::string alert, by = "command", interval, rows, sort;
@@ -170,6 +170,18 @@ std::optional<UsageError> convert_one(const std::string& text, T& out, Parser pa
     return std::nullopt;
 }
 
+// Options that mean nothing to top are refused, never silently ignored.
+std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& options) {
+    if (raw.wide) return UsageError{"top does not take --wide: its columns follow the terminal width"};
+    if (raw.failed)
+        return UsageError{"top does not take --failed: with --outcome its FAILED column counts the failures"};
+    if (raw.time_given)
+        return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
+    if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
+        return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
+    return std::nullopt;
+}
+
 ParsedCommandLine to_options(const RawArguments& raw) {
     Options options;
     auto& filters = options.tracer.filters;
@@ -203,12 +215,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     const auto excluded_comm = [](std::string_view text) { return parse_comm(text, "--not-comm"); };
     if (auto e = convert_all(raw.not_comms, filters.excluded_comms, excluded_comm)) return *e;
 
-    if (!raw.format_given && !raw.output.empty())
-        options.format = OutputFormat::json;  // a file for log shippers
+    // --output without -o: JSON, a file for log shippers.
+    if (raw.format == "json" || (!raw.format_given && !raw.output.empty()))
+        options.format = OutputFormat::json;
     else if (raw.format == "table")
         options.format = OutputFormat::table;
-    else if (raw.format == "json")
-        options.format = OutputFormat::json;
     else
         return UsageError{"invalid --format '" + escape_for_terminal(raw.format) + "': expected table or json"};
 
@@ -248,6 +259,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
                           "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
     if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
+    options.ancestry_given = !raw.ancestry.empty();
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
     if (auto e = convert_one(raw.unit, options.unit, parse_unit_name)) return *e;
     options.quiet = raw.quiet;
@@ -280,6 +292,9 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         return UsageError{"--sort " + raw.sort +
                           " needs --outcome: failures and latencies are known only when "
                           "connection outcomes are traced"};
+    }
+    if (raw.top) {
+        if (auto e = reject_in_top(raw, options)) return *e;
     }
     return options;
 }
@@ -400,6 +415,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (!app.remaining(true).empty()) return describe_leftover(app, argc, argv);
     if (raw.version) return InfoRequest{version_text() + "\n"};
     raw.format_given = app.count("--format") > 0;
+    raw.time_given = app.count("--time") > 0;
     if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }

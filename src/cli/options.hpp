@@ -43,6 +43,7 @@ struct Options {
     bool verbose = false;
     MetricsOptions metrics;
     int ancestry_depth = 4;                  // --ancestry: parents to name, 0 for none
+    bool ancestry_given = false;             // --ancestry was on the command line: the exec tracker is required
     std::string container_prefix;            // --container: only processes in containers whose ID starts so
     std::string unit;                        // --unit: only processes of this systemd unit
     bool quiet = false;                      // no event output (metrics only)

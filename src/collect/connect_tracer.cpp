@@ -71,9 +71,65 @@ std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
 }
 
+// Every resizable map and what it holds; a map of a part that is off keeps
+// one entry, so it costs nothing.
+Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
+    const auto& filters = config.filters;
+    const auto count_v4 = [](const std::vector<Cidr>& cidrs) {
+        return static_cast<std::size_t>(std::count_if(
+            cidrs.begin(), cidrs.end(), [](const Cidr& cidr) { return cidr.network.family == AddressFamily::ipv4; }));
+    };
+    const std::size_t v4_count = count_v4(filters.destinations);
+    const std::size_t excluded_v4_count = count_v4(filters.excluded_destinations);
+    const auto& maps = skeleton.maps;
+    const struct {
+        bpf_map* map;
+        std::size_t entries;
+    } sizes[] = {
+        {maps.events, config.ringbuf_bytes},
+        {maps.dst_v4, v4_count},
+        {maps.dst_v6, filters.destinations.size() - v4_count},
+        {maps.comms, filters.comms.size()},
+        {maps.not_dst_v4, excluded_v4_count},
+        {maps.not_dst_v6, filters.excluded_destinations.size() - excluded_v4_count},
+        {maps.not_comms, filters.excluded_comms.size()},
+        {maps.pids, filters.pids.size()},
+        {maps.uids, filters.uids.size()},
+        {maps.netns_filter, filters.netns_inodes.size()},
+        {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
+        {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
+        {maps.http_ports, config.http_ports.size()},
+    };
+    for (const auto& [map, entries] : sizes) {
+        if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
+            return libbpf_error(std::string("sizing the BPF map ") + bpf_map__name(map), err);
+    }
+    return Ok{};
+}
+
+// The parts of the object, each loaded only when asked for; a refused load
+// names the part whose program the kernel did not take.
+struct ProgramPart {
+    const char* what;
+    bpf_program* program;
+};
+
+bpf_program* set_loaded(bpf_program* program, bool wanted) {
+    bpf_program__set_autoload(program, wanted);
+    return program;
+}
+
+std::string refused_part(const std::vector<ProgramPart>& parts) {
+    for (const auto& part : parts) {
+        if (bpf_program__autoload(part.program) && bpf_program__fd(part.program) < 0)
+            return std::string(part.what) + " (" + bpf_program__name(part.program) + ")";
+    }
+    return "the BPF program";
+}
+
 // Opens the embedded object with the filters baked into its read-only data,
-// and loads it with exactly one of the two tracepoint programs.
-Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
+// and loads the parts asked for, each in the variant `hook` names.
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
     if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
@@ -82,13 +138,6 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
 
     const auto& filters = config.filters;
-    const auto count_v4 = [](const std::vector<Cidr>& cidrs) {
-        return static_cast<std::size_t>(std::count_if(
-            cidrs.begin(), cidrs.end(), [](const Cidr& cidr) { return cidr.network.family == AddressFamily::ipv4; }));
-    };
-    const std::size_t v4_count = count_v4(filters.destinations);
-    const std::size_t excluded_v4_count = count_v4(filters.excluded_destinations);
-
     auto* rodata = skeleton->rodata;
     rodata->filter_daddr = !filters.destinations.empty();
     rodata->filter_dport = !filters.destination_ports.empty();
@@ -102,46 +151,25 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, bool use_tp_btf) {
     rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
-
-    auto& maps = skeleton->maps;
-    int err = bpf_map__set_max_entries(maps.events, config.ringbuf_bytes);
-    err = err ? err : bpf_map__set_max_entries(maps.dst_v4, map_size_for(v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.dst_v6, map_size_for(filters.destinations.size() - v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.comms, map_size_for(filters.comms.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.not_dst_v4, map_size_for(excluded_v4_count));
-    err = err ? err
-              : bpf_map__set_max_entries(maps.not_dst_v6,
-                                         map_size_for(filters.excluded_destinations.size() - excluded_v4_count));
-    err = err ? err : bpf_map__set_max_entries(maps.not_comms, map_size_for(filters.excluded_comms.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.pids, map_size_for(filters.pids.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.uids, map_size_for(filters.uids.size()));
-    err = err ? err : bpf_map__set_max_entries(maps.netns_filter, map_size_for(filters.netns_inodes.size()));
-    // The outcome maps cost memory only when outcomes are followed.
-    err = err ? err
-              : bpf_map__set_max_entries(maps.inflight, map_size_for(config.track_outcomes ? config.max_in_flight : 0));
-    err = err ? err
-              : bpf_map__set_max_entries(maps.http_streams,
-                                         map_size_for(config.http_capture ? kHttpWatchedConnections : 0));
-    err = err ? err : bpf_map__set_max_entries(maps.http_ports, map_size_for(config.http_ports.size()));
-    if (err) return libbpf_error("sizing BPF maps", err);
-
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;
+    if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
+
     auto& progs = skeleton->progs;
-    bpf_program__set_autoload(use_tp_btf ? progs.connect_raw_tp : progs.connect_tp_btf, false);
-    // connect() calls that fail before a SYN: the cgroup connect hooks and
-    // the socket's destruction, through socket-local storage, which only the
-    // typed (tp_btf) variant may use. Nothing runs per system call.
-    for (auto* program : {progs.connect4_watch, progs.connect6_watch, progs.connect_failure_tp_btf}) {
-        bpf_program__set_autoload(program, config.track_outcomes && use_tp_btf);
-    }
-    // HTTP capture reads the packets of watched sockets (cgroup_skb/egress),
-    // which socket-local storage set at CLOSE -> SYN_SENT marks: tp_btf only.
-    bpf_program__set_autoload(progs.http_egress, config.http_capture && use_tp_btf);
-    if (int load_err = connsnoop_bpf::load(skeleton.get())) {
-        return libbpf_load_error(std::string("loading the BPF program (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")",
-                                 load_err);
-    }
+    // The tp_btf-only parts (socket-local storage): the connect watch and HTTP capture.
+    const bool typed = hook == TracepointHook::tp_btf;
+    const std::vector<ProgramPart> parts = {
+        {"the connect hook", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
+        // connect() calls that fail before a SYN: the cgroup connect hooks and
+        // the socket's destruction. Nothing runs per system call.
+        {"outcome tracking", set_loaded(progs.connect4_watch, config.track_outcomes && typed)},
+        {"outcome tracking", set_loaded(progs.connect6_watch, config.track_outcomes && typed)},
+        {"outcome tracking", set_loaded(progs.connect_failure_tp_btf, config.track_outcomes && typed)},
+        // The packets of watched sockets (cgroup_skb/egress).
+        {"HTTP capture", set_loaded(progs.http_egress, config.http_capture && typed)},
+    };
+    if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
+        return libbpf_load_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
     return skeleton;
 }
 
@@ -273,12 +301,12 @@ std::uint32_t ConnectTracer::programs_attached() const {
 }
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                             HttpHandler http_handler, std::string hook)
+                             HttpHandler http_handler, TracepointHook hook)
     : handles_(std::move(handles)),
       handler_(std::move(handler)),
       outcome_handler_(std::move(outcome_handler)),
       http_handler_(std::move(http_handler)),
-      hook_(std::move(hook)) {}
+      hook_(hook) {}
 
 ConnectTracer::~ConnectTracer() = default;
 
@@ -287,21 +315,15 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
-    // Prefer tp_btf; a kernel or policy that refuses it gets the raw_tp twin.
-    // A privilege error fails both alike, so it is reported at once.
-    std::string hook = "tp_btf";
-    auto skeleton = open_and_load(config, true);
-    if (!skeleton && !fails_for_every_hook(skeleton.error())) {
-        if (config.track_outcomes || config.http_capture) {
-            // Only tp_btf programs do these: why tp_btf was refused is the reason.
-            return skeleton.error().with_context(std::string(config.track_outcomes ? "--outcome" : "--http") +
-                                                 " needs BTF-typed tracepoints (tp_btf)");
-        }
-        if (config.verbose)
-            std::fprintf(stderr, "connsnoop: tp_btf refused (%s); trying raw_tp\n", skeleton.error().message.c_str());
-        hook = "raw_tp";
-        skeleton = open_and_load(config, false);
+    const TracepointHook hook = probe_tracepoint_hook(config.verbose);
+    // Outcomes and HTTP capture use socket-local storage, which only typed
+    // (tp_btf) programs may: asked for on a kernel without it, they end the run.
+    if (hook != TracepointHook::tp_btf && (config.track_outcomes || config.http_capture)) {
+        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
+                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
+                     "run with -v to see libbpf's log", EOPNOTSUPP};
     }
+    auto skeleton = open_and_load(config, hook);
     if (!skeleton) return skeleton.error();
 
     auto handles = std::make_unique<Handles>();
@@ -310,10 +332,14 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters)
         return filters.error();
 
-    bpf_program* program =
-        hook == "tp_btf" ? handles->skeleton->progs.connect_tp_btf : handles->skeleton->progs.connect_raw_tp;
-    handles->link.reset(bpf_program__attach(program));
-    if (!handles->link) return libbpf_error("attaching to sock:inet_sock_set_state (" + hook + ")", errno);
+    const std::string variant = std::string(" (") + hook_name(hook) + ")";
+    const auto attach = [&](LinkPtr& link, bpf_program* tp_btf, bpf_program* raw_tp, const std::string& what) {
+        link.reset(bpf_program__attach(hook == TracepointHook::tp_btf ? tp_btf : raw_tp));
+        return link ? Status(Ok{}) : Status(libbpf_error("attaching " + what + variant, errno));
+    };
+    auto& progs = handles->skeleton->progs;
+    if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state"); !s)
+        return s.error();
     if (config.track_outcomes) {
         auto attached = attach_connect_watch(*handles->skeleton,
                                              {handles->connect4_link, handles->connect6_link, handles->destroy_link});
@@ -351,7 +377,7 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     if (auto* event = std::get_if<ConnectEvent>(&record.value())) {
         keep_going = self->handler_(std::move(*event));
     } else if (auto* outcome = std::get_if<OutcomeEvent>(&record.value())) {
-        if (self->outcome_handler_) keep_going = self->outcome_handler_(std::move(*outcome));
+        if (self->outcome_handler_) keep_going = self->outcome_handler_(OutcomeEvent(*outcome));
     } else if (self->http_handler_) {
         keep_going = self->http_handler_(std::get<HttpRequestEvent>(std::move(record).value()));
     }

@@ -10,6 +10,7 @@
 
 #include "collect/connect_event.hpp"
 #include "collect/http_request_event.hpp"
+#include "collect/libbpf_support.hpp"
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
@@ -53,13 +54,13 @@ public:
     // BPF programs attached now (one per link held): the state hook, and the
     // syscall and HTTP hooks when those are on.
     [[nodiscard]] std::uint32_t programs_attached() const;
-    // Which attachment was used: "tp_btf" or "raw_tp".
-    [[nodiscard]] const std::string& hook() const { return hook_; }
+    // Which attachment was used (hook_name: "tp_btf" or "raw_tp").
+    [[nodiscard]] TracepointHook hook() const { return hook_; }
 
 private:
     struct Handles;
     ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                  HttpHandler http_handler, std::string hook);
+                  HttpHandler http_handler, TracepointHook hook);
     static int on_record(void* context, void* data, std::size_t size);
     [[nodiscard]] std::uint64_t stat_total(std::uint32_t which) const;
 
@@ -67,7 +68,7 @@ private:
     ConnectHandler handler_;
     OutcomeHandler outcome_handler_;
     HttpHandler http_handler_;
-    std::string hook_;
+    TracepointHook hook_;
     std::uint64_t malformed_records_ = 0;
     bool stop_requested_ = false;
     std::uint32_t batch_delivered_ = 0;  // records delivered in the current batch

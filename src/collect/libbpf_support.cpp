@@ -1,6 +1,8 @@
 #include "collect/libbpf_support.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -209,6 +211,47 @@ Status check_kernel_btf(const std::string& custom_path) {
     }
     btf__free(parsed);
     return Ok{};
+}
+
+const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_btf ? "tp_btf" : "raw_tp"; }
+
+namespace {
+TracepointHook probe_once(bool verbose) {
+    const int btf_id = libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP);
+    if (btf_id < 0) {
+        if (verbose) std::fprintf(stderr, "connsnoop: no BTF for tp_btf (%s): using raw_tp\n", std::strerror(-btf_id));
+        return TracepointHook::raw_tp;
+    }
+    // r0 = 0; exit
+    const bpf_insn program[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    bpf_prog_load_opts options{};
+    options.sz = sizeof(options);
+    options.expected_attach_type = BPF_TRACE_RAW_TP;
+    options.attach_btf_id = static_cast<__u32>(btf_id);
+    const int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", program, 2, &options);
+    const int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        ::close(fd);
+        return TracepointHook::tp_btf;
+    }
+    if (err == EPERM) return TracepointHook::tp_btf;  // no privilege: the real load says so, with its hint
+    if (verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s): using raw_tp\n", std::strerror(err));
+    return TracepointHook::raw_tp;
+}
+}  // namespace
+
+TracepointHook probe_tracepoint_hook(bool verbose) {
+    static const TracepointHook kProbed = probe_once(verbose);
+    return kProbed;
+}
+
+bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {
+    bpf_program__set_autoload(tp_btf, wanted && hook == TracepointHook::tp_btf);
+    bpf_program__set_autoload(raw_tp, wanted && hook == TracepointHook::raw_tp);
+    return hook == TracepointHook::tp_btf ? tp_btf : raw_tp;
 }
 
 bool fails_for_every_hook(const Error& error) {

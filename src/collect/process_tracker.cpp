@@ -24,17 +24,15 @@ struct LinkDeleter {
     void operator()(bpf_link* link) const { bpf_link__destroy(link); }
 };
 
-Result<SkeletonPtr> open_and_load(bool use_tp_btf, const std::string& btf_path) {
+Result<SkeletonPtr> open_and_load(TracepointHook hook, const std::string& btf_path) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
     if (!btf_path.empty()) options.btf_custom_path = btf_path.c_str();
     SkeletonPtr skeleton(process_tracker_bpf::open(&options));
     if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
-    bpf_program__set_autoload(use_tp_btf ? skeleton->progs.exec_raw_tp : skeleton->progs.exec_tp_btf, false);
-    if (int err = process_tracker_bpf::load(skeleton.get())) {
-        return libbpf_load_error(
-            std::string("loading the process tracker (") + (use_tp_btf ? "tp_btf" : "raw_tp") + ")", err);
-    }
+    choose_variant(skeleton->progs.exec_tp_btf, skeleton->progs.exec_raw_tp, hook);
+    if (int err = process_tracker_bpf::load(skeleton.get()); err != 0)
+        return libbpf_load_error(std::string("loading the process tracker (") + hook_name(hook) + ")", err);
     return skeleton;
 }
 }  // namespace
@@ -46,27 +44,23 @@ struct ProcessTracker::Handles {
 
 std::uint32_t ProcessTracker::programs_attached() const { return handles_->link ? 1 : 0; }
 
-ProcessTracker::ProcessTracker(std::unique_ptr<Handles> handles, std::string hook)
-    : handles_(std::move(handles)), hook_(std::move(hook)) {}
+ProcessTracker::ProcessTracker(std::unique_ptr<Handles> handles, TracepointHook hook)
+    : handles_(std::move(handles)), hook_(hook) {}
 
 ProcessTracker::~ProcessTracker() = default;
 
 Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(bool verbose, const std::string& btf_path) {
     configure_libbpf_logging(verbose);
     if (auto btf = check_kernel_btf(btf_path); !btf) return btf.error();
-    std::string hook = "tp_btf";
-    auto skeleton = open_and_load(true, btf_path);
-    if (!skeleton && !fails_for_every_hook(skeleton.error())) {
-        hook = "raw_tp";
-        skeleton = open_and_load(false, btf_path);
-    }
+    const TracepointHook hook = probe_tracepoint_hook(verbose);
+    auto skeleton = open_and_load(hook, btf_path);
     if (!skeleton) return skeleton.error();
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(skeleton).value();
-    bpf_program* program =
-        hook == "tp_btf" ? handles->skeleton->progs.exec_tp_btf : handles->skeleton->progs.exec_raw_tp;
-    handles->link.reset(bpf_program__attach(program));
-    if (!handles->link) return libbpf_error("attaching to sched:sched_process_exec (" + hook + ")", errno);
+    auto& progs = handles->skeleton->progs;
+    handles->link.reset(bpf_program__attach(hook == TracepointHook::tp_btf ? progs.exec_tp_btf : progs.exec_raw_tp));
+    if (!handles->link)
+        return libbpf_error(std::string("attaching to sched:sched_process_exec (") + hook_name(hook) + ")", errno);
     return std::unique_ptr<ProcessTracker>(new ProcessTracker(std::move(handles), hook));
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/libbpf_support.hpp"
 #include "util/result.hpp"
 
 namespace connsnoop {
@@ -31,16 +32,16 @@ public:
 
     // The last exec recorded for this PID, if the LRU map still has it.
     [[nodiscard]] std::optional<ExecRecord> lookup(std::uint32_t pid) const;
-    [[nodiscard]] const std::string& hook() const { return hook_; }
+    [[nodiscard]] TracepointHook hook() const { return hook_; }
     // BPF programs attached now: 1 (the exec hook) while it runs.
     [[nodiscard]] std::uint32_t programs_attached() const;
 
 private:
     struct Handles;
-    ProcessTracker(std::unique_ptr<Handles> handles, std::string hook);
+    ProcessTracker(std::unique_ptr<Handles> handles, TracepointHook hook);
 
     std::unique_ptr<Handles> handles_;
-    std::string hook_;
+    TracepointHook hook_;
 };
 
 // Pure: the map value as bytes -> ExecRecord (unit-tested).

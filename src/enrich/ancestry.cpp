@@ -27,8 +27,8 @@ std::uint64_t cache_key(std::uint32_t pid, std::uint64_t start_ticks) {
 }  // namespace
 
 std::uint64_t boottime_ns_to_ticks(std::uint64_t nanoseconds) {
-    static const auto ticks_per_second = static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
-    return nanoseconds / (1'000'000'000ULL / ticks_per_second);
+    static const auto kTicksPerSecond = static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
+    return nanoseconds / (1'000'000'000ULL / kTicksPerSecond);
 }
 
 AncestryResolver::AncestryResolver(const ProcessTracker* tracker, std::string proc_root)
@@ -92,7 +92,7 @@ std::vector<Ancestor> AncestryResolver::resolve(const std::vector<ProcessRef>& k
             break;
         }
         chain.push_back(info->ancestor);
-        const auto index = static_cast<std::size_t>(level + 1);
+        const auto index = static_cast<std::size_t>(level) + 1;
         next = index < known.size() ? known[index] : ProcessRef{info->ppid, 0};
     }
     return chain;

@@ -42,6 +42,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgument{{"--ringbuf-size", "3000"}, "invalid --ringbuf-size '3000'"},
         BadArgument{{"-o", "xml"}, "invalid --format 'xml'"},
         // Every option's bad values (issue 5): each still one line and exit 2.
+        // Options that mean nothing to top are refused, never ignored (issue 13).
+        BadArgument{{"top", "--wide"}, "top does not take --wide"},
+        BadArgument{{"top", "--failed"}, "top does not take --failed"},
+        BadArgument{{"top", "--time", "iso"}, "top does not take --time"},
+        BadArgument{{"top", "--http"}, "top ranks HTTP requests only with --by path or --by imds"},
+        BadArgument{{"top", "--http-port", "8080", "--by", "user"}, "top ranks HTTP requests only"},
         BadArgument{{"--dst", "1.2.3"}, "invalid --dst '1.2.3'"},
         BadArgument{{"--dst", "::1/129"}, "invalid --dst '::1/129'"},
         BadArgument{{"--dst", "10.0.0.0/8x"}, "invalid --dst '10.0.0.0/8x'"},

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -204,6 +205,51 @@ TEST_F(TopTest, SummaryBlocksReachAPipeEveryInterval) {
     EXPECT_EQ(tracer.wait(10s), 0) << tracer.err();
     EXPECT_NE(tracer.out().find("(final)"), std::string::npos) << tracer.out();
     EXPECT_NE(tracer.err().find("connsnoop: 5 events, 0 lost"), std::string::npos) << tracer.err();
+}
+
+// One pipeline for both modes (issue 13): the stream and top, tracing the
+// same workload at once, count the same attempts and the same failures per
+// client; top's FAILED column is filled from the outcomes.
+TEST_F(TopTest, StreamAndTopCountTheSameTotalsAndFailuresFromTheSameWorkload) {
+    const std::vector<std::string> filters = {"--dst", kImdsV4,     "--port", "80",  "--port",
+                                              "81",    "--outcome", "-o",     "json"};
+    std::vector<std::string> stream_args = filters;
+    std::vector<std::string> top_args = {"top", "--rows", "0", "--interval", "0.5"};
+    top_args.insert(top_args.end(), filters.begin(), filters.end());
+    auto stream = start_connsnoop(stream_args);
+    auto top = start_connsnoop(top_args);
+    const Client answered{20, 40};
+    const Client refused{12, 40};  // nothing listens on port 81
+    std::vector<ChildProcess> clients;
+    clients.push_back(start_client(answered));
+    clients.push_back(start_client(refused, "81"));
+    for (auto& client : clients) EXPECT_EQ(client.wait(30s), 0) << client.err();
+    std::this_thread::sleep_for(300ms);
+    const auto stream_records = stop_and_parse(stream);
+    const auto top_records = stop_and_parse(top);
+
+    std::map<std::string, std::pair<int, int>> streamed;  // tag -> attempts, failures
+    for (const auto& record : stream_records) {
+        if (record["type"] != "connect") continue;
+        for (const auto& client : {answered, refused}) {
+            if (record["cmdline"].get<std::string>().find(client.tag()) == std::string::npos) continue;
+            ++streamed[client.tag()].first;
+            if (record["result"] != "established") ++streamed[client.tag()].second;
+        }
+    }
+    EXPECT_EQ(streamed[answered.tag()], std::make_pair(answered.count, 0));
+    EXPECT_EQ(streamed[refused.tag()], std::make_pair(refused.count, refused.count));
+
+    ASSERT_GE(top_records.size(), 2U) << top.out();
+    const auto& final_report = top_records[top_records.size() - 2];
+    ASSERT_EQ(final_report["type"], "interval") << final_report.dump();
+    for (const auto& client : {answered, refused}) {
+        const json* row = row_of(final_report, client);
+        ASSERT_NE(row, nullptr) << final_report.dump();
+        EXPECT_EQ((*row)["attempts"], streamed[client.tag()].first) << row->dump();
+        EXPECT_EQ((*row)["failures"], streamed[client.tag()].second) << row->dump();
+    }
+    EXPECT_EQ(top_records.back()["events"], stream_records.back()["events"]);
 }
 
 TEST_F(TopTest, AlertsInStreamingModeToo) {
@@ -615,6 +661,56 @@ TEST_F(TopViewTest, SlashFiltersRowsQuestionMarkListsTheKeysPPauses) {
     screen = wait_for({"(reversed)"}, 10s);
     ASSERT_GT(screen.size(), kFirstRow);
     EXPECT_NE(screen[kFirstRow].find("cred-refresher"), std::string::npos) << joined(screen);
+    keys({"q"});
+    expect_terminal_restored(tmux_);
+}
+
+// The whitespace-separated fields of a screen line.
+std::vector<std::string> fields_of(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> fields;
+    for (std::string field; in >> field;) fields.push_back(field);
+    return fields;
+}
+
+// With --outcome the FAILED, MEAN and P99 columns are filled: every attempt
+// on the port nobody listens on is refused, none on the server's port; the
+// failures sort first on `s`, and the details list the refusals.
+TEST_F(TopViewTest, WithOutcomeFailedCountsTheRefusalsOfAPortNobodyListensOn) {
+    start_view("--dst 169.254.169.254 --outcome", 132, 30);
+    start_titled_clients();
+    // Columns at 132: 1S 10S 60S TOTAL FAILED MEAN P99 LAST DEST COMMAND.
+    const auto all_refused = [](const std::string& line) {
+        const auto fields = fields_of(line);
+        return fields.size() > 9 && fields[8] == "169.254.169.254:81" && fields[4] == fields[3] && fields[3] != "0";
+    };
+    auto screen = tmux_.wait_for_screen(
+        [&](const auto& lines) {
+            const auto poller = fields_of(screen_line_with(lines, "metadata-poller"));
+            return all_refused(screen_line_with(lines, "cred-refresher")) && poller.size() > 9 && poller[4] == "0" &&
+                   poller[5].ends_with("ms");
+        },
+        20s);
+    const std::string header = screen.size() > kFirstRow ? screen[kFirstRow - 1] : "";
+    EXPECT_NE(header.find("TOTAL  FAILED     MEAN      P99   LAST  DEST"), std::string::npos) << header;
+    const auto refresher = screen_line_with(screen, "cred-refresher");
+    EXPECT_TRUE(all_refused(refresher)) << joined(screen);
+    const auto poller = fields_of(screen_line_with(screen, "metadata-poller"));
+    ASSERT_GT(poller.size(), 9U) << joined(screen);
+    EXPECT_EQ(poller[4], "0") << joined(screen);               // the server accepts them all
+    EXPECT_TRUE(poller[5].ends_with("ms")) << joined(screen);  // a mean latency
+    EXPECT_TRUE(poller[6].ends_with("ms")) << joined(screen);  // and a p99
+
+    keys({"s", "s", "s", "s"});  // 10s, 60s, total, failed
+    screen = wait_for({"sorted by failed", "*FAILED"}, 10s);
+    ASSERT_GT(screen.size(), kFirstRow);
+    EXPECT_NE(screen[kFirstRow].find("cred-refresher"), std::string::npos) << joined(screen);
+    keys({"Home", "Enter"});
+    screen = wait_for({"Recent results (newest first):", "ECONNREFUSED"}, 10s);
+    const std::string text = joined(screen);
+    EXPECT_NE(text.find("command cred-refresher"), std::string::npos) << text;
+    EXPECT_NE(text.find("refused"), std::string::npos) << text;
+    EXPECT_NE(text.find("ECONNREFUSED"), std::string::npos) << text;
     keys({"q"});
     expect_terminal_restored(tmux_);
 }

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ring buffer every record leaves through, the per-CPU counters of what
+ * could not be reported, and the one function that writes a record.
+ */
+#ifndef CONNSNOOP_LIB_EVENTS_BPF_H
+#define CONNSNOOP_LIB_EVENTS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "connsnoop_abi.h"
+
+/* Wake the reader at once when this much is waiting (a quarter of the ring). */
+const volatile __u64 wakeup_fill_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CS_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Last reader wake-up on this CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_wakeup SEC(".maps");
+
+static __always_inline void count_stat(__u32 which)
+{
+	__u64 *counter = bpf_map_lookup_elem(&stats, &which);
+
+	if (counter)
+		*counter += 1; /* per-CPU slot: no atomics needed */
+}
+
+/* Waking the reader is paid by the connecting task (irq_work, then a
+ * scheduler wake-up: microseconds on a VM), and the default wakes it whenever
+ * it has caught up, i.e. for almost every event at moderate rates. Instead:
+ * wake at most once per WAKEUP_INTERVAL_NS per CPU, or when the ring is
+ * filling up. An isolated event still wakes the reader at once; one that
+ * follows within the interval waits at most for the reader's 100 ms poll. */
+#define WAKEUP_INTERVAL_NS (5ULL * 1000 * 1000)
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&last_wakeup, &zero);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!last)
+		return 0;
+	if (now - *last >= WAKEUP_INTERVAL_NS || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_fill_bytes) {
+		*last = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Copies a record to the ring buffer; a full ring counts it as lost. */
+static __always_inline void output_record(void *record, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, record, size, wakeup_flags()) != 0)
+		count_stat(CS_STAT_LOST_EVENTS);
+}
+
+#endif /* CONNSNOOP_LIB_EVENTS_BPF_H */

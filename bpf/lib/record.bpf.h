@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Records that name a process (connect, connect-failed, HTTP): the task
+ * fields filled in one place, and the size check and output written once.
+ *
+ * Records are built in a per-CPU scratch, then copied to the ring buffer with
+ * their real size: reserve needs a constant size, output does not, so a short
+ * command line costs a short record. Every scratch puts the argv right after
+ * the record, so the two leave together.
+ */
+#ifndef CONNSNOOP_LIB_RECORD_BPF_H
+#define CONNSNOOP_LIB_RECORD_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "connsnoop_abi.h"
+#include "lib/events.bpf.h"
+#include "lib/task.bpf.h"
+
+/* --argv-max, fixed before load. */
+const volatile __u32 argv_max = CS_ARGV_CAPACITY;
+
+struct connect_scratch {
+	struct cs_connect_record record;
+	char argv[CS_ARGV_CAPACITY];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct connect_scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct connect_scratch *connect_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/* Task identity, time and argv of the current task into the record; argv_out
+ * has room for CS_ARGV_CAPACITY bytes. */
+static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
+                                             __u64 uid_gid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	rec->flags = 0;
+	rec->error = 0;
+	rec->attempt_id = 0;
+	rec->timestamp_ns = bpf_ktime_get_ns();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->pid = pid_tgid >> 32;
+	rec->tid = (__u32)pid_tgid;
+	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->uid = (__u32)uid_gid;
+	rec->gid = uid_gid >> 32;
+	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	read_pid_namespace(task, rec);
+	read_ancestors(task, rec);
+	rec->argv_len = read_current_argv(argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags, &rec->argv_area_len);
+}
+
+/* Writes a scratch of scratch_size bytes whose record (header_size bytes,
+ * process fields in rec) is followed by rec->argv_len bytes of argv. */
+static __always_inline void emit_task_record(void *buf, __u64 scratch_size, __u64 header_size,
+                                             const struct cs_connect_record *rec)
+{
+	__u64 size = header_size + rec->argv_len;
+
+	if (size > scratch_size)
+		return; /* cannot happen; tells the verifier the bound */
+	output_record(buf, size);
+}
+
+#endif /* CONNSNOOP_LIB_RECORD_BPF_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The endpoints of a socket.
+ */
+#ifndef CONNSNOOP_LIB_SOCKET_BPF_H
+#define CONNSNOOP_LIB_SOCKET_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "connsnoop_abi.h"
+
+static __always_inline bool is_v4_mapped(const __u8 addr[16])
+{
+	return ((const __u64 *)addr)[0] == 0 && ((const __u32 *)addr)[2] == bpf_htonl(0x0000ffff);
+}
+
+/* Fills family, ports and addresses; false for families other than IPv4/IPv6. */
+static __always_inline bool read_endpoints(const struct sock *sk, struct cs_connect_record *rec)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	rec->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	rec->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+	if (family == CS_AF_INET) {
+		rec->family = CS_AF_INET;
+		BPF_CORE_READ_INTO((__u32 *)rec->daddr, sk, __sk_common.skc_daddr);
+		BPF_CORE_READ_INTO((__u32 *)rec->saddr, sk, __sk_common.skc_rcv_saddr);
+		return true;
+	}
+	if (family != CS_AF_INET6)
+		return false;
+
+	BPF_CORE_READ_INTO(&rec->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	BPF_CORE_READ_INTO(&rec->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	if (is_v4_mapped(rec->daddr)) {
+		/* a dual-stack socket (Java, Python with AF_INET6) reaching an IPv4 host */
+		rec->family = CS_AF_INET;
+		__builtin_memcpy(rec->daddr, &rec->daddr[12], 4);
+		__builtin_memcpy(rec->saddr, &rec->saddr[12], 4);
+		__builtin_memset(&rec->daddr[4], 0, 12);
+		__builtin_memset(&rec->saddr[4], 0, 12);
+	} else {
+		rec->family = CS_AF_INET6;
+	}
+	return true;
+}
+
+#endif /* CONNSNOOP_LIB_SOCKET_BPF_H */

@@ -1,0 +1,201 @@
+#include "app/pipeline_sinks.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "collect/connect_tracer.hpp"
+#include "connsnoop_version.hpp"
+#include "output/count_text.hpp"
+#include "output/prometheus_format.hpp"
+
+namespace connsnoop {
+
+namespace {
+
+std::string describe_outcomes(const OutcomeSummary& outcomes) {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < kConnectResultCount; ++i) {
+        if (outcomes.by_result[i] != 0) {
+            parts.push_back(fmt::format("{} {}", outcomes.by_result[i], result_name(static_cast<ConnectResult>(i))));
+        }
+    }
+    if (parts.empty()) parts.emplace_back("no attempts");
+    return fmt::format("{}; {} not followed (in-flight map full)", fmt::join(parts, ", "),
+                       count_of(outcomes.not_followed, "outcome"));
+}
+
+}  // namespace
+
+PipelineConfig pipeline_config(const Options& options) {
+    PipelineConfig config;
+    config.container_prefix = options.container_prefix;
+    config.unit = options.unit;
+    config.join_outcomes = options.outcome != OutcomeMode::off;
+    config.imds_v1_only = options.imds_v1_only;
+    return config;
+}
+
+Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& options) {
+    if (options.ancestry_depth == 0) return std::unique_ptr<ProcessTracker>();
+    auto started = ProcessTracker::start(options.verbose, options.tracer.btf_path);
+    if (started) return std::move(started).value();
+    if (options.ancestry_given) return started.error();
+    std::fprintf(stderr, "connsnoop: running without the exec tracker (%s): parents are named from /proc only\n",
+                 started.error().message.c_str());
+    return std::unique_ptr<ProcessTracker>();
+}
+
+StreamSink::StreamSink(const Options& options, LineOutput& lines, std::unique_ptr<EventWriter> writer)
+    : options_(options), lines_(lines), writer_(std::move(writer)) {
+    if (options.outcome != OutcomeMode::off) outcome_counts_.emplace();
+}
+
+void StreamSink::on_start() {
+    if (!options_.quiet) writer_->begin();
+}
+
+void StreamSink::write_event(const ConnectEvent& event) {
+    // --imds-v1 answers "which requests had no token": connects are not part of that answer.
+    if (options_.imds_v1_only) return;
+    if (!options_.quiet) writer_->write_connect(event);
+    ++events_;
+}
+
+void StreamSink::on_connect(const ConnectEvent& event) {
+    if (!outcome_counts_ && !finished()) write_event(event);
+}
+
+void StreamSink::on_outcome(const ConnectEvent& event) {
+    if (!outcome_counts_ || !event.outcome) return;
+    outcome_counts_->count(event.outcome->result);  // counted in the summary, written or not
+    // Still pending at the end and already written as pending: not twice.
+    const bool announced = announced_.erase(event.attempt_id) != 0;
+    if (announced && event.outcome->result == ConnectResult::pending) return;
+    if (finished()) return;
+    // --failed hides only what established: an attempt not followed (or
+    // still pending at the end) may have failed, so it is shown.
+    if (options_.outcome == OutcomeMode::failed_only && event.outcome->result == ConnectResult::established) return;
+    write_event(event);
+}
+
+void StreamSink::on_overdue(const ConnectEvent& event) {
+    if (!outcome_counts_) return;
+    announced_.insert(event.attempt_id);
+    if (!options_.quiet && !options_.imds_v1_only) writer_->write_connect(event);
+}
+
+void StreamSink::on_http(const HttpRequestEvent& request) {
+    if (finished()) return;
+    if (!options_.quiet) writer_->write_http(request);
+    ++events_;
+}
+
+void StreamSink::on_loss(const LossReport& report) {
+    if (!options_.quiet) writer_->write_lost(report);
+}
+
+bool StreamSink::on_tick(MonoTime /*now*/) {
+    lines_.flush();
+    lines_.check_reader();
+    if (take_reopen_request()) {
+        if (auto reopened = lines_.reopen(); !reopened) report_error(reopened.error());
+    }
+    return true;
+}
+
+bool StreamSink::finished() const {
+    return writer_->closed() || (options_.max_events && events_ >= *options_.max_events);
+}
+
+int StreamSink::end_run(const TraceLoopStats& stats) {
+    lines_.flush();
+    const int exit_code = exit_code_after(stats, lines_);
+    RunSummary summary{std::chrono::system_clock::now(), events_,   stats.lost, stats.malformed,
+                       stats.duration_seconds,           stats.hook};
+    if (outcome_counts_) {
+        outcome_counts_->not_followed = stats.untracked_outcomes;
+        summary.outcomes = outcome_counts_;
+    }
+    summary.lost_output = lines_.lost_lines();
+    if (!options_.quiet) writer_->write_summary(summary);
+    lines_.flush();
+    summary.lost_output = lines_.lost_lines();  // the summary line itself may not have fit
+    print_summary_line(summary);
+    if (summary.outcomes)
+        std::fprintf(stderr, "connsnoop: results: %s\n", describe_outcomes(*summary.outcomes).c_str());
+    return exit_code;
+}
+
+MetricsSink::MetricsSink(const Options& options)
+    : options_(options),
+      metrics_(std::make_unique<ConnectMetrics>(
+          MetricsConfig{options.metrics.key, options.tracer.filters.destinations, options.metrics.max_series})) {}
+
+Result<std::unique_ptr<MetricsSink>> MetricsSink::start(const Options& options) {
+    std::unique_ptr<MetricsSink> sink(new MetricsSink(options));
+    auto server = MetricsServer::start(*options.metrics.listen, [&metrics = *sink->metrics_] {
+        return format_prometheus(metrics.snapshot(), kConnsnoopVersion);
+    });
+    if (!server) return server.error();
+    sink->server_ = std::move(server).value();
+    return sink;
+}
+
+// The tool's own health, from the first scrape on (not only after a poll).
+void MetricsSink::publish_health() {
+    if (!tracer_) return;
+    const auto attached = tracer_->programs_attached() + (exec_tracker_ ? exec_tracker_->programs_attached() : 0);
+    metrics_->update_health({events_, tracer_->lost_events(), tracer_->malformed_records(), attached,
+                             options_.tracer.ringbuf_bytes, hook_name(tracer_->hook()),
+                             lines_ ? lines_->lost_lines() : 0});
+}
+
+void MetricsSink::on_attached(const ConnectTracer& tracer) {
+    tracer_ = &tracer;
+    publish_health();
+    std::fprintf(stderr, "connsnoop: metrics at %s\n", server_->url().c_str());
+}
+
+void MetricsSink::on_connect(const ConnectEvent& event) {
+    metrics_->record_attempt(event);
+    ++events_;
+}
+
+void MetricsSink::on_outcome(const ConnectEvent& event) {
+    if (event.outcome) metrics_->record_result(event);
+}
+
+void MetricsSink::on_http(const HttpRequestEvent& request) {
+    ++events_;
+    if (const auto version = imds_version_name(classify_imds(request)); !version.empty())
+        metrics_->record_imds_request(request.connection, version);
+}
+
+bool MetricsSink::on_tick(MonoTime /*now*/) {
+    publish_health();
+    return true;
+}
+
+void TalkerSink::on_outcome(const ConnectEvent& event) {
+    // Untracked and pending attempts have no fate to count.
+    if (!event.outcome || event.outcome->result == ConnectResult::pending ||
+        event.outcome->result == ConnectResult::untracked)
+        return;
+    const auto latency = std::chrono::nanoseconds(event.outcome->latency_ns.value_or(0));
+    talkers_.record_outcome(event, did_not_establish(event.outcome->result), latency);
+}
+
+bool TalkerSink::on_tick(MonoTime now) {
+    talkers_.expire(now);
+    return true;
+}
+
+bool AlertSink::on_tick(MonoTime now) {
+    watch_.check(talkers_.table(watch_.group_by()), now);
+    return true;
+}
+
+}  // namespace connsnoop
