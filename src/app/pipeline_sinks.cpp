@@ -9,6 +9,7 @@
 #include "collect/connect_tracer.hpp"
 #include "connsnoop_version.hpp"
 #include "output/count_text.hpp"
+#include "output/escape.hpp"
 #include "output/prometheus_format.hpp"
 
 namespace connsnoop {
@@ -42,9 +43,11 @@ Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& option
     if (options.ancestry_depth == 0) return std::unique_ptr<ProcessTracker>();
     auto started = ProcessTracker::start(options.verbose, options.tracer.btf_path);
     if (started) return std::move(started).value();
-    if (options.ancestry_given) return started.error();
+    // Asked for by the user (--ancestry, or a --btf file the connect tracer
+    // needs just the same): the refusal is the answer, reported once at the top.
+    if (options.ancestry_given || !options.tracer.btf_path.empty()) return started.error();
     std::fprintf(stderr, "connsnoop: running without the exec tracker (%s): parents are named from /proc only\n",
-                 started.error().message.c_str());
+                 escape_for_terminal(started.error().message).c_str());
     return std::unique_ptr<ProcessTracker>();
 }
 
