@@ -23,6 +23,10 @@ public:
         seen.push_back("outcome " + std::to_string(event.pid) + " " +
                        std::string(result_name(event.outcome ? event.outcome->result : ConnectResult::pending)));
     }
+    void on_overdue(const ConnectEvent& event) override {
+        seen.push_back("overdue " + std::to_string(event.pid) + " " +
+                       std::string(result_name(event.outcome ? event.outcome->result : ConnectResult::established)));
+    }
     [[nodiscard]] bool finished() const override { return stop_after != 0 && seen.size() >= stop_after; }
 
     std::vector<std::string> seen;
@@ -46,6 +50,23 @@ OutcomeEvent fate(std::uint64_t attempt_id, ConnectResult result) {
     outcome.outcome.result = result;
     outcome.outcome.latency_ns = 2'000'000;
     return outcome;
+}
+
+TEST(EventPipeline, AnAttemptStillConnectingAfterASecondIsAnnouncedOnceThenItsFate) {
+    EventEnricher enricher;
+    PipelineConfig config;
+    config.join_outcomes = true;
+    EventPipeline pipeline(config, enricher);
+    CapturingSink sink;
+    pipeline.add_sink(sink);
+
+    EXPECT_TRUE(pipeline.connect(attempt(101, 7)));  // began at 1 ms
+    EXPECT_TRUE(pipeline.tick(mono_time_from_ns(900'000'000)));
+    EXPECT_EQ(sink.seen, (std::vector<std::string>{"connect 101"}));
+    EXPECT_TRUE(pipeline.tick(mono_time_from_ns(1'002'000'000)));
+    EXPECT_TRUE(pipeline.tick(mono_time_from_ns(1'500'000'000)));  // not twice
+    EXPECT_TRUE(pipeline.outcome(fate(7, ConnectResult::timeout)));
+    EXPECT_EQ(sink.seen, (std::vector<std::string>{"connect 101", "overdue 101 pending", "outcome 101 timeout"}));
 }
 
 TEST(EventPipeline, AttemptsReachSinksAtOnceAndAgainJoinedToTheirFate) {
