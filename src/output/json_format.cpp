@@ -217,7 +217,13 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
     line.number(event.destination_port);
     line.literal(R"(,"endpoint":)");
     const auto endpoint = metadata_endpoint_name(event.destination, event.destination_port);
-    line.string_or_null(!endpoint.empty(), endpoint);
+    if (endpoint.empty()) {
+        line.literal("null");
+    } else {  // one of our own names: plain ASCII, nothing to escape
+        line.character('"');
+        line.raw(endpoint);
+        line.character('"');
+    }
     line.literal(R"(,"cgroup_id":)");
     line.number(event.cgroup_id);
     line.literal(R"(,"netns":)");

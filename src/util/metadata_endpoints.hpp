@@ -29,15 +29,15 @@ inline constexpr std::array<MetadataEndpoint, 6> kMetadataEndpoints{{
 // Runs for every JSON record: the addresses are parsed once, not per call.
 inline std::string_view metadata_endpoint_name(const IpAddress& address, std::uint16_t port) {
     if (port != kMetadataPort) return {};
-    static const auto parsed = [] {
+    static const auto kParsedAddresses = [] {
         std::array<IpAddress, kMetadataEndpoints.size()> addresses{};
         for (std::size_t i = 0; i < kMetadataEndpoints.size(); ++i) {
             addresses[i] = IpAddress::parse(kMetadataEndpoints[i].address).value();
         }
         return addresses;
     }();
-    for (std::size_t i = 0; i < parsed.size(); ++i) {
-        if (parsed[i] == address) return kMetadataEndpoints[i].name;
+    for (std::size_t i = 0; i < kParsedAddresses.size(); ++i) {
+        if (kParsedAddresses[i] == address) return kMetadataEndpoints[i].name;
     }
     return {};
 }
