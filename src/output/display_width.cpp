@@ -24,8 +24,8 @@ public:
 
 private:
     static locale_t utf8_locale() {
-        static const locale_t locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
-        return locale;
+        static const locale_t kUtf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+        return kUtf8;
     }
     locale_t previous_;
 };

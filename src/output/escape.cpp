@@ -100,7 +100,7 @@ constexpr std::array<bool, 256> kPlainOnTerminal = [] {
 // Whether none of the 8 bytes in `word` needs escaping: no byte >= 0x80, none
 // below 0x20, no DEL, no backslash, and (for JSON) no '"'. Exact "any byte"
 // tests of the classic has-zero-byte bit trick.
-template <bool kJson>
+template <bool ForJson>
 bool all_plain(std::uint64_t word) {
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
@@ -109,18 +109,18 @@ bool all_plain(std::uint64_t word) {
     special |= (word - 0x20 * kOnes) & ~word & kHigh;  // < 0x20 (exact once no byte is >= 0x80)
     special |= has_zero_byte(word ^ (0x7F * kOnes));   // DEL
     special |= has_zero_byte(word ^ ('\\' * kOnes));   // backslash
-    if constexpr (kJson) special |= has_zero_byte(word ^ ('"' * kOnes));
+    if constexpr (ForJson) special |= has_zero_byte(word ^ ('"' * kOnes));
     return special == 0;
 }
 
 // The end of the run of plain bytes that starts at `pos`: 8 bytes at a
 // time while they are all plain, then byte by byte to the exact end.
-template <bool kJson>
+template <bool ForJson>
 std::size_t end_of_plain_run(std::string_view text, std::size_t pos) {
-    const auto& plain = kJson ? kPlainInJson : kPlainOnTerminal;
+    const auto& plain = ForJson ? kPlainInJson : kPlainOnTerminal;
     for (std::uint64_t word = 0; pos + sizeof(word) <= text.size(); pos += sizeof(word)) {
         std::memcpy(&word, text.data() + pos, sizeof(word));
-        if (!all_plain<kJson>(word)) break;
+        if (!all_plain<ForJson>(word)) break;
     }
     while (pos < text.size() && plain[static_cast<std::uint8_t>(text[pos])]) ++pos;
     return pos;
@@ -271,9 +271,9 @@ namespace {
 // does not depend on the user's locale; 1 each if that locale is missing.
 int column_width(char32_t c) {
     if (c < 0x7F) return 1;
-    static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
-    if (utf8 == nullptr) return 1;
-    const locale_t previous = uselocale(utf8);
+    static const locale_t kUtf8Locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+    if (kUtf8Locale == nullptr) return 1;
+    const locale_t previous = uselocale(kUtf8Locale);
     const int width = wcwidth(static_cast<wchar_t>(c));
     uselocale(previous);
     return width < 0 ? 1 : width;  // unassigned: terminals draw one cell

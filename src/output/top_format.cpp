@@ -51,9 +51,9 @@ std::string scaled(double value, std::size_t width) {
 }
 
 std::string rate_text(double rate, std::size_t width = 9) {
-    const std::string whole = fmt::format("{:.0f}", rate);
+    std::string whole = fmt::format("{:.0f}", rate);
     if (rate < 1000) {
-        const std::string tenths = fmt::format("{:.1f}", rate);
+        std::string tenths = fmt::format("{:.1f}", rate);
         if (tenths.size() <= width) return tenths;
     }
     if (whole.size() <= width) return whole;
@@ -222,7 +222,7 @@ std::string right_aligned(const std::string& text, std::size_t width) {
     return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
 }
 
-std::string marked(std::string title, bool sorted) { return sorted ? "*" + title : title; }
+std::string marked(const std::string& title, bool sorted) { return sorted ? "*" + title : title; }
 
 // The command line, cut to what is left of the line.
 std::string command_text(const std::string& escaped, const TopLayout& layout, std::size_t used) {

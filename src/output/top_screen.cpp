@@ -74,8 +74,10 @@ Status TopScreen::check_terminal() {
     }
     // A terminal that cannot move the cursor (dumb, hard-copy) cannot redraw a screen.
     const char* move = tigetstr(const_cast<char*>("cup"));
-    const bool usable = move != nullptr && move != reinterpret_cast<char*>(-1) &&
-                        tigetflag(const_cast<char*>("hc")) <= 0 && tigetflag(const_cast<char*>("gn")) <= 0;
+    // (char*)-1 is tigetstr's documented answer for "not a string capability".
+    const char* not_a_string = reinterpret_cast<char*>(-1);  // NOLINT(performance-no-int-to-ptr)
+    const bool usable = move != nullptr && move != not_a_string && tigetflag(const_cast<char*>("hc")) <= 0 &&
+                        tigetflag(const_cast<char*>("gn")) <= 0;
     del_curterm(cur_term);
     if (!usable) return Error{"cannot draw the top view: TERM=" + name + " cannot move the cursor", kPlainOutputHint};
     return Ok{};
