@@ -288,7 +288,7 @@ TEST_F(OutcomeTraceTest, TimedOutAndAbortedAttemptsCarryTheirSynPort) {
     EXPECT_EQ(connects[1]["sport"], std::stoi(ports[1])) << connects[1].dump();
 
     // Without --outcome the record is written before the port is chosen: null, not 0.
-    ChildProcess plain({connsnoop_binary(), "-o", "json", "--dst", kImdsV4});
+    ChildProcess plain(connsnoop_command({"-o", "json", "--dst", kImdsV4}));
     ASSERT_TRUE(plain.wait_for_stderr("tracing TCP connects", 10s)) << plain.err();
     run_python("import socket; socket.create_connection(('169.254.169.254', 80)).close()");
     const auto [plain_connects, plain_summary] = stop_and_parse(plain);
