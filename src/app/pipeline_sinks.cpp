@@ -51,6 +51,11 @@ Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& option
     return std::unique_ptr<ProcessTracker>();
 }
 
+Result<std::unique_ptr<LineOutput>> open_output_file(const Options& options) {
+    if (options.output_path.empty()) return std::unique_ptr<LineOutput>();
+    return LineOutput::open_file(options.output_path);
+}
+
 StreamSink::StreamSink(const Options& options, LineOutput& lines, std::unique_ptr<EventWriter> writer)
     : options_(options), lines_(lines), writer_(std::move(writer)) {
     if (options.outcome != OutcomeMode::off) outcome_counts_.emplace();

@@ -120,4 +120,8 @@ PipelineConfig pipeline_config(const Options& options);
 // default, connsnoop runs without it and says so in one line (nullptr).
 Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& options);
 
+// The --output file both sessions write to, opened for appending; null
+// without --output (the session writes to stdout then).
+Result<std::unique_ptr<LineOutput>> open_output_file(const Options& options);
+
 }  // namespace connsnoop

@@ -167,15 +167,12 @@ private:
 // top: the talker table and its view, and as asked for alerts and metrics.
 int run_top_session(const Options& options) {
     LineOutput stdout_lines(stdout);
-    std::unique_ptr<LineOutput> file_lines;
-    if (!options.output_path.empty()) {
-        auto opened = LineOutput::open_file(options.output_path);
-        if (!opened) {
-            report_error(opened.error());
-            return 1;
-        }
-        file_lines = std::move(opened).value();
+    auto opened = open_output_file(options);
+    if (!opened) {
+        report_error(opened.error());
+        return 1;
     }
+    const std::unique_ptr<LineOutput> file_lines = std::move(opened).value();
     LineOutput& report_lines = file_lines ? *file_lines : stdout_lines;
     // The full screen needs a terminal on stdout; -q and --output write no screen.
     const bool interactive = !file_lines && !options.quiet && isatty(STDOUT_FILENO) != 0;

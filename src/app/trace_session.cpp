@@ -31,15 +31,12 @@ std::optional<std::size_t> terminal_width(bool wide) {
 // the talker table with its alerts.
 int run_trace_session(const Options& options) {
     LineOutput stdout_lines(stdout);
-    std::unique_ptr<LineOutput> file_lines;
-    if (!options.output_path.empty()) {
-        auto opened = LineOutput::open_file(options.output_path);
-        if (!opened) {
-            report_error(opened.error());
-            return 1;
-        }
-        file_lines = std::move(opened).value();
+    auto opened = open_output_file(options);
+    if (!opened) {
+        report_error(opened.error());
+        return 1;
     }
+    const std::unique_ptr<LineOutput> file_lines = std::move(opened).value();
     LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
     event_lines.set_batched(true);  // flushed after every ring-buffer batch (on_tick)
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
