@@ -32,9 +32,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* --outcome/--failed, fixed before load: follow each attempt to its fate. */
-const volatile bool track_outcomes = false;
-
 /* Attempts being followed, keyed by socket address. A fixed size (set by
  * user space): when it is full an attempt is reported as not followed and
  * counted, never guessed at. */
@@ -123,15 +120,16 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
-/* typed: a tp_btf program, whose sk may be given to socket-local storage */
-static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate, bool typed)
+/* The same for tp_btf and raw_tp: nothing here needs a typed socket pointer
+ * (per-socket state is keyed by address or cookie, lib/socket_owner.bpf.h). */
+static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct connect_scratch *buf;
 	struct cs_connect_record *rec;
 	__u64 pid_tgid, uid_gid;
 
-	if (typed && http_capture && newstate == TCP_CLOSE)
-		http_forget_socket((struct sock *)sk);
+	if (http_capture && newstate == TCP_CLOSE)
+		http_forget_socket(sk);
 	if (track_outcomes && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
 		return on_attempt_end(sk, newstate);
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
@@ -157,16 +155,16 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		return 0;
 	if (!destination_wanted(rec->family, rec->daddr, rec->dport))
 		return 0;
-	if (typed && track_outcomes)
-		connect_sent_syn((struct sock *)sk);
+	if (track_outcomes)
+		connect_sent_syn(sk);
 
 	rec->kind = CS_RECORD_CONNECT;
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
 	if (track_outcomes)
 		follow_attempt(sk, rec);
-	if (typed && http_capture)
-		http_watch_socket((struct sock *)sk, rec);
+	if (http_capture)
+		http_watch_socket(sk, rec);
 	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
 	return 0;
 }
@@ -175,12 +173,12 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_tp_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate, true);
+	return on_state_change(sk, oldstate, newstate);
 }
 
 /* Fallback where tp_btf is refused; same arguments, read through CO-RE. */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_raw_tp, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate, false);
+	return on_state_change(sk, oldstate, newstate);
 }

@@ -8,11 +8,13 @@
  * Design: cgroup_skb/egress on the cgroup2 root, for watched sockets only.
  * Nothing runs per system call: a packet of a socket that is not watched
  * costs one socket-local storage lookup.
- * - A socket is watched when its attempt matched the filters at
- *   CLOSE -> SYN_SENT and its port is an HTTP port: its socket_owners record
- *   (lib/socket_owner.bpf.h) gets SOCKET_HTTP_WATCHED, a stream id (the key
- *   of its bytes in http_streams) and a copy of the attempt's record, which
- *   names the sender.
+ * - A socket is watched when its connect() to an HTTP port passed the
+ *   filters (the cgroup connect hooks mark it SOCKET_HTTP_WATCHED in
+ *   socket_owners, lib/connect_calls.bpf.h) and its attempt was reported at
+ *   CLOSE -> SYN_SENT: that adds its stream to http_streams under the
+ *   socket's cookie, with a copy of the attempt's record, which names the
+ *   sender. The stream is keyed by cookie, not kept in socket-local storage,
+ *   because the state hook is a tracing program (lib/socket_owner.bpf.h).
  * - Each outgoing TCP segment of a watched socket with payload is appended
  *   to the socket's head, from its first payload bytes
  *   (bpf_skb_load_bytes). The TCP sequence number of the next byte not yet
@@ -50,26 +52,32 @@
 #include <bpf/bpf_helpers.h>
 
 #include "connsnoop_abi.h"
-#include "lib/attempt_id.bpf.h"
+#include "lib/connect_calls.bpf.h"
 #include "lib/events.bpf.h"
 #include "lib/record.bpf.h"
+#include "lib/socket.bpf.h"
 #include "lib/socket_owner.bpf.h"
 
-/* --http, fixed before load: parse request heads sent on watched connections. */
-const volatile bool http_capture = false;
-
-/* The head gathered so far on one watched socket. head is twice the bytes
- * used so that an append at any offset below CS_HTTP_HEAD_MAX is in bounds
- * for the verifier. */
+/* One watched socket: the head gathered so far and who sends it. head is
+ * twice the bytes used so that an append at any offset below
+ * CS_HTTP_HEAD_MAX is in bounds for the verifier. */
 struct http_stream {
 	__u32 len;    /* bytes of the current head gathered */
 	__u32 writes; /* TCP segments they came in */
+	/* the TCP sequence number of the next payload byte not seen yet (so
+	 * that a retransmitted segment is not parsed twice) */
+	__u32 next_seq;
+	__u32 seq_known;
+	/* the connecting task, as reported at CLOSE -> SYN_SENT: names the
+	 * sender of a head that leaves in softirq context (a segment Nagle held
+	 * until an ACK came), where current is some unrelated task */
+	struct cs_connect_record owner;
 	char head[2 * CS_HTTP_HEAD_MAX];
 };
 
-/* Heads being gathered (key: the socket's stream id in socket_owners), added
- * at CLOSE -> SYN_SENT, removed at -> CLOSE; LRU so that a socket whose close
- * was missed cannot fill it.
+/* Watched sockets (key: the socket's cookie), added at CLOSE -> SYN_SENT,
+ * removed at -> CLOSE; LRU so that a socket whose close was missed cannot
+ * fill it.
  * It holds raw request bytes while a head is gathered: connsnoop's own
  * descriptor of it is write-only, so nothing in connsnoop can read it back. */
 struct {
@@ -79,14 +87,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct http_stream);
 } http_streams SEC(".maps");
-
-/* Destination ports whose connections are watched (80 and --http-port). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u16);
-	__type(value, __u8);
-} http_ports SEC(".maps");
 
 /* An empty stream to insert from (too large for the stack). */
 struct {
@@ -123,42 +123,34 @@ struct {
 	__type(value, struct http_scratch);
 } http_scratch SEC(".maps");
 
-/* CLOSE -> SYN_SENT of a reported attempt (tp_btf, the connecting task's
- * context): watch the socket when its port is an HTTP port. */
-static __always_inline void http_watch_socket(struct sock *sk, const struct cs_connect_record *rec)
+/* CLOSE -> SYN_SENT of a reported attempt (the connecting task's context):
+ * watch the socket when its port is an HTTP port. */
+static __always_inline void http_watch_socket(const struct sock *sk, const struct cs_connect_record *rec)
 {
+	__u64 cookie = socket_cookie(sk);
 	__u16 dport = rec->dport;
-	struct socket_owner *owner;
-	struct http_stream *empty;
+	struct http_stream *empty, *stream;
 	__u32 zero = 0;
-	__u64 stream_id;
 
-	if (!bpf_map_lookup_elem(&http_ports, &dport))
+	/* no cookie: the connect hooks did not take this socket on */
+	if (cookie == 0 || !bpf_map_lookup_elem(&http_ports, &dport))
 		return;
 	empty = bpf_map_lookup_elem(&http_stream_init, &zero);
-	stream_id = new_attempt_id();
-	if (!empty || stream_id == 0 || bpf_map_update_elem(&http_streams, &stream_id, empty, BPF_ANY) != 0)
+	if (!empty || bpf_map_update_elem(&http_streams, &cookie, empty, BPF_ANY) != 0)
 		return;
-	owner = bpf_sk_storage_get(&socket_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!owner) {
-		bpf_map_delete_elem(&http_streams, &stream_id);
-		return;
-	}
-	owner->flags |= SOCKET_HTTP_WATCHED;
-	owner->tgid = rec->pid;
-	owner->stream_id = stream_id;
-	owner->seq_known = 0;
-	__builtin_memcpy(&owner->owner, rec, sizeof(owner->owner));
+	stream = bpf_map_lookup_elem(&http_streams, &cookie);
+	if (stream)
+		__builtin_memcpy(&stream->owner, rec, sizeof(stream->owner));
 }
 
-static __always_inline void http_forget_socket(struct sock *sk)
+/* -> CLOSE of any socket: a watched one is forgotten. */
+static __always_inline void http_forget_socket(const struct sock *sk)
 {
-	struct socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
+	__u64 cookie = socket_cookie(sk);
 
-	if (!owner || !(owner->flags & SOCKET_HTTP_WATCHED))
-		return;
-	owner->flags &= ~SOCKET_HTTP_WATCHED;
-	bpf_map_delete_elem(&http_streams, &owner->stream_id);
+	/* looked up first: a lookup takes no lock, a delete does */
+	if (cookie != 0 && bpf_map_lookup_elem(&http_streams, &cookie))
+		bpf_map_delete_elem(&http_streams, &cookie);
 }
 
 /* ---- parsing, one byte at a time ---- */
@@ -315,7 +307,8 @@ static __always_inline long http_parse_byte(const struct http_stream *stream, st
 
 /*
  * Parses bytes [start, start + CS_HTTP_PARSE_CHUNK) of the head gathered in
- * http_streams under stream_id; non-zero when parsing is over.
+ * http_streams under stream_id (a socket cookie); non-zero when parsing is
+ * over.
  *
  * A global function, called from a bounded loop: the verifier checks it once,
  * on its own, for any start, instead of once per iteration of the caller's
@@ -391,18 +384,19 @@ static __always_inline bool version_is_http(const struct cs_http_record *rec)
 }
 
 /* The head's record: the connection and its sender (see the top of the file). */
-static __always_inline void http_report(struct bpf_sock *sk, const struct socket_owner *owner, struct http_scratch *buf)
+static __always_inline void http_report(struct bpf_sock *sk, const struct http_stream *stream, struct http_scratch *buf)
 {
+	const struct cs_connect_record *owner = &stream->owner;
 	struct cs_http_record *rec = &buf->record;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
-	__builtin_memcpy(&rec->process, &owner->owner, sizeof(rec->process));
+	__builtin_memcpy(&rec->process, owner, sizeof(rec->process));
 	rec->process.kind = CS_RECORD_HTTP;
 	rec->process.flags &= ~CS_OUTCOME_UNTRACKED;
 	rec->process.attempt_id = 0;
 	rec->process.timestamp_ns = bpf_ktime_get_ns();
 	rec->process.sport = sk->src_port; /* chosen after the attempt was reported */
-	if (BPF_CORE_READ(task, tgid) == owner->tgid) {
+	if (BPF_CORE_READ(task, tgid) == owner->pid) {
 		rec->process.tid = BPF_CORE_READ(task, pid);
 		rec->process.flags &= ~(CS_ARGV_TRUNCATED | CS_ARGV_UNREADABLE | CS_ARGV_REWRITTEN);
 		rec->process.argv_len = read_current_argv(buf->argv, CS_ARGV_CAPACITY, argv_max, true,
@@ -453,33 +447,30 @@ static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 
 }
 
 /* One outgoing segment of a watched socket: gather and parse. */
-static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_sock *sk, struct socket_owner *owner)
+static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_sock *sk, __u64 stream_id,
+                                            struct http_stream *stream)
 {
 	struct http_scratch *buf;
-	struct http_stream *stream;
 	__u32 at, len, seq, seen;
 	__u32 zero = 0;
 	__s32 ahead;
 
 	if (!tcp_payload(skb, &at, &len, &seq))
 		return;
-	if (!owner->seq_known) {
-		owner->next_seq = seq;
-		owner->seq_known = 1;
+	if (!stream->seq_known) {
+		stream->next_seq = seq;
+		stream->seq_known = 1;
 	}
-	ahead = (__s32)(seq - owner->next_seq);
+	ahead = (__s32)(seq - stream->next_seq);
 	if (ahead > 0) {
 		/* bytes we never saw (cannot happen on egress): start afresh */
-		owner->next_seq = seq;
+		stream->next_seq = seq;
 		ahead = 0;
 	}
 	seen = (__u32)-ahead;
 	if (seen >= len)
 		return; /* a retransmission of what was seen */
-	owner->next_seq = seq + len;
-	stream = bpf_map_lookup_elem(&http_streams, &owner->stream_id);
-	if (!stream)
-		return;
+	stream->next_seq = seq + len;
 	http_append(stream, skb, at + seen, len - seen);
 	if (stream->len == 0)
 		return; /* nothing of a head in this segment */
@@ -493,7 +484,7 @@ static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_so
 	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
 	buf->parse.len = stream->len;
 	for (__u32 start = 0; start < CS_HTTP_HEAD_MAX; start += CS_HTTP_PARSE_CHUNK) {
-		if (http_parse_chunk(owner->stream_id, start))
+		if (http_parse_chunk(stream_id, start))
 			break;
 	}
 
@@ -514,7 +505,7 @@ static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_so
 	buf->record.writes = stream->writes;
 	http_reset(stream);
 	if (version_is_http(&buf->record))
-		http_report(sk, owner, buf);
+		http_report(sk, stream, buf);
 }
 
 /* Loaded only with HTTP capture; attached to the cgroup2 root. Always lets
@@ -524,6 +515,8 @@ int http_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct socket_owner *owner;
+	struct http_stream *stream;
+	__u64 cookie;
 
 	if (!sk)
 		return 1;
@@ -531,8 +524,12 @@ int http_egress(struct __sk_buff *skb)
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return 1;
 	owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
-	if (owner && (owner->flags & SOCKET_HTTP_WATCHED))
-		http_on_segment(skb, sk, owner);
+	if (!owner || !(owner->flags & SOCKET_HTTP_WATCHED))
+		return 1;
+	cookie = bpf_get_socket_cookie(skb);
+	stream = bpf_map_lookup_elem(&http_streams, &cookie);
+	if (stream)
+		http_on_segment(skb, sk, cookie, stream);
 	return 1;
 }
 

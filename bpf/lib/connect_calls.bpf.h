@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * connect() calls that fail before any SYN leaves (--outcome), without a
- * hook on every system call of the host.
+ * hook on every system call of the host; and the sockets whose packets
+ * --http reads.
  *
  * - cgroup/connect4 and connect6, attached to the cgroup2 root, run in the
  *   caller's context at the start of every inet connect(), before routing
- *   and port selection. A TCP connect that passes the filters marks its
- *   socket SOCKET_CONNECT_PENDING in socket_owners, with its destination and
- *   time. These programs always allow the call (return 1): they watch, never
- *   decide.
- * - CLOSE -> SYN_SENT (the attempt record) clears the mark.
- * - A socket closed with the mark still set made a connect() that sent
+ *   and port selection. A TCP connect that passes the filters is entered in
+ *   pending_connects under the socket's cookie, with its destination and
+ *   time (--outcome), and, when its port is an HTTP port, marked
+ *   SOCKET_HTTP_WATCHED in socket_owners (--http). These programs always
+ *   allow the call (return 1): they watch, never decide.
+ * - CLOSE -> SYN_SENT (the attempt record) removes the entry.
+ * - A socket destroyed with its entry still there made a connect() that sent
  *   nothing: tcp:tcp_destroy_sock, in the closing task's context, reports it
- *   as a failed call (CS_RECORD_CONNECT_FAILED).
+ *   as a failed call (CS_RECORD_CONNECT_FAILED) and removes the entry, so
+ *   none outlives its socket. The map is a hash keyed by cookie, not
+ *   socket-local storage, because those two are tracing programs (see
+ *   lib/socket_owner.bpf.h); when it is full a call is not followed, and
+ *   counted (CS_STAT_UNTRACKED_OUTCOMES).
  * - SYN_SENT -> CLOSE without a socket error while the socket is still
  *   SS_UNCONNECTED happens only inside connect() (the call gave up after
  *   SYN_SENT: no ephemeral port left, or no buffer for the SYN); it is that
@@ -42,6 +48,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "connsnoop_abi.h"
+#include "lib/events.bpf.h"
 #include "lib/filters.bpf.h"
 #include "lib/record.bpf.h"
 #include "lib/socket.bpf.h"
@@ -50,6 +57,37 @@
 /* Not in vmlinux.h (macros); the same values on every Linux architecture we build for. */
 #define CS_ENETUNREACH 101
 #define CS_EADDRNOTAVAIL 99
+
+/* --outcome, fixed before load: follow each attempt to its fate. */
+const volatile bool track_outcomes = false;
+/* --http, fixed before load: parse request heads sent on watched connections. */
+const volatile bool http_capture = false;
+
+/* A connect() that passed the filters and has not (yet) made its socket send
+ * a SYN. */
+struct pending_connect {
+	__u64 connect_ns; /* when connect() was called (CLOCK_MONOTONIC) */
+	__u16 family;     /* of the destination connect() was given (v4-mapped as CS_AF_INET) */
+	__u16 dport;      /* host order */
+	__u32 reserved;
+	__u8 daddr[16];
+};
+
+/* Keyed by socket cookie; sized by user space (one entry without --outcome). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct pending_connect);
+} pending_connects SEC(".maps");
+
+/* Destination ports whose connections --http watches (80 and --http-port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u16);
+	__type(value, __u8);
+} http_ports SEC(".maps");
 
 /* The destination of a connect() as the cgroup hook sees it; false for other
  * families. ipv6: the connect6 hook (each may read only its own fields). */
@@ -82,14 +120,34 @@ static __always_inline bool call_destination(const struct bpf_sock_addr *ctx, bo
 	return true;
 }
 
-/* A TCP connect() starting in the caller's context: mark the socket when
+/* --http: the socket's packets will be read (its record in socket_owners). */
+static __always_inline void watch_http_socket(struct bpf_sock *sk, __u32 tgid, __u16 family, const __u8 daddr[16],
+                                              __u16 dport)
+{
+	struct socket_owner *owner;
+
+	if (!bpf_map_lookup_elem(&http_ports, &dport))
+		return;
+	owner = bpf_sk_storage_get(&socket_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!owner)
+		return;
+	owner->flags |= SOCKET_HTTP_WATCHED;
+	owner->tgid = tgid;
+	owner->connect_ns = bpf_ktime_get_ns();
+	owner->family = family;
+	owner->dport = dport;
+	__builtin_memcpy(owner->daddr, daddr, sizeof(owner->daddr));
+}
+
+/* A TCP connect() starting in the caller's context: take the socket on when
  * the call passes the same filters as attempts. Always allows the call. */
 static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
-	struct socket_owner *owner;
+	struct pending_connect call = {};
 	struct bpf_sock *sk = ctx->sk;
+	__u64 cookie;
 	char comm[CS_COMM_LEN];
 	__u8 daddr[16] = {};
 	__u16 family, dport;
@@ -105,15 +163,19 @@ static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 		if (!comm_wanted(comm))
 			return 1;
 	}
-	owner = bpf_sk_storage_get(&socket_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!owner)
+	/* made here if nothing asked before: the tracing programs read it */
+	cookie = bpf_get_socket_cookie(ctx);
+	if (http_capture)
+		watch_http_socket(sk, pid_tgid >> 32, family, daddr, dport);
+	if (!track_outcomes)
 		return 1;
-	owner->flags |= SOCKET_CONNECT_PENDING;
-	owner->tgid = pid_tgid >> 32;
-	owner->connect_ns = bpf_ktime_get_ns();
-	owner->family = family;
-	owner->dport = dport;
-	__builtin_memcpy(owner->daddr, daddr, sizeof(owner->daddr));
+	call.connect_ns = bpf_ktime_get_ns();
+	call.family = family;
+	call.dport = dport;
+	__builtin_memcpy(call.daddr, daddr, sizeof(call.daddr));
+	/* BPF_ANY: a second connect() on the same socket replaces the first */
+	if (bpf_map_update_elem(&pending_connects, &cookie, &call, BPF_ANY) != 0)
+		count_stat(CS_STAT_UNTRACKED_OUTCOMES);
 	return 1;
 }
 
@@ -129,45 +191,51 @@ int connect6_watch(struct bpf_sock_addr *ctx)
 	return on_connect_call(ctx, true);
 }
 
-/* CLOSE -> SYN_SENT of a reported attempt (tp_btf only): its connect() got a SYN out. */
-static __always_inline void connect_sent_syn(struct sock *sk)
+/* CLOSE -> SYN_SENT of a reported attempt: its connect() got a SYN out. */
+static __always_inline void connect_sent_syn(const struct sock *sk)
 {
-	struct socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
+	__u64 cookie = socket_cookie(sk);
 
-	if (owner)
-		owner->flags &= ~SOCKET_CONNECT_PENDING;
+	if (cookie != 0)
+		bpf_map_delete_elem(&pending_connects, &cookie);
 }
 
 /* Did the call get as far as a failed route lookup? (see the top of the file) */
-static __always_inline bool route_lookup_failed(const struct sock *sk, const struct socket_owner *owner)
+static __always_inline bool route_lookup_failed(const struct sock *sk, const struct pending_connect *call)
 {
 	const struct inet_sock *inet = (const struct inet_sock *)sk;
 	__u8 daddr[16] = {};
 	__u32 cork_daddr;
 
-	if (owner->family == CS_AF_INET) {
+	if (call->family == CS_AF_INET) {
 		/* IPv4, or a v4-mapped destination on an IPv6 socket: both route
 		 * through tcp_v4_connect */
 		cork_daddr = BPF_CORE_READ(inet, cork.fl.u.ip4.daddr);
-		return cork_daddr == *(const __u32 *)owner->daddr;
+		return cork_daddr == *(const __u32 *)call->daddr;
 	}
 	BPF_CORE_READ_INTO(&daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	return ((const __u64 *)daddr)[0] == ((const __u64 *)owner->daddr)[0] &&
-	       ((const __u64 *)daddr)[1] == ((const __u64 *)owner->daddr)[1] &&
+	return ((const __u64 *)daddr)[0] == ((const __u64 *)call->daddr)[0] &&
+	       ((const __u64 *)daddr)[1] == ((const __u64 *)call->daddr)[1] &&
 	       BPF_CORE_READ(sk, __sk_common.skc_dport) == 0;
 }
 
 /* A socket is destroyed (tcp:tcp_destroy_sock): if its connect() never sent
  * a SYN, report the call as failed, in the closing task's context. */
-static __always_inline void on_socket_destroyed(struct sock *sk)
+static __always_inline void on_socket_destroyed(const struct sock *sk)
 {
-	struct socket_owner *owner = bpf_sk_storage_get(&socket_owners, sk, 0, 0);
+	struct pending_connect call, *found;
 	struct cs_connect_record *rec;
 	struct connect_scratch *buf;
+	__u64 cookie = socket_cookie(sk);
 
-	if (!owner || !(owner->flags & SOCKET_CONNECT_PENDING))
+	if (cookie == 0)
+		return; /* no connect hook took this socket on */
+	found = bpf_map_lookup_elem(&pending_connects, &cookie);
+	if (!found)
 		return;
-	owner->flags &= ~SOCKET_CONNECT_PENDING;
+	call = *found;
+	if (bpf_map_delete_elem(&pending_connects, &cookie) != 0)
+		return; /* reported concurrently: once */
 	/* the connect hook sees no struct sock to check --netns on: it is checked here */
 	if (!netns_wanted(sk))
 		return;
@@ -178,19 +246,28 @@ static __always_inline void on_socket_destroyed(struct sock *sk)
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	fill_task_fields(rec, buf->argv, bpf_get_current_pid_tgid(), bpf_get_current_uid_gid());
 	rec->kind = CS_RECORD_CONNECT_FAILED;
-	rec->timestamp_ns = owner->connect_ns; /* when the call was made, not the close */
-	rec->error = route_lookup_failed(sk, owner) ? CS_ENETUNREACH : 0;
+	rec->timestamp_ns = call.connect_ns; /* when the call was made, not the close */
+	rec->error = route_lookup_failed(sk, &call) ? CS_ENETUNREACH : 0;
 	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	rec->family = owner->family;
+	rec->family = call.family;
 	rec->sport = 0;
-	rec->dport = owner->dport;
+	rec->dport = call.dport;
 	__builtin_memset(rec->saddr, 0, sizeof(rec->saddr));
-	__builtin_memcpy(rec->daddr, owner->daddr, sizeof(rec->daddr));
+	__builtin_memcpy(rec->daddr, call.daddr, sizeof(rec->daddr));
 	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
 }
 
+/* Preferred: BTF-typed tracepoint, no tracefs needed. */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(connect_failure_tp_btf, struct sock *sk)
+{
+	on_socket_destroyed(sk);
+	return 0;
+}
+
+/* Fallback where tp_btf is refused; same argument, read through CO-RE. */
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(connect_failure_raw_tp, struct sock *sk)
 {
 	on_socket_destroyed(sk);
 	return 0;

@@ -17,6 +17,18 @@ static __always_inline bool is_v4_mapped(const __u8 addr[16])
 	return ((const __u64 *)addr)[0] == 0 && ((const __u32 *)addr)[2] == bpf_htonl(0x0000ffff);
 }
 
+/*
+ * The socket's cookie, the kernel's id for it (never reused while the system
+ * runs), as tracing programs read it; 0 when nothing has asked for it yet.
+ * The cgroup hooks ask for it (bpf_get_socket_cookie) when they take a
+ * socket on, so it keys per-socket state that tracing programs can reach on
+ * every kernel: they may use socket-local storage only from 5.11 on.
+ */
+static __always_inline __u64 socket_cookie(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
 /* Fills family, ports and addresses; false for families other than IPv4/IPv6. */
 static __always_inline bool read_endpoints(const struct sock *sk, struct cs_connect_record *rec)
 {

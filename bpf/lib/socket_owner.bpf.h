@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Who owns a socket, kept with the socket itself (socket-local storage,
- * BPF_MAP_TYPE_SK_STORAGE): written in the owner's context (at connect()
- * through the cgroup connect hooks, or at CLOSE -> SYN_SENT), read later
- * wherever the socket shows up (packets in softirq, state changes, close),
- * and freed by the kernel with the socket. Nothing runs per system call.
+ * BPF_MAP_TYPE_SK_STORAGE): written in the owner's context at connect()
+ * through the cgroup connect hooks, read later by cgroup programs wherever
+ * the socket shows up (packets in softirq), and freed by the kernel with the
+ * socket. Nothing runs per system call.
+ *
+ * Only cgroup programs use it: tracing programs (tp_btf, raw_tp) may call
+ * bpf_sk_storage_get only from 5.11 on, so what they need per socket is kept
+ * in hash maps keyed by the socket's cookie (socket_cookie() in
+ * lib/socket.bpf.h), which the connect hooks make sure exists.
  *
  * Only sockets connsnoop watches get a record (created on purpose, never by
  * a lookup), so a socket without one costs a failed lookup and nothing more.
@@ -19,11 +24,8 @@
 #include "connsnoop_abi.h"
 
 enum socket_owner_flags {
-	/* connect() passed the filters and has not (yet) made the socket send a
-	 * SYN: if the socket is closed in this state, the call failed before any
-	 * packet left */
-	SOCKET_CONNECT_PENDING = 1 << 0,
-	/* --http: request heads on this socket are parsed (cgroup_skb/egress) */
+	/* --http: connect() to an HTTP port passed the filters; the socket's
+	 * packets are looked up in http_streams (cgroup_skb/egress) */
 	SOCKET_HTTP_WATCHED = 1 << 1,
 };
 
@@ -35,16 +37,6 @@ struct socket_owner {
 	__u16 dport;      /* host order */
 	__u32 reserved;
 	__u8 daddr[16];
-	/* --http: the key of the socket's head in http_streams, and the TCP
-	 * sequence number of the next payload byte not seen yet (so that a
-	 * retransmitted segment is not parsed twice) */
-	__u64 stream_id;
-	__u32 next_seq;
-	__u32 seq_known;
-	/* --http: the connecting task, as reported at CLOSE -> SYN_SENT: names
-	 * the sender of a head that leaves in softirq context (a segment Nagle
-	 * held until an ACK came), where current is some unrelated task */
-	struct cs_connect_record owner;
 };
 
 struct {

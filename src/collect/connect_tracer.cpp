@@ -97,6 +97,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.uids, filters.uids.size()},
         {maps.netns_filter, filters.netns_inodes.size()},
         {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
+        {maps.pending_connects, config.track_outcomes ? config.max_in_flight : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
     };
@@ -108,9 +109,9 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
 }
 
 // The parts of the object, each loaded only when asked for; a refused load
-// names the part whose program the kernel did not take.
+// names the part whose program the kernel did not take, by what it is for.
 struct ProgramPart {
-    const char* what;
+    std::string what;
     bpf_program* program;
 };
 
@@ -119,12 +120,14 @@ bpf_program* set_loaded(bpf_program* program, bool wanted) {
     return program;
 }
 
+// The part libbpf stopped at, by what it is for and its program's name.
 std::string refused_part(const std::vector<ProgramPart>& parts) {
+    const std::string name = refused_program_name();
+    if (name.empty()) return "the BPF object";
     for (const auto& part : parts) {
-        if (bpf_program__autoload(part.program) && bpf_program__fd(part.program) < 0)
-            return std::string(part.what) + " (" + bpf_program__name(part.program) + ")";
+        if (name == bpf_program__name(part.program)) return part.what + " (" + name + ")";
     }
-    return "the BPF program";
+    return "program " + name;
 }
 
 // Opens the embedded object with the filters baked into its read-only data,
@@ -156,20 +159,25 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
 
     auto& progs = skeleton->progs;
-    // The tp_btf-only parts (socket-local storage): the connect watch and HTTP capture.
-    const bool typed = hook == TracepointHook::tp_btf;
+    // The cgroup connect hooks take sockets on for both: outcome tracking
+    // (calls that fail before a SYN) and HTTP capture (the sockets watched).
+    const bool watch_connects = config.track_outcomes || config.http_capture;
+    const std::string connect_watch_for = config.track_outcomes && config.http_capture
+                                              ? "outcome tracking and HTTP capture"
+                                          : config.track_outcomes ? "outcome tracking"
+                                                                  : "HTTP capture";
     const std::vector<ProgramPart> parts = {
-        {"the connect hook", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
-        // connect() calls that fail before a SYN: the cgroup connect hooks and
-        // the socket's destruction. Nothing runs per system call.
-        {"outcome tracking", set_loaded(progs.connect4_watch, config.track_outcomes && typed)},
-        {"outcome tracking", set_loaded(progs.connect6_watch, config.track_outcomes && typed)},
-        {"outcome tracking", set_loaded(progs.connect_failure_tp_btf, config.track_outcomes && typed)},
+        {"connection tracing", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
+        {connect_watch_for, set_loaded(progs.connect4_watch, watch_connects)},
+        {connect_watch_for, set_loaded(progs.connect6_watch, watch_connects)},
+        // connect() calls that fail before a SYN, at the socket's destruction.
+        {"outcome tracking",
+         choose_variant(progs.connect_failure_tp_btf, progs.connect_failure_raw_tp, hook, config.track_outcomes)},
         // The packets of watched sockets (cgroup_skb/egress).
-        {"HTTP capture", set_loaded(progs.http_egress, config.http_capture && typed)},
+        {"HTTP capture", set_loaded(progs.http_egress, config.http_capture)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
-        return libbpf_load_error("loading " + refused_part(parts) + " (" + hook_name(hook) + ")", err);
+        return libbpf_load_error("loading " + refused_part(parts), err);
     return skeleton;
 }
 
@@ -236,8 +244,9 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
 struct ConnectTracer::Handles {
     SkeletonPtr skeleton;
     LinkPtr link;
-    // connect() calls on the cgroup2 root and the socket's destruction, with
-    // outcome tracking only; links go away when connsnoop exits
+    // connect() calls on the cgroup2 root (outcome tracking or HTTP capture)
+    // and the socket's destruction (outcome tracking); links go away when
+    // connsnoop exits
     LinkPtr connect4_link;
     LinkPtr connect6_link;
     LinkPtr destroy_link;
@@ -273,19 +282,17 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
 struct ConnectWatchLinks {
     LinkPtr& connect4;
     LinkPtr& connect6;
-    LinkPtr& destroy;
 };
 
-Status attach_connect_watch(connsnoop_bpf& skeleton, ConnectWatchLinks links) {
-    auto root_fd = open_cgroup2_root("--outcome");
+// The cgroup connect hooks, for `option` (--outcome or --http).
+Status attach_connect_watch(connsnoop_bpf& skeleton, const std::string& option, ConnectWatchLinks links) {
+    auto root_fd = open_cgroup2_root(option);
     if (!root_fd) return root_fd.error();
     auto& progs = skeleton.progs;
     links.connect4.reset(bpf_program__attach_cgroup(progs.connect4_watch, root_fd->get()));
-    if (!links.connect4) return libbpf_error("--outcome: attaching cgroup/connect4 to the cgroup2 root", errno);
+    if (!links.connect4) return libbpf_error(option + ": attaching cgroup/connect4 to the cgroup2 root", errno);
     links.connect6.reset(bpf_program__attach_cgroup(progs.connect6_watch, root_fd->get()));
-    if (!links.connect6) return libbpf_error("--outcome: attaching cgroup/connect6 to the cgroup2 root", errno);
-    links.destroy.reset(bpf_program__attach(progs.connect_failure_tp_btf));
-    if (!links.destroy) return libbpf_error("attaching to tcp:tcp_destroy_sock (tp_btf)", errno);
+    if (!links.connect6) return libbpf_error(option + ": attaching cgroup/connect6 to the cgroup2 root", errno);
     return Ok{};
 }
 
@@ -316,13 +323,6 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
     const TracepointHook hook = probe_tracepoint_hook(config.verbose);
-    // Outcomes and HTTP capture use socket-local storage, which only typed
-    // (tp_btf) programs may: asked for on a kernel without it, they end the run.
-    if (hook != TracepointHook::tp_btf && (config.track_outcomes || config.http_capture)) {
-        return Error{std::string(config.track_outcomes ? "--outcome" : "--http") +
-                         " needs BTF-typed tracepoints (tp_btf), which this kernel refused",
-                     "run with -v to see libbpf's log", EOPNOTSUPP};
-    }
     auto skeleton = open_and_load(config, hook);
     if (!skeleton) return skeleton.error();
 
@@ -340,10 +340,16 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
     auto& progs = handles->skeleton->progs;
     if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state"); !s)
         return s.error();
-    if (config.track_outcomes) {
-        auto attached = attach_connect_watch(*handles->skeleton,
-                                             {handles->connect4_link, handles->connect6_link, handles->destroy_link});
+    if (config.track_outcomes || config.http_capture) {
+        auto attached = attach_connect_watch(*handles->skeleton, config.track_outcomes ? "--outcome" : "--http",
+                                             {handles->connect4_link, handles->connect6_link});
         if (!attached) return attached.error();
+    }
+    if (config.track_outcomes) {
+        if (auto s = attach(handles->destroy_link, progs.connect_failure_tp_btf, progs.connect_failure_raw_tp,
+                            "to tcp:tcp_destroy_sock");
+            !s)
+            return s.error();
     }
     if (config.http_capture) {
         auto root = open_cgroup2_root("--http");

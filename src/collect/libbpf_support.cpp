@@ -28,13 +28,35 @@ struct CapturedLoadLog {
     std::mutex mutex;
     std::string program;
     std::string log;
+    std::string refused_program;  // "prog 'NAME': BPF program load failed" / "failed to load"
 };
 CapturedLoadLog& captured_load_log() {
     static CapturedLoadLog captured;
     return captured;
 }
 
+// The program a "prog 'NAME': <what>" warning names, when <what> is one of `verdicts`.
+std::string program_refused_in(const std::string& text) {
+    static const std::string kPrefix = "prog '";
+    const auto quote = text.find(kPrefix);
+    if (quote == std::string::npos) return "";
+    const auto name_start = quote + kPrefix.size();
+    const auto name_end = text.find("': ", name_start);
+    if (name_end == std::string::npos) return "";
+    const auto said = text.substr(name_end + 3);
+    for (const char* verdict : {"BPF program load failed", "failed to load"}) {
+        if (said.rfind(verdict, 0) == 0) return text.substr(name_start, name_end - name_start);
+    }
+    return "";
+}
+
 void capture_load_log(const std::string& text) {
+    if (auto refused = program_refused_in(text); !refused.empty()) {
+        auto& captured = captured_load_log();
+        std::lock_guard lock(captured.mutex);
+        captured.refused_program = std::move(refused);
+        return;
+    }
     static const std::string kBegin = "-- BEGIN PROG LOAD LOG --\n";
     static const std::string kEnd = "-- END PROG LOAD LOG --";
     const auto begin = text.find(kBegin);
@@ -176,14 +198,21 @@ Error libbpf_load_error(const std::string& what, int err) {
     {
         auto& captured = captured_load_log();
         std::lock_guard lock(captured.mutex);
-        failure.program = std::move(captured.program);
+        failure.program = captured.program.empty() ? captured.refused_program : captured.program;
         failure.verifier_log = std::move(captured.log);
         captured.program.clear();
         captured.log.clear();
+        captured.refused_program.clear();
     }
     failure.privileges = current_bpf_privileges();
     failure.kernel_release = kernel_release();
     return describe_load_failure(what, failure);
+}
+
+std::string refused_program_name() {
+    auto& captured = captured_load_log();
+    std::lock_guard lock(captured.mutex);
+    return captured.refused_program;
 }
 
 Status check_kernel_btf(const std::string& custom_path) {

@@ -52,6 +52,12 @@ Error describe_load_failure(const std::string& what, const LoadFailure& failure)
 // privileges and uname, and describes them.
 Error libbpf_load_error(const std::string& what, int err);
 
+// The program libbpf last said it could not load ("prog 'NAME': BPF program
+// load failed" or "failed to load"), "" when none since the last
+// libbpf_load_error. libbpf closes every program of an object whose load
+// failed, so this, not a program's descriptor, says which one it was.
+std::string refused_program_name();
+
 // True when err means a privilege is missing: EPERM without sufficient
 // privileges (pure).
 bool lacks_bpf_privileges(int err, const BpfPrivileges& privileges);

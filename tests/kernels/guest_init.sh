@@ -116,7 +116,7 @@ refused() {
 	connsnoop "$@" --duration 1 >/tmp/out 2>/tmp/err
 	status=$?
 	[ $status -eq 1 ] || problem "connsnoop $option exited $status, not 1"
-	expect 1 /tmp/err "connsnoop: error: loading the " "(tp_btf): the kernel's verifier refused program '" "(Linux $(uname -r)): " "$expected_verdict"
+	expect 1 /tmp/err "connsnoop: error: loading " "): the kernel's verifier refused program '" "(Linux $(uname -r)): " "$expected_verdict"
 	expect 1 /tmp/err "hint: not a privilege problem"
 	expect 0 /tmp/err "run as root"
 }

@@ -55,8 +55,14 @@ TEST(SkeletonOpen, OutcomeTrackingIsOffByDefaultWithItsProgramsAndMaps) {
     EXPECT_EQ(std::string(bpf_program__section_name(progs.connect4_watch)), "cgroup/connect4");
     EXPECT_EQ(std::string(bpf_program__section_name(progs.connect6_watch)), "cgroup/connect6");
     EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_failure_tp_btf)), "tp_btf/tcp_destroy_sock");
+    EXPECT_EQ(std::string(bpf_program__section_name(progs.connect_failure_raw_tp)), "raw_tp/tcp_destroy_sock");
     EXPECT_EQ(bpf_map__type(skeleton->maps.inflight), BPF_MAP_TYPE_HASH);
     EXPECT_EQ(bpf_map__key_size(skeleton->maps.inflight), sizeof(std::uint64_t));
+    // What the tracing programs keep per socket is keyed by socket cookie, not
+    // in socket-local storage (which they may use only from 5.11 on).
+    EXPECT_EQ(bpf_map__type(skeleton->maps.pending_connects), BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(bpf_map__key_size(skeleton->maps.pending_connects), sizeof(std::uint64_t));
+    EXPECT_EQ(bpf_map__key_size(skeleton->maps.http_streams), sizeof(std::uint64_t));
     EXPECT_EQ(bpf_map__type(skeleton->maps.socket_owners), BPF_MAP_TYPE_SK_STORAGE);
 }
 

@@ -123,6 +123,24 @@ TEST(LoadFailure, TheVerifierLogLibbpfPrintsReachesTheLoadError) {
     EXPECT_FALSE(mentions(later.message, "verifier")) << later.message;
 }
 
+// libbpf closes every program of an object whose load failed, so the one
+// refused is known only from what libbpf said: it names the part refused.
+TEST(LoadFailure, TheProgramLibbpfStoppedAtIsNamedUntilTheErrorIsTaken) {
+    configure_libbpf_logging(false);
+    libbpf_print_fn_t print = libbpf_set_print(nullptr);
+    ASSERT_NE(print, nullptr);
+    print_through(print, "libbpf: prog '%s': BPF program load failed: %s\n", "connect_failure_tp_btf",
+                  "Invalid argument");
+    print_through(print, "libbpf: prog '%s': failed to load: %d\n", "connect_failure_tp_btf", -22);
+    print_through(print, "libbpf: failed to load object '%s'\n", "connsnoop_bpf");
+    libbpf_set_print(print);
+
+    EXPECT_EQ(refused_program_name(), "connect_failure_tp_btf");
+    const auto error = libbpf_load_error("loading outcome tracking (connect_failure_tp_btf)", -EINVAL);
+    EXPECT_TRUE(mentions(error.message, "loading outcome tracking (connect_failure_tp_btf): ")) << error.message;
+    EXPECT_EQ(refused_program_name(), "");
+}
+
 TEST(KernelBtf, AFileThatIsNotBtfIsNamedReadably) {
     const auto status = check_kernel_btf("/etc/passwd");
     ASSERT_FALSE(status);
