@@ -164,6 +164,24 @@ expect 1 /tmp/out '{"type":"summary"' '"events":2,' '"results":{"established":1,
 check_end
 fi
 
+# A connect() that fails before any SYN leaves (no route): seen by the cgroup
+# connect hooks and reported when the socket is destroyed (tcp_destroy_sock).
+check_begin outcome-failed-before-syn
+if refuses outcome; then
+	refused --outcome --outcome --dst 192.0.2.1 --dst 2001:db8::1
+	check_end
+else
+trace --outcome --dst 192.0.2.1 --dst 2001:db8::1 --ancestry 0 -o json
+/bin/peer connect 192.0.2.1 80 >>/tmp/workload.log 2>&1 && problem "a connect to 192.0.2.1 found a route"
+/bin/peer connect 2001:db8::1 443 >>/tmp/workload.log 2>&1 && problem "a connect to 2001:db8::1 found a route"
+stop_trace
+expect 3 /tmp/out '{"type":'
+expect 1 /tmp/out '"cmdline":"/bin/peer connect 192.0.2.1 80"' '"family":"ipv4"' '"daddr":"192.0.2.1","dport":80,' '"result":"failed","errno":"ENETUNREACH","latency_us":null'
+expect 1 /tmp/out '"cmdline":"/bin/peer connect 2001:db8::1 443"' '"family":"ipv6"' '"daddr":"2001:db8::1","dport":443,' '"result":"failed","errno":"ENETUNREACH","latency_us":null'
+expect 1 /tmp/out '{"type":"summary"' '"events":2,' '"results":{"established":0,"refused":0,"timeout":0,"reset":0,"aborted":0,"error":0,"failed":2,"untracked":0,"pending":0}'
+check_end
+fi
+
 check_begin http-imds-versions
 if refuses http; then
 	refused --http --imds --http
