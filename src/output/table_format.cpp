@@ -27,11 +27,11 @@ std::string time_column(const TableLayout& layout, std::chrono::system_clock::ti
 
 // By terminal columns, not characters: a wide (CJK) title takes two a character.
 std::string cut_to_width(std::string row, const TableLayout& layout) {
-    if (!layout.max_width || terminal_columns(row) <= *layout.max_width) return row;
+    if (!layout.max_width || display_width(row) <= *layout.max_width) return row;
     const auto marker = cut_marker(layout);
     const std::size_t marker_columns = layout.utf8 ? 1 : marker.size();
     const std::size_t keep = *layout.max_width > marker_columns ? *layout.max_width - marker_columns : 0;
-    std::string cut(fit_to_columns(row, keep));
+    std::string cut(fit_to_width(row, keep));
     cut += marker;
     return cut;
 }

@@ -67,12 +67,12 @@ TEST(TableFormat, Ipv6DestinationIsBracketed) {
 }
 
 TEST(DisplayWidth, WideCharactersTakeTwoColumnsCombiningNone) {
-    EXPECT_EQ(terminal_columns("abc"), 3U);
-    EXPECT_EQ(terminal_columns("漢字"), 4U);
-    EXPECT_EQ(terminal_columns("e\u0301"), 1U);   // e + COMBINING ACUTE ACCENT
-    EXPECT_EQ(terminal_columns("a\u200bb"), 2U);  // ZERO WIDTH SPACE
-    EXPECT_EQ(fit_to_columns("漢字x", 3), "漢");  // half a wide character does not fit
-    EXPECT_EQ(fit_to_columns("ae\u0301z", 2), "ae\u0301");
+    EXPECT_EQ(display_width("abc"), 3U);
+    EXPECT_EQ(display_width("漢字"), 4U);
+    EXPECT_EQ(display_width("e\u0301"), 1U);   // e + COMBINING ACUTE ACCENT
+    EXPECT_EQ(display_width("a\u200bb"), 2U);  // ZERO WIDTH SPACE
+    EXPECT_EQ(fit_to_width("漢字x", 3), "漢");  // half a wide character does not fit
+    EXPECT_EQ(fit_to_width("ae\u0301z", 2), "ae\u0301");
 }
 
 // A CJK title must not wrap onto a second line: cut by columns, not characters.
@@ -82,8 +82,8 @@ TEST(TableFormat, CutByDisplayWidthWithWideAndZeroWidthCharacters) {
     for (const auto& argv : {std::vector<std::string>{"python3", title},
                              std::vector<std::string>{"python3", std::string(40, 'x') + "e\u0301e\u0301" + title}}) {
         const auto narrow = format_table_row(fixtures::sample_event(argv), TableLayout{TimeFormat::none, 100});
-        EXPECT_LE(terminal_columns(narrow), 100U) << narrow;
-        EXPECT_GE(terminal_columns(narrow), 99U) << narrow;  // a wide character may leave one column free
+        EXPECT_LE(display_width(narrow), 100U) << narrow;
+        EXPECT_GE(display_width(narrow), 99U) << narrow;  // a wide character may leave one column free
         EXPECT_EQ(narrow.substr(narrow.size() - 3), "…");
     }
 }
