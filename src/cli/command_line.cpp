@@ -8,6 +8,7 @@
 #include "cli/value_parsers.hpp"
 #include "connsnoop_version.hpp"
 #include "output/escape.hpp"
+#include "output/table_format.hpp"
 #include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
@@ -47,7 +48,7 @@ void add_metadata_endpoints(TraceFilters& filters) {
 struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids, netns, cgroups, comms, not_destinations, not_comms;
     std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
-    std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
+    std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit, columns;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
     bool outcome = false, failed = false, time_given = false;
@@ -92,6 +93,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("WHEN");
     app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
     app.add_flag("--no-header", raw.no_header, "No header line above the table (for scripts)");
+    app.add_option("--columns", raw.columns,
+                   "Table columns, comma-separated, from: " + table_column_names() +
+                       " (default: time,pid,user,dst[,result,latency][,request],command)")
+        ->type_name("LIST");
     app.add_option("--count", raw.count, "Stop after N connection events")->type_name("N");
     app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h, 1h30m)")
         ->type_name("TIME");
@@ -179,6 +184,45 @@ std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& 
         return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
     if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
         return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
+    return std::nullopt;
+}
+
+// --columns: names known, each once, and each meaning something with the
+// other options (RESULT needs outcomes, REQUEST requests, TIME a format).
+std::optional<UsageError> table_columns(const RawArguments& raw, Options& options) {
+    if (raw.columns.empty()) return std::nullopt;
+    if (raw.top) return UsageError{"top does not take --columns: its columns follow the terminal width and --sort"};
+    if (options.format != OutputFormat::table)
+        return UsageError{"--columns applies to the table only (a JSON record has every field)"};
+    if (raw.quiet) return UsageError{"--columns applies to the table, and -q writes none"};
+    std::string_view rest = raw.columns;
+    while (true) {
+        const auto comma = rest.find(',');
+        const auto name = rest.substr(0, comma);
+        const auto column = table_column_named(name);
+        if (!column) {
+            return UsageError{"invalid --columns '" + escape_for_terminal(raw.columns) + "': unknown column '" +
+                              escape_for_terminal(name) + "'; expected some of " + table_column_names()};
+        }
+        if (std::find(options.columns.begin(), options.columns.end(), *column) != options.columns.end()) {
+            return UsageError{"invalid --columns '" + escape_for_terminal(raw.columns) +
+                              "': " + std::string(table_column_name(*column)) + " is named twice"};
+        }
+        options.columns.push_back(*column);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    const auto has = [&options](TableColumn column) {
+        return std::find(options.columns.begin(), options.columns.end(), column) != options.columns.end();
+    };
+    if ((has(TableColumn::result) || has(TableColumn::latency)) && options.outcome == OutcomeMode::off)
+        return UsageError{"--columns result and latency need --outcome or --failed"};
+    if (has(TableColumn::request) && !options.tracer.http_capture)
+        return UsageError{"--columns request needs --http (or --http-port, --imds-v1)"};
+    if (has(TableColumn::time) && options.time == TimeFormat::none)
+        return UsageError{"--columns time and --time none contradict each other"};
+    if (!has(TableColumn::time) && raw.time_given && options.time != TimeFormat::none)
+        return UsageError{"--time formats the time column: add time to --columns"};
     return std::nullopt;
 }
 
@@ -293,6 +337,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
                           " needs --outcome: failures and latencies are known only when "
                           "connection outcomes are traced"};
     }
+    if (auto e = table_columns(raw, options)) return *e;
     if (raw.top) {
         if (auto e = reject_in_top(raw, options)) return *e;
     }

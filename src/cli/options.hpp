@@ -38,6 +38,7 @@ struct Options {
     TimeFormat time = TimeFormat::local;
     bool wide = false;                                  // never cut rows to the terminal width
     bool header = true;                                 // --no-header: no header line above the table
+    std::vector<TableColumn> columns;                   // --columns: the table's columns; empty: the default set
     std::optional<std::uint64_t> max_events;            // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;

@@ -63,6 +63,36 @@ TEST(CommandLine, NoHeaderOnlyForTheTable) {
               "--no-header applies to the event table only (JSON and top have no header line to drop)");
 }
 
+TEST(CommandLine, ColumnsChooseTheTable) {
+    EXPECT_TRUE(parse_ok({}).columns.empty());  // the default set
+    EXPECT_EQ(parse_ok({"--columns", "pid,args,dest", "--no-header"}).columns,
+              (std::vector<TableColumn>{TableColumn::pid, TableColumn::cmdline, TableColumn::destination}));
+    EXPECT_EQ(parse_ok({"--outcome", "--columns", "time,result,latency", "--time", "iso"}).columns.size(), 3U);
+    EXPECT_EQ(parse_ok({"--http", "--columns", "request,comm"}).columns.size(), 2U);
+}
+
+TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
+    EXPECT_EQ(usage_error({"--columns", "pid,bogus"}),
+              "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid, ppid, parent, user, "
+              "uid, comm, cmdline, args, command, dst, dest, destination, port, result, latency, request, cgroup, "
+              "container, unit, exe, ns_pid");
+    EXPECT_EQ(usage_error({"--columns", "pid,"}).substr(0, 46), "invalid --columns 'pid,': unknown column ''; e");
+    EXPECT_EQ(usage_error({"--columns", "pid,comm,pid"}), "invalid --columns 'pid,comm,pid': pid is named twice");
+    EXPECT_EQ(usage_error({"--columns", "pid", "-o", "json"}),
+              "--columns applies to the table only (a JSON record has every field)");
+    EXPECT_EQ(usage_error({"--columns", "pid", "--output", "/tmp/x"}),
+              "--columns applies to the table only (a JSON record has every field)");
+    EXPECT_EQ(usage_error({"--columns", "pid", "-q"}), "--columns applies to the table, and -q writes none");
+    EXPECT_EQ(usage_error({"top", "--columns", "pid"}),
+              "top does not take --columns: its columns follow the terminal width and --sort");
+    EXPECT_EQ(usage_error({"--columns", "pid,latency"}), "--columns result and latency need --outcome or --failed");
+    EXPECT_EQ(usage_error({"--columns", "request"}), "--columns request needs --http (or --http-port, --imds-v1)");
+    EXPECT_EQ(usage_error({"--columns", "time", "--time", "none"}),
+              "--columns time and --time none contradict each other");
+    EXPECT_EQ(usage_error({"--columns", "pid", "--time", "iso"}),
+              "--time formats the time column: add time to --columns");
+}
+
 TEST(CommandLine, ExclusionsAreKernelFilters) {
     const auto options = parse_ok({"--not-dst", "10.0.0.0/8", "--not-dst", "::ffff:127.0.0.1", "--not-comm", "curl"});
     const auto& filters = options.tracer.filters;
