@@ -42,7 +42,7 @@ int run_trace_session(const Options& options) {
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
     auto writer =
         options.format == OutputFormat::json
-            ? make_json_writer(event_lines)
+            ? make_json_writer(event_lines, options.ancestor_detail)
             : make_table_writer(event_lines, TableLayout{options.time, width, options.outcome != OutcomeMode::off,
                                                          options.tracer.http_capture, locale_is_utf8(), options.header,
                                                          options.columns});

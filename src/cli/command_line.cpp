@@ -105,8 +105,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")
         ->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
-    app.add_option("--ancestry", raw.ancestry, "Name this many parents of each process (default 4, 0: none)")
-        ->type_name("N");
+    app.add_option("--ancestry", raw.ancestry,
+                   "Name this many parents of each process (default 4, 0: none); short: in JSON each as pid and comm "
+                   "only (N,short: both)")
+        ->type_name("N|short");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
     app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")
         ->type_name("ADDR:PORT");
@@ -302,7 +304,12 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) +
                           "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
-    if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
+    if (!raw.ancestry.empty()) {
+        auto ancestry = parse_ancestry(raw.ancestry);
+        if (!ancestry) return UsageError{ancestry.error().message};
+        if (ancestry->depth) options.ancestry_depth = *ancestry->depth;
+        options.ancestor_detail = ancestry->detail;
+    }
     options.ancestry_given = !raw.ancestry.empty();
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
     if (auto e = convert_one(raw.unit, options.unit, parse_unit_name)) return *e;
@@ -338,6 +345,14 @@ ParsedCommandLine to_options(const RawArguments& raw) {
                           "connection outcomes are traced"};
     }
     if (auto e = table_columns(raw, options)) return *e;
+    if (options.ancestor_detail == AncestorDetail::pid_and_comm) {
+        if (raw.top) return UsageError{"top does not take --ancestry short: it names parents by pid and comm already"};
+        if (options.format != OutputFormat::json || options.quiet)
+            return UsageError{
+                "--ancestry short shapes JSON records (-o json, --output); the table names parents by "
+                "comm already"};
+        if (options.ancestry_depth == 0) return UsageError{"--ancestry 0,short: no parents to write short"};
+    }
     if (raw.top) {
         if (auto e = reject_in_top(raw, options)) return *e;
     }

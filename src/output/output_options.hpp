@@ -9,6 +9,9 @@ namespace connsnoop {
 
 enum class OutputFormat { table, json };
 enum class TimeFormat { local, iso, none };
+// How a JSON record writes each ancestor: pid, comm, cmdline and exited, or
+// (--ancestry short) pid and comm only, for lines a fraction as long.
+enum class AncestorDetail { full, pid_and_comm };
 
 // A column of the event table (--columns).
 enum class TableColumn {

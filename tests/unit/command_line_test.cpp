@@ -93,6 +93,31 @@ TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
               "--time formats the time column: add time to --columns");
 }
 
+TEST(CommandLine, AncestryTakesADepthShortOrBoth) {
+    EXPECT_EQ(parse_ok({}).ancestor_detail, AncestorDetail::full);
+    const auto short_only = parse_ok({"-o", "json", "--ancestry", "short"});
+    EXPECT_EQ(short_only.ancestry_depth, 4);
+    EXPECT_EQ(short_only.ancestor_detail, AncestorDetail::pid_and_comm);
+    const auto both = parse_ok({"--output", "/tmp/x.jsonl", "--ancestry", "2,short"});
+    EXPECT_EQ(both.ancestry_depth, 2);
+    EXPECT_EQ(both.ancestor_detail, AncestorDetail::pid_and_comm);
+    EXPECT_EQ(parse_ok({"--ancestry", "short,3", "-o", "json"}).ancestry_depth, 3);
+    EXPECT_EQ(parse_ok({"--ancestry", "3"}).ancestor_detail, AncestorDetail::full);
+    EXPECT_EQ(parse_ok({"--ancestry", "full"}).ancestry_depth, 4);
+    for (const char* bad : {"brief", "2,short,3", "short,short", "17", "2,", "-1"}) {
+        EXPECT_EQ(usage_error({"--ancestry", bad, "-o", "json"}),
+                  std::string("invalid --ancestry '") + bad +
+                      "': expected a number of levels from 0 to 16, short, or both (4,short)");
+    }
+    EXPECT_EQ(usage_error({"--ancestry", "short"}),
+              "--ancestry short shapes JSON records (-o json, --output); the table names parents by comm already");
+    EXPECT_EQ(usage_error({"--ancestry", "short", "-o", "json", "-q"}),
+              "--ancestry short shapes JSON records (-o json, --output); the table names parents by comm already");
+    EXPECT_EQ(usage_error({"top", "--ancestry", "short", "-o", "json"}),
+              "top does not take --ancestry short: it names parents by pid and comm already");
+    EXPECT_EQ(usage_error({"--ancestry", "0,short", "-o", "json"}), "--ancestry 0,short: no parents to write short");
+}
+
 TEST(CommandLine, ExclusionsAreKernelFilters) {
     const auto options = parse_ok({"--not-dst", "10.0.0.0/8", "--not-dst", "::ffff:127.0.0.1", "--not-comm", "curl"});
     const auto& filters = options.tracer.filters;
