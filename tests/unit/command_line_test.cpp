@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "app/trace_loop.hpp"
 #include "cli/options.hpp"
 #include "command_line_helpers.hpp"
 
@@ -116,6 +117,21 @@ TEST(CommandLine, AncestryTakesADepthShortOrBoth) {
     EXPECT_EQ(usage_error({"top", "--ancestry", "short", "-o", "json"}),
               "top does not take --ancestry short: it names parents by pid and comm already");
     EXPECT_EQ(usage_error({"--ancestry", "0,short", "-o", "json"}), "--ancestry 0,short: no parents to write short");
+}
+
+// Issue 15: "(filters: all)" with --container or --unit, and "Ctrl-C to end."
+// with --duration.
+TEST(StartBanner, NamesEveryFilterAndHowTheRunEnds) {
+    EXPECT_EQ(start_banner(parse_ok({}), "tp_btf"),
+              "connsnoop: tracing TCP connects via tp_btf (filters: all). Ctrl-C to end.");
+    EXPECT_EQ(start_banner(parse_ok({"--container", "abc123", "--unit", "web", "--duration", "1h30m"}), "tp_btf"),
+              "connsnoop: tracing TCP connects via tp_btf (filters: container abc123, unit web.service). "
+              "Ends after 5400 s.");
+    EXPECT_EQ(
+        start_banner(parse_ok({"--imds", "--not-comm", "curl", "--outcome", "--http", "--duration", "2.5"}), "raw_tp"),
+        "connsnoop: tracing TCP connects via raw_tp (filters: dst 169.254.169.254/32, dst fd00:ec2::254/128, "
+        "dst 169.254.170.2/32, dst 169.254.170.23/32, dst fd00:ec2::23/128, dst 100.100.100.200/32, port 80, "
+        "not comm curl; following outcomes; HTTP requests on port 80). Ends after 2.5 s.");
 }
 
 TEST(CommandLine, ExclusionsAreKernelFilters) {
