@@ -102,23 +102,29 @@ TEST(TableFormat, AsciiMarksWhereTheLocaleIsNotUtf8) {
     EXPECT_EQ(narrow.substr(77), "...");
 }
 
+// What the table writer puts in a file for one event: header (if any) and row.
+std::string written_by_table_writer(const TableLayout& layout, const ConnectEvent& event) {
+    std::FILE* file = std::tmpfile();
+    if (file == nullptr) return "tmpfile failed";
+    LineOutput out(file);
+    auto writer = make_table_writer(out, layout);
+    writer->begin();
+    writer->write_connect(event);
+    out.flush();
+    std::rewind(file);
+    char text[512] = {};
+    const auto size = std::fread(text, 1, sizeof(text) - 1, file);
+    std::fclose(file);
+    return std::string(text, size);
+}
+
 TEST(TableWriter, NoHeaderDropsOnlyTheHeader) {
     for (const bool header : {true, false}) {
-        std::FILE* file = std::tmpfile();
-        ASSERT_NE(file, nullptr);
-        LineOutput out(file);
         TableLayout layout{TimeFormat::none, std::nullopt};
         layout.header = header;
-        auto writer = make_table_writer(out, layout);
-        writer->begin();
-        writer->write_connect(fixtures::sample_event());
-        out.flush();
-        std::rewind(file);
-        char text[512] = {};
-        const auto size = std::fread(text, 1, sizeof(text) - 1, file);
-        std::fclose(file);
         const std::string row = format_table_row(fixtures::sample_event(), layout) + "\n";
-        EXPECT_EQ(std::string(text, size), header ? format_table_header(layout) + "\n" + row : row);
+        EXPECT_EQ(written_by_table_writer(layout, fixtures::sample_event()),
+                  header ? format_table_header(layout) + "\n" + row : row);
     }
 }
 
@@ -182,21 +188,10 @@ TEST(TableColumns, LongTextInsideTheRowIsCutByDisplayWidth) {
 }
 
 TEST(TableColumns, NoHeaderWithColumnsWritesOnlyTheRows) {
-    std::FILE* file = std::tmpfile();
-    ASSERT_NE(file, nullptr);
-    LineOutput out(file);
     TableLayout layout{TimeFormat::none, std::nullopt};
     layout.header = false;
     layout.columns = {TableColumn::comm, TableColumn::destination};
-    auto writer = make_table_writer(out, layout);
-    writer->begin();
-    writer->write_connect(fixtures::sample_event());
-    out.flush();
-    std::rewind(file);
-    char text[256] = {};
-    const auto size = std::fread(text, 1, sizeof(text) - 1, file);
-    std::fclose(file);
-    EXPECT_EQ(std::string(text, size), "curl            169.254.169.254:80\n");
+    EXPECT_EQ(written_by_table_writer(layout, fixtures::sample_event()), "curl            169.254.169.254:80\n");
 }
 
 TEST(LocaleIsUtf8, FollowsLcAllThenLcCtypeThenLang) {
