@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <utility>
 
 #include "output/json_format.hpp"
 #include "output/table_format.hpp"
@@ -15,7 +16,7 @@ namespace {
 // session, so the table stays clean for grep.
 class TableWriter final : public EventWriter {
 public:
-    TableWriter(LineOutput& out, TableLayout layout) : out_(out), layout_(layout) {}
+    TableWriter(LineOutput& out, TableLayout layout) : out_(out), layout_(std::move(layout)) {}
     void begin() override {
         if (layout_.header) out_.write_line(format_table_header(layout_));
     }
@@ -58,7 +59,7 @@ std::unique_ptr<EventWriter> make_table_writer(LineOutput& out, TableLayout layo
         return fmt::format("connsnoop: {} {} could not be written ({}); {} in all", newly_lost,
                            newly_lost == 1 ? "line" : "lines", std::strerror(error), total_lost);
     });
-    return std::make_unique<TableWriter>(out, layout);
+    return std::make_unique<TableWriter>(out, std::move(layout));
 }
 
 std::unique_ptr<EventWriter> make_json_writer(LineOutput& out, AncestorDetail ancestors) {

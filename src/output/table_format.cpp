@@ -137,7 +137,7 @@ std::string join_cells(const std::vector<TableColumn>& columns, const std::vecto
     return row;
 }
 
-std::string text_or_dash(std::string text) { return text.empty() ? "-" : text; }
+std::string text_or_dash(std::string text) { return text.empty() ? std::string("-") : std::move(text); }
 
 }  // namespace
 
