@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,22 @@ TEST(JsonSchema, EveryRecordKindValidates) {
     const auto result = validate(lines);
     EXPECT_EQ(result.status, 0) << result.report;
     EXPECT_EQ(result.report, "");
+}
+
+// The README's complete one-line examples (the http record; those with "…"
+// elided show a shape) are records of the documented schema too: an example
+// missing a field (as the http one once lacked ns_pid and pidns) fails here.
+TEST(JsonSchema, TheReadmeExamplesValidate) {
+    std::ifstream readme(std::string(CONNSNOOP_SOURCE_DIR) + "/README.md");
+    ASSERT_TRUE(readme) << "README.md";
+    std::vector<std::string> examples;
+    for (std::string line; std::getline(readme, line);) {
+        const bool elided = line.find("…") != std::string::npos;  // "…Z": a shape, not a record
+        if (line.starts_with(R"({"type":")") && !elided && nlohmann::json::accept(line)) examples.push_back(line);
+    }
+    ASSERT_GE(examples.size(), 1U);
+    const auto result = validate(examples);
+    EXPECT_EQ(result.status, 0) << result.report;
 }
 
 TEST(JsonSchema, AFieldOfTheWrongTypeIsCaught) {
