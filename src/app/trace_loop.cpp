@@ -119,6 +119,16 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
 }  // namespace
 
+std::string start_banner(const Options& options, std::string_view hook) {
+    // --duration ends the run by itself: the banner says when instead of Ctrl-C.
+    const std::string ending =
+        options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
+                         : std::string("Ctrl-C to end.");
+    return fmt::format("connsnoop: tracing TCP connects via {} (filters: {}{}{}). {}", hook, describe_filters(options),
+                       options.tracer.track_outcomes ? "; following outcomes" : "",
+                       describe_http_capture(options.tracer), ending);
+}
+
 // Messages quote what the user gave (paths, names): escaped, they cannot add
 // lines or act on the terminal.
 void report_error(const Error& error) {
@@ -159,13 +169,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     };
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
     if (!tracer) return tracer.error();
-    // --duration ends the run by itself: the banner says when instead of Ctrl-C.
-    const std::string ending =
-        options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
-                         : std::string("Ctrl-C to end.");
-    std::fprintf(stderr, "connsnoop: tracing TCP connects via %s (filters: %s%s%s). %s\n", hook_name((*tracer)->hook()),
-                 describe_filters(options).c_str(), options.tracer.track_outcomes ? "; following outcomes" : "",
-                 describe_http_capture(options.tracer).c_str(), ending.c_str());
+    std::fprintf(stderr, "%s\n", start_banner(options, hook_name((*tracer)->hook())).c_str());
     pipeline.attached(**tracer);
     pipeline.start();
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/event_pipeline.hpp"
 #include "cli/options.hpp"
@@ -30,6 +31,11 @@ struct TraceLoopStats {
 // reported), announces it on stderr, feeds every record to the pipeline and
 // polls until a stop condition (signal, --duration, a sink's own).
 Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline);
+
+// The line said on stderr once tracing runs: the hook, every filter in force
+// (the kernel's and --container/--unit), what else is followed, and how the
+// run ends ("Ctrl-C to end." or, with --duration, when).
+std::string start_banner(const Options& options, std::string_view hook);
 
 // The end of a run, the same for every session: an output that failed for
 // another reason than a reader that went away (EPIPE) makes the exit code 1.

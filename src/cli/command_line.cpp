@@ -8,6 +8,7 @@
 #include "cli/value_parsers.hpp"
 #include "connsnoop_version.hpp"
 #include "output/escape.hpp"
+#include "output/table_format.hpp"
 #include "util/metadata_endpoints.hpp"
 
 namespace connsnoop {
@@ -47,7 +48,7 @@ void add_metadata_endpoints(TraceFilters& filters) {
 struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids, netns, cgroups, comms, not_destinations, not_comms;
     std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
-    std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit;
+    std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit, columns;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
     bool outcome = false, failed = false, time_given = false;
@@ -92,6 +93,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("WHEN");
     app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
     app.add_flag("--no-header", raw.no_header, "No header line above the table (for scripts)");
+    app.add_option("--columns", raw.columns,
+                   "Table columns, comma-separated, from: " + table_column_names() +
+                       " (default: time,pid,user,dst[,result,latency][,request],command)")
+        ->type_name("LIST");
     app.add_option("--count", raw.count, "Stop after N connection events")->type_name("N");
     app.add_option("--duration", raw.duration, "Stop after this long (seconds, or 30s, 5m, 1h, 1h30m)")
         ->type_name("TIME");
@@ -100,8 +105,10 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")
         ->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
-    app.add_option("--ancestry", raw.ancestry, "Name this many parents of each process (default 4, 0: none)")
-        ->type_name("N");
+    app.add_option("--ancestry", raw.ancestry,
+                   "Name this many parents of each process (default 4, 0: none); short: in JSON each as pid and comm "
+                   "only (N,short: both)")
+        ->type_name("N|short");
     app.add_flag("-v,--verbose", raw.verbose, "Show libbpf's log and the hook chosen");
     app.add_option("--metrics", raw.metrics, "Serve Prometheus metrics on http://ADDR:PORT/metrics")
         ->type_name("ADDR:PORT");
@@ -182,6 +189,45 @@ std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& 
     return std::nullopt;
 }
 
+// --columns: names known, each once, and each meaning something with the
+// other options (RESULT needs outcomes, REQUEST requests, TIME a format).
+std::optional<UsageError> table_columns(const RawArguments& raw, Options& options) {
+    if (raw.columns.empty()) return std::nullopt;
+    if (raw.top) return UsageError{"top does not take --columns: its columns follow the terminal width and --sort"};
+    if (options.format != OutputFormat::table)
+        return UsageError{"--columns applies to the table only (a JSON record has every field)"};
+    if (raw.quiet) return UsageError{"--columns applies to the table, and -q writes none"};
+    std::string_view rest = raw.columns;
+    while (true) {
+        const auto comma = rest.find(',');
+        const auto name = rest.substr(0, comma);
+        const auto column = table_column_named(name);
+        if (!column) {
+            return UsageError{"invalid --columns '" + escape_for_terminal(raw.columns) + "': unknown column '" +
+                              escape_for_terminal(name) + "'; expected some of " + table_column_names()};
+        }
+        if (std::find(options.columns.begin(), options.columns.end(), *column) != options.columns.end()) {
+            return UsageError{"invalid --columns '" + escape_for_terminal(raw.columns) +
+                              "': " + std::string(table_column_name(*column)) + " is named twice"};
+        }
+        options.columns.push_back(*column);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    const auto has = [&options](TableColumn column) {
+        return std::find(options.columns.begin(), options.columns.end(), column) != options.columns.end();
+    };
+    if ((has(TableColumn::result) || has(TableColumn::latency)) && options.outcome == OutcomeMode::off)
+        return UsageError{"--columns result and latency need --outcome or --failed"};
+    if (has(TableColumn::request) && !options.tracer.http_capture)
+        return UsageError{"--columns request needs --http (or --http-port, --imds-v1)"};
+    if (has(TableColumn::time) && options.time == TimeFormat::none)
+        return UsageError{"--columns time and --time none contradict each other"};
+    if (!has(TableColumn::time) && raw.time_given && options.time != TimeFormat::none)
+        return UsageError{"--time formats the time column: add time to --columns"};
+    return std::nullopt;
+}
+
 ParsedCommandLine to_options(const RawArguments& raw) {
     Options options;
     auto& filters = options.tracer.filters;
@@ -258,7 +304,12 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         return UsageError{"invalid --metrics-key '" + escape_for_terminal(raw.metrics_key) +
                           "': expected comm, exe, unit or container"};
     if (auto e = convert_one(raw.metrics_max_series, options.metrics.max_series, parse_max_series)) return *e;
-    if (auto e = convert_one(raw.ancestry, options.ancestry_depth, parse_ancestry_depth)) return *e;
+    if (!raw.ancestry.empty()) {
+        auto ancestry = parse_ancestry(raw.ancestry);
+        if (!ancestry) return UsageError{ancestry.error().message};
+        if (ancestry->depth) options.ancestry_depth = *ancestry->depth;
+        options.ancestor_detail = ancestry->detail;
+    }
     options.ancestry_given = !raw.ancestry.empty();
     if (auto e = convert_one(raw.container, options.container_prefix, parse_container_prefix)) return *e;
     if (auto e = convert_one(raw.unit, options.unit, parse_unit_name)) return *e;
@@ -292,6 +343,15 @@ ParsedCommandLine to_options(const RawArguments& raw) {
         return UsageError{"--sort " + raw.sort +
                           " needs --outcome: failures and latencies are known only when "
                           "connection outcomes are traced"};
+    }
+    if (auto e = table_columns(raw, options)) return *e;
+    if (options.ancestor_detail == AncestorDetail::pid_and_comm) {
+        if (raw.top) return UsageError{"top does not take --ancestry short: it names parents by pid and comm already"};
+        if (options.format != OutputFormat::json || options.quiet)
+            return UsageError{
+                "--ancestry short shapes JSON records (-o json, --output); the table names parents by "
+                "comm already"};
+        if (options.ancestry_depth == 0) return UsageError{"--ancestry 0,short: no parents to write short"};
     }
     if (raw.top) {
         if (auto e = reject_in_top(raw, options)) return *e;

@@ -38,12 +38,14 @@ struct Options {
     TimeFormat time = TimeFormat::local;
     bool wide = false;                                  // never cut rows to the terminal width
     bool header = true;                                 // --no-header: no header line above the table
+    std::vector<TableColumn> columns;                   // --columns: the table's columns; empty: the default set
     std::optional<std::uint64_t> max_events;            // --count
     std::optional<std::chrono::milliseconds> duration;  // --duration
     bool verbose = false;
     MetricsOptions metrics;
-    int ancestry_depth = 4;                  // --ancestry: parents to name, 0 for none
-    bool ancestry_given = false;             // --ancestry was on the command line: the exec tracker is required
+    int ancestry_depth = 4;       // --ancestry: parents to name, 0 for none
+    bool ancestry_given = false;  // --ancestry was on the command line: the exec tracker is required
+    AncestorDetail ancestor_detail = AncestorDetail::full;  // --ancestry short: pid and comm only in JSON
     std::string container_prefix;            // --container: only processes in containers whose ID starts so
     std::string unit;                        // --unit: only processes of this systemd unit
     bool quiet = false;                      // no event output (metrics only)

@@ -264,6 +264,31 @@ Result<int> parse_ancestry_depth(std::string_view text) {
     return *depth;
 }
 
+Result<AncestryChoice> parse_ancestry(std::string_view text) {
+    AncestryChoice choice;
+    bool detail_given = false;
+    std::string_view rest = text;
+    while (true) {
+        const auto comma = rest.find(',');
+        const auto part = rest.substr(0, comma);
+        if ((part == "short" || part == "full") && !detail_given) {
+            choice.detail = part == "short" ? AncestorDetail::pid_and_comm : AncestorDetail::full;
+            detail_given = true;
+        } else if (!part.empty() && !choice.depth && part.find_first_not_of("0123456789") == std::string_view::npos) {
+            auto depth = parse_ancestry_depth(part);
+            if (!depth)
+                return invalid("--ancestry", text,
+                               "expected a number of levels from 0 to 16, short, or both (4,short)");
+            choice.depth = *depth;
+        } else {
+            return invalid("--ancestry", text, "expected a number of levels from 0 to 16, short, or both (4,short)");
+        }
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return choice;
+}
+
 Result<std::string> parse_unit_name(std::string_view text) {
     static constexpr std::string_view kUnitTypes[] = {".service", ".scope", ".slice", ".socket", ".target",   ".timer",
                                                       ".mount",   ".swap",  ".path",  ".device", ".automount"};

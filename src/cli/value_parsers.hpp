@@ -3,12 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "aggregate/group_key.hpp"
 #include "aggregate/talker_table.hpp"
 #include "collect/trace_config.hpp"
+#include "output/output_options.hpp"
 #include "util/net_address.hpp"
 #include "util/result.hpp"
 
@@ -29,7 +31,13 @@ Result<std::uint32_t> parse_ringbuf_size(std::string_view text);          // 409
 Result<std::uint32_t> parse_argv_max(std::string_view text);
 Result<ListenAddress> parse_listen_address(std::string_view text);  // ADDR:PORT, [ADDR6]:PORT or :PORT
 Result<std::size_t> parse_max_series(std::string_view text);
-Result<int> parse_ancestry_depth(std::string_view text);            // 0 to 16
+Result<int> parse_ancestry_depth(std::string_view text);
+// --ancestry: N, short, or N,short (full: the default detail, said aloud).
+struct AncestryChoice {
+    std::optional<int> depth;  // unset: the default depth
+    AncestorDetail detail = AncestorDetail::full;
+};
+Result<AncestryChoice> parse_ancestry(std::string_view text);       // 0 to 16
 Result<std::string> parse_container_prefix(std::string_view text);  // 1 to 64 hex digits
 Result<std::string> parse_unit_name(std::string_view text);         // "web" -> "web.service", as systemctl reads it
 Result<std::uint32_t> parse_max_in_flight(std::string_view text);   // 1 .. kMaxInFlightLimit

@@ -7,11 +7,14 @@
 #include <cwchar>
 #include <string>
 
+#include "output/utf8.hpp"
+
 namespace connsnoop {
 
 namespace {
 
-// glibc's wcwidth tables, read through the built-in C.UTF-8 locale for this
+// glibc's wcwidth tables, read through the built-in C.UTF-8 locale (the one
+// terminals and tmux follow here, whatever the user's locale) for this
 // thread only: the process locale is left alone.
 class Utf8Scope {
 public:
@@ -35,20 +38,20 @@ struct Glyph {
     std::size_t columns;
 };
 
+// glibc's wcwidth: 2 for East Asian wide and most emoji, 0 for combining
+// marks and zero-width characters; a column a byte where the text is not
+// UTF-8, and one for a character glibc does not know (terminals draw one cell).
 Glyph next_glyph(std::string_view text, std::size_t pos) {
-    const auto lead = static_cast<unsigned char>(text[pos]);
-    if (lead < 0x80) return {1, 1};
-    std::mbstate_t state{};
-    wchar_t wide = 0;
-    const std::size_t length = std::mbrtowc(&wide, text.data() + pos, text.size() - pos, &state);
-    if (length == 0 || length > text.size() - pos) return {1, 1};  // not UTF-8 after all: a column a byte
-    const int columns = ::wcwidth(wide);
-    return {length, columns < 0 ? 1U : static_cast<std::size_t>(columns)};
+    const auto decoded = decode_utf8(text, pos);
+    if (decoded.code_point < 0x7F) return {decoded.length, 1};
+    if (decoded.code_point == kInvalidUtf8) return {decoded.length, 1};
+    const int columns = ::wcwidth(static_cast<wchar_t>(decoded.code_point));
+    return {decoded.length, columns < 0 ? 1U : static_cast<std::size_t>(columns)};
 }
 
 }  // namespace
 
-std::size_t terminal_columns(std::string_view escaped) {
+std::size_t display_width(std::string_view escaped) {
     const Utf8Scope utf8;
     std::size_t columns = 0;
     for (std::size_t pos = 0; pos < escaped.size();) {
@@ -59,7 +62,7 @@ std::size_t terminal_columns(std::string_view escaped) {
     return columns;
 }
 
-std::string_view fit_to_columns(std::string_view escaped, std::size_t columns) {
+std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
     const Utf8Scope utf8;
     std::size_t used = 0;
     std::size_t pos = 0;

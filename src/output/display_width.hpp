@@ -1,6 +1,7 @@
 // Terminal columns of text already escaped for a terminal (valid UTF-8, no
 // control characters): wide characters (CJK, most emoji) take two columns,
-// combining and other zero-width characters none.
+// combining and other zero-width characters none. The one rule for the
+// table, top and the top screen.
 #pragma once
 
 #include <cstddef>
@@ -8,10 +9,11 @@
 
 namespace connsnoop {
 
-std::size_t terminal_columns(std::string_view escaped);
-// The longest prefix that fits in `columns`; a zero-width character stays
-// with the character it follows.
-std::string_view fit_to_columns(std::string_view escaped, std::size_t columns);
+std::size_t display_width(std::string_view escaped);
+// The longest prefix that fits in `columns`: a wide character that would
+// straddle the edge is left out (the prefix may be a column short), and a
+// zero-width character stays with the character it follows.
+std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
 
 // True when the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal
 // takes UTF-8; otherwise the table uses ASCII for its own marks.

@@ -37,10 +37,4 @@ void append_json_string_contents(std::string& out, std::string_view text);
 inline constexpr std::size_t kMaxJsonEscapedBytesPerByte = 6;  // a control byte as \u00XX
 char* write_json_string_contents(char* out, std::string_view text);
 
-// Columns a terminal takes to show escaped text (wide characters count 2,
-// combining and zero-width ones 0), and the longest prefix that fits in
-// `columns` (it may be a column short when a wide character would straddle).
-std::size_t display_width(std::string_view escaped);
-std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
-
 }  // namespace connsnoop

@@ -55,6 +55,7 @@ public:
 };
 
 std::unique_ptr<EventWriter> make_table_writer(LineOutput& out, TableLayout layout);
-std::unique_ptr<EventWriter> make_json_writer(LineOutput& out);
+// `ancestors`: --ancestry short writes each as pid and comm only.
+std::unique_ptr<EventWriter> make_json_writer(LineOutput& out, AncestorDetail ancestors = AncestorDetail::full);
 
 }  // namespace connsnoop

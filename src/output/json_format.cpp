@@ -142,7 +142,7 @@ void append_command_line(LineBuilder& line, const ConnectEvent& event) {
     line.character('"');
 }
 
-void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ancestry) {
+void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
     line.character('[');
     bool first = true;
     for (const auto& ancestor : ancestry) {
@@ -155,6 +155,10 @@ void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ance
         line.number(ancestor.pid);
         line.literal(R"(,"comm":)");
         line.string(ancestor.comm);
+        if (detail == AncestorDetail::pid_and_comm) {
+            line.character('}');
+            continue;
+        }
         line.literal(R"(,"cmdline":")");
         append_joined(line, ancestor.argv);
         line.literal(R"(","exited":)");
@@ -165,7 +169,7 @@ void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ance
 }
 
 // Every field of a connect record up to "ancestry", without the closing brace.
-void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, bool http) {
+void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, bool http, AncestorDetail ancestors) {
     if (http) {
         line.literal(R"({"type":"http","time":")");
     } else {
@@ -247,7 +251,7 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
     line.literal(R"(,"unit":)");
     line.string(event.unit);
     line.literal(R"(,"ancestry":)");
-    append_ancestry(line, event.ancestry);
+    append_ancestry(line, event.ancestry, ancestors);
 }
 
 // attempt_id links a "pending" record to the one with the same attempt's fate.
@@ -276,17 +280,17 @@ void append_outcome(LineBuilder& line, const ConnectOutcome& outcome, std::uint6
 
 }  // namespace
 
-void append_connect_json(std::string& out, const ConnectEvent& event) {
+void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDetail ancestors) {
     LineBuilder line(out);
-    append_process_and_connection(line, event, false);
+    append_process_and_connection(line, event, false, ancestors);
     if (event.outcome) append_outcome(line, *event.outcome, event.attempt_id);
     line.character('}');
 }
 
-void append_http_json(std::string& out, const HttpRequestEvent& request) {
+void append_http_json(std::string& out, const HttpRequestEvent& request, AncestorDetail ancestors) {
     LineBuilder line(out);
     // The connection's outcome is not a request's: not part of this record.
-    append_process_and_connection(line, request.connection, true);
+    append_process_and_connection(line, request.connection, true, ancestors);
     line.literal(R"(,"http":{"method":)");
     line.string(request.method);
     line.literal(R"(,"path":)");
@@ -316,25 +320,25 @@ void append_http_json(std::string& out, const HttpRequestEvent& request) {
     line.literal("}}");
 }
 
-std::string connect_json_line(const ConnectEvent& event) {
+std::string connect_json_line(const ConnectEvent& event, AncestorDetail ancestors) {
     std::string line;
-    append_connect_json(line, event);
+    append_connect_json(line, event, ancestors);
     return line;
 }
 
-std::string http_json_line(const HttpRequestEvent& request) {
+std::string http_json_line(const HttpRequestEvent& request, AncestorDetail ancestors) {
     std::string line;
-    append_http_json(line, request);
+    append_http_json(line, request, ancestors);
     return line;
 }
 
 // Parsed from the line, so the document and the line cannot disagree.
-nlohmann::ordered_json connect_to_json(const ConnectEvent& event) {
-    return nlohmann::ordered_json::parse(connect_json_line(event));
+nlohmann::ordered_json connect_to_json(const ConnectEvent& event, AncestorDetail ancestors) {
+    return nlohmann::ordered_json::parse(connect_json_line(event, ancestors));
 }
 
-nlohmann::ordered_json http_to_json(const HttpRequestEvent& request) {
-    return nlohmann::ordered_json::parse(http_json_line(request));
+nlohmann::ordered_json http_to_json(const HttpRequestEvent& request, AncestorDetail ancestors) {
+    return nlohmann::ordered_json::parse(http_json_line(request, ancestors));
 }
 
 nlohmann::ordered_json lost_to_json(const LossReport& report) {

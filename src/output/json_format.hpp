@@ -6,25 +6,27 @@
 
 #include "collect/connect_event.hpp"
 #include "output/event_writer.hpp"
+#include "output/output_options.hpp"
 
 namespace connsnoop {
 
 // One record per event, written straight into `out` (appended, no newline) in
 // one pass: every string made valid UTF-8 and escaped as it is copied, no
 // document built. These run once per event; `out` is meant to be reused.
-void append_connect_json(std::string& out, const ConnectEvent& event);
+void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDetail ancestors = AncestorDetail::full);
 // "type":"http": the process and connection fields of a connect record
 // (without its outcome), then "http" (method, path, version, headers_present,
 // user_agent, ...) and "imds" (version). No header value but the User-Agent is
 // ever in it.
-void append_http_json(std::string& out, const HttpRequestEvent& request);
+void append_http_json(std::string& out, const HttpRequestEvent& request,
+                      AncestorDetail ancestors = AncestorDetail::full);
 
-std::string connect_json_line(const ConnectEvent& event);
-std::string http_json_line(const HttpRequestEvent& request);
+std::string connect_json_line(const ConnectEvent& event, AncestorDetail ancestors = AncestorDetail::full);
+std::string http_json_line(const HttpRequestEvent& request, AncestorDetail ancestors = AncestorDetail::full);
 
 // The same records as documents, for callers that look fields up (tests).
-nlohmann::ordered_json connect_to_json(const ConnectEvent& event);
-nlohmann::ordered_json http_to_json(const HttpRequestEvent& request);
+nlohmann::ordered_json connect_to_json(const ConnectEvent& event, AncestorDetail ancestors = AncestorDetail::full);
+nlohmann::ordered_json http_to_json(const HttpRequestEvent& request, AncestorDetail ancestors = AncestorDetail::full);
 
 // Rare records (at most one a second, and one at the end), built as documents.
 nlohmann::ordered_json lost_to_json(const LossReport& report);

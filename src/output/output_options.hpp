@@ -3,11 +3,38 @@
 
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 namespace connsnoop {
 
 enum class OutputFormat { table, json };
 enum class TimeFormat { local, iso, none };
+// How a JSON record writes each ancestor: pid, comm, cmdline and exited, or
+// (--ancestry short) pid and comm only, for lines a fraction as long.
+enum class AncestorDetail { full, pid_and_comm };
+
+// A column of the event table (--columns).
+enum class TableColumn {
+    time,
+    pid,
+    ppid,
+    parent,  // the parent's comm
+    user,
+    uid,
+    comm,
+    cmdline,      // the command line alone
+    command,      // the command line, where it runs and its parents' names (the default last column)
+    destination,  // address:port
+    port,
+    result,
+    latency,
+    request,
+    cgroup,
+    container,
+    unit,
+    exe,
+    ns_pid,
+};
 
 struct TableLayout {
     TimeFormat time = TimeFormat::local;
@@ -22,6 +49,10 @@ struct TableLayout {
     bool utf8 = true;
     // The header line first (--no-header drops it).
     bool header = true;
+    // --columns: these, in this order; empty: the default set, which the
+    // fields above choose (time, PID, USER, DESTINATION, [RESULT LATENCY],
+    // [REQUEST], COMMAND).
+    std::vector<TableColumn> columns{};
 };
 
 }  // namespace connsnoop

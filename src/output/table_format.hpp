@@ -2,13 +2,24 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "collect/connect_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "output/output_options.hpp"
 
 namespace connsnoop {
+
+// The columns shown when --columns is not given (the layout's flags choose).
+std::vector<TableColumn> default_table_columns(const TableLayout& layout);
+// --columns: the column a name (or alias: args, dest, destination) stands
+// for; and every name, "time, pid, ..." for a message.
+std::optional<TableColumn> table_column_named(std::string_view name);
+std::string_view table_column_name(TableColumn column);
+std::string table_column_names();
 
 std::string format_table_header(const TableLayout& layout);
 // One row; every untrusted field is escaped, and the row is cut to

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "output/count_text.hpp"
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
 
 // Last: its capability macros (lines, columns, ...) would rename everything after it.

@@ -44,6 +44,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Every option's bad values (issue 5): each still one line and exit 2.
         // Options that mean nothing to top are refused, never ignored (issue 13).
         BadArgument{{"top", "--wide"}, "top does not take --wide"},
+        BadArgument{{"--columns", "pid,bogus"},
+                    "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid,"},
+        BadArgument{{"--columns", "pid", "-o", "json"}, "--columns applies to the table only"},
+        BadArgument{{"top", "--columns", "pid"}, "top does not take --columns"},
         BadArgument{{"top", "--failed"}, "top does not take --failed"},
         BadArgument{{"top", "--time", "iso"}, "top does not take --time"},
         BadArgument{{"top", "--http"}, "top ranks HTTP requests only with --by path or --by imds"},

@@ -115,6 +115,21 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
     EXPECT_EQ(ancestry[2]["exited"], false);
 }
 
+// --ancestry 2,short: two levels, each as pid and comm only.
+TEST_F(IdentityTest, ShortAncestryWritesPidAndCommOnly) {
+    auto tracer = start_connsnoop({"--imds", "-o", "json", "--ancestry", "2,short"});
+    ChildProcess shell(namespace_->exec({"sh", "-c", "curl -s -o /dev/null http://169.254.169.254/; exit $?"}));
+    ASSERT_EQ(shell.wait(15s), 0) << shell.err();
+    const auto connects = stop_and_parse_connects(tracer);
+    ASSERT_EQ(connects.size(), 1U) << tracer.out();
+    const auto& ancestry = connects[0]["ancestry"];
+    ASSERT_EQ(ancestry.size(), 2U) << connects[0].dump(2);
+    EXPECT_EQ(ancestry[0], (nlohmann::json{{"pid", shell.pid()}, {"comm", "sh"}})) << ancestry.dump();
+    std::string own_comm;
+    std::getline(std::ifstream("/proc/self/comm"), own_comm);
+    EXPECT_EQ(ancestry[1], (nlohmann::json{{"pid", getpid()}, {"comm", own_comm}})) << ancestry.dump();
+}
+
 TEST_F(IdentityTest, PidNamespaceShowsHostPidAndNamespacePid) {
     auto tracer = start_connsnoop({"--imds", "-o", "json"});
     // unshare forks: its child is PID 1 of a new PID namespace and execs curl.

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "app/trace_loop.hpp"
 #include "cli/options.hpp"
 #include "command_line_helpers.hpp"
 
@@ -61,6 +62,76 @@ TEST(CommandLine, NoHeaderOnlyForTheTable) {
               "--no-header applies to the event table only (JSON and top have no header line to drop)");
     EXPECT_EQ(usage_error({"top", "--no-header"}),
               "--no-header applies to the event table only (JSON and top have no header line to drop)");
+}
+
+TEST(CommandLine, ColumnsChooseTheTable) {
+    EXPECT_TRUE(parse_ok({}).columns.empty());  // the default set
+    EXPECT_EQ(parse_ok({"--columns", "pid,args,dest", "--no-header"}).columns,
+              (std::vector<TableColumn>{TableColumn::pid, TableColumn::cmdline, TableColumn::destination}));
+    EXPECT_EQ(parse_ok({"--outcome", "--columns", "time,result,latency", "--time", "iso"}).columns.size(), 3U);
+    EXPECT_EQ(parse_ok({"--http", "--columns", "request,comm"}).columns.size(), 2U);
+}
+
+TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
+    EXPECT_EQ(usage_error({"--columns", "pid,bogus"}),
+              "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid, ppid, parent, user, "
+              "uid, comm, cmdline, args, command, dst, dest, destination, port, result, latency, request, cgroup, "
+              "container, unit, exe, ns_pid");
+    EXPECT_EQ(usage_error({"--columns", "pid,"}).substr(0, 46), "invalid --columns 'pid,': unknown column ''; e");
+    EXPECT_EQ(usage_error({"--columns", "pid,comm,pid"}), "invalid --columns 'pid,comm,pid': pid is named twice");
+    EXPECT_EQ(usage_error({"--columns", "pid", "-o", "json"}),
+              "--columns applies to the table only (a JSON record has every field)");
+    EXPECT_EQ(usage_error({"--columns", "pid", "--output", "/tmp/x"}),
+              "--columns applies to the table only (a JSON record has every field)");
+    EXPECT_EQ(usage_error({"--columns", "pid", "-q"}), "--columns applies to the table, and -q writes none");
+    EXPECT_EQ(usage_error({"top", "--columns", "pid"}),
+              "top does not take --columns: its columns follow the terminal width and --sort");
+    EXPECT_EQ(usage_error({"--columns", "pid,latency"}), "--columns result and latency need --outcome or --failed");
+    EXPECT_EQ(usage_error({"--columns", "request"}), "--columns request needs --http (or --http-port, --imds-v1)");
+    EXPECT_EQ(usage_error({"--columns", "time", "--time", "none"}),
+              "--columns time and --time none contradict each other");
+    EXPECT_EQ(usage_error({"--columns", "pid", "--time", "iso"}),
+              "--time formats the time column: add time to --columns");
+}
+
+TEST(CommandLine, AncestryTakesADepthShortOrBoth) {
+    EXPECT_EQ(parse_ok({}).ancestor_detail, AncestorDetail::full);
+    const auto short_only = parse_ok({"-o", "json", "--ancestry", "short"});
+    EXPECT_EQ(short_only.ancestry_depth, 4);
+    EXPECT_EQ(short_only.ancestor_detail, AncestorDetail::pid_and_comm);
+    const auto both = parse_ok({"--output", "/tmp/x.jsonl", "--ancestry", "2,short"});
+    EXPECT_EQ(both.ancestry_depth, 2);
+    EXPECT_EQ(both.ancestor_detail, AncestorDetail::pid_and_comm);
+    EXPECT_EQ(parse_ok({"--ancestry", "short,3", "-o", "json"}).ancestry_depth, 3);
+    EXPECT_EQ(parse_ok({"--ancestry", "3"}).ancestor_detail, AncestorDetail::full);
+    EXPECT_EQ(parse_ok({"--ancestry", "full"}).ancestry_depth, 4);
+    for (const char* bad : {"brief", "2,short,3", "short,short", "17", "2,", "-1"}) {
+        EXPECT_EQ(usage_error({"--ancestry", bad, "-o", "json"}),
+                  std::string("invalid --ancestry '") + bad +
+                      "': expected a number of levels from 0 to 16, short, or both (4,short)");
+    }
+    EXPECT_EQ(usage_error({"--ancestry", "short"}),
+              "--ancestry short shapes JSON records (-o json, --output); the table names parents by comm already");
+    EXPECT_EQ(usage_error({"--ancestry", "short", "-o", "json", "-q"}),
+              "--ancestry short shapes JSON records (-o json, --output); the table names parents by comm already");
+    EXPECT_EQ(usage_error({"top", "--ancestry", "short", "-o", "json"}),
+              "top does not take --ancestry short: it names parents by pid and comm already");
+    EXPECT_EQ(usage_error({"--ancestry", "0,short", "-o", "json"}), "--ancestry 0,short: no parents to write short");
+}
+
+// Issue 15: "(filters: all)" with --container or --unit, and "Ctrl-C to end."
+// with --duration.
+TEST(StartBanner, NamesEveryFilterAndHowTheRunEnds) {
+    EXPECT_EQ(start_banner(parse_ok({}), "tp_btf"),
+              "connsnoop: tracing TCP connects via tp_btf (filters: all). Ctrl-C to end.");
+    EXPECT_EQ(start_banner(parse_ok({"--container", "abc123", "--unit", "web", "--duration", "1h30m"}), "tp_btf"),
+              "connsnoop: tracing TCP connects via tp_btf (filters: container abc123, unit web.service). "
+              "Ends after 5400 s.");
+    EXPECT_EQ(
+        start_banner(parse_ok({"--imds", "--not-comm", "curl", "--outcome", "--http", "--duration", "2.5"}), "raw_tp"),
+        "connsnoop: tracing TCP connects via raw_tp (filters: dst 169.254.169.254/32, dst fd00:ec2::254/128, "
+        "dst 169.254.170.2/32, dst 169.254.170.23/32, dst fd00:ec2::23/128, dst 100.100.100.200/32, port 80, "
+        "not comm curl; following outcomes; HTTP requests on port 80). Ends after 2.5 s.");
 }
 
 TEST(CommandLine, ExclusionsAreKernelFilters) {

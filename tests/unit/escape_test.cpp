@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "output/display_width.hpp"
+
 namespace connsnoop {
 namespace {
 

@@ -61,6 +61,28 @@ TEST(JsonFormat, AncestryIpv6AndOutcomeFields) {
     EXPECT_NE(failed.find(R"("sport":40000,)"), std::string::npos) << failed;
 }
 
+// --ancestry short: each ancestor as pid and comm, no command line, in
+// connect and http records alike.
+TEST(JsonFormat, ShortAncestorsArePidAndCommOnly) {
+    auto event = fixtures::sample_event();
+    event.ancestry = {{10, "python3", {"python3", std::string(2000, 'x')}, false}, {9, "\x1bsh", {"sh"}, true}};
+    const auto line = connect_json_line(event, AncestorDetail::pid_and_comm);
+    EXPECT_NE(line.find(R"("ancestry":[{"pid":10,"comm":"python3"},{"pid":9,"comm":"\u001bsh"}]})"), std::string::npos)
+        << line;
+    EXPECT_LT(line.size(), 1000U);
+    EXPECT_EQ(to_json_line(connect_to_json(event, AncestorDetail::pid_and_comm)), line);
+    HttpRequestEvent request;
+    request.connection = event;
+    request.method = "GET";
+    const auto http = http_json_line(request, AncestorDetail::pid_and_comm);
+    EXPECT_NE(http.find(R"("ancestry":[{"pid":10,"comm":"python3"},{"pid":9,"comm":"\u001bsh"}],"http")"),
+              std::string::npos)
+        << http;
+    // The default stays full.
+    EXPECT_NE(connect_json_line(event).find(R"({"pid":9,"comm":"\u001bsh","cmdline":"sh","exited":true})"),
+              std::string::npos);
+}
+
 TEST(JsonFormat, UnreadableArgvShowsTheCommInBrackets) {
     auto event = fixtures::sample_event({});
     EXPECT_NE(connect_json_line(event).find(R"("cmdline":"[curl]","argv":[],)"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ std::vector<std::string> one_record_of_each_kind() {
     lines.push_back(to_json_line(connect_to_json(event)));  // with --outcome
     event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
     lines.push_back(to_json_line(connect_to_json(event)));
+    lines.push_back(to_json_line(connect_to_json(event, AncestorDetail::pid_and_comm)));  // --ancestry short
 
     HttpRequestEvent request;
     request.connection = fixtures::sample_event();
@@ -68,6 +70,8 @@ std::vector<std::string> one_record_of_each_kind() {
     request.user_agent = "curl/7.88.1";
     request.writes = 1;
     lines.push_back(to_json_line(http_to_json(request)));
+    request.connection.ancestry = {{1, "systemd", {"/sbin/init"}, true}};
+    lines.push_back(to_json_line(http_to_json(request, AncestorDetail::pid_and_comm)));
 
     lines.push_back(to_json_line(lost_to_json({kTime, 3, 5})));
     lines.push_back(to_json_line(lost_output_to_json(kTime, 2, 7, ENOSPC)));
@@ -103,6 +107,22 @@ TEST(JsonSchema, EveryRecordKindValidates) {
     EXPECT_EQ(result.report, "");
 }
 
+// The README's complete one-line examples (the http record; those with "…"
+// elided show a shape) are records of the documented schema too: an example
+// missing a field (as the http one once lacked ns_pid and pidns) fails here.
+TEST(JsonSchema, TheReadmeExamplesValidate) {
+    std::ifstream readme(std::string(CONNSNOOP_SOURCE_DIR) + "/README.md");
+    ASSERT_TRUE(readme) << "README.md";
+    std::vector<std::string> examples;
+    for (std::string line; std::getline(readme, line);) {
+        const bool elided = line.find("…") != std::string::npos;  // "…Z": a shape, not a record
+        if (line.starts_with(R"({"type":")") && !elided && nlohmann::json::accept(line)) examples.push_back(line);
+    }
+    ASSERT_GE(examples.size(), 1U);
+    const auto result = validate(examples);
+    EXPECT_EQ(result.status, 0) << result.report;
+}
+
 TEST(JsonSchema, AFieldOfTheWrongTypeIsCaught) {
     auto event = fixtures::sample_event();
     auto record = connect_to_json(event);
@@ -112,11 +132,16 @@ TEST(JsonSchema, AFieldOfTheWrongTypeIsCaught) {
     summary.erase("lost_output");  // a documented field missing
     auto extra = lost_to_json({kTime, 3, 5});
     extra["surprise"] = 1;  // an undocumented field
-    const auto result = validate({to_json_line(record), to_json_line(summary), to_json_line(extra)});
+    event.ancestry = {{1, "systemd", {"/sbin/init"}, false}};
+    auto half_short = connect_to_json(event, AncestorDetail::pid_and_comm);
+    half_short["ancestry"][0]["exited"] = false;  // neither form: exited without cmdline
+    const auto result =
+        validate({to_json_line(record), to_json_line(summary), to_json_line(extra), to_json_line(half_short)});
     EXPECT_EQ(result.status, 1) << result.report;
     EXPECT_NE(result.report.find("line 1 (connect): $.pid"), std::string::npos) << result.report;
     EXPECT_NE(result.report.find("line 2 (summary)"), std::string::npos) << result.report;
     EXPECT_NE(result.report.find("line 3 (lost)"), std::string::npos) << result.report;
+    EXPECT_NE(result.report.find("line 4 (connect): $.ancestry[0]"), std::string::npos) << result.report;
 }
 
 }  // namespace

@@ -67,12 +67,12 @@ TEST(TableFormat, Ipv6DestinationIsBracketed) {
 }
 
 TEST(DisplayWidth, WideCharactersTakeTwoColumnsCombiningNone) {
-    EXPECT_EQ(terminal_columns("abc"), 3U);
-    EXPECT_EQ(terminal_columns("漢字"), 4U);
-    EXPECT_EQ(terminal_columns("e\u0301"), 1U);   // e + COMBINING ACUTE ACCENT
-    EXPECT_EQ(terminal_columns("a\u200bb"), 2U);  // ZERO WIDTH SPACE
-    EXPECT_EQ(fit_to_columns("漢字x", 3), "漢");  // half a wide character does not fit
-    EXPECT_EQ(fit_to_columns("ae\u0301z", 2), "ae\u0301");
+    EXPECT_EQ(display_width("abc"), 3U);
+    EXPECT_EQ(display_width("漢字"), 4U);
+    EXPECT_EQ(display_width("e\u0301"), 1U);    // e + COMBINING ACUTE ACCENT
+    EXPECT_EQ(display_width("a\u200bb"), 2U);   // ZERO WIDTH SPACE
+    EXPECT_EQ(fit_to_width("漢字x", 3), "漢");  // half a wide character does not fit
+    EXPECT_EQ(fit_to_width("ae\u0301z", 2), "ae\u0301");
 }
 
 // A CJK title must not wrap onto a second line: cut by columns, not characters.
@@ -82,8 +82,8 @@ TEST(TableFormat, CutByDisplayWidthWithWideAndZeroWidthCharacters) {
     for (const auto& argv : {std::vector<std::string>{"python3", title},
                              std::vector<std::string>{"python3", std::string(40, 'x') + "e\u0301e\u0301" + title}}) {
         const auto narrow = format_table_row(fixtures::sample_event(argv), TableLayout{TimeFormat::none, 100});
-        EXPECT_LE(terminal_columns(narrow), 100U) << narrow;
-        EXPECT_GE(terminal_columns(narrow), 99U) << narrow;  // a wide character may leave one column free
+        EXPECT_LE(display_width(narrow), 100U) << narrow;
+        EXPECT_GE(display_width(narrow), 99U) << narrow;  // a wide character may leave one column free
         EXPECT_EQ(narrow.substr(narrow.size() - 3), "…");
     }
 }
@@ -102,24 +102,96 @@ TEST(TableFormat, AsciiMarksWhereTheLocaleIsNotUtf8) {
     EXPECT_EQ(narrow.substr(77), "...");
 }
 
+// What the table writer puts in a file for one event: header (if any) and row.
+std::string written_by_table_writer(const TableLayout& layout, const ConnectEvent& event) {
+    std::FILE* file = std::tmpfile();
+    if (file == nullptr) return "tmpfile failed";
+    LineOutput out(file);
+    auto writer = make_table_writer(out, layout);
+    writer->begin();
+    writer->write_connect(event);
+    out.flush();
+    std::rewind(file);
+    char text[512] = {};
+    const auto size = std::fread(text, 1, sizeof(text) - 1, file);
+    std::fclose(file);
+    return std::string(text, size);
+}
+
 TEST(TableWriter, NoHeaderDropsOnlyTheHeader) {
     for (const bool header : {true, false}) {
-        std::FILE* file = std::tmpfile();
-        ASSERT_NE(file, nullptr);
-        LineOutput out(file);
         TableLayout layout{TimeFormat::none, std::nullopt};
         layout.header = header;
-        auto writer = make_table_writer(out, layout);
-        writer->begin();
-        writer->write_connect(fixtures::sample_event());
-        out.flush();
-        std::rewind(file);
-        char text[512] = {};
-        const auto size = std::fread(text, 1, sizeof(text) - 1, file);
-        std::fclose(file);
         const std::string row = format_table_row(fixtures::sample_event(), layout) + "\n";
-        EXPECT_EQ(std::string(text, size), header ? format_table_header(layout) + "\n" + row : row);
+        EXPECT_EQ(written_by_table_writer(layout, fixtures::sample_event()),
+                  header ? format_table_header(layout) + "\n" + row : row);
     }
+}
+
+TEST(TableColumns, ChooseWhatTheRowShowsInThatOrder) {
+    auto event = fixtures::sample_event();
+    event.ppid = 77;
+    event.ns_pid = 12;
+    event.ancestry = {{77, "bash", {"bash"}, false}, {1, "systemd", {"/sbin/init"}, false}};
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.columns = {TableColumn::pid,  TableColumn::ppid,   TableColumn::parent, TableColumn::comm,
+                      TableColumn::port, TableColumn::ns_pid, TableColumn::unit,   TableColumn::cmdline};
+    EXPECT_EQ(format_table_header(layout),
+              "    PID    PPID PARENT          COMM             PORT  NS_PID UNIT                     CMDLINE");
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321      77 bash            curl               80      12 -                        "
+              "curl -s http://169.254.169.254/");
+    // The last column is not padded: no trailing blanks.
+    layout.columns = {TableColumn::comm, TableColumn::user};
+    EXPECT_EQ(format_table_row(event, layout), "curl            root");
+}
+
+// The default equals the table before --columns, whatever the flags.
+TEST(TableColumns, TheDefaultSetIsTheTableWithoutColumns) {
+    auto event = fixtures::sample_event();
+    event.container_id = std::string(64, 'c');
+    event.ancestry = {{10, "sh", {"sh"}, false}};
+    event.outcome = ConnectOutcome{ConnectResult::refused, 111, 850'000};
+    for (const auto time : {TimeFormat::local, TimeFormat::iso, TimeFormat::none}) {
+        for (const bool outcome : {false, true}) {
+            for (const bool request : {false, true}) {
+                TableLayout layout{time, std::nullopt, outcome, request};
+                const auto header = format_table_header(layout);
+                const auto row = format_table_row(event, layout);
+                layout.columns = default_table_columns(layout);
+                EXPECT_EQ(format_table_header(layout), header);
+                EXPECT_EQ(format_table_row(event, layout), row);
+            }
+        }
+    }
+    EXPECT_EQ(format_table_row(event, TableLayout{TimeFormat::none, std::nullopt, true}),
+              "   4321 root       169.254.169.254:80    refused          850us "
+              "curl -s http://169.254.169.254/  [container cccccccccccc] ← sh");
+}
+
+// A long name inside the row is cut by display width, so the columns after it
+// stay where the header says.
+TEST(TableColumns, LongTextInsideTheRowIsCutByDisplayWidth) {
+    auto event = fixtures::sample_event();
+    event.ancestry = {{77, "漢字漢字漢字漢字", {}, false}};
+    event.exe = "/usr/lib/" + std::string(40, 'x') + "/curl";
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.columns = {TableColumn::parent, TableColumn::exe, TableColumn::pid};
+    const auto header = format_table_header(layout);
+    const auto row = format_table_row(event, layout);
+    EXPECT_EQ(row.substr(0, row.find(' ')), "漢字漢字漢字漢…") << row;
+    EXPECT_EQ(display_width(row), display_width(header)) << row;
+    EXPECT_EQ(row.substr(row.size() - 7), "   4321");
+    EXPECT_NE(row.find("/usr/lib/xxxxxxxxxxxxxxxxxxxx…"), std::string::npos) << row;
+    layout.utf8 = false;
+    EXPECT_NE(format_table_row(event, layout).find("/usr/lib/xxxxxxxxxxxxxxxxxx..."), std::string::npos);
+}
+
+TEST(TableColumns, NoHeaderWithColumnsWritesOnlyTheRows) {
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.header = false;
+    layout.columns = {TableColumn::comm, TableColumn::destination};
+    EXPECT_EQ(written_by_table_writer(layout, fixtures::sample_event()), "curl            169.254.169.254:80\n");
 }
 
 TEST(LocaleIsUtf8, FollowsLcAllThenLcCtypeThenLang) {

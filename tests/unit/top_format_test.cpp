@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/json_format.hpp"
 

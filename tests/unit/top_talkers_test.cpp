@@ -10,6 +10,7 @@
 #include "aggregate/talker_table.hpp"
 #include "app/alert_watch.hpp"
 #include "event_fixtures.hpp"
+#include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/top_format.hpp"
 
