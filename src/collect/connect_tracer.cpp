@@ -97,7 +97,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.uids, filters.uids.size()},
         {maps.netns_filter, filters.netns_inodes.size()},
         {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
-        {maps.pending_connects, config.track_outcomes ? config.max_in_flight : 0},
+        {maps.pending_connects, config.track_outcomes ? std::max(config.max_in_flight, kPendingConnectsFloor) : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
     };
