@@ -33,6 +33,7 @@ public:
     void on_outcome(const ConnectEvent& event) override;
     void on_overdue(const ConnectEvent& event) override;
     void on_http(const HttpRequestEvent& request) override;
+    void on_dns(const DnsQueryEvent& query) override;
     void on_loss(const LossReport& report) override;
     bool on_tick(MonoTime now) override;
     [[nodiscard]] bool finished() const override;

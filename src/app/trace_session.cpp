@@ -40,11 +40,13 @@ int run_trace_session(const Options& options) {
     LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
     event_lines.set_batched(true);  // flushed after every ring-buffer batch (on_tick)
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
-    auto writer = options.format == OutputFormat::json
-                      ? make_json_writer(event_lines)
-                      : make_table_writer(event_lines,
-                                          TableLayout{options.time, width, options.outcome != OutcomeMode::off,
-                                                      options.tracer.http_capture, locale_is_utf8(), options.header});
+    TableLayout layout{options.time, width, options.outcome != OutcomeMode::off};
+    layout.request_column = options.tracer.http_capture || options.tracer.dns_capture;  // requests, queries
+    layout.utf8 = locale_is_utf8();
+    layout.header = options.header;
+    layout.protocol_column = options.tracer.udp_sends || options.tracer.dns_capture;
+    auto writer =
+        options.format == OutputFormat::json ? make_json_writer(event_lines) : make_table_writer(event_lines, layout);
 
     std::unique_ptr<MetricsSink> metrics;
     if (options.metrics.listen) {

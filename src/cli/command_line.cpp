@@ -57,6 +57,8 @@ struct RawArguments {
     bool top = false;
     // HTTP capture
     bool http = false, imds_v1 = false;
+    // UDP
+    bool udp = false, dns = false;
     std::vector<std::string> http_ports;
 };
 
@@ -133,6 +135,12 @@ void define_options(CLI::App& app, RawArguments& raw) {
                    "Also parse HTTP on this destination port (repeatable; implies --http)")
         ->type_name("PORT");
     app.add_flag("--imds-v1", raw.imds_v1, "Only IMDSv1 requests (GET without a token) to the metadata service");
+    app.add_flag("--udp", raw.udp,
+                 "Also report each process's first send to each UDP destination (address and port), "
+                 "through the same filters");
+    app.add_flag("--dns", raw.dns,
+                 "Also report each DNS query sent to UDP port 53 (name and type), through the same filters "
+                 "(e.g. --dst 169.254.169.253)");
 }
 
 CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
@@ -275,6 +283,21 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.outcome = raw.failed ? OutcomeMode::failed_only : raw.outcome ? OutcomeMode::all : OutcomeMode::off;
     options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
     if (auto e = convert_one(raw.max_in_flight, options.tracer.max_in_flight, parse_max_in_flight)) return *e;
+
+    options.tracer.udp_sends = raw.udp;
+    options.tracer.dns_capture = raw.dns;
+    if (raw.dns && !raw.metrics.empty()) {
+        return UsageError{"--metrics does not take --dns: its counters are TCP connect attempts and HTTP requests"};
+    }
+    if (raw.dns && raw.imds_v1) return UsageError{"--dns does not take --imds-v1: that reports HTTP requests only"};
+    if (raw.udp && options.outcome != OutcomeMode::off) {
+        return UsageError{std::string("--udp does not take ") + (raw.failed ? "--failed" : "--outcome") +
+                          ": a UDP send has no handshake whose outcome could be followed"};
+    }
+    if (raw.udp && !raw.metrics.empty()) {
+        return UsageError{"--metrics does not take --udp: its counters are TCP connect attempts and HTTP requests"};
+    }
+    if (raw.udp && raw.imds_v1) return UsageError{"--udp does not take --imds-v1: that reports HTTP requests only"};
 
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;

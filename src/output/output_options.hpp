@@ -22,6 +22,8 @@ struct TableLayout {
     bool utf8 = true;
     // The header line first (--no-header drops it).
     bool header = true;
+    // --udp, --dns: a PROTO column (tcp, udp) before the destination.
+    bool protocol_column = false;
 };
 
 }  // namespace connsnoop

@@ -45,6 +45,11 @@ std::string outcome_columns(const ConnectEvent& event, const TableLayout& layout
 
 constexpr int kRequestWidth = 44;
 
+std::string protocol_column(const TableLayout& layout, std::string_view protocol) {
+    if (!layout.protocol_column) return {};
+    return fmt::format("{:<5} ", protocol);
+}
+
 std::string request_column(const TableLayout& layout, std::string_view text) {
     if (!layout.request_column) return {};
     return fmt::format("{:<{}} ", text, kRequestWidth);
@@ -78,8 +83,8 @@ std::string format_table_header(const TableLayout& layout) {
                        : layout.time == TimeFormat::iso ? fmt::format("{:<28}", "TIME (UTC)")
                                                         : std::string();
     std::string outcome = layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "RESULT", "LATENCY") : std::string();
-    return time + fmt::format("{:>7} {:<10} {:<21} {}{}{}", "PID", "USER", "DESTINATION", outcome,
-                              request_column(layout, "REQUEST"), "COMMAND");
+    return time + fmt::format("{:>7} {:<10} {}{:<21} {}{}{}", "PID", "USER", protocol_column(layout, "PROTO"),
+                              "DESTINATION", outcome, request_column(layout, "REQUEST"), "COMMAND");
 }
 
 namespace {
@@ -97,7 +102,8 @@ std::string process_columns(const ConnectEvent& event, const TableLayout& layout
     for (const auto& ancestor : event.ancestry)
         command += std::string(parent_marker(layout)) + escape_for_terminal(ancestor.comm);
     std::string row = time_column(layout, event.wall_time) +
-                      fmt::format("{:>7} {:<10} {:<21} {}{}{}", event.pid, escape_for_terminal(event.user),
+                      fmt::format("{:>7} {:<10} {}{:<21} {}{}{}", event.pid, escape_for_terminal(event.user),
+                                  protocol_column(layout, protocol_name(event.protocol)),
                                   format_endpoint(event.destination, event.destination_port),
                                   is_request && layout.outcome_columns ? fmt::format("{:<13} {:>8} ", "-", "-")
                                                                        : outcome_columns(event, layout),
@@ -108,6 +114,14 @@ std::string process_columns(const ConnectEvent& event, const TableLayout& layout
 
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
     return process_columns(event, layout, "-", false);
+}
+
+std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
+    TableLayout query_layout = layout;
+    query_layout.request_column = true;
+    // the name is printable ASCII already (dns_name_text); escaped all the same
+    return process_columns(query.sender, query_layout,
+                           dns_type_name(query.qtype) + " " + escape_for_terminal(query.name), true);
 }
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {

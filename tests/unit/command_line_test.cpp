@@ -182,3 +182,27 @@ TEST(CommandLine, HelpAndVersionAreInfo) {
 
 }  // namespace
 }  // namespace connsnoop
+
+namespace connsnoop {
+namespace {
+
+TEST(CommandLine, UdpAddsTheUdpHooksAndKeepsTheFilters) {
+    const auto options = parse_ok({"--udp", "--port", "53", "--comm", "dig"});
+    EXPECT_TRUE(options.tracer.udp_sends);
+    EXPECT_FALSE(options.tracer.dns_capture);
+    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{53, 53}}));
+    EXPECT_EQ(options.tracer.filters.comms, (std::vector<std::string>{"dig"}));
+    EXPECT_FALSE(parse_ok({}).tracer.udp_sends);
+}
+
+TEST(CommandLine, UdpRefusesWhatHasNoMeaningForADatagram) {
+    EXPECT_EQ(usage_error({"--udp", "--outcome"}),
+              "--udp does not take --outcome: a UDP send has no handshake whose outcome could be followed");
+    EXPECT_EQ(usage_error({"--udp", "--failed"}),
+              "--udp does not take --failed: a UDP send has no handshake whose outcome could be followed");
+    EXPECT_EQ(usage_error({"--udp", "--metrics", "127.0.0.1:9100"}),
+              "--metrics does not take --udp: its counters are TCP connect attempts and HTTP requests");
+}
+
+}  // namespace
+}  // namespace connsnoop

@@ -1,0 +1,139 @@
+// Root integration tests of --udp and --dns: real clients sending DNS queries
+// over UDP every way resolvers do (sendto on an unconnected socket, connect
+// then send, IPv6, v4-mapped IPv6) to a stand-in resolver inside a private
+// network namespace. Asserted: one --udp record per (process, destination),
+// whatever the number of sockets and datagrams, and one --dns record per
+// query with its exact name and type.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "connsnoop_runner.hpp"
+#include "network_namespace.hpp"
+#include "process.hpp"
+
+namespace connsnoop::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kResolverV6 = "fd00:ec2::253";
+
+struct ClientRun {
+    pid_t pid;
+    std::vector<std::string> argv;
+};
+
+class UdpDnsTraceTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;
+        namespace_ = std::make_unique<NetworkNamespace>("connsnoop-udp");
+        namespace_->run(
+            namespace_->exec({"ip", "-6", "addr", "add", std::string(kResolverV6) + "/128", "dev", "lo", "nodad"}));
+        resolver_ = std::make_unique<ChildProcess>(
+            namespace_->exec({"python3", support_dir() + "/dns_standin.py", kOtherLinkLocal, kImdsV4, kResolverV6}));
+        EXPECT_TRUE(resolver_->wait_for_stdout("ready", 10s)) << resolver_->err();
+    }
+    static void TearDownTestSuite() {
+        resolver_.reset();
+        namespace_.reset();
+    }
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates a network namespace)";
+    }
+
+    // dns_client.py MODE ADDRESS SOCKETS QUERY..., run to its end.
+    static ClientRun run_client(const std::string& mode, const std::string& address, int sockets,
+                                const std::vector<std::string>& queries) {
+        std::vector<std::string> argv = {"python3", support_dir() + "/dns_client.py", mode, address,
+                                         std::to_string(sockets)};
+        argv.insert(argv.end(), queries.begin(), queries.end());
+        ChildProcess client(namespace_->exec(argv));
+        const pid_t pid = client.pid();
+        EXPECT_EQ(client.wait(30s), 0) << client.err();
+        EXPECT_EQ(client.out(), "sent " + std::to_string(sockets * static_cast<int>(queries.size())) + "\n");
+        return {pid, argv};
+    }
+
+    static inline std::unique_ptr<NetworkNamespace> namespace_;
+    static inline std::unique_ptr<ChildProcess> resolver_;
+};
+
+std::vector<json> of_type_and_pid(const std::vector<json>& records, const std::string& type, pid_t pid) {
+    std::vector<json> out;
+    for (const auto& record : records) {
+        if (record.value("type", "") == type && record["pid"] == pid) out.push_back(record);
+    }
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const auto& arg : argv) line += (line.empty() ? "" : " ") + arg;
+    return line;
+}
+
+// The client's arguments; the interpreter as whatever path `python3` resolved to.
+void expect_client_argv(const json& record, const ClientRun& client) {
+    const auto argv = record["argv"].get<std::vector<std::string>>();
+    ASSERT_EQ(argv.size(), client.argv.size()) << record.dump();
+    EXPECT_TRUE(argv[0].ends_with("python3")) << argv[0];
+    EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.end()),
+              std::vector<std::string>(client.argv.begin() + 1, client.argv.end()));
+}
+
+void expect_udp_send(const json& record, const ClientRun& client, const std::string& family, const std::string& daddr,
+                     std::uint32_t netns) {
+    SCOPED_TRACE(record.dump());
+    EXPECT_EQ(record["proto"], "udp");
+    EXPECT_EQ(record["comm"], "python3");
+    expect_client_argv(record, client);
+    EXPECT_EQ(record["family"], family);
+    EXPECT_EQ(record["daddr"], daddr);
+    EXPECT_EQ(record["dport"], 53);
+    EXPECT_GT(record["sport"].get<int>(), 0);
+    EXPECT_EQ(record["saddr"], daddr);  // on the namespace's loopback
+    EXPECT_EQ(record["netns"], netns);
+    EXPECT_EQ(record["ns_pid"], client.pid);
+    EXPECT_EQ(record["user"], "root");
+}
+
+TEST_F(UdpDnsTraceTest, UdpReportsOneRecordPerProcessAndDestinationForEveryWayOfSending) {
+    auto tracer = start_connsnoop({"--udp", "--port", "53", "-o", "json"});
+    const std::vector<std::string> queries = {"A:example.com", "AAAA:example.com", "TXT:example.org"};
+    // 2 sockets x 3 queries each: 6 datagrams, one record
+    const auto unconnected = run_client("sendto", kOtherLinkLocal, 2, queries);
+    const auto connected = run_client("connect", kImdsV4, 2, queries);
+    const auto ipv6 = run_client("sendto", kResolverV6, 2, queries);
+    const auto connected_v6 = run_client("connect", kResolverV6, 1, queries);
+    const auto mapped = run_client("mapped", kOtherLinkLocal, 2, queries);
+    const auto records = stop_and_parse(tracer);
+
+    for (const auto& record : records) {
+        if (record.value("type", "") == "connect") {
+            EXPECT_EQ(record["proto"], "udp") << record.dump();
+        }
+    }
+    const struct {
+        const ClientRun& client;
+        const char* family;
+        const char* daddr;
+    } expected[] = {
+        {unconnected, "ipv4", kOtherLinkLocal}, {connected, "ipv4", kImdsV4},      {ipv6, "ipv6", kResolverV6},
+        {connected_v6, "ipv6", kResolverV6},    {mapped, "ipv4", kOtherLinkLocal},
+    };
+    for (const auto& want : expected) {
+        const auto sends = of_type_and_pid(records, "connect", want.client.pid);
+        ASSERT_EQ(sends.size(), 1U) << joined(want.client.argv);
+        expect_udp_send(sends[0], want.client, want.family, want.daddr, namespace_->inode());
+    }
+}
+
+}  // namespace
+}  // namespace connsnoop::testing
