@@ -119,9 +119,9 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
     TableLayout query_layout = layout;
     query_layout.request_column = true;
-    // the name is printable ASCII already (dns_name_text); escaped all the same
-    return process_columns(query.sender, query_layout,
-                           dns_type_name(query.qtype) + " " + escape_for_terminal(query.name), true);
+    // The name is escaped already (dns_name_text: printable ASCII only, a
+    // backslash written \\); escaping it again would double its backslashes.
+    return process_columns(query.sender, query_layout, dns_type_name(query.qtype) + " " + query.name, true);
 }
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {

@@ -135,5 +135,69 @@ TEST_F(UdpDnsTraceTest, UdpReportsOneRecordPerProcessAndDestinationForEveryWayOf
     }
 }
 
+struct Query {
+    std::string qname;
+    std::string qtype;
+    bool compressed = false;
+    bool malformed = false;
+};
+
+// The client's queries, in the order sent.
+void expect_queries(const std::vector<json>& records, const ClientRun& client, const std::string& family,
+                    const std::string& daddr, const std::vector<Query>& expected) {
+    const auto queries = of_type_and_pid(records, "dns", client.pid);
+    ASSERT_EQ(queries.size(), expected.size()) << joined(client.argv);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const auto& record = queries[i];
+        SCOPED_TRACE(record.dump());
+        expect_client_argv(record, client);
+        EXPECT_EQ(record["comm"], "python3");
+        EXPECT_EQ(record["proto"], "udp");
+        EXPECT_EQ(record["family"], family);
+        EXPECT_EQ(record["daddr"], daddr);
+        EXPECT_EQ(record["dport"], 53);
+        EXPECT_EQ(record["dns"]["qname"], expected[i].qname);
+        EXPECT_EQ(record["dns"]["qtype"], expected[i].qtype);
+        EXPECT_EQ(record["dns"]["name_compressed"], expected[i].compressed);
+        EXPECT_EQ(record["dns"]["name_malformed"], expected[i].malformed);
+        EXPECT_EQ(record["dns"]["questions"], 1);
+        EXPECT_EQ(record["dns"]["recursion_desired"], true);
+    }
+}
+
+TEST_F(UdpDnsTraceTest, DnsReportsEveryQueryToTheResolverWithItsExactNameAndType) {
+    auto tracer = start_connsnoop({"--dns", "--dst", kOtherLinkLocal, "--dst", kResolverV6, "-o", "json"});
+    const auto plain = run_client("sendto", kOtherLinkLocal, 2, {"A:example.com", "AAAA:metadata.ec2.internal"});
+    const std::string long_label(63, 'x');
+    // Hostile names: ESC and a dot inside labels, a NUL, a 63-byte label; a
+    // compression pointer, a label running past the datagram, a reserved label type.
+    const auto hostile = run_client(
+        "connect", kOtherLinkLocal, 1,
+        {R"(A:a\x1b[31m.b\.c)", R"(TXT:nul\x00byte.example)", "HTTPS:" + long_label + "." + long_label + ".example",
+         "PTR:hex:c00c000c0001", "A:hex:3f61616161", "A:hex:4061610000010001"});
+    const auto ipv6 = run_client("sendto", kResolverV6, 1, {"SRV:_ldap._tcp.example"});
+    const auto elsewhere = run_client("sendto", kImdsV4, 1, {"A:not-reported.example"});
+    const auto records = stop_and_parse(tracer);
+
+    expect_queries(records, plain, "ipv4", kOtherLinkLocal,
+                   {{"example.com", "A"},
+                    {"metadata.ec2.internal", "AAAA"},
+                    {"example.com", "A"},
+                    {"metadata.ec2.internal", "AAAA"}});
+    expect_queries(records, hostile, "ipv4", kOtherLinkLocal,
+                   {{R"(a\027[31m.b\.c)", "A"},
+                    {R"(nul\000byte.example)", "TXT"},
+                    {long_label + "." + long_label + ".example", "HTTPS"},
+                    {".", "TYPE0", true, false},
+                    {"aaaa", "TYPE0", false, true},
+                    {".", "TYPE0", false, true}});
+    expect_queries(records, ipv6, "ipv6", kResolverV6, {{"_ldap._tcp.example", "SRV"}});
+    EXPECT_TRUE(of_type_and_pid(records, "dns", elsewhere.pid).empty());
+    for (const auto& record : records) {
+        const auto type = record.value("type", "");
+        EXPECT_TRUE(type == "dns" || type == "summary") << record.dump();
+    }
+}
+
 }  // namespace
 }  // namespace connsnoop::testing
