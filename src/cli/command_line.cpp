@@ -126,7 +126,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("RATE");
     app.add_option("--by", raw.by,
                    "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container, unit, dest, port; "
-                   "HTTP requests by path or imds (implies --http)")
+                   "HTTP requests by path or imds (implies --http); DNS queries by qname (implies --dns)")
         ->type_name("KEY");
     app.add_flag("--http", raw.http,
                  "Also report each HTTP request sent on the connections traced to port 80 (and --http-port): "
@@ -187,6 +187,12 @@ std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& 
         return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
     if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
         return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
+    if (raw.dns && !is_query_grouping(options.group_by))
+        return UsageError{"top ranks DNS queries only with --by qname"};
+    if (raw.udp && !groups_connections(options.group_by)) {
+        return UsageError{"top --by " + std::string(group_by_name(options.group_by)) +
+                          " ranks requests or queries, not UDP sends: drop --udp"};
+    }
     return std::nullopt;
 }
 
@@ -286,9 +292,6 @@ ParsedCommandLine to_options(const RawArguments& raw) {
 
     options.tracer.udp_sends = raw.udp;
     options.tracer.dns_capture = raw.dns;
-    if (raw.dns && !raw.metrics.empty()) {
-        return UsageError{"--metrics does not take --dns: its counters are TCP connect attempts and HTTP requests"};
-    }
     if (raw.dns && raw.imds_v1) return UsageError{"--dns does not take --imds-v1: that reports HTTP requests only"};
     if (raw.udp && options.outcome != OutcomeMode::off) {
         return UsageError{std::string("--udp does not take ") + (raw.failed ? "--failed" : "--outcome") +
@@ -301,6 +304,12 @@ ParsedCommandLine to_options(const RawArguments& raw) {
 
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    if (is_query_grouping(options.group_by)) options.tracer.dns_capture = true;  // queries are what is grouped
+    if (options.tracer.dns_capture && !raw.metrics.empty()) {
+        return UsageError{
+            "--metrics does not take --dns (or --by qname): its counters are TCP connect attempts and "
+            "HTTP requests"};
+    }
     if (is_request_grouping(options.group_by) && !options.tracer.http_capture) {
         options.tracer.http_capture = true;  // requests are what is grouped
         options.tracer.http_ports.insert(options.tracer.http_ports.begin(), kDefaultHttpPort);

@@ -199,5 +199,51 @@ TEST_F(UdpDnsTraceTest, DnsReportsEveryQueryToTheResolverWithItsExactNameAndType
     }
 }
 
+// The last interval of a top -o json run.
+json final_interval(const std::vector<json>& records) {
+    json last;
+    for (const auto& record : records) {
+        if (record.value("type", "") == "interval") last = record;
+    }
+    return last;
+}
+
+const json* row_with_key(const json& interval, const std::string& key) {
+    for (const auto& row : interval["rows"]) {
+        if (row["key"] == key) return &row;
+    }
+    return nullptr;
+}
+
+TEST_F(UdpDnsTraceTest, TopByQnameCountsEveryQueryPerName) {
+    auto tracer =
+        start_connsnoop({"top", "--by", "qname", "--dst", kOtherLinkLocal, "-o", "json", "--interval", "0.5"});
+    run_client("sendto", kOtherLinkLocal, 2, {"A:example.com", "AAAA:metadata.ec2.internal", "A:example.com"});
+    run_client("connect", kOtherLinkLocal, 1, {R"(A:evil\x1b.example)"});
+    const auto report = final_interval(stop_and_parse(tracer));
+    ASSERT_FALSE(report.is_null());
+    EXPECT_EQ(report["group_by"], "qname");
+    EXPECT_EQ(report["events"], 7) << report.dump();
+    EXPECT_EQ(report["rows"].size(), 3U) << report.dump();
+    for (const auto& [name, count] : std::vector<std::pair<std::string, int>>{
+             {"example.com", 4}, {"metadata.ec2.internal", 2}, {R"(evil\027.example)", 1}}) {
+        const json* row = row_with_key(report, name);
+        ASSERT_NE(row, nullptr) << name << " missing: " << report.dump();
+        EXPECT_EQ((*row)["attempts"], count) << name;
+    }
+}
+
+TEST_F(UdpDnsTraceTest, TopCountsUdpFirstSendsBesideTheConnects) {
+    auto tracer = start_connsnoop({"top", "--udp", "--port", "53", "--by", "comm", "-o", "json", "--interval", "0.5"});
+    run_client("sendto", kOtherLinkLocal, 3, {"A:example.com", "A:example.org"});
+    run_client("sendto", kResolverV6, 1, {"A:example.com"});
+    const auto report = final_interval(stop_and_parse(tracer));
+    ASSERT_FALSE(report.is_null());
+    EXPECT_EQ(report["events"], 2) << report.dump();  // one per (process, destination)
+    const json* row = row_with_key(report, "python3");
+    ASSERT_NE(row, nullptr) << report.dump();
+    EXPECT_EQ((*row)["attempts"], 2);
+}
+
 }  // namespace
 }  // namespace connsnoop::testing

@@ -204,5 +204,19 @@ TEST(CommandLine, UdpRefusesWhatHasNoMeaningForADatagram) {
               "--metrics does not take --udp: its counters are TCP connect attempts and HTTP requests");
 }
 
+TEST(CommandLine, DnsAndTopByQname) {
+    EXPECT_TRUE(parse_ok({"--dns", "--dst", "169.254.169.253"}).tracer.dns_capture);
+    const auto top = parse_ok({"top", "--by", "qname"});
+    EXPECT_EQ(top.group_by, GroupBy::qname);
+    EXPECT_TRUE(top.tracer.dns_capture);  // queries are what is grouped
+    EXPECT_FALSE(top.tracer.http_capture);
+    EXPECT_EQ(usage_error({"top", "--dns"}), "top ranks DNS queries only with --by qname");
+    EXPECT_EQ(usage_error({"top", "--udp", "--by", "qname"}),
+              "top --by qname ranks requests or queries, not UDP sends: drop --udp");
+    EXPECT_EQ(usage_error({"top", "--by", "qname", "--metrics", "127.0.0.1:9100"}),
+              "--metrics does not take --dns (or --by qname): its counters are TCP connect attempts and HTTP requests");
+    EXPECT_EQ(usage_error({"--dns", "--imds-v1"}), "--dns does not take --imds-v1: that reports HTTP requests only");
+}
+
 }  // namespace
 }  // namespace connsnoop
