@@ -1,5 +1,6 @@
 #include "collect/dns_query_event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
