@@ -81,6 +81,20 @@ static __always_inline int on_udp_call(struct bpf_sock_addr *ctx, bool ipv6, boo
 	owner = bpf_sk_storage_get(&udp_owners, ctx->sk, 0, 0);
 	if (owner && owner->record.pid == pid_tgid >> 32 && !connect_call)
 		return 1; /* the usual case of a flood: known sender, already checked */
+	if (!owner && !(dns_capture && dport == CS_DNS_PORT)) {
+		/* --udp alone, and this process's first send there was reported: a
+		 * flooder opening a socket per query need not be owned again */
+		struct udp_destination_key key = {
+			.start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime),
+			.tgid = pid_tgid >> 32,
+			.family = family,
+			.dport = dport,
+		};
+
+		__builtin_memcpy(key.daddr, daddr, sizeof(key.daddr));
+		if (bpf_map_lookup_elem(&udp_reported, &key))
+			return 1;
+	}
 	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
 		return 1;
 	if (filter_comm || exclude_comm) {
