@@ -135,6 +135,26 @@ TEST_F(UdpDnsTraceTest, UdpReportsOneRecordPerProcessAndDestinationForEveryWayOf
     }
 }
 
+TEST_F(UdpDnsTraceTest, UdpFiltersAndExclusionsApplyAsForTcp) {
+    auto tracer = start_connsnoop({"--udp", "--port", "53", "--comm", "python3", "--not-dst", kImdsV4, "-o", "json"});
+    const auto wanted = run_client("sendto", kOtherLinkLocal, 1, {"A:example.com"});
+    const auto excluded = run_client("sendto", kImdsV4, 1, {"A:example.com"});
+    // Another task name: perl sends the same datagram to the same resolver.
+    ChildProcess perl(namespace_->exec(
+        {"perl", "-MIO::Socket::INET", "-e",
+         "IO::Socket::INET->new(Proto => 'udp', PeerAddr => "
+         "'169.254.169.253:53')->send(qq(\\x12\\x34\\x01\\0\\0\\x01\\0\\0\\0\\0\\0\\0\\0\\0\\x01\\0\\x01)) or die"}));
+    EXPECT_EQ(perl.wait(15s), 0) << perl.err();
+    const auto records = stop_and_parse(tracer);
+
+    ASSERT_EQ(of_type_and_pid(records, "connect", wanted.pid).size(), 1U);
+    EXPECT_TRUE(of_type_and_pid(records, "connect", excluded.pid).empty());
+    EXPECT_TRUE(of_type_and_pid(records, "connect", perl.pid()).empty());
+    std::size_t connects = 0;
+    for (const auto& record : records) connects += record.value("type", "") == "connect" ? 1 : 0;
+    EXPECT_EQ(connects, 1U);
+}
+
 struct Query {
     std::string qname;
     std::string qtype;
