@@ -14,6 +14,9 @@
  * connect() calls that fail before a SYN leaves are seen through the cgroup
  * connect hooks and the socket's close (lib/connect_calls.bpf.h): nothing
  * here runs on every system call of the host.
+ *
+ * With --udp/--dns, UDP sends and DNS queries are reported beside the
+ * connects (lib/udp_sends.bpf.h, lib/dns_capture.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -29,6 +32,7 @@
 #include "lib/filters.bpf.h"
 #include "lib/record.bpf.h"
 #include "lib/socket.bpf.h"
+#include "lib/udp_sends.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

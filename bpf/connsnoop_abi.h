@@ -41,6 +41,11 @@ enum cs_record_kind {
 	CS_RECORD_CONNECT_FAILED = 3,
 	/* one HTTP request head sent on a watched connection: struct cs_http_record */
 	CS_RECORD_HTTP = 4,
+	/* --udp: a process's first send to a UDP destination: a struct
+	 * cs_connect_record (see bpf/lib/udp_sends.bpf.h) */
+	CS_RECORD_UDP_SEND = 5,
+	/* --dns: one query sent to a resolver: struct cs_dns_record */
+	CS_RECORD_DNS = 6,
 };
 
 enum cs_connect_flags {
@@ -202,6 +207,39 @@ struct cs_http_record {
 	char path[CS_HTTP_PATH_LEN];
 	char version[CS_HTTP_VERSION_LEN];
 	char user_agent[CS_HTTP_USER_AGENT_LEN];
+	/* followed by process.argv_len bytes: the NUL-separated arguments */
+};
+
+/* ---- DNS queries (--dns) ---- */
+
+/* Longest name the wire format allows (RFC 1035: 255 bytes with its length octets). */
+#define CS_DNS_NAME_MAX 256
+#define CS_DNS_PORT 53
+
+enum cs_dns_flags {
+	/* the question's name ends in a compression pointer (never valid in a
+	 * query's first question): name holds the labels before it */
+	CS_DNS_NAME_COMPRESSED = 1 << 0,
+	/* the name runs past the datagram or past 255 bytes, or uses a reserved
+	 * label type: name holds what was there (at most 255 bytes) */
+	CS_DNS_NAME_MALFORMED = 1 << 1,
+};
+
+/* One query, parsed in the kernel from the first bytes of the datagram. Only
+ * these fields leave the kernel, never the rest of the payload. */
+struct cs_dns_record {
+	/* kind CS_RECORD_DNS; the sending process and the datagram's endpoints */
+	struct cs_connect_record process;
+	cs_u16 query_id;       /* the DNS header's ID */
+	cs_u16 header_flags;   /* the DNS header's flags word (RD, opcode, ...) */
+	cs_u16 qtype;          /* of the first question; 0 when the name was malformed */
+	cs_u16 qclass;         /* of the first question */
+	cs_u16 question_count; /* QDCOUNT */
+	cs_u16 name_len;       /* bytes of name used */
+	cs_u32 dns_flags;      /* enum cs_dns_flags */
+	/* the first question's name in wire form (length-prefixed labels, up to
+	 * and including the root label); untrusted bytes, escaped on output */
+	cs_u8 name[CS_DNS_NAME_MAX];
 	/* followed by process.argv_len bytes: the NUL-separated arguments */
 };
 

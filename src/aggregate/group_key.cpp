@@ -28,6 +28,8 @@ std::string_view group_by_name(GroupBy by) {
             return "path";
         case GroupBy::imds:
             return "imds";
+        case GroupBy::qname:
+            return "qname";
     }
     return "command";
 }
@@ -39,12 +41,21 @@ std::optional<GroupBy> parse_group_by(std::string_view name) {
     for (auto by : kRequestGroupings) {
         if (group_by_name(by) == name) return by;
     }
+    for (auto by : kQueryGroupings) {
+        if (group_by_name(by) == name) return by;
+    }
     return std::nullopt;
 }
 
 bool is_request_grouping(GroupBy by) {
     return std::find(kRequestGroupings.begin(), kRequestGroupings.end(), by) != kRequestGroupings.end();
 }
+
+bool is_query_grouping(GroupBy by) {
+    return std::find(kQueryGroupings.begin(), kQueryGroupings.end(), by) != kQueryGroupings.end();
+}
+
+bool groups_connections(GroupBy by) { return !is_request_grouping(by) && !is_query_grouping(by); }
 
 namespace {
 template <std::size_t N>
@@ -57,6 +68,7 @@ GroupBy next_in(const std::array<GroupBy, N>& cycle, GroupBy by) {
 }  // namespace
 
 GroupBy next_grouping(GroupBy by) {
+    if (is_query_grouping(by)) return next_in(kQueryGroupings, by);
     return is_request_grouping(by) ? next_in(kRequestGroupings, by) : next_in(kGroupings, by);
 }
 
@@ -84,7 +96,8 @@ std::string group_key(const ConnectEvent& event, std::string_view cmdline, Group
             return std::to_string(event.destination_port);
         case GroupBy::path:
         case GroupBy::imds:
-            break;  // request groupings: see request_group_key
+        case GroupBy::qname:
+            break;  // request and query groupings: not a connection's
     }
     return std::string(cmdline);
 }

@@ -8,12 +8,14 @@
 #include <string_view>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 
 namespace connsnoop {
 
-// path and imds group HTTP requests (--http), not connection attempts.
-enum class GroupBy { command, pid, comm, user, cgroup, container, unit, dest, port, path, imds };
+// path and imds group HTTP requests (--http), qname DNS queries (--dns), not
+// connection attempts.
+enum class GroupBy { command, pid, comm, user, cgroup, container, unit, dest, port, path, imds, qname };
 
 // Groupings of connection attempts (the view's `g` cycles through these).
 inline constexpr std::array<GroupBy, 9> kGroupings = {GroupBy::command, GroupBy::pid,    GroupBy::comm,
@@ -22,6 +24,11 @@ inline constexpr std::array<GroupBy, 9> kGroupings = {GroupBy::command, GroupBy:
 // Groupings of HTTP requests (`g` cycles through these when one is shown).
 inline constexpr std::array<GroupBy, 2> kRequestGroupings = {GroupBy::path, GroupBy::imds};
 bool is_request_grouping(GroupBy by);
+// Groupings of DNS queries.
+inline constexpr std::array<GroupBy, 1> kQueryGroupings = {GroupBy::qname};
+bool is_query_grouping(GroupBy by);
+// Groupings of connection attempts (neither requests nor queries).
+bool groups_connections(GroupBy by);
 
 // "command", "pid", ... as accepted by --by and shown in the view.
 std::string_view group_by_name(GroupBy by);

@@ -26,6 +26,9 @@ public:
     // One HTTP request: counted by the request groupings (path, imds) only,
     // labelled with the command line of its latest sender.
     void record_request(const HttpRequestEvent& request);
+    // One DNS query: counted by the query groupings (qname) only, labelled
+    // with the command line of its latest sender.
+    void record_query(const DnsQueryEvent& query);
 
     void expire(MonoTime now);
     // The table for a watched grouping (throws std::out_of_range otherwise).

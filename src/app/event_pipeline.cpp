@@ -42,6 +42,14 @@ bool EventPipeline::http(HttpRequestEvent&& request) {
     return !finished();
 }
 
+bool EventPipeline::dns(DnsQueryEvent&& query) {
+    enricher_.enrich(query.sender);
+    if (!wanted(query.sender)) return true;
+    ++passed_;
+    for (auto* sink : sinks_) sink->on_dns(query);
+    return !finished();
+}
+
 void EventPipeline::attached(const ConnectTracer& tracer) {
     for (auto* sink : sinks_) sink->on_attached(tracer);
 }

@@ -9,6 +9,7 @@
 
 #include "aggregate/clock.hpp"
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "collect/outcome_joiner.hpp"
 #include "output/event_writer.hpp"
@@ -44,6 +45,8 @@ public:
     virtual void on_overdue(const ConnectEvent& /*event*/) {}
     // An HTTP request head (--http) that passed the filters, enriched.
     virtual void on_http(const HttpRequestEvent& /*request*/) {}
+    // A DNS query (--dns) that passed the filters, enriched.
+    virtual void on_dns(const DnsQueryEvent& /*query*/) {}
     // The kernel dropped records since the last report.
     virtual void on_loss(const LossReport& /*report*/) {}
     // After every poll (about every 100 ms): flushing, timers, keys. False ends the run.
@@ -75,6 +78,7 @@ public:
     bool connect(ConnectEvent&& event);
     bool outcome(const OutcomeEvent& outcome);
     bool http(HttpRequestEvent&& request);
+    bool dns(DnsQueryEvent&& query);
 
     void attached(const ConnectTracer& tracer);
     void start();

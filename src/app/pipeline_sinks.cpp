@@ -101,6 +101,12 @@ void StreamSink::on_http(const HttpRequestEvent& request) {
     ++events_;
 }
 
+void StreamSink::on_dns(const DnsQueryEvent& query) {
+    if (finished()) return;
+    if (!options_.quiet) writer_->write_dns(query);
+    ++events_;
+}
+
 void StreamSink::on_loss(const LossReport& report) {
     if (!options_.quiet) writer_->write_lost(report);
 }

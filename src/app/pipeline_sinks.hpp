@@ -33,6 +33,7 @@ public:
     void on_outcome(const ConnectEvent& event) override;
     void on_overdue(const ConnectEvent& event) override;
     void on_http(const HttpRequestEvent& request) override;
+    void on_dns(const DnsQueryEvent& query) override;
     void on_loss(const LossReport& report) override;
     bool on_tick(MonoTime now) override;
     [[nodiscard]] bool finished() const override;
@@ -92,6 +93,7 @@ public:
     void on_connect(const ConnectEvent& event) override { talkers_.record_attempt(event); }
     void on_outcome(const ConnectEvent& event) override;
     void on_http(const HttpRequestEvent& request) override { talkers_.record_request(request); }
+    void on_dns(const DnsQueryEvent& query) override { talkers_.record_query(query); }
     bool on_tick(MonoTime now) override;
 
 private:

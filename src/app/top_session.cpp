@@ -186,9 +186,11 @@ int run_top_session(const Options& options) {
 
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);
+    const bool queries = is_query_grouping(options.group_by);
     std::vector<GroupBy> groupings{options.group_by};
     if (interactive && requests) groupings.assign(kRequestGroupings.begin(), kRequestGroupings.end());
-    if (interactive && !requests) groupings.assign(kGroupings.begin(), kGroupings.end());
+    if (interactive && queries) groupings.assign(kQueryGroupings.begin(), kQueryGroupings.end());
+    if (interactive && !requests && !queries) groupings.assign(kGroupings.begin(), kGroupings.end());
     GroupedTalkers talkers(groupings, MonoClock::now());
 
     std::unique_ptr<MetricsSink> metrics;
@@ -207,7 +209,7 @@ int run_top_session(const Options& options) {
     }
     EventEnricher enricher(exec_tracker->get(), options.ancestry_depth);
     PipelineConfig config = pipeline_config(options);
-    config.connects = !requests;  // --by path/imds ranks requests, not connections
+    config.connects = !requests && !queries;  // --by path/imds/qname ranks requests or queries, not connections
     config.loss_on_stderr = !interactive;
     EventPipeline pipeline(config, enricher);
 

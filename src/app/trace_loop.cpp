@@ -75,8 +75,11 @@ std::string describe_filters(const Options& options) {
 }
 
 std::string describe_http_capture(const TracerConfig& tracer) {
-    if (!tracer.http_capture) return {};
-    return fmt::format("; HTTP requests on port {}", fmt::join(tracer.http_ports, ", "));
+    std::string text;
+    if (tracer.http_capture) text = fmt::format("; HTTP requests on port {}", fmt::join(tracer.http_ports, ", "));
+    if (tracer.udp_sends) text += "; first UDP sends";
+    if (tracer.dns_capture) text += "; DNS queries";
+    return text;
 }
 
 // Reports kernel-side loss as it happens: to the session whenever it grows,
@@ -167,7 +170,10 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     HttpHandler on_http = [&pipeline](HttpRequestEvent&& request) {
         return !after_stop(request.connection.monotonic_ns) && pipeline.http(std::move(request));
     };
-    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
+    DnsHandler on_dns = [&pipeline](DnsQueryEvent&& query) {
+        return !after_stop(query.sender.monotonic_ns) && pipeline.dns(std::move(query));
+    };
+    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http, on_dns);
     if (!tracer) return tracer.error();
     std::fprintf(stderr, "%s\n", start_banner(options, hook_name((*tracer)->hook())).c_str());
     pipeline.attached(**tracer);

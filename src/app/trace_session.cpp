@@ -40,12 +40,16 @@ int run_trace_session(const Options& options) {
     LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
     event_lines.set_batched(true);  // flushed after every ring-buffer batch (on_tick)
     const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
-    auto writer =
-        options.format == OutputFormat::json
-            ? make_json_writer(event_lines, options.ancestor_detail)
-            : make_table_writer(event_lines, TableLayout{options.time, width, options.outcome != OutcomeMode::off,
-                                                         options.tracer.http_capture, locale_is_utf8(), options.header,
-                                                         options.columns});
+    TableLayout layout{options.time,
+                       width,
+                       options.outcome != OutcomeMode::off,
+                       options.tracer.http_capture || options.tracer.dns_capture,  // requests, queries
+                       locale_is_utf8(),
+                       options.header,
+                       options.columns};
+    layout.protocol_column = options.tracer.udp_sends || options.tracer.dns_capture;
+    auto writer = options.format == OutputFormat::json ? make_json_writer(event_lines, options.ancestor_detail)
+                                                       : make_table_writer(event_lines, layout);
 
     std::unique_ptr<MetricsSink> metrics;
     if (options.metrics.listen) {

@@ -58,6 +58,8 @@ struct RawArguments {
     bool top = false;
     // HTTP capture
     bool http = false, imds_v1 = false;
+    // UDP
+    bool udp = false, dns = false;
     std::vector<std::string> http_ports;
 };
 
@@ -131,7 +133,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
         ->type_name("RATE");
     app.add_option("--by", raw.by,
                    "Group (top, --alert) by: command (default), pid, comm, user, cgroup, container, unit, dest, port; "
-                   "HTTP requests by path or imds (implies --http)")
+                   "HTTP requests by path or imds (implies --http); DNS queries by qname (implies --dns)")
         ->type_name("KEY");
     app.add_flag("--http", raw.http,
                  "Also report each HTTP request sent on the connections traced to port 80 (and --http-port): "
@@ -140,6 +142,12 @@ void define_options(CLI::App& app, RawArguments& raw) {
                    "Also parse HTTP on this destination port (repeatable; implies --http)")
         ->type_name("PORT");
     app.add_flag("--imds-v1", raw.imds_v1, "Only IMDSv1 requests (GET without a token) to the metadata service");
+    app.add_flag("--udp", raw.udp,
+                 "Also report each process's first send to each UDP destination (address and port), "
+                 "through the same filters");
+    app.add_flag("--dns", raw.dns,
+                 "Also report each DNS query sent to UDP port 53 (name and type), through the same filters "
+                 "(e.g. --dst 169.254.169.253)");
 }
 
 CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
@@ -186,6 +194,12 @@ std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& 
         return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
     if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
         return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
+    if (raw.dns && !is_query_grouping(options.group_by))
+        return UsageError{"top ranks DNS queries only with --by qname"};
+    if (raw.udp && !groups_connections(options.group_by)) {
+        return UsageError{"top --by " + std::string(group_by_name(options.group_by)) +
+                          " ranks requests or queries, not UDP sends: drop --udp"};
+    }
     return std::nullopt;
 }
 
@@ -219,8 +233,8 @@ std::optional<UsageError> table_columns(const RawArguments& raw, Options& option
     };
     if ((has(TableColumn::result) || has(TableColumn::latency)) && options.outcome == OutcomeMode::off)
         return UsageError{"--columns result and latency need --outcome or --failed"};
-    if (has(TableColumn::request) && !options.tracer.http_capture)
-        return UsageError{"--columns request needs --http (or --http-port, --imds-v1)"};
+    if (has(TableColumn::request) && !options.tracer.http_capture && !options.tracer.dns_capture)
+        return UsageError{"--columns request needs --http (or --http-port, --imds-v1) or --dns"};
     if (has(TableColumn::time) && options.time == TimeFormat::none)
         return UsageError{"--columns time and --time none contradict each other"};
     if (!has(TableColumn::time) && raw.time_given && options.time != TimeFormat::none)
@@ -327,8 +341,26 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.tracer.track_outcomes = options.outcome != OutcomeMode::off;
     if (auto e = convert_one(raw.max_in_flight, options.tracer.max_in_flight, parse_max_in_flight)) return *e;
 
+    options.tracer.udp_sends = raw.udp;
+    options.tracer.dns_capture = raw.dns;
+    if (raw.dns && raw.imds_v1) return UsageError{"--dns does not take --imds-v1: that reports HTTP requests only"};
+    if (raw.udp && options.outcome != OutcomeMode::off) {
+        return UsageError{std::string("--udp does not take ") + (raw.failed ? "--failed" : "--outcome") +
+                          ": a UDP send has no handshake whose outcome could be followed"};
+    }
+    if (raw.udp && !raw.metrics.empty()) {
+        return UsageError{"--metrics does not take --udp: its counters are TCP connect attempts and HTTP requests"};
+    }
+    if (raw.udp && raw.imds_v1) return UsageError{"--udp does not take --imds-v1: that reports HTTP requests only"};
+
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
+    if (is_query_grouping(options.group_by)) options.tracer.dns_capture = true;  // queries are what is grouped
+    if (options.tracer.dns_capture && !raw.metrics.empty()) {
+        return UsageError{
+            "--metrics does not take --dns (or --by qname): its counters are TCP connect attempts and "
+            "HTTP requests"};
+    }
     if (is_request_grouping(options.group_by) && !options.tracer.http_capture) {
         options.tracer.http_capture = true;  // requests are what is grouped
         options.tracer.http_ports.insert(options.tracer.http_ports.begin(), kDefaultHttpPort);

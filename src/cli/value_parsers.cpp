@@ -347,7 +347,7 @@ Result<std::size_t> parse_rows(std::string_view text) {
 Result<GroupBy> parse_grouping(std::string_view text) {
     if (auto by = parse_group_by(text)) return *by;
     return invalid("--by", text,
-                   "expected command, pid, comm, user, cgroup, container, unit, dest, port, path or imds");
+                   "expected command, pid, comm, user, cgroup, container, unit, dest, port, path, imds or qname");
 }
 
 Result<SortColumn> parse_sort_column(std::string_view text) {

@@ -2,6 +2,8 @@
 
 namespace connsnoop {
 
+std::string_view protocol_name(Protocol protocol) { return protocol == Protocol::udp ? "udp" : "tcp"; }
+
 std::string join_arguments(const std::vector<std::string>& argv) {
     std::string line;
     for (const auto& argument : argv) {

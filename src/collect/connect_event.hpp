@@ -67,7 +67,14 @@ struct OutcomeEvent {
     std::uint16_t source_port = 0;  // the ephemeral port the kernel chose; 0 when unknown
 };
 
+// What the record is about: a TCP attempt, or (--udp) a process's first send
+// to a UDP destination.
+enum class Protocol { tcp, udp };
+// "tcp", "udp"
+std::string_view protocol_name(Protocol protocol);
+
 struct ConnectEvent {
+    Protocol protocol = Protocol::tcp;
     std::uint64_t monotonic_ns = 0;                   // kernel time stamp, CLOCK_MONOTONIC
     std::chrono::system_clock::time_point wall_time;  // the same instant on the wall clock
     std::uint32_t pid = 0;                            // host PID (thread group id)

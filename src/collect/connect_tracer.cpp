@@ -100,6 +100,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.pending_connects, config.track_outcomes ? std::max(config.max_in_flight, kPendingConnectsFloor) : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
+        {maps.udp_reported, config.udp_sends ? kUdpReportedDestinations : 0},
     };
     for (const auto& [map, entries] : sizes) {
         if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
@@ -156,6 +157,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;
+    rodata->udp_sends = config.udp_sends;
+    rodata->dns_capture = config.dns_capture;
     if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
 
     auto& progs = skeleton->progs;
@@ -166,6 +169,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
                                               ? "outcome tracking and HTTP capture"
                                           : config.track_outcomes ? "outcome tracking"
                                                                   : "HTTP capture";
+    const bool udp = config.udp_sends || config.dns_capture;
+    const char* udp_part = config.udp_sends ? "UDP send tracking" : "DNS capture";
     const std::vector<ProgramPart> parts = {
         {"connection tracing", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
         {connect_watch_for, set_loaded(progs.connect4_watch, watch_connects)},
@@ -175,6 +180,12 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
          choose_variant(progs.connect_failure_tp_btf, progs.connect_failure_raw_tp, hook, config.track_outcomes)},
         // The packets of watched sockets (cgroup_skb/egress).
         {"HTTP capture", set_loaded(progs.http_egress, config.http_capture)},
+        // UDP senders (connect and addressed sends) and their datagrams.
+        {udp_part, set_loaded(progs.udp_connect4, udp)},
+        {udp_part, set_loaded(progs.udp_connect6, udp)},
+        {udp_part, set_loaded(progs.udp_sendmsg4, udp)},
+        {udp_part, set_loaded(progs.udp_sendmsg6, udp)},
+        {udp_part, set_loaded(progs.udp_egress, udp)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
         return libbpf_load_error("loading " + refused_part(parts), err);
@@ -251,6 +262,9 @@ struct ConnectTracer::Handles {
     LinkPtr connect6_link;
     LinkPtr destroy_link;
     LinkPtr http_link;  // packets of watched connections, on the cgroup2 root, with HTTP capture only
+    // --udp/--dns: UDP connect() and addressed sends, and the datagrams of
+    // the sockets they own, on the cgroup2 root
+    std::array<LinkPtr, 5> udp_links;
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
@@ -296,6 +310,29 @@ Status attach_connect_watch(connsnoop_bpf& skeleton, const std::string& option, 
     return Ok{};
 }
 
+// --udp/--dns: the UDP hooks, each on the cgroup2 root.
+Status attach_udp_hooks(connsnoop_bpf& skeleton, std::array<LinkPtr, 5>& links, const char* option) {
+    auto root_fd = open_cgroup2_root(option);
+    if (!root_fd) return root_fd.error();
+    auto& progs = skeleton.progs;
+    const struct {
+        bpf_program* program;
+        const char* hook;
+    } hooks[] = {
+        {progs.udp_connect4, "cgroup/connect4"}, {progs.udp_connect6, "cgroup/connect6"},
+        {progs.udp_sendmsg4, "cgroup/sendmsg4"}, {progs.udp_sendmsg6, "cgroup/sendmsg6"},
+        {progs.udp_egress, "cgroup_skb/egress"},
+    };
+    static_assert(std::size(hooks) == 5, "one link per UDP hook");
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        links[i].reset(bpf_program__attach_cgroup(hooks[i].program, root_fd->get()));
+        if (!links[i]) {
+            return libbpf_error(std::string(option) + ": attaching " + hooks[i].hook + " to the cgroup2 root", errno);
+        }
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 std::uint32_t ConnectTracer::programs_attached() const {
@@ -304,21 +341,24 @@ std::uint32_t ConnectTracer::programs_attached() const {
                              &handles_->destroy_link, &handles_->http_link}) {
         count += *link ? 1 : 0;
     }
+    for (const auto& link : handles_->udp_links) count += link ? 1 : 0;
     return count;
 }
 
 ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                             HttpHandler http_handler, TracepointHook hook)
+                             HttpHandler http_handler, DnsHandler dns_handler, TracepointHook hook)
     : handles_(std::move(handles)),
       handler_(std::move(handler)),
       outcome_handler_(std::move(outcome_handler)),
       http_handler_(std::move(http_handler)),
+      dns_handler_(std::move(dns_handler)),
       hook_(hook) {}
 
 ConnectTracer::~ConnectTracer() = default;
 
 Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
-                                                            OutcomeHandler outcome_handler, HttpHandler http_handler) {
+                                                            OutcomeHandler outcome_handler, HttpHandler http_handler,
+                                                            DnsHandler dns_handler) {
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
 
@@ -357,9 +397,14 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         handles->http_link.reset(bpf_program__attach_cgroup(handles->skeleton->progs.http_egress, root->get()));
         if (!handles->http_link) return libbpf_error("--http: attaching cgroup_skb/egress to the cgroup2 root", errno);
     }
+    if (config.udp_sends || config.dns_capture) {
+        auto attached = attach_udp_hooks(*handles->skeleton, handles->udp_links, config.udp_sends ? "--udp" : "--dns");
+        if (!attached) return attached.error();
+    }
 
     std::unique_ptr<ConnectTracer> tracer(new ConnectTracer(std::move(handles), std::move(handler),
-                                                            std::move(outcome_handler), std::move(http_handler), hook));
+                                                            std::move(outcome_handler), std::move(http_handler),
+                                                            std::move(dns_handler), hook));
     tracer->ringbuf_bytes_ = config.ringbuf_bytes;
     auto& owned = *tracer->handles_;
     owned.ring.reset(
@@ -384,8 +429,10 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
         keep_going = self->handler_(std::move(*event));
     } else if (auto* outcome = std::get_if<OutcomeEvent>(&record.value())) {
         if (self->outcome_handler_) keep_going = self->outcome_handler_(OutcomeEvent(*outcome));
-    } else if (self->http_handler_) {
-        keep_going = self->http_handler_(std::get<HttpRequestEvent>(std::move(record).value()));
+    } else if (auto* request = std::get_if<HttpRequestEvent>(&record.value())) {
+        if (self->http_handler_) keep_going = self->http_handler_(std::move(*request));
+    } else if (self->dns_handler_) {
+        keep_going = self->dns_handler_(std::get<DnsQueryEvent>(std::move(record).value()));
     }
     if (!keep_going) {
         self->stop_requested_ = true;

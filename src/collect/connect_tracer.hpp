@@ -9,6 +9,7 @@
 #include <string>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "collect/libbpf_support.hpp"
 #include "collect/trace_config.hpp"
@@ -24,13 +25,15 @@ using ConnectHandler = std::function<bool(ConnectEvent&&)>;
 using OutcomeHandler = std::function<bool(OutcomeEvent&&)>;
 // Receives each request head sent on a watched connection (HTTP capture only).
 using HttpHandler = std::function<bool(HttpRequestEvent&&)>;
+// Receives each query sent to a resolver (DNS capture only).
+using DnsHandler = std::function<bool(DnsQueryEvent&&)>;
 
 class ConnectTracer {
 public:
     // Loads, configures and attaches. On success the hook is live.
     static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler,
                                                         OutcomeHandler outcome_handler = {},
-                                                        HttpHandler http_handler = {});
+                                                        HttpHandler http_handler = {}, DnsHandler dns_handler = {});
 
     ConnectTracer(const ConnectTracer&) = delete;
     ConnectTracer& operator=(const ConnectTracer&) = delete;
@@ -60,7 +63,7 @@ public:
 private:
     struct Handles;
     ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler handler, OutcomeHandler outcome_handler,
-                  HttpHandler http_handler, TracepointHook hook);
+                  HttpHandler http_handler, DnsHandler dns_handler, TracepointHook hook);
     static int on_record(void* context, void* data, std::size_t size);
     [[nodiscard]] std::uint64_t stat_total(std::uint32_t which) const;
 
@@ -68,6 +71,7 @@ private:
     ConnectHandler handler_;
     OutcomeHandler outcome_handler_;
     HttpHandler http_handler_;
+    DnsHandler dns_handler_;
     TracepointHook hook_;
     std::uint64_t malformed_records_ = 0;
     bool stop_requested_ = false;

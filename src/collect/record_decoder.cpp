@@ -33,6 +33,10 @@ static_assert(offsetof(cs_http_record, headers) == sizeof(cs_connect_record));
 static_assert(sizeof(cs_http_record) == sizeof(cs_connect_record) + 24 + CS_HTTP_METHOD_LEN + CS_HTTP_PATH_LEN +
                                             CS_HTTP_VERSION_LEN + CS_HTTP_USER_AGENT_LEN,
               "cs_http_record layout changed: update both sides");
+static_assert(std::is_standard_layout_v<cs_dns_record>);
+static_assert(offsetof(cs_dns_record, query_id) == sizeof(cs_connect_record));
+static_assert(sizeof(cs_dns_record) == sizeof(cs_connect_record) + 16 + CS_DNS_NAME_MAX,
+              "cs_dns_record layout changed: update both sides");
 static_assert(std::uint32_t{kHttpHeaderHost} == CS_HTTP_HEADER_HOST &&
               std::uint32_t{kHttpHeaderUserAgent} == CS_HTTP_HEADER_USER_AGENT &&
               std::uint32_t{kHttpHeaderImdsToken} == CS_HTTP_HEADER_IMDS_TOKEN &&
@@ -173,6 +177,11 @@ Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockC
         if (!request) return request.error();
         return TraceRecord(std::move(request).value());
     }
+    if (kind == CS_RECORD_DNS) {
+        auto query = decode_dns_record(bytes, clock);
+        if (!query) return query.error();
+        return TraceRecord(std::move(query).value());
+    }
     if (kind == CS_RECORD_OUTCOME) {
         auto outcome = decode_outcome_record(bytes, clock);
         if (!outcome) return outcome.error();
@@ -189,7 +198,8 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
         return Error{"short connect record: " + std::to_string(bytes.size()) + " bytes", "", 0};
     }
     std::memcpy(&record, bytes.data(), sizeof(record));
-    if (record.kind != CS_RECORD_CONNECT && record.kind != CS_RECORD_CONNECT_FAILED) {
+    if (record.kind != CS_RECORD_CONNECT && record.kind != CS_RECORD_CONNECT_FAILED &&
+        record.kind != CS_RECORD_UDP_SEND) {
         return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
     }
     return connect_event_from(record, bytes.subspan(sizeof(record)), clock);
@@ -209,6 +219,8 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     }
 
     ConnectEvent event;
+    // a DNS query is a datagram too
+    if (record.kind == CS_RECORD_UDP_SEND || record.kind == CS_RECORD_DNS) event.protocol = Protocol::udp;
     event.monotonic_ns = record.timestamp_ns;
     event.wall_time = clock.to_wall(record.timestamp_ns);
     event.pid = record.pid;
@@ -273,6 +285,31 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
     request.head_incomplete = (record.http_flags & CS_HTTP_HEAD_INCOMPLETE) != 0;
     request.writes = record.writes;
     return request;
+}
+
+Result<DnsQueryEvent> decode_dns_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    cs_dns_record record{};
+    if (bytes.size() < sizeof(record)) {
+        return Error{"short DNS record: " + std::to_string(bytes.size()) + " bytes", "", 0};
+    }
+    std::memcpy(&record, bytes.data(), sizeof(record));
+    if (record.process.kind != CS_RECORD_DNS) {
+        return Error{"unexpected record kind " + std::to_string(record.process.kind), "", 0};
+    }
+    if (record.name_len >= sizeof(record.name)) return Error{"DNS record with a name longer than its buffer", "", 0};
+    auto sender = connect_event_from(record.process, bytes.subspan(sizeof(record)), clock);
+    if (!sender) return sender.error();
+    DnsQueryEvent query;
+    query.sender = std::move(sender).value();
+    query.query_id = record.query_id;
+    query.header_flags = record.header_flags;
+    query.qtype = record.qtype;
+    query.qclass = record.qclass;
+    query.question_count = record.question_count;
+    query.name = dns_name_text(std::span<const std::uint8_t>(record.name, record.name_len));
+    query.name_compressed = (record.dns_flags & CS_DNS_NAME_COMPRESSED) != 0;
+    query.name_malformed = (record.dns_flags & CS_DNS_NAME_MALFORMED) != 0;
+    return query;
 }
 
 }  // namespace connsnoop

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "util/result.hpp"
 
@@ -46,7 +47,10 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
 // Any record of the ring buffer, by its leading kind: an attempt, a connect()
 // that failed before any SYN (a ConnectEvent with its outcome set), an
 // outcome, or an HTTP request.
-using TraceRecord = std::variant<ConnectEvent, OutcomeEvent, HttpRequestEvent>;
+// A query sent to a resolver (--dns).
+Result<DnsQueryEvent> decode_dns_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+
+using TraceRecord = std::variant<ConnectEvent, OutcomeEvent, HttpRequestEvent, DnsQueryEvent>;
 Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockConverter& clock);
 
 }  // namespace connsnoop

@@ -51,7 +51,15 @@ struct TracerConfig {
     // filters and go to one of these ports; off, none of that code is loaded.
     bool http_capture = false;
     std::vector<std::uint16_t> http_ports;
+    // --udp: also report each process's first send to each UDP destination;
+    // --dns: each query sent to UDP port 53. Off, none of that code is loaded.
+    bool udp_sends = false;
+    bool dns_capture = false;
 };
+
+// (process, destination) pairs --udp remembers as reported (an LRU map in the
+// kernel): past this many live pairs, the oldest is reported again when it next sends.
+inline constexpr std::uint32_t kUdpReportedDestinations = 65536;
 
 inline constexpr std::uint16_t kDefaultHttpPort = 80;
 // Connections whose request heads are followed at once (an LRU map in the kernel).

@@ -22,6 +22,7 @@ public:
     }
     void write_connect(const ConnectEvent& event) override { out_.write_line(format_table_row(event, layout_)); }
     void write_http(const HttpRequestEvent& request) override { out_.write_line(format_http_row(request, layout_)); }
+    void write_dns(const DnsQueryEvent& query) override { out_.write_line(format_dns_row(query, layout_)); }
     void write_lost(const LossReport& /*report*/) override {}
     void write_summary(const RunSummary& /*summary*/) override {}
     [[nodiscard]] bool closed() const override { return out_.closed(); }
@@ -39,6 +40,9 @@ public:
     // Formatted straight into the output's buffer: no string, no document per event.
     void write_connect(const ConnectEvent& event) override {
         out_.write_line_with([&](std::string& buffer) { append_connect_json(buffer, event, ancestors_); });
+    }
+    void write_dns(const DnsQueryEvent& query) override {
+        out_.write_line_with([&query](std::string& buffer) { append_dns_json(buffer, query); });
     }
     void write_http(const HttpRequestEvent& request) override {
         out_.write_line_with([&](std::string& buffer) { append_http_json(buffer, request, ancestors_); });

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "output/line_output.hpp"
 #include "output/output_options.hpp"
@@ -49,6 +50,7 @@ public:
     virtual void begin() = 0;
     virtual void write_connect(const ConnectEvent& event) = 0;
     virtual void write_http(const HttpRequestEvent& request) = 0;
+    virtual void write_dns(const DnsQueryEvent& query) = 0;
     virtual void write_lost(const LossReport& report) = 0;
     virtual void write_summary(const RunSummary& summary) = 0;
     [[nodiscard]] virtual bool closed() const = 0;

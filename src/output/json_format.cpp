@@ -169,12 +169,10 @@ void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ance
 }
 
 // Every field of a connect record up to "ancestry", without the closing brace.
-void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, bool http, AncestorDetail ancestors) {
-    if (http) {
-        line.literal(R"({"type":"http","time":")");
-    } else {
-        line.literal(R"({"type":"connect","time":")");
-    }
+// opening: the record's start up to its time, e.g. {"type":"connect","time":"
+void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, std::string_view opening,
+                                   AncestorDetail ancestors) {
+    line.raw(opening);
     line.time(event.wall_time);
     line.literal(R"(","pid":)");
     line.number(event.pid);
@@ -219,6 +217,11 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
     line.address(event.destination);
     line.literal(R"(,"dport":)");
     line.number(event.destination_port);
+    if (event.protocol == Protocol::udp) {
+        line.literal(R"(,"proto":"udp")");
+    } else {
+        line.literal(R"(,"proto":"tcp")");
+    }
     line.literal(R"(,"endpoint":)");
     const auto endpoint = metadata_endpoint_name(event.destination, event.destination_port);
     if (endpoint.empty()) {
@@ -282,7 +285,7 @@ void append_outcome(LineBuilder& line, const ConnectOutcome& outcome, std::uint6
 
 void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDetail ancestors) {
     LineBuilder line(out);
-    append_process_and_connection(line, event, false, ancestors);
+    append_process_and_connection(line, event, R"({"type":"connect","time":")", ancestors);
     if (event.outcome) append_outcome(line, *event.outcome, event.attempt_id);
     line.character('}');
 }
@@ -290,7 +293,7 @@ void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDe
 void append_http_json(std::string& out, const HttpRequestEvent& request, AncestorDetail ancestors) {
     LineBuilder line(out);
     // The connection's outcome is not a request's: not part of this record.
-    append_process_and_connection(line, request.connection, true, ancestors);
+    append_process_and_connection(line, request.connection, R"({"type":"http","time":")", ancestors);
     line.literal(R"(,"http":{"method":)");
     line.string(request.method);
     line.literal(R"(,"path":)");
@@ -318,6 +321,40 @@ void append_http_json(std::string& out, const HttpRequestEvent& request, Ancesto
     line.literal(R"(},"imds":{"version":)");
     line.string_or_null(imds != ImdsVersion::none, imds_version_name(imds));
     line.literal("}}");
+}
+
+void append_dns_json(std::string& out, const DnsQueryEvent& query, AncestorDetail ancestors) {
+    LineBuilder line(out);
+    append_process_and_connection(line, query.sender, R"({"type":"dns","time":")", ancestors);
+    line.literal(R"(,"dns":{"id":)");
+    line.number(query.query_id);
+    line.literal(R"(,"qname":)");
+    line.string(query.name);
+    line.literal(R"(,"qtype":)");
+    line.string(dns_type_name(query.qtype));
+    line.literal(R"(,"qtype_code":)");
+    line.number(query.qtype);
+    line.literal(R"(,"qclass":)");
+    line.string(dns_class_name(query.qclass));
+    line.literal(R"(,"questions":)");
+    line.number(query.question_count);
+    line.literal(R"(,"recursion_desired":)");
+    line.boolean((query.header_flags & 0x0100) != 0);
+    line.literal(R"(,"name_compressed":)");
+    line.boolean(query.name_compressed);
+    line.literal(R"(,"name_malformed":)");
+    line.boolean(query.name_malformed);
+    line.literal("}}");
+}
+
+std::string dns_json_line(const DnsQueryEvent& query, AncestorDetail ancestors) {
+    std::string line;
+    append_dns_json(line, query, ancestors);
+    return line;
+}
+
+nlohmann::ordered_json dns_to_json(const DnsQueryEvent& query) {
+    return nlohmann::ordered_json::parse(dns_json_line(query));
 }
 
 std::string connect_json_line(const ConnectEvent& event, AncestorDetail ancestors) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "output/event_writer.hpp"
 #include "output/output_options.hpp"
 
@@ -20,6 +21,12 @@ void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDe
 // ever in it.
 void append_http_json(std::string& out, const HttpRequestEvent& request,
                       AncestorDetail ancestors = AncestorDetail::full);
+
+// "type":"dns": the process and datagram fields of a connect record ("proto":
+// "udp"), then "dns" (id, qname escaped as in zone files, qtype, qclass, ...).
+void append_dns_json(std::string& out, const DnsQueryEvent& query, AncestorDetail ancestors = AncestorDetail::full);
+std::string dns_json_line(const DnsQueryEvent& query, AncestorDetail ancestors = AncestorDetail::full);
+nlohmann::ordered_json dns_to_json(const DnsQueryEvent& query);
 
 std::string connect_json_line(const ConnectEvent& event, AncestorDetail ancestors = AncestorDetail::full);
 std::string http_json_line(const HttpRequestEvent& request, AncestorDetail ancestors = AncestorDetail::full);

@@ -24,6 +24,7 @@ enum class TableColumn {
     comm,
     cmdline,      // the command line alone
     command,      // the command line, where it runs and its parents' names (the default last column)
+    protocol,     // tcp or udp
     destination,  // address:port
     port,
     result,
@@ -53,6 +54,8 @@ struct TableLayout {
     // fields above choose (time, PID, USER, DESTINATION, [RESULT LATENCY],
     // [REQUEST], COMMAND).
     std::vector<TableColumn> columns{};
+    // --udp, --dns: a PROTO column (tcp, udp) before the destination.
+    bool protocol_column = false;
 };
 
 }  // namespace connsnoop

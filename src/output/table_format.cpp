@@ -31,27 +31,17 @@ struct ColumnName {
 
 // Every name --columns takes, aliases after the name they stand for.
 constexpr ColumnName kColumnNames[] = {
-    {"time", TableColumn::time},
-    {"pid", TableColumn::pid},
-    {"ppid", TableColumn::ppid},
-    {"parent", TableColumn::parent},
-    {"user", TableColumn::user},
-    {"uid", TableColumn::uid},
-    {"comm", TableColumn::comm},
-    {"cmdline", TableColumn::cmdline},
-    {"args", TableColumn::cmdline},
-    {"command", TableColumn::command},
-    {"dst", TableColumn::destination},
-    {"dest", TableColumn::destination},
-    {"destination", TableColumn::destination},
-    {"port", TableColumn::port},
-    {"result", TableColumn::result},
-    {"latency", TableColumn::latency},
-    {"request", TableColumn::request},
-    {"cgroup", TableColumn::cgroup},
-    {"container", TableColumn::container},
-    {"unit", TableColumn::unit},
-    {"exe", TableColumn::exe},
+    {"time", TableColumn::time},        {"pid", TableColumn::pid},
+    {"ppid", TableColumn::ppid},        {"parent", TableColumn::parent},
+    {"user", TableColumn::user},        {"uid", TableColumn::uid},
+    {"comm", TableColumn::comm},        {"cmdline", TableColumn::cmdline},
+    {"args", TableColumn::cmdline},     {"command", TableColumn::command},
+    {"proto", TableColumn::protocol},   {"dst", TableColumn::destination},
+    {"dest", TableColumn::destination}, {"destination", TableColumn::destination},
+    {"port", TableColumn::port},        {"result", TableColumn::result},
+    {"latency", TableColumn::latency},  {"request", TableColumn::request},
+    {"cgroup", TableColumn::cgroup},    {"container", TableColumn::container},
+    {"unit", TableColumn::unit},        {"exe", TableColumn::exe},
     {"ns_pid", TableColumn::ns_pid},
 };
 
@@ -87,6 +77,8 @@ ColumnSpec column_spec(TableColumn column, const TableLayout& layout) {
             return {"CMDLINE", 40, false, true};
         case TableColumn::command:
             return {"COMMAND", 40, false, true};
+        case TableColumn::protocol:
+            return {"PROTO", 5, false, false};
         case TableColumn::destination:
             return {"DESTINATION", 21, false, false};
         case TableColumn::port:
@@ -165,7 +157,9 @@ std::string format_result(const ConnectOutcome& outcome) {
 std::vector<TableColumn> default_table_columns(const TableLayout& layout) {
     std::vector<TableColumn> columns;
     if (layout.time != TimeFormat::none) columns.push_back(TableColumn::time);
-    columns.insert(columns.end(), {TableColumn::pid, TableColumn::user, TableColumn::destination});
+    columns.insert(columns.end(), {TableColumn::pid, TableColumn::user});
+    if (layout.protocol_column) columns.push_back(TableColumn::protocol);
+    columns.push_back(TableColumn::destination);
     if (layout.outcome_columns) columns.insert(columns.end(), {TableColumn::result, TableColumn::latency});
     if (layout.request_column) columns.push_back(TableColumn::request);
     columns.push_back(TableColumn::command);
@@ -259,6 +253,8 @@ std::string cell_text(TableColumn column, const ConnectEvent& event, const Table
             return command_line_text(event, layout);
         case TableColumn::command:
             return command_text(event, layout);
+        case TableColumn::protocol:
+            return std::string(protocol_name(event.protocol));
         case TableColumn::destination:
             return format_endpoint(event.destination, event.destination_port);
         case TableColumn::port:
@@ -299,6 +295,14 @@ std::string process_columns(const ConnectEvent& event, const TableLayout& layout
 
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
     return process_columns(event, layout, "-", false);
+}
+
+std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
+    TableLayout query_layout = layout;
+    query_layout.request_column = true;
+    // The name is escaped already (dns_name_text: printable ASCII only, a
+    // backslash written \\); escaping it again would double its backslashes.
+    return process_columns(query.sender, query_layout, dns_type_name(query.qtype) + " " + query.name, true);
 }
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {

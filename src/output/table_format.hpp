@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "collect/connect_event.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "output/output_options.hpp"
 
@@ -31,6 +32,9 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout);
 // The REQUEST column's text for one request.
 std::string format_request(const HttpRequestEvent& request, bool utf8 = true);
+
+// A query row (--dns): REQUEST is the type and name, e.g. "AAAA example.com".
+std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout);
 
 // "850us", "12.3ms", "3.02s": a connect latency for the LATENCY column.
 std::string format_latency(std::uint64_t nanoseconds);

@@ -171,6 +171,8 @@ KeyLimits key_limits(GroupBy group_by) {
             return {40, true};
         case GroupBy::imds:
             return {12, false};  // imdsv2-token
+        case GroupBy::qname:
+            return {40, true};
     }
     return {0, true};
 }

@@ -245,6 +245,17 @@ else
 fi
 check_end
 
+# --udp and --dns: the UDP hooks and the DNS parser load, and name the sender
+check_begin udp-dns
+trace --udp --dns --port 53 --ancestry 0 -o json
+run /bin/peer dns $v4 metadata.example.internal
+stop_trace
+expect 1 /tmp/out '{"type":"connect"' '"cmdline":"/bin/peer dns 169.254.169.254 metadata.example.internal"' '"daddr":"169.254.169.254","dport":53,"proto":"udp"'
+expect 2 /tmp/out '{"type":"dns"' '"cmdline":"/bin/peer dns 169.254.169.254 metadata.example.internal"' '"qname":"metadata.example.internal"' '"qclass":"IN"'
+expect 1 /tmp/out '{"type":"dns"' '"qtype":"A"'
+expect 1 /tmp/out '{"type":"dns"' '"qtype":"AAAA"'
+check_end
+
 check_begin metrics-counts
 trace --imds -q --metrics 127.0.0.1:9100
 run /bin/peer v1 $v4

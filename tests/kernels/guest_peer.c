@@ -6,6 +6,8 @@
 //   peer v2 ADDR                  PUT /latest/api/token, then GET .../security-credentials/ with it
 //   peer connect ADDR PORT        connect() and close; exit 0 when established, 1 otherwise
 //   peer token                    prints the token the server hands out
+//   peer dns ADDR NAME            sendto ADDR:53 (IPv4) on one unconnected UDP socket: an A query
+//                                 for NAME, then an AAAA query; nothing awaits an answer
 //
 // Each request is one write() of the whole head; HTTP/1.0, one request per
 // connection. The server's token is kGuestToken: the matrix asserts that it
@@ -185,11 +187,45 @@ static _Noreturn void serve(void) {
     }
 }
 
+// Two DNS queries (A, AAAA) for a dotted name, sent with sendto.
+static int dns_queries(const char* address, const char* name) {
+    struct sockaddr_in resolver = {.sin_family = AF_INET, .sin_port = htons(53)};
+    unsigned char query[300];
+    size_t at = 12;
+    if (inet_pton(AF_INET, address, &resolver.sin_addr) != 1 || strlen(name) > 250) return 2;
+    memset(query, 0, sizeof(query));
+    query[2] = 0x01;  // RD
+    query[5] = 1;     // QDCOUNT
+    for (const char* label = name; *label;) {
+        size_t length = strcspn(label, ".");
+        query[at++] = (unsigned char)length;
+        memcpy(query + at, label, length);
+        at += length;
+        label += length;
+        if (*label == '.') label++;
+    }
+    query[at++] = 0;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) return 1;
+    const unsigned char types[] = {1, 28};
+    for (size_t i = 0; i < sizeof(types); i++) {
+        query[1] = (unsigned char)i;  // the ID
+        query[at] = 0;
+        query[at + 1] = types[i];
+        query[at + 2] = 0;
+        query[at + 3] = 1;  // IN
+        if (sendto(fd, query, at + 4, 0, (struct sockaddr*)&resolver, sizeof(resolver)) < 0) return 1;
+    }
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc == 2 && strcmp(argv[1], "serve") == 0) serve();
     if (argc == 3 && strcmp(argv[1], "v1") == 0) return imds_v1(argv[2]);
     if (argc == 3 && strcmp(argv[1], "v2") == 0) return imds_v2(argv[2]);
     if (argc == 2 && strcmp(argv[1], "token") == 0) return puts(kGuestToken) < 0;
+    if (argc == 4 && strcmp(argv[1], "dns") == 0) return dns_queries(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "connect") == 0) {
         int fd = open_connection(argv[2], atoi(argv[3]));
         if (fd < 0) {
@@ -199,6 +235,6 @@ int main(int argc, char** argv) {
         close(fd);
         return 0;
     }
-    fprintf(stderr, "usage: peer serve | v1 ADDR | v2 ADDR | connect ADDR PORT | token\n");
+    fprintf(stderr, "usage: peer serve | v1 ADDR | v2 ADDR | connect ADDR PORT | token | dns ADDR NAME\n");
     return 2;
 }

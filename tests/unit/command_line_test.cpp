@@ -75,7 +75,7 @@ TEST(CommandLine, ColumnsChooseTheTable) {
 TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
     EXPECT_EQ(usage_error({"--columns", "pid,bogus"}),
               "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid, ppid, parent, user, "
-              "uid, comm, cmdline, args, command, dst, dest, destination, port, result, latency, request, cgroup, "
+              "uid, comm, cmdline, args, command, proto, dst, dest, destination, port, result, latency, request, cgroup, "
               "container, unit, exe, ns_pid");
     EXPECT_EQ(usage_error({"--columns", "pid,"}).substr(0, 46), "invalid --columns 'pid,': unknown column ''; e");
     EXPECT_EQ(usage_error({"--columns", "pid,comm,pid"}), "invalid --columns 'pid,comm,pid': pid is named twice");
@@ -87,7 +87,7 @@ TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
     EXPECT_EQ(usage_error({"top", "--columns", "pid"}),
               "top does not take --columns: its columns follow the terminal width and --sort");
     EXPECT_EQ(usage_error({"--columns", "pid,latency"}), "--columns result and latency need --outcome or --failed");
-    EXPECT_EQ(usage_error({"--columns", "request"}), "--columns request needs --http (or --http-port, --imds-v1)");
+    EXPECT_EQ(usage_error({"--columns", "request"}), "--columns request needs --http (or --http-port, --imds-v1) or --dns");
     EXPECT_EQ(usage_error({"--columns", "time", "--time", "none"}),
               "--columns time and --time none contradict each other");
     EXPECT_EQ(usage_error({"--columns", "pid", "--time", "iso"}),
@@ -249,6 +249,44 @@ TEST(CommandLine, HelpAndVersionAreInfo) {
     auto version = parse({"--version"});
     ASSERT_TRUE(std::holds_alternative<InfoRequest>(version));
     EXPECT_EQ(std::get<InfoRequest>(version).text.rfind("connsnoop ", 0), 0U);
+}
+
+}  // namespace
+}  // namespace connsnoop
+
+namespace connsnoop {
+namespace {
+
+TEST(CommandLine, UdpAddsTheUdpHooksAndKeepsTheFilters) {
+    const auto options = parse_ok({"--udp", "--port", "53", "--comm", "dig"});
+    EXPECT_TRUE(options.tracer.udp_sends);
+    EXPECT_FALSE(options.tracer.dns_capture);
+    EXPECT_EQ(options.tracer.filters.destination_ports, (std::vector<PortRange>{{53, 53}}));
+    EXPECT_EQ(options.tracer.filters.comms, (std::vector<std::string>{"dig"}));
+    EXPECT_FALSE(parse_ok({}).tracer.udp_sends);
+}
+
+TEST(CommandLine, UdpRefusesWhatHasNoMeaningForADatagram) {
+    EXPECT_EQ(usage_error({"--udp", "--outcome"}),
+              "--udp does not take --outcome: a UDP send has no handshake whose outcome could be followed");
+    EXPECT_EQ(usage_error({"--udp", "--failed"}),
+              "--udp does not take --failed: a UDP send has no handshake whose outcome could be followed");
+    EXPECT_EQ(usage_error({"--udp", "--metrics", "127.0.0.1:9100"}),
+              "--metrics does not take --udp: its counters are TCP connect attempts and HTTP requests");
+}
+
+TEST(CommandLine, DnsAndTopByQname) {
+    EXPECT_TRUE(parse_ok({"--dns", "--dst", "169.254.169.253"}).tracer.dns_capture);
+    const auto top = parse_ok({"top", "--by", "qname"});
+    EXPECT_EQ(top.group_by, GroupBy::qname);
+    EXPECT_TRUE(top.tracer.dns_capture);  // queries are what is grouped
+    EXPECT_FALSE(top.tracer.http_capture);
+    EXPECT_EQ(usage_error({"top", "--dns"}), "top ranks DNS queries only with --by qname");
+    EXPECT_EQ(usage_error({"top", "--udp", "--by", "qname"}),
+              "top --by qname ranks requests or queries, not UDP sends: drop --udp");
+    EXPECT_EQ(usage_error({"top", "--by", "qname", "--metrics", "127.0.0.1:9100"}),
+              "--metrics does not take --dns (or --by qname): its counters are TCP connect attempts and HTTP requests");
+    EXPECT_EQ(usage_error({"--dns", "--imds-v1"}), "--dns does not take --imds-v1: that reports HTTP requests only");
 }
 
 }  // namespace

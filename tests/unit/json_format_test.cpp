@@ -28,7 +28,7 @@ TEST(JsonFormat, ConnectRecordHasTheDocumentedFields) {
         R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
         R"("user":"root","gid":0,"group":"root","comm":"curl","cmdline":"curl -s http://169.254.169.254/",)"
         R"("argv":["curl","-s","http://169.254.169.254/"],"argv_truncated":false,"family":"ipv4",)"
-        R"("saddr":"10.0.0.5","sport":null,"daddr":"169.254.169.254","dport":80,"endpoint":"ec2-imds","cgroup_id":99,)"
+        R"("saddr":"10.0.0.5","sport":null,"daddr":"169.254.169.254","dport":80,"proto":"tcp","endpoint":"ec2-imds","cgroup_id":99,)"
         R"("netns":4026531840,"ns_pid":7,"pidns":4026532999,"exe":"/usr/bin/curl","cgroup":"/system.slice/docker-)" +
             std::string(64, 'a') + R"(.scope","container_id":")" + std::string(64, 'a') +
             R"(","container_runtime":"docker","pod_uid":"","qos_class":"","unit":"docker-)" + std::string(64, 'a') +
@@ -48,7 +48,7 @@ TEST(JsonFormat, AncestryIpv6AndOutcomeFields) {
         R"({"type":"connect","time":"2026-11-28T22:40:46.123456Z","pid":4321,"tid":4322,"ppid":1,"uid":0,)"
         R"("user":"root","gid":0,"group":"","comm":"curl","cmdline":"x  y","argv":["","x","","y"],)"
         R"("argv_truncated":false,"family":"ipv6","saddr":"::1","sport":null,"daddr":"fd00:ec2::254",)"
-        R"("dport":80,"endpoint":"ec2-imds","cgroup_id":99,"netns":4026531840,"ns_pid":0,"pidns":0,"exe":"","cgroup":"",)"
+        R"("dport":80,"proto":"tcp","endpoint":"ec2-imds","cgroup_id":99,"netns":4026531840,"ns_pid":0,"pidns":0,"exe":"","cgroup":"",)"
         R"("container_id":"","container_runtime":"","pod_uid":"","qos_class":"","unit":"",)"
         R"("ancestry":[{"pid":10,"comm":"python3","cmdline":"python3 fetch.py","exited":false},)"
         R"({"pid":9,"comm":"\u001bsh","cmdline":"sh -c a\"b","exited":true}],)"

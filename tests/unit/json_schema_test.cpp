@@ -73,6 +73,26 @@ std::vector<std::string> one_record_of_each_kind() {
     request.connection.ancestry = {{1, "systemd", {"/sbin/init"}, true}};
     lines.push_back(to_json_line(http_to_json(request, AncestorDetail::pid_and_comm)));
 
+    auto udp_send = fixtures::sample_event();
+    udp_send.protocol = Protocol::udp;
+    udp_send.destination_port = 53;
+    udp_send.source_port = 41000;
+    lines.push_back(to_json_line(connect_to_json(udp_send)));  // --udp
+
+    DnsQueryEvent query;
+    query.sender = udp_send;
+    query.qtype = 28;
+    query.qclass = 1;
+    query.question_count = 1;
+    query.header_flags = 0x0100;
+    query.name = R"(a\027[31m.example)";
+    lines.push_back(to_json_line(dns_to_json(query)));  // --dns
+    query.qtype = 0;
+    query.qclass = 0;
+    query.name = ".";
+    query.name_compressed = true;
+    lines.push_back(to_json_line(dns_to_json(query)));
+
     lines.push_back(to_json_line(lost_to_json({kTime, 3, 5})));
     lines.push_back(to_json_line(lost_output_to_json(kTime, 2, 7, ENOSPC)));
     RunSummary summary{kTime, 5, 1, 0, 2.5, "tp_btf"};
