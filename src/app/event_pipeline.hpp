@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "aggregate/clock.hpp"
 #include "collect/connect_event.hpp"
 #include "collect/http_request_event.hpp"
+#include "collect/linklocal_counters.hpp"
 #include "collect/outcome_joiner.hpp"
 #include "output/event_writer.hpp"
 
@@ -44,6 +46,8 @@ public:
     virtual void on_overdue(const ConnectEvent& /*event*/) {}
     // An HTTP request head (--http) that passed the filters, enriched.
     virtual void on_http(const HttpRequestEvent& /*request*/) {}
+    // The link-local view: the traffic of one interval, each owner enriched.
+    virtual void on_linklocal(const LinklocalSample& /*sample*/) {}
     // The kernel dropped records since the last report.
     virtual void on_loss(const LossReport& /*report*/) {}
     // After every poll (about every 100 ms): flushing, timers, keys. False ends the run.
@@ -75,6 +79,9 @@ public:
     bool connect(ConnectEvent&& event);
     bool outcome(const OutcomeEvent& outcome);
     bool http(HttpRequestEvent&& request);
+    // One interval of link-local counters: owners enriched (cached by owner),
+    // --container/--unit applied, then given to the sinks.
+    void linklocal(LinklocalSample&& sample);
 
     void attached(const ConnectTracer& tracer);
     void start();
@@ -96,6 +103,8 @@ private:
     OutcomeJoiner joiner_;
     std::vector<EventSink*> sinks_;
     std::uint64_t passed_ = 0;
+    // Enriched link-local owners: one /proc look-up per owner, not per interval.
+    std::map<LinklocalOwner, ConnectEvent> linklocal_owners_;
 };
 
 }  // namespace connsnoop

@@ -37,6 +37,15 @@ inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;
 inline constexpr std::uint32_t kDefaultMaxInFlight = 16384;  // attempts followed at once
 inline constexpr std::uint32_t kMaxInFlightLimit = 1U << 20;
 
+// One link-local service whose packets `connsnoop linklocal` counts: a name
+// ("metadata", "dns", "time", or the CIDR of a --dst) and its address.
+struct LinklocalService {
+    std::string name;
+    Cidr address;
+    bool operator==(const LinklocalService&) const = default;
+};
+inline constexpr std::size_t kMaxLinklocalServices = 64;  // CS_LINKLOCAL_MAX_SERVICES
+
 struct TracerConfig {
     TraceFilters filters;
     std::uint32_t argv_max = kArgvCapacity;  // bytes of argv captured per event
@@ -51,9 +60,16 @@ struct TracerConfig {
     // filters and go to one of these ports; off, none of that code is loaded.
     bool http_capture = false;
     std::vector<std::uint16_t> http_ports;
+    // TCP connect attempts (sock:inet_sock_set_state); off in the linklocal
+    // view, which counts packets instead.
+    bool trace_connects = true;
+    // connsnoop linklocal: count the packets to and from these services per
+    // owning process (cgroup hooks); empty, none of that code is loaded.
+    std::vector<LinklocalService> linklocal_services;
 };
 
 inline constexpr std::uint16_t kDefaultHttpPort = 80;
+
 // Connections whose request heads are followed at once (an LRU map in the kernel).
 inline constexpr std::uint32_t kHttpWatchedConnections = 4096;
 
