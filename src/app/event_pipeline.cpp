@@ -53,6 +53,7 @@ void EventPipeline::linklocal(LinklocalSample&& sample) {
             auto found = linklocal_owners_.find(owner);
             if (found == linklocal_owners_.end()) {
                 if (linklocal_owners_.size() >= kMaxCachedOwners) linklocal_owners_.clear();
+                enricher_.identify_process(traffic.process);
                 enricher_.enrich(traffic.process);
                 found = linklocal_owners_.emplace(owner, traffic.process).first;
             }

@@ -1,15 +1,6 @@
 #include "collect/linklocal_counters.hpp"
 
-#include <fstream>
-#include <sstream>
-
-#include "collect/record_decoder.hpp"
-
 namespace connsnoop {
-
-namespace {
-constexpr std::size_t kMaxCachedProcesses = 4096;
-}  // namespace
 
 std::string_view direction_name(LinklocalDirection direction) {
     return direction == LinklocalDirection::sent ? "sent" : "received";
@@ -17,23 +8,6 @@ std::string_view direction_name(LinklocalDirection direction) {
 
 std::string_view protocol_name(LinklocalProtocol protocol) {
     return protocol == LinklocalProtocol::tcp ? "tcp" : "udp";
-}
-
-// The command line of a running owner; none once it exited (comm stands in).
-// Cached by PID and comm, so a busy owner costs one read, not one an interval.
-const LinklocalSampler::Process& LinklocalSampler::process_of(const LinklocalOwner& owner) {
-    const auto key = std::make_pair(owner.pid, owner.comm);
-    if (auto found = processes_.find(key); found != processes_.end()) return found->second;
-    if (processes_.size() >= kMaxCachedProcesses) processes_.clear();
-    Process process;
-    if (owner.pid != 0) {
-        std::ifstream file("/proc/" + std::to_string(owner.pid) + "/cmdline", std::ios::binary);
-        std::stringstream text;
-        text << file.rdbuf();
-        process.argv = split_argv(text.str());
-        process.unreadable = process.argv.empty();
-    }
-    return processes_.emplace(key, std::move(process)).first->second;
 }
 
 LinklocalSample LinklocalSampler::take(const std::vector<LinklocalCounter>& counters, std::uint64_t uncounted_packets,
@@ -64,9 +38,6 @@ LinklocalSample LinklocalSampler::take(const std::vector<LinklocalCounter>& coun
         traffic.process.cgroup_id = counter.owner.cgroup_id;
         traffic.process.comm = traffic.owner_known ? counter.owner.comm : std::string("unknown");
         traffic.process.wall_time = sample.time;
-        const auto& process = process_of(counter.owner);
-        traffic.process.argv = process.argv;
-        traffic.process.argv_unreadable = process.unreadable;
         traffic.service = counter.service;
         traffic.protocol = counter.protocol;
         traffic.direction = counter.direction;

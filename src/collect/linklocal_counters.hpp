@@ -64,8 +64,8 @@ struct LinklocalSample {
     bool final = false;                     // the last read, at the end of the run
 };
 
-// Turns cumulative counters into per-interval traffic. Pure, apart from
-// reading /proc/PID/cmdline for an owner's command line while it runs.
+// Turns cumulative counters into per-interval traffic. Pure: the owner's
+// command line is found by enrichment (EventEnricher::identify_process).
 class LinklocalSampler {
 public:
     // A counter unchanged for this many reads is forgotten (the caller may
@@ -86,14 +86,7 @@ private:
         LinklocalCounter last;
         int idle_reads = 0;
     };
-    struct Process {
-        std::vector<std::string> argv;
-        bool unreadable = true;
-    };
-    const Process& process_of(const LinklocalOwner& owner);
-
     std::map<Key, Seen> seen_;
-    std::map<std::pair<std::uint32_t, std::string>, Process> processes_;  // by PID and comm
     std::uint64_t last_uncounted_ = 0;
 };
 
