@@ -109,7 +109,7 @@ std::string format_linklocal_alert(const LinklocalAlert& alert, const LinklocalR
     const std::string line = fmt::format("{:.1f} pkt/s {} {:.1f} ({:g}% of the {:.0f} budget)", alert.total_pps,
                                          alert.firing ? ">" : "<=", alert.threshold_pps,
                                          report.alert_percent.value_or(0), report.budget_pps);
-    if (!alert.firing) return "calm: link-local traffic back to " + line;
+    if (!alert.firing) return "resolved: link-local traffic back to " + line;
     std::vector<std::string> names;
     for (const auto& key : alert.spenders) {
         std::string name = escape_for_terminal(key);
@@ -206,7 +206,7 @@ nlohmann::ordered_json linklocal_alert_to_json(const LinklocalAlert& alert, cons
     return {
         {"type", "linklocal_alert"},
         {"time", format_iso8601_utc(report.time)},
-        {"state", alert.firing ? "firing" : "calm"},
+        {"state", alert.firing ? "firing" : "resolved"},
         {"group_by", group_by_name(report.group_by)},
         {"total_pps", rounded(alert.total_pps)},
         {"threshold_pps", rounded(alert.threshold_pps)},
