@@ -293,5 +293,89 @@ TEST_F(LinklocalTest, CountsEachProcessExactlyAsTcpdumpSawIt) {
     EXPECT_EQ(firing, 1) << tracer.out();
 }
 
+// A tmux server of our own (its own socket), killed with everything in it at the end.
+class Tmux {
+public:
+    Tmux() : socket_("connsnoop-ll-" + std::to_string(getpid())) {}
+    Tmux(const Tmux&) = delete;
+    Tmux& operator=(const Tmux&) = delete;
+    ~Tmux() { run_command({"tmux", "-L", socket_, "kill-server"}); }
+
+    CommandResult operator()(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"tmux", "-L", socket_});
+        return run_command(std::move(args));
+    }
+    [[nodiscard]] std::string screen() const { return (*this)({"capture-pane", "-p", "-t", "view"}).out; }
+    template <typename Test>
+    std::string wait_for_screen(Test test, std::chrono::milliseconds timeout) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto text = screen();
+        while (!test(text) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(100ms);
+            text = screen();
+        }
+        return text;
+    }
+
+private:
+    std::string socket_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// The view at 80x24: the flooder on the top row with its service, the budget
+// line, `g` to group by comm, `q` to end with the terminal restored.
+TEST_F(LinklocalTest, TerminalViewAt80ColumnsShowsTheFlooderFirst) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    std::string command = "LANG=C.UTF-8 " + connsnoop_binary() + " linklocal --interval 0.5";
+    for (const auto& word : own_namespace_filter()) command += " " + word;
+    command +=
+        " 2>/dev/null; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' ';"
+        " echo; sleep 60";
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "80", "-y", "24", command}).status, 0);
+    std::this_thread::sleep_for(1500ms);  // attached
+    ChildProcess flooder(
+        near_->exec({"python3", support_dir() + "/linklocal_client.py", "dns-flood", "1000000", "169.254.169.253"}));
+    const std::string pid = std::to_string(flooder.pid());
+    auto text = tmux.wait_for_screen(
+        [&](const std::string& screen) {
+            const auto lines = lines_of(screen);
+            return lines.size() > 4 && lines[4].find(" " + pid + " python3") != std::string::npos;
+        },
+        15s);
+    auto lines = lines_of(text);
+    ASSERT_GT(lines.size(), 4U) << text;
+    EXPECT_NE(lines[0].find("link-local sent"), std::string::npos) << text;
+    EXPECT_NE(lines[0].find("of 1024 budget"), std::string::npos) << text;
+    EXPECT_NE(lines[1].find("by pid"), std::string::npos) << text;
+    EXPECT_NE(lines[3].find("SENT/s"), std::string::npos) << text;
+    EXPECT_NE(lines[4].find("dns/udp"), std::string::npos) << text;
+    EXPECT_NE(lines[4].find(" " + pid + " python3"), std::string::npos) << text;
+    for (const auto& line : lines) EXPECT_LE(line.size(), 80U) << line;
+
+    tmux({"send-keys", "-t", "view", "g"});
+    text =
+        tmux.wait_for_screen([](const std::string& screen) { return screen.find("by comm") != std::string::npos; }, 5s);
+    lines = lines_of(text);
+    ASSERT_GT(lines.size(), 4U) << text;
+    EXPECT_NE(lines[4].find("python3  (1 process)"), std::string::npos) << text;
+
+    tmux({"send-keys", "-t", "view", "q"});
+    text =
+        tmux.wait_for_screen([](const std::string& screen) { return screen.find("icanon") != std::string::npos; }, 20s);
+    EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
+    EXPECT_NE(text.find("icanon"), std::string::npos) << text;
+    EXPECT_EQ(text.find("-icanon"), std::string::npos) << text;
+    EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
+    EXPECT_LT(text.find("SENT/s"), text.find("EXIT=0")) << "the last picture stays printed: " << text;
+    flooder.send_signal(SIGKILL);
+}
+
 }  // namespace
 }  // namespace connsnoop::testing
