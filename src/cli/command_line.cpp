@@ -28,6 +28,7 @@ Examples:
   connsnoop --imds --alert 50           one line when a command line exceeds 50 attempts/s, one when it calms
   connsnoop --imds --http               every request to the metadata service: method, path, IMDS version
   connsnoop --imds-v1                   only IMDSv1 requests (no token): the callers to fix before requiring IMDSv2
+  connsnoop linklocal --alert 50        who spends the 1024 packets/s link-local budget (metadata, DNS, time)
 )";
 
 constexpr const char* kTopFooter = R"(

@@ -30,7 +30,7 @@ struct LinklocalOwner {
     std::uint64_t cgroup_id = 0;
     std::string comm;
 
-    auto operator<=>(const LinklocalOwner&) const = default;
+    auto operator<=>(const LinklocalOwner&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 // One kernel counter, summed over the CPUs: everything since it was made.
