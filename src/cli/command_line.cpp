@@ -278,6 +278,7 @@ std::optional<UsageError> linklocal_options(const RawArguments& raw, Options& op
     if (auto e = reject_in_linklocal(raw)) return e;
     options.mode = SessionMode::linklocal;
     options.tracer.trace_connects = false;
+    options.tracer.ringbuf_bytes = 64U << 10;  // nothing is sent through it: counters are read from a map
     if (auto e = linklocal_services(raw, options)) return e;
     if (!raw.budget.empty()) {
         auto budget = parse_alert_rate(raw.budget);
