@@ -52,6 +52,7 @@ public:
     }
 
     void on_linklocal(const LinklocalSample& sample) override {
+        ++intervals_;
         last_sample_ = sample;
         auto report = build();
         if (alerts_) {
@@ -120,7 +121,6 @@ private:
             screen_->draw(format_linklocal_block(report, screen_->width(), notice_));
             return;
         }
-        ++intervals_;
         if (options_.quiet) return;
         if (options_.format == OutputFormat::json) {
             lines_.write_line(to_json_line(linklocal_to_json(report)));

@@ -181,7 +181,9 @@ CLI::App* define_linklocal_command(CLI::App& app, RawArguments& raw) {
     linklocal->footer(kLinklocalFooter);
     linklocal->add_option("--interval", raw.interval, "Seconds between refreshes / records (default 1)")
         ->type_name("SECONDS");
-    linklocal->add_option("--rows", raw.rows, "Rows per block when not on a terminal (default 20, 0: all)")
+    linklocal
+        ->add_option("--rows", raw.rows,
+                     "Rows per text block when not on a terminal (default 20, 0: all; JSON has every row)")
         ->type_name("N");
     linklocal->add_option("--budget", raw.budget, "Packets per second the host may send to the services (default 1024)")
         ->type_name("PPS");
