@@ -30,6 +30,7 @@
 #include "lib/connect_calls.bpf.h"
 #include "lib/events.bpf.h"
 #include "lib/filters.bpf.h"
+#include "lib/linklocal.bpf.h"
 #include "lib/record.bpf.h"
 #include "lib/socket.bpf.h"
 #include "lib/udp_sends.bpf.h"

@@ -243,4 +243,42 @@ struct cs_dns_record {
 	/* followed by process.argv_len bytes: the NUL-separated arguments */
 };
 
+/* --- link-local budget (connsnoop linklocal): counters read once per interval --- */
+
+/* Which way a counted packet went, seen from the host. */
+enum cs_linklocal_direction {
+	CS_LINKLOCAL_SENT = 0,
+	CS_LINKLOCAL_RECEIVED = 1,
+};
+
+/* An owner the kernel could not name: the socket was opened (connected,
+ * last sent to an address) before connsnoop started. */
+#define CS_LINKLOCAL_UNKNOWN_TGID 0
+
+/* The key of the per-CPU counters: the socket's owner, as recorded in its
+ * context at connect() or sendto(), and what the packet was. */
+struct cs_linklocal_key {
+	cs_u32 tgid; /* CS_LINKLOCAL_UNKNOWN_TGID: no owner recorded */
+	cs_u32 uid;
+	cs_u32 gid;
+	cs_u16 service;  /* index into the services user space installed */
+	cs_u8 protocol;  /* IPPROTO_TCP or IPPROTO_UDP */
+	cs_u8 direction; /* enum cs_linklocal_direction */
+	cs_u64 cgroup_id;
+	char comm[CS_COMM_LEN];
+};
+
+struct cs_linklocal_count {
+	cs_u64 packets; /* wire packets: a GSO packet counts its segments */
+	cs_u64 bytes;   /* IP packet lengths (headers included, no link layer) */
+};
+
+/* The value of the service address tries: which service an address is. */
+struct cs_linklocal_service {
+	cs_u32 index;
+};
+
+/* Most services at once (the defaults and every --dst). */
+#define CS_LINKLOCAL_MAX_SERVICES 64
+
 #endif /* CONNSNOOP_ABI_H */

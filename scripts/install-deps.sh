@@ -11,7 +11,7 @@ packages=(
   cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libncurses-dev
   # tests and demo
-  libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux
+  libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux tcpdump
   # style checks (scripts/check-style), pinned to the versions the tree is formatted with
   clang-format-14 clang-tidy-14
   prometheus systemd

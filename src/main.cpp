@@ -3,6 +3,7 @@
 #include <exception>
 #include <variant>
 
+#include "app/linklocal_session.hpp"
 #include "app/top_session.hpp"
 #include "app/trace_session.hpp"
 #include "cli/options.hpp"
@@ -20,7 +21,15 @@ int main(int argc, char** argv) try {
         return 2;
     }
     const auto& options = std::get<Options>(parsed);
-    return options.mode == SessionMode::top ? run_top_session(options) : run_trace_session(options);
+    switch (options.mode) {
+        case SessionMode::top:
+            return run_top_session(options);
+        case SessionMode::linklocal:
+            return run_linklocal_session(options);
+        case SessionMode::stream:
+            break;
+    }
+    return run_trace_session(options);
 } catch (const std::exception& error) {
     std::fprintf(stderr, "connsnoop: error: %s\n", error.what());
     return 1;

@@ -51,6 +51,30 @@ SeriesLabels ConnectMetrics::labels_for(const ConnectEvent& event) const {
     return labels;
 }
 
+void ConnectMetrics::record_linklocal(const ConnectEvent& owner, bool owner_known, LinklocalLabels labels,
+                                      std::uint64_t packets, std::uint64_t bytes) {
+    labels.key = owner_known ? labels_for(owner).key : std::string("unknown");
+    const std::lock_guard lock(mutex_);
+    linklocal_ = true;
+    auto found = linklocal_traffic_.find(labels);
+    if (found == linklocal_traffic_.end()) {
+        if (linklocal_traffic_.size() >= config_.max_series) {
+            // over the cap: one catch-all series per service and way
+            labels.key = kOther;
+        }
+        found = linklocal_traffic_.try_emplace(std::move(labels)).first;
+    }
+    found->second.packets += packets;
+    found->second.bytes += bytes;
+}
+
+void ConnectMetrics::update_linklocal_rate(double budget_pps, double sent_pps) {
+    const std::lock_guard lock(mutex_);
+    linklocal_ = true;
+    linklocal_budget_pps_ = budget_pps;
+    linklocal_sent_pps_ = sent_pps;
+}
+
 void ConnectMetrics::count(std::map<SeriesLabels, std::uint64_t>& series, SeriesLabels labels) {
     const std::lock_guard lock(mutex_);
     if (auto found = series.find(labels); found != series.end()) {
@@ -88,8 +112,19 @@ void ConnectMetrics::record_imds_request(const ConnectEvent& connection, std::st
 
 MetricsSnapshot ConnectMetrics::snapshot() const {
     const std::lock_guard lock(mutex_);
-    return MetricsSnapshot{key_name(config_.key), attempts_, results_,           imds_requests_,
-                           folded_attempts_,      health_,   start_time_seconds_};
+    MetricsSnapshot snapshot;
+    snapshot.key_name = key_name(config_.key);
+    snapshot.attempts = attempts_;
+    snapshot.results = results_;
+    snapshot.imds_requests = imds_requests_;
+    snapshot.folded_attempts = folded_attempts_;
+    snapshot.linklocal = linklocal_;
+    snapshot.linklocal_traffic = linklocal_traffic_;
+    snapshot.linklocal_budget_pps = linklocal_budget_pps_;
+    snapshot.linklocal_sent_pps = linklocal_sent_pps_;
+    snapshot.health = health_;
+    snapshot.start_time_seconds = start_time_seconds_;
+    return snapshot;
 }
 
 }  // namespace connsnoop

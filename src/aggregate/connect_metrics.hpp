@@ -34,6 +34,19 @@ struct SeriesLabels {
     auto operator<=>(const SeriesLabels&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
+// The labels of the link-local counters (connsnoop linklocal).
+struct LinklocalLabels {
+    std::string key;        // value of the --metrics-key attribute; "unknown" for an unknown owner
+    std::string service;    // metadata, dns, time, or a --dst / --service name
+    std::string direction;  // sent, received
+    std::string protocol;   // tcp, udp
+    auto operator<=>(const LinklocalLabels&) const = default;  // NOLINT(modernize-use-nullptr)
+};
+struct LinklocalCounts {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+};
+
 struct ToolHealth {
     std::uint64_t events_received = 0;
     std::uint64_t events_lost = 0;
@@ -50,6 +63,11 @@ struct MetricsSnapshot {
     std::map<SeriesLabels, std::uint64_t> results;        // with --outcome/--failed
     std::map<SeriesLabels, std::uint64_t> imds_requests;  // with --http: `result` holds the IMDS version
     std::uint64_t folded_attempts = 0;                    // counts whose label set was over the cap
+    // connsnoop linklocal: counters by label set, the budget and the last interval's host rate
+    bool linklocal = false;
+    std::map<LinklocalLabels, LinklocalCounts> linklocal_traffic;
+    double linklocal_budget_pps = 0;
+    double linklocal_sent_pps = 0;
     ToolHealth health;
     double start_time_seconds = 0;
 };
@@ -63,6 +81,11 @@ public:
     void record_result(const ConnectEvent& event);
     // A metadata-service request (--http) by its IMDS version: imdsv1, imdsv2, imdsv2-token.
     void record_imds_request(const ConnectEvent& connection, std::string_view version);
+    // Link-local traffic of one interval, added to the counters of its labels.
+    void record_linklocal(const ConnectEvent& owner, bool owner_known, LinklocalLabels labels, std::uint64_t packets,
+                          std::uint64_t bytes);
+    // The budget line and the host's rate of packets sent in the last interval.
+    void update_linklocal_rate(double budget_pps, double sent_pps);
     void update_health(const ToolHealth& health);
     [[nodiscard]] MetricsSnapshot snapshot() const;
 
@@ -79,6 +102,10 @@ private:
     std::map<SeriesLabels, std::uint64_t> results_;
     std::map<SeriesLabels, std::uint64_t> imds_requests_;
     std::uint64_t folded_attempts_ = 0;
+    bool linklocal_ = false;
+    std::map<LinklocalLabels, LinklocalCounts> linklocal_traffic_;
+    double linklocal_budget_pps_ = 0;
+    double linklocal_sent_pps_ = 0;
     ToolHealth health_;
 };
 

@@ -50,6 +50,32 @@ bool EventPipeline::dns(DnsQueryEvent&& query) {
     return !finished();
 }
 
+void EventPipeline::linklocal(LinklocalSample&& sample) {
+    constexpr std::size_t kMaxCachedOwners = 4096;
+    std::vector<LinklocalTraffic> kept;
+    kept.reserve(sample.traffic.size());
+    for (auto& traffic : sample.traffic) {
+        if (traffic.owner_known) {
+            const LinklocalOwner owner{traffic.process.pid, traffic.process.uid, traffic.process.gid,
+                                       traffic.process.cgroup_id, traffic.process.comm};
+            auto found = linklocal_owners_.find(owner);
+            if (found == linklocal_owners_.end()) {
+                if (linklocal_owners_.size() >= kMaxCachedOwners) linklocal_owners_.clear();
+                enricher_.identify_process(traffic.process);
+                enricher_.enrich(traffic.process);
+                found = linklocal_owners_.emplace(owner, traffic.process).first;
+            }
+            traffic.process = found->second;
+            if (!wanted(traffic.process)) continue;
+        } else if (!config_.container_prefix.empty() || !config_.unit.empty()) {
+            continue;  // an unknown owner is in no container or unit we can name
+        }
+        kept.push_back(std::move(traffic));
+    }
+    sample.traffic = std::move(kept);
+    for (auto* sink : sinks_) sink->on_linklocal(sample);
+}
+
 void EventPipeline::attached(const ConnectTracer& tracer) {
     for (auto* sink : sinks_) sink->on_attached(tracer);
 }

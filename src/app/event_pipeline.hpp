@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "collect/connect_event.hpp"
 #include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
+#include "collect/linklocal_counters.hpp"
 #include "collect/outcome_joiner.hpp"
 #include "output/event_writer.hpp"
 
@@ -47,6 +49,8 @@ public:
     virtual void on_http(const HttpRequestEvent& /*request*/) {}
     // A DNS query (--dns) that passed the filters, enriched.
     virtual void on_dns(const DnsQueryEvent& /*query*/) {}
+    // The link-local view: the traffic of one interval, each owner enriched.
+    virtual void on_linklocal(const LinklocalSample& /*sample*/) {}
     // The kernel dropped records since the last report.
     virtual void on_loss(const LossReport& /*report*/) {}
     // After every poll (about every 100 ms): flushing, timers, keys. False ends the run.
@@ -79,6 +83,9 @@ public:
     bool outcome(const OutcomeEvent& outcome);
     bool http(HttpRequestEvent&& request);
     bool dns(DnsQueryEvent&& query);
+    // One interval of link-local counters: owners enriched (cached by owner),
+    // --container/--unit applied, then given to the sinks.
+    void linklocal(LinklocalSample&& sample);
 
     void attached(const ConnectTracer& tracer);
     void start();
@@ -100,6 +107,8 @@ private:
     OutcomeJoiner joiner_;
     std::vector<EventSink*> sinks_;
     std::uint64_t passed_ = 0;
+    // Enriched link-local owners: one /proc look-up per owner, not per interval.
+    std::map<LinklocalOwner, ConnectEvent> linklocal_owners_;
 };
 
 }  // namespace connsnoop

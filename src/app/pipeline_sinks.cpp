@@ -188,6 +188,24 @@ void MetricsSink::on_http(const HttpRequestEvent& request) {
         metrics_->record_imds_request(request.connection, version);
 }
 
+void MetricsSink::on_linklocal(const LinklocalSample& sample) {
+    const auto& services = options_.tracer.linklocal_services;
+    std::uint64_t sent = 0;
+    for (const auto& traffic : sample.traffic) {
+        LinklocalLabels labels;
+        labels.service = traffic.service < services.size() ? services[traffic.service].name : std::string("other");
+        labels.direction = direction_name(traffic.direction);
+        labels.protocol = protocol_name(traffic.protocol);
+        metrics_->record_linklocal(traffic.process, traffic.owner_known, std::move(labels), traffic.packets,
+                                   traffic.bytes);
+        if (traffic.direction == LinklocalDirection::sent) sent += traffic.packets;
+    }
+    const double seconds = sample.interval_seconds;
+    metrics_->update_linklocal_rate(options_.linklocal.budget_pps,
+                                    seconds > 0 ? static_cast<double>(sent) / seconds : 0);
+    ++events_;
+}
+
 bool MetricsSink::on_tick(MonoTime /*now*/) {
     publish_health();
     return true;

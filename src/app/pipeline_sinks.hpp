@@ -69,6 +69,7 @@ public:
     void on_connect(const ConnectEvent& event) override;
     void on_outcome(const ConnectEvent& event) override;
     void on_http(const HttpRequestEvent& request) override;
+    void on_linklocal(const LinklocalSample& sample) override;
     bool on_tick(MonoTime now) override;
 
 private:

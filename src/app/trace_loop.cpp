@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "output/count_text.hpp"
 #include "output/escape.hpp"
@@ -120,16 +121,62 @@ private:
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
+// The linklocal view: reads the kernel's counters once per interval (and
+// once more at the end) and hands the interval's traffic to the pipeline.
+class LinklocalPoller {
+public:
+    explicit LinklocalPoller(std::chrono::milliseconds interval)
+        : interval_(interval), last_read_(std::chrono::steady_clock::now()), next_read_(last_read_ + interval) {}
+
+    Status poll(ConnectTracer& tracer, EventPipeline& pipeline, bool final_read) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!final_read && now < next_read_) return Ok{};
+        next_read_ += interval_;
+        if (next_read_ <= now) next_read_ = now + interval_;  // fell behind: no burst
+        auto counters = tracer.read_linklocal_counters();
+        if (!counters) return counters.error();
+        auto sample = sampler_.take(*counters, tracer.linklocal_uncounted_packets(),
+                                    std::chrono::duration<double>(now - last_read_).count());
+        last_read_ = now;
+        sample.final = final_read;
+        tracer.forget_linklocal_counters(sampler_.take_idle_counters());
+        pipeline.linklocal(std::move(sample));
+        return Ok{};
+    }
+
+private:
+    std::chrono::milliseconds interval_;
+    std::chrono::steady_clock::time_point last_read_;
+    std::chrono::steady_clock::time_point next_read_;
+    LinklocalSampler sampler_;
+};
+
+std::string describe_linklocal(const TracerConfig& tracer) {
+    std::vector<std::string> parts;
+    for (const auto& service : tracer.linklocal_services)
+        parts.push_back(escape_for_terminal(service.name) + " " + service.address.to_string());
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// --duration ends the run by itself: the banner says when instead of Ctrl-C.
+std::string banner_ending(const Options& options) {
+    return options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
+                            : std::string("Ctrl-C to end.");
+}
+
+std::string linklocal_banner(const Options& options) {
+    return fmt::format(
+        "connsnoop: counting link-local packets per process via cgroup hooks (services: {}; filters: "
+        "{}). {}",
+        describe_linklocal(options.tracer), describe_filters(options), banner_ending(options));
+}
+
 }  // namespace
 
 std::string start_banner(const Options& options, std::string_view hook) {
-    // --duration ends the run by itself: the banner says when instead of Ctrl-C.
-    const std::string ending =
-        options.duration ? fmt::format("Ends after {:g} s.", static_cast<double>(options.duration->count()) / 1000)
-                         : std::string("Ctrl-C to end.");
     return fmt::format("connsnoop: tracing TCP connects via {} (filters: {}{}{}). {}", hook, describe_filters(options),
                        options.tracer.track_outcomes ? "; following outcomes" : "",
-                       describe_http_capture(options.tracer), ending);
+                       describe_http_capture(options.tracer), banner_ending(options));
 }
 
 // Messages quote what the user gave (paths, names): escaped, they cannot add
@@ -175,7 +222,13 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     };
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http, on_dns);
     if (!tracer) return tracer.error();
-    std::fprintf(stderr, "%s\n", start_banner(options, hook_name((*tracer)->hook())).c_str());
+    if (options.tracer.trace_connects) {
+        std::fprintf(stderr, "%s\n", start_banner(options, hook_name((*tracer)->hook())).c_str());
+    } else {
+        std::fprintf(stderr, "%s\n", linklocal_banner(options).c_str());
+    }
+    std::optional<LinklocalPoller> linklocal;
+    if (!options.tracer.linklocal_services.empty()) linklocal.emplace(options.top.interval);
     pipeline.attached(**tracer);
     pipeline.start();
 
@@ -195,7 +248,21 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
             break;
         }
         losses.check(false);
+        if (linklocal) {
+            if (auto read = linklocal->poll(**tracer, pipeline, false); !read) {
+                report_error(read.error());
+                stats.runtime_error = read.error();
+                break;
+            }
+        }
         if (!pipeline.tick(MonoClock::now())) break;
+    }
+    // What was counted up to the end belongs to the run: one last read.
+    if (linklocal && !stats.runtime_error) {
+        if (auto read = linklocal->poll(**tracer, pipeline, true); !read) {
+            report_error(read.error());
+            stats.runtime_error = read.error();
+        }
     }
     // Records already in the ring buffer when we stop still belong to the run.
     if (!stats.runtime_error && !pipeline.finished()) (void)(*tracer)->drain_all();

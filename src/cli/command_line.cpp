@@ -29,6 +29,7 @@ Examples:
   connsnoop --imds --alert 50           one line when a command line exceeds 50 attempts/s, one when it calms
   connsnoop --imds --http               every request to the metadata service: method, path, IMDS version
   connsnoop --imds-v1                   only IMDSv1 requests (no token): the callers to fix before requiring IMDSv2
+  connsnoop linklocal --alert 50        who spends the 1024 packets/s link-local budget (metadata, DNS, time)
 )";
 
 constexpr const char* kTopFooter = R"(
@@ -38,6 +39,25 @@ On a terminal: a full-screen view; keys: arrows, PgUp/PgDn select, Enter details
 s sort column, r reverse, g grouping, p pause, ? help, q quit (the last ranking stays printed).
 Otherwise: a summary block (or with -o json one "interval" object) every interval.
 )";
+
+constexpr const char* kLinklocalFooter = R"(
+Services (defaults): metadata 169.254.169.254 fd00:ec2::254, dns 169.254.169.253 fd00:ec2::253,
+time 169.254.169.123 fd00:ec2::123. --service NAME=ADDR (repeatable) replaces them; every --dst adds one.
+Also takes --pid, --uid, --comm, --not-comm, --netns, --container, --unit, --by pid|comm|command|user|cgroup|
+container|unit (default pid), -o json, --output, --metrics, --metrics-key, --duration, -q.
+On a terminal: a full-screen view (g grouping, q quit). Otherwise a block (or with -o json one
+"linklocal" object) every interval.
+)";
+
+// The link-local services of EC2, counted by `connsnoop linklocal` unless --service is given.
+const std::array<std::pair<const char*, const char*>, 6> kDefaultLinklocalServices{{
+    {"metadata", "169.254.169.254"},
+    {"metadata", "fd00:ec2::254"},
+    {"dns", "169.254.169.253"},
+    {"dns", "fd00:ec2::253"},
+    {"time", "169.254.169.123"},
+    {"time", "fd00:ec2::123"},
+}};
 
 // --imds: every metadata and credential endpoint of util/metadata_endpoints.hpp, port 80.
 void add_metadata_endpoints(TraceFilters& filters) {
@@ -51,11 +71,15 @@ struct RawArguments {
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit, columns;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
-    bool outcome = false, failed = false, time_given = false;
+    bool outcome = false, failed = false, time_given = false, by_given = false;
     std::string max_in_flight;
     // top and --alert
     std::string alert, by = "command", interval, rows, sort;
     bool top = false;
+    // linklocal
+    bool linklocal = false;
+    std::string budget;
+    std::vector<std::string> services;
     // HTTP capture
     bool http = false, imds_v1 = false;
     // UDP
@@ -165,6 +189,27 @@ CLI::App* define_top_command(CLI::App& app, RawArguments& raw) {
     return top;
 }
 
+CLI::App* define_linklocal_command(CLI::App& app, RawArguments& raw) {
+    auto* linklocal = app.add_subcommand(
+        "linklocal", "Who spends the link-local budget: packets/s per process to metadata, DNS and time services");
+    linklocal->fallthrough();
+    linklocal->footer(kLinklocalFooter);
+    linklocal->add_option("--interval", raw.interval, "Seconds between refreshes / records (default 1)")
+        ->type_name("SECONDS");
+    linklocal
+        ->add_option("--rows", raw.rows,
+                     "Rows per text block when not on a terminal (default 20, 0: all; JSON has every row)")
+        ->type_name("N");
+    linklocal->add_option("--budget", raw.budget, "Packets per second the host may send to the services (default 1024)")
+        ->type_name("PPS");
+    linklocal
+        ->add_option("--service", raw.services,
+                     "A service to count, NAME=ADDR (repeatable; replaces the defaults; --dst adds one)")
+        ->type_name("NAME=ADDR");
+    linklocal->parse_complete_callback([&raw] { raw.linklocal = true; });
+    return linklocal;
+}
+
 // Converts one repeatable option; the first bad value ends parsing.
 template <typename T, typename Parser>
 std::optional<UsageError> convert_all(const std::vector<std::string>& texts, std::vector<T>& out, Parser parse) {
@@ -239,6 +284,82 @@ std::optional<UsageError> table_columns(const RawArguments& raw, Options& option
         return UsageError{"--columns time and --time none contradict each other"};
     if (!has(TableColumn::time) && raw.time_given && options.time != TimeFormat::none)
         return UsageError{"--time formats the time column: add time to --columns"};
+    return std::nullopt;
+}
+
+// Options that mean nothing to the linklocal view are refused.
+std::optional<UsageError> reject_in_linklocal(const RawArguments& raw) {
+    const std::pair<bool, const char*> refused[] = {
+        {!raw.ports.empty(), "--port: every packet to a service counts, whatever its port"},
+        {!raw.not_destinations.empty(), "--not-dst: the services are what is counted; list them with --service"},
+        {!raw.cgroups.empty(), "--cgroup: use --unit or --container"},
+        {raw.imds || raw.imds_v1, "--imds/--imds-v1: the metadata service is counted by default"},
+        {raw.http || !raw.http_ports.empty(), "--http: it counts packets, not requests"},
+        {raw.outcome || raw.failed, "--outcome/--failed: it counts packets, not connection attempts"},
+        {!raw.max_in_flight.empty(), "--max-in-flight: no attempts are followed"},
+        {raw.wide, "--wide: its columns follow the terminal width"},
+        {raw.time_given, "--time: its records carry UTC time"},
+        {raw.no_header, "--no-header: it has no event table"},
+        {!raw.count.empty(), "--count: it writes intervals, not events; use --duration"},
+        {!raw.argv_max.empty(), "--argv-max: command lines are read from /proc"},
+        {!raw.ringbuf_size.empty(), "--ringbuf-size: counters are read from a map, not a ring buffer"},
+        {!raw.sort.empty(), "--sort: rows are sorted by packets sent"},
+    };
+    for (const auto& [given, reason] : refused) {
+        if (given) return UsageError{std::string("linklocal does not take ") + reason};
+    }
+    return std::nullopt;
+}
+
+// The services counted: --service (or the defaults), then each --dst.
+std::optional<UsageError> linklocal_services(const RawArguments& raw, Options& options) {
+    auto& services = options.tracer.linklocal_services;
+    for (const auto& text : raw.services) {
+        const auto equals = text.find('=');
+        const auto name = text.substr(0, equals == std::string::npos ? 0 : equals);
+        const auto address = equals == std::string::npos ? std::string() : text.substr(equals + 1);
+        auto cidr = parse_cidr(address);
+        if (name.empty() || !cidr)
+            return UsageError{"invalid --service '" + escape_for_terminal(text) +
+                              "': expected NAME=ADDR, e.g. dns=169.254.169.253 or dns=10.0.0.2/32"};
+        services.push_back({name, *cidr});
+    }
+    if (raw.services.empty()) {
+        for (const auto& [name, address] : kDefaultLinklocalServices) services.push_back({name, *parse_cidr(address)});
+    }
+    for (const auto& cidr : options.tracer.filters.destinations) services.push_back({cidr.to_string(), cidr});
+    options.tracer.filters.destinations.clear();  // services, not a filter on connects
+    if (services.size() > kMaxLinklocalServices) {
+        return UsageError{"too many link-local services (" + std::to_string(services.size()) + "): at most " +
+                          std::to_string(kMaxLinklocalServices)};
+    }
+    return std::nullopt;
+}
+
+std::optional<UsageError> linklocal_options(const RawArguments& raw, Options& options) {
+    if (auto e = reject_in_linklocal(raw)) return e;
+    options.mode = SessionMode::linklocal;
+    options.tracer.trace_connects = false;
+    options.tracer.ringbuf_bytes = 64U << 10;  // nothing is sent through it: counters are read from a map
+    if (auto e = linklocal_services(raw, options)) return e;
+    if (!raw.budget.empty()) {
+        auto budget = parse_alert_rate(raw.budget);
+        if (!budget)
+            return UsageError{"invalid --budget '" + escape_for_terminal(raw.budget) +
+                              "': expected packets per second, more than 0"};
+        options.linklocal.budget_pps = *budget;
+    }
+    if (options.alert_rate) {
+        options.linklocal.alert_percent = *options.alert_rate;  // --alert PCT here: a share of the budget
+        options.alert_rate.reset();
+    }
+    if (raw.by_given) {
+        const auto by = options.group_by;
+        if (by == GroupBy::dest || by == GroupBy::port || is_request_grouping(by))
+            return UsageError{"linklocal groups by pid, comm, command, user, cgroup, container or unit"};
+    } else {
+        options.group_by = GroupBy::pid;  // rows are per process unless --by says otherwise
+    }
     return std::nullopt;
 }
 
@@ -388,6 +509,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (raw.top) {
         if (auto e = reject_in_top(raw, options)) return *e;
     }
+    if (raw.linklocal) {
+        if (auto e = linklocal_options(raw, options)) return *e;
+    } else if (!raw.budget.empty() || !raw.services.empty()) {
+        return UsageError{"--budget and --service belong to `connsnoop linklocal`"};
+    }
     return options;
 }
 
@@ -422,7 +548,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 // The long option closest to a mistyped one ("--dts" -> "--dst"), if one is close.
 std::string closest_option(std::string_view typed, const CLI::App& app) {
     std::vector<std::string> names;
-    for (const CLI::App* command : std::array<const CLI::App*, 2>{&app, app.get_subcommand_ptr("top").get()}) {
+    for (const CLI::App* command : std::array<const CLI::App*, 3>{&app, app.get_subcommand_ptr("top").get(),
+                                                                  app.get_subcommand_ptr("linklocal").get()}) {
         for (const CLI::Option* option : command->get_options()) {
             for (const auto& name : option->get_lnames()) names.push_back("--" + name);
         }
@@ -496,6 +623,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     RawArguments raw;
     define_options(app, raw);
     define_top_command(app, raw);
+    define_linklocal_command(app, raw);
+    app.require_subcommand(0, 1);
     app.allow_extras();  // leftovers are reported below, in order and with a suggestion
     try {
         app.parse(argc, argv);
@@ -508,6 +637,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (raw.version) return InfoRequest{version_text() + "\n"};
     raw.format_given = app.count("--format") > 0;
     raw.time_given = app.count("--time") > 0;
+    raw.by_given = app.count("--by") > 0;
     if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }

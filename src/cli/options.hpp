@@ -30,7 +30,13 @@ struct TopOptions {
     SortColumn sort = SortColumn::rate_1s;     // --sort
 };
 
-enum class SessionMode { stream, top };
+enum class SessionMode { stream, top, linklocal };
+
+// `connsnoop linklocal`: packets to the link-local services per process.
+struct LinklocalOptions {
+    double budget_pps = 1024;             // --budget: EC2's allowance per network interface
+    std::optional<double> alert_percent;  // --alert PCT: share of the budget
+};
 
 struct Options {
     TracerConfig tracer;
@@ -52,7 +58,8 @@ struct Options {
     std::string output_path;                 // --output: events to this file (reopened on SIGHUP) instead of stdout
     OutcomeMode outcome = OutcomeMode::off;  // tracer.track_outcomes follows it
     SessionMode mode = SessionMode::stream;
-    TopOptions top;
+    TopOptions top;  // --interval and --rows also pace the linklocal view
+    LinklocalOptions linklocal;
     GroupBy group_by = GroupBy::command;  // --by: groups for top and for --alert
     std::optional<double> alert_rate;     // --alert: attempts per second of one group
     // --imds-v1: only IMDSv1 requests (no connect records); implies --imds and HTTP capture.

@@ -71,6 +71,12 @@ std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
 }
 
+std::size_t count_v4_services(const std::vector<LinklocalService>& services) {
+    return static_cast<std::size_t>(std::count_if(
+        services.begin(), services.end(),
+        [](const LinklocalService& service) { return service.address.network.family == AddressFamily::ipv4; }));
+}
+
 // Every resizable map and what it holds; a map of a part that is off keeps
 // one entry, so it costs nothing.
 Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
@@ -101,6 +107,8 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
         {maps.udp_reported, config.udp_sends ? kUdpReportedDestinations : 0},
+        {maps.linklocal_v4, count_v4_services(config.linklocal_services)},
+        {maps.linklocal_v6, config.linklocal_services.size() - count_v4_services(config.linklocal_services)},
     };
     for (const auto& [map, entries] : sizes) {
         if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
@@ -169,10 +177,11 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
                                               ? "outcome tracking and HTTP capture"
                                           : config.track_outcomes ? "outcome tracking"
                                                                   : "HTTP capture";
+    const bool counting = !config.linklocal_services.empty();
     const bool udp = config.udp_sends || config.dns_capture;
     const char* udp_part = config.udp_sends ? "UDP send tracking" : "DNS capture";
     const std::vector<ProgramPart> parts = {
-        {"connection tracing", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook)},
+        {"connection tracing", choose_variant(progs.connect_tp_btf, progs.connect_raw_tp, hook, config.trace_connects)},
         {connect_watch_for, set_loaded(progs.connect4_watch, watch_connects)},
         {connect_watch_for, set_loaded(progs.connect6_watch, watch_connects)},
         // connect() calls that fail before a SYN, at the socket's destruction.
@@ -186,6 +195,14 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
         {udp_part, set_loaded(progs.udp_sendmsg4, udp)},
         {udp_part, set_loaded(progs.udp_sendmsg6, udp)},
         {udp_part, set_loaded(progs.udp_egress, udp)},
+        // The link-local counters: owners recorded at connect/sendmsg, packets
+        // counted on the cgroup_skb hooks. Needs no tracepoint at all.
+        {"the link-local counters", set_loaded(progs.linklocal_connect4, counting)},
+        {"the link-local counters", set_loaded(progs.linklocal_connect6, counting)},
+        {"the link-local counters", set_loaded(progs.linklocal_sendmsg4, counting)},
+        {"the link-local counters", set_loaded(progs.linklocal_sendmsg6, counting)},
+        {"the link-local counters", set_loaded(progs.linklocal_egress, counting)},
+        {"the link-local counters", set_loaded(progs.linklocal_ingress, counting)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
         return libbpf_load_error("loading " + refused_part(parts), err);
@@ -220,6 +237,26 @@ Status insert_comms(bpf_map* map, const std::vector<std::string>& comms, const c
         keys.push_back(key);
     }
     return insert_all(map, keys, what);
+}
+
+// Each service address, with its index, in the service tries.
+Status install_linklocal_services(connsnoop_bpf& skeleton, const std::vector<LinklocalService>& services) {
+    for (std::uint32_t index = 0; index < services.size(); ++index) {
+        const auto& cidr = services[index].address;
+        const cs_linklocal_service value{index};
+        int result = 0;
+        if (cidr.network.family == AddressFamily::ipv4) {
+            cs_lpm_v4_key key{static_cast<std::uint32_t>(cidr.prefix_len), {}};
+            std::memcpy(key.addr, cidr.network.bytes.data(), sizeof(key.addr));
+            result = bpf_map_update_elem(bpf_map__fd(skeleton.maps.linklocal_v4), &key, &value, BPF_ANY);
+        } else {
+            cs_lpm_v6_key key{static_cast<std::uint32_t>(cidr.prefix_len), {}};
+            std::memcpy(key.addr, cidr.network.bytes.data(), sizeof(key.addr));
+            result = bpf_map_update_elem(bpf_map__fd(skeleton.maps.linklocal_v6), &key, &value, BPF_ANY);
+        }
+        if (result != 0) return libbpf_error("installing the link-local service " + services[index].name, errno);
+    }
+    return Ok{};
 }
 
 Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
@@ -265,6 +302,8 @@ struct ConnectTracer::Handles {
     // --udp/--dns: UDP connect() and addressed sends, and the datagrams of
     // the sockets they own, on the cgroup2 root
     std::array<LinkPtr, 5> udp_links;
+    // the link-local counters (linklocal view): owners at connect/sendmsg, packets both ways
+    std::array<LinkPtr, 6> linklocal_links;
     RingBufferPtr ring;
     ClockConverter clock;
     int possible_cpus = 1;
@@ -342,6 +381,7 @@ std::uint32_t ConnectTracer::programs_attached() const {
         count += *link ? 1 : 0;
     }
     for (const auto& link : handles_->udp_links) count += link ? 1 : 0;
+    for (const auto& link : handles_->linklocal_links) count += link ? 1 : 0;
     return count;
 }
 
@@ -378,8 +418,27 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         return link ? Status(Ok{}) : Status(libbpf_error("attaching " + what + variant, errno));
     };
     auto& progs = handles->skeleton->progs;
-    if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state"); !s)
-        return s.error();
+    if (config.trace_connects) {
+        if (auto s = attach(handles->link, progs.connect_tp_btf, progs.connect_raw_tp, "to sock:inet_sock_set_state");
+            !s)
+            return s.error();
+    }
+    if (!config.linklocal_services.empty()) {
+        if (auto s = install_linklocal_services(*handles->skeleton, config.linklocal_services); !s) return s.error();
+        auto root = open_cgroup2_root("linklocal");
+        if (!root) return root.error();
+        const std::pair<bpf_program*, const char*> programs[] = {
+            {progs.linklocal_connect4, "cgroup/connect4"}, {progs.linklocal_connect6, "cgroup/connect6"},
+            {progs.linklocal_sendmsg4, "cgroup/sendmsg4"}, {progs.linklocal_sendmsg6, "cgroup/sendmsg6"},
+            {progs.linklocal_egress, "cgroup_skb/egress"}, {progs.linklocal_ingress, "cgroup_skb/ingress"},
+        };
+        for (std::size_t i = 0; i < handles->linklocal_links.size(); ++i) {
+            handles->linklocal_links[i].reset(bpf_program__attach_cgroup(programs[i].first, root->get()));
+            if (!handles->linklocal_links[i])
+                return libbpf_error(std::string("linklocal: attaching ") + programs[i].second + " to the cgroup2 root",
+                                    errno);
+        }
+    }
     if (config.track_outcomes || config.http_capture) {
         auto attached = attach_connect_watch(*handles->skeleton, config.track_outcomes ? "--outcome" : "--http",
                                              {handles->connect4_link, handles->connect6_link});
@@ -489,6 +548,62 @@ Status ConnectTracer::drain_all() {
         if (!batch_paused_) break;
     }
     return Ok{};
+}
+
+Result<std::vector<LinklocalCounter>> ConnectTracer::read_linklocal_counters() const {
+    std::vector<LinklocalCounter> counters;
+    const int fd = bpf_map__fd(handles_->skeleton->maps.linklocal_counts);
+    std::vector<cs_linklocal_count> per_cpu(static_cast<std::size_t>(handles_->possible_cpus));
+    cs_linklocal_key key{};
+    cs_linklocal_key next{};
+    const void* previous = nullptr;
+    while (bpf_map_get_next_key(fd, previous, &next) == 0) {
+        key = next;
+        previous = &key;
+        if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;  // deleted meanwhile
+        LinklocalCounter counter;
+        counter.owner.pid = key.tgid;
+        counter.owner.uid = key.uid;
+        counter.owner.gid = key.gid;
+        counter.owner.cgroup_id = key.cgroup_id;
+        counter.owner.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
+        counter.service = key.service;
+        counter.protocol = static_cast<LinklocalProtocol>(key.protocol);
+        counter.direction = static_cast<LinklocalDirection>(key.direction);
+        for (const auto& count : per_cpu) {
+            counter.packets += count.packets;
+            counter.bytes += count.bytes;
+        }
+        counters.push_back(std::move(counter));
+    }
+    if (errno != ENOENT) return libbpf_error("reading the link-local counters", errno);
+    return counters;
+}
+
+std::uint64_t ConnectTracer::linklocal_uncounted_packets() const {
+    std::vector<cs_linklocal_count> per_cpu(static_cast<std::size_t>(handles_->possible_cpus));
+    const std::uint32_t index = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(handles_->skeleton->maps.linklocal_uncounted), &index, per_cpu.data()) != 0)
+        return 0;
+    std::uint64_t total = 0;
+    for (const auto& count : per_cpu) total += count.packets;
+    return total;
+}
+
+void ConnectTracer::forget_linklocal_counters(const std::vector<LinklocalCounter>& counters) {
+    const int fd = bpf_map__fd(handles_->skeleton->maps.linklocal_counts);
+    for (const auto& counter : counters) {
+        cs_linklocal_key key{};
+        key.tgid = counter.owner.pid;
+        key.uid = counter.owner.uid;
+        key.gid = counter.owner.gid;
+        key.cgroup_id = counter.owner.cgroup_id;
+        std::memcpy(key.comm, counter.owner.comm.data(), std::min(counter.owner.comm.size(), sizeof(key.comm)));
+        key.service = counter.service;
+        key.protocol = static_cast<std::uint8_t>(counter.protocol);
+        key.direction = static_cast<std::uint8_t>(counter.direction);
+        (void)bpf_map_delete_elem(fd, &key);  // gone already: nothing to forget
+    }
 }
 
 std::uint64_t ConnectTracer::lost_events() const { return stat_total(CS_STAT_LOST_EVENTS); }

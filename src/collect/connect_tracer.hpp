@@ -12,6 +12,7 @@
 #include "collect/dns_query_event.hpp"
 #include "collect/http_request_event.hpp"
 #include "collect/libbpf_support.hpp"
+#include "collect/linklocal_counters.hpp"
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
@@ -57,6 +58,13 @@ public:
     // BPF programs attached now (one per link held): the state hook, and the
     // syscall and HTTP hooks when those are on.
     [[nodiscard]] std::uint32_t programs_attached() const;
+    // The link-local counters (linklocal view), summed over the CPUs: what
+    // each owner sent to and received from each service since connsnoop started.
+    [[nodiscard]] Result<std::vector<LinklocalCounter>> read_linklocal_counters() const;
+    // Packets not counted because the counter map was full, since the start.
+    [[nodiscard]] std::uint64_t linklocal_uncounted_packets() const;
+    // Deletes counters that went idle (their owners are gone, most likely).
+    void forget_linklocal_counters(const std::vector<LinklocalCounter>& counters);
     // Which attachment was used (hook_name: "tp_btf" or "raw_tp").
     [[nodiscard]] TracepointHook hook() const { return hook_; }
 

@@ -37,6 +37,15 @@ inline constexpr std::uint32_t kDefaultRingBufferBytes = 4U << 20;
 inline constexpr std::uint32_t kDefaultMaxInFlight = 16384;  // attempts followed at once
 inline constexpr std::uint32_t kMaxInFlightLimit = 1U << 20;
 
+// One link-local service whose packets `connsnoop linklocal` counts: a name
+// ("metadata", "dns", "time", or the CIDR of a --dst) and its address.
+struct LinklocalService {
+    std::string name;
+    Cidr address;
+    bool operator==(const LinklocalService&) const = default;
+};
+inline constexpr std::size_t kMaxLinklocalServices = 64;  // CS_LINKLOCAL_MAX_SERVICES
+
 struct TracerConfig {
     TraceFilters filters;
     std::uint32_t argv_max = kArgvCapacity;  // bytes of argv captured per event
@@ -55,6 +64,12 @@ struct TracerConfig {
     // --dns: each query sent to UDP port 53. Off, none of that code is loaded.
     bool udp_sends = false;
     bool dns_capture = false;
+    // TCP connect attempts (sock:inet_sock_set_state); off in the linklocal
+    // view, which counts packets instead.
+    bool trace_connects = true;
+    // connsnoop linklocal: count the packets to and from these services per
+    // owning process (cgroup hooks); empty, none of that code is loaded.
+    std::vector<LinklocalService> linklocal_services;
 };
 
 // (process, destination) pairs --udp remembers as reported (an LRU map in the
@@ -62,6 +77,7 @@ struct TracerConfig {
 inline constexpr std::uint32_t kUdpReportedDestinations = 65536;
 
 inline constexpr std::uint16_t kDefaultHttpPort = 80;
+
 // Connections whose request heads are followed at once (an LRU map in the kernel).
 inline constexpr std::uint32_t kHttpWatchedConnections = 4096;
 // connect() calls between the cgroup hook and their SYN (microseconds each),

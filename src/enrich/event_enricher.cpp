@@ -74,4 +74,16 @@ void EventEnricher::enrich(ConnectEvent& event) {
     }
 }
 
+void EventEnricher::identify_process(ConnectEvent& event) {
+    const auto chain = ancestry_.resolve({ProcessRef{event.pid, 0}}, 2);
+    // Another comm under the PID: a reused PID, not the owner.
+    if (chain.empty() || chain.front().comm.substr(0, 15) != event.comm.substr(0, 15)) return;
+    if (event.argv.empty()) event.argv = chain.front().argv;
+    event.argv_unreadable = event.argv.empty();
+    if (chain.size() > 1) {
+        event.ppid = chain[1].pid;
+        event.parents = {ProcessRef{chain[1].pid, 0}};
+    }
+}
+
 }  // namespace connsnoop

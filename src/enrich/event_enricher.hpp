@@ -27,6 +27,10 @@ public:
     explicit EventEnricher(const ProcessTracker* tracker = nullptr, int ancestry_depth = 0)
         : ancestry_(tracker), ancestry_depth_(ancestry_depth) {}
     void enrich(ConnectEvent& event);
+    // For a record that carries only a PID and comm (the link-local
+    // counters): the command line and the parent, from /proc while the
+    // process runs, from the exec tracker once it exited. Call before enrich().
+    void identify_process(ConnectEvent& event);
 
     // Bounds of the caches below: past it a cache starts over.
     static constexpr std::size_t kMaxCachedChains = 4096;

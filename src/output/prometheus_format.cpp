@@ -49,6 +49,28 @@ void append_series(std::string& out, const MetricsSnapshot& snapshot,
 }
 }  // namespace
 
+// connsnoop linklocal: packets and bytes per service, way, protocol and key, and the budget.
+void append_linklocal(std::string& out, const MetricsSnapshot& snapshot) {
+    const auto append_counts = [&](std::string_view name, std::string_view help, bool packets) {
+        append_header(out, name, "counter", help);
+        for (const auto& [labels, counts] : snapshot.linklocal_traffic) {
+            out += fmt::format("{}{{service=\"{}\",direction=\"{}\",protocol=\"{}\",{}=\"{}\"}} {}\n", name,
+                               escape_label_value(labels.service), escape_label_value(labels.direction),
+                               escape_label_value(labels.protocol), snapshot.key_name, escape_label_value(labels.key),
+                               packets ? counts.packets : counts.bytes);
+        }
+    };
+    append_counts("connsnoop_linklocal_packets_total",
+                  "Packets to (sent) and from (received) the link-local services, by owning process.", true);
+    append_counts("connsnoop_linklocal_bytes_total", "IP bytes of those packets.", false);
+    append_header(out, "connsnoop_linklocal_budget_pps", "gauge",
+                  "Packets per second the host may send to the link-local services (--budget).");
+    out += fmt::format("connsnoop_linklocal_budget_pps {:g}\n", snapshot.linklocal_budget_pps);
+    append_header(out, "connsnoop_linklocal_sent_pps", "gauge",
+                  "Packets per second the host sent to the link-local services in the last interval.");
+    out += fmt::format("connsnoop_linklocal_sent_pps {:.3f}\n", snapshot.linklocal_sent_pps);
+}
+
 std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view version) {
     std::string out;
     append_series(out, snapshot, snapshot.attempts, "connsnoop_connect_attempts_total",
@@ -58,6 +80,7 @@ std::string format_prometheus(const MetricsSnapshot& snapshot, std::string_view 
     append_series(out, snapshot, snapshot.imds_requests, "connsnoop_imds_requests_total",
                   "Metadata-service HTTP requests (with --http) by IMDS version: imdsv1, imdsv2, imdsv2-token.",
                   "version");
+    if (snapshot.linklocal) append_linklocal(out, snapshot);
     append_header(out, "connsnoop_series_folded_total", "counter",
                   "Attempts counted under the catch-all series because --metrics-max-series was reached.");
     out += fmt::format("connsnoop_series_folded_total {}\n", snapshot.folded_attempts);

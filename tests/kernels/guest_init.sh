@@ -273,4 +273,28 @@ expect 1 /tmp/metrics 'connsnoop_events_lost_total 0'
 expect 0 /tmp/out ""
 check_end
 
+# linklocal: owners recorded at connect (cgroup/connect4/6, sendmsg4/6),
+# packets counted on cgroup_skb egress and ingress. Over lo the stand-in
+# server's own sockets (accepted before any owner could be recorded) count
+# as the unknown owner; the client is named with its command line.
+check_begin linklocal-counts
+trace linklocal -o json --interval 60
+run /bin/peer v1 $v4
+run /bin/peer v1 $v6
+stop_trace
+expect 1 /tmp/out '"final":true' '"comm":"peer","cmdline":"/bin/peer v1 169.254.169.254"' '"services":[{"service":"metadata","protocol":"tcp","sent_packets":'
+expect 1 /tmp/out '"final":true' '"comm":"peer","cmdline":"/bin/peer v1 fd00:ec2::254"' '"services":[{"service":"metadata","protocol":"tcp","sent_packets":'
+expect 1 /tmp/out '"final":true' '"owner_known":false'
+check_end
+
+# --netns: the owner's namespace, read from the task in the cgroup/connect hook.
+check_begin linklocal-netns
+netns=$(readlink /proc/self/ns/net | tr -cd 0-9)
+trace linklocal -o json --interval 60 --netns "$netns"
+run /bin/peer v1 $v4
+stop_trace
+expect 1 /tmp/out '"final":true' '"comm":"peer","cmdline":"/bin/peer v1 169.254.169.254"'
+expect 0 /tmp/out '"owner_known":false'
+check_end
+
 finish

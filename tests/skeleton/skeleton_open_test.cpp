@@ -6,6 +6,10 @@
 
 #include "collect/bpf_handles.hpp"
 
+extern "C" {
+#include "connsnoop_abi.h"
+}
+
 namespace connsnoop {
 namespace {
 
@@ -86,6 +90,25 @@ TEST(SkeletonOpen, HttpCaptureIsOffByDefaultAndItsRawBytesAreWriteOnly) {
     EXPECT_EQ(bpf_map__type(skeleton->maps.http_streams), BPF_MAP_TYPE_LRU_HASH);
     EXPECT_NE(bpf_map__map_flags(skeleton->maps.http_streams) & BPF_F_WRONLY, 0U);
     EXPECT_EQ(bpf_map__type(skeleton->maps.http_ports), BPF_MAP_TYPE_HASH);
+}
+
+TEST(SkeletonOpen, LinklocalCountersAreCgroupHooksWithPerCpuCounters) {
+    SkeletonPtr skeleton(connsnoop_bpf::open());
+    ASSERT_TRUE(skeleton);
+    const auto section = [](bpf_program* program) { return std::string(bpf_program__section_name(program)); };
+    EXPECT_EQ(section(skeleton->progs.linklocal_connect4), "cgroup/connect4");
+    EXPECT_EQ(section(skeleton->progs.linklocal_connect6), "cgroup/connect6");
+    EXPECT_EQ(section(skeleton->progs.linklocal_sendmsg4), "cgroup/sendmsg4");
+    EXPECT_EQ(section(skeleton->progs.linklocal_sendmsg6), "cgroup/sendmsg6");
+    EXPECT_EQ(section(skeleton->progs.linklocal_egress), "cgroup_skb/egress");
+    EXPECT_EQ(section(skeleton->progs.linklocal_ingress), "cgroup_skb/ingress");
+    // Counted in the kernel, read once per interval: never a record per packet.
+    EXPECT_EQ(bpf_map__type(skeleton->maps.linklocal_counts), BPF_MAP_TYPE_PERCPU_HASH);
+    EXPECT_EQ(bpf_map__key_size(skeleton->maps.linklocal_counts), sizeof(cs_linklocal_key));
+    EXPECT_EQ(bpf_map__value_size(skeleton->maps.linklocal_counts), sizeof(cs_linklocal_count));
+    EXPECT_EQ(bpf_map__type(skeleton->maps.linklocal_owners), BPF_MAP_TYPE_SK_STORAGE);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.linklocal_v4), BPF_MAP_TYPE_LPM_TRIE);
+    EXPECT_EQ(bpf_map__type(skeleton->maps.linklocal_v6), BPF_MAP_TYPE_LPM_TRIE);
 }
 
 }  // namespace

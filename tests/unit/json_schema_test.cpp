@@ -16,6 +16,7 @@
 #include "event_fixtures.hpp"
 #include "output/event_writer.hpp"
 #include "output/json_format.hpp"
+#include "output/linklocal_format.hpp"
 #include "output/top_format.hpp"
 
 namespace connsnoop {
@@ -117,6 +118,32 @@ std::vector<std::string> one_record_of_each_kind() {
     lines.push_back(to_json_line(report_to_json(report)));
     lines.push_back(to_json_line(alert_to_json({kTime, GroupBy::pid, 10, {"1430", "curl", 45.5, true}})));
     lines.push_back(to_json_line(alert_to_json({kTime, GroupBy::comm, 10, {"curl", "curl", 45.5, false}})));
+
+    LinklocalSample sample;
+    sample.time = kTime;
+    sample.interval_seconds = 1;
+    LinklocalTraffic traffic;
+    traffic.process = fixtures::sample_event();
+    traffic.owner_known = true;
+    traffic.service = 1;
+    traffic.packets = 1500;
+    traffic.bytes = 90000;
+    sample.traffic.push_back(traffic);
+    traffic.direction = LinklocalDirection::received;
+    sample.traffic.push_back(traffic);
+    traffic.owner_known = false;
+    traffic.protocol = LinklocalProtocol::tcp;
+    sample.traffic.push_back(traffic);
+    const std::vector<LinklocalService> services = {{"metadata", *parse_cidr("169.254.169.254")},
+                                                    {"dns", *parse_cidr("fd00:ec2::253")}};
+    for (const auto by : {GroupBy::pid, GroupBy::comm}) {
+        auto linklocal = build_linklocal_report(sample, by, services, 1024);
+        lines.push_back(to_json_line(linklocal_to_json(linklocal)));
+        LinklocalAlertWatch watch(50);
+        const auto alert = watch.check(linklocal);
+        lines.push_back(to_json_line(linklocal_to_json(linklocal)));  // with alert_percent
+        lines.push_back(to_json_line(linklocal_alert_to_json(*alert, linklocal)));
+    }
     return lines;
 }
 
