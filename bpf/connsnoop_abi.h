@@ -133,6 +133,7 @@ struct cs_outcome_record {
 enum cs_stat {
 	CS_STAT_LOST_EVENTS = 0,        /* ring buffer full: record dropped */
 	CS_STAT_UNTRACKED_OUTCOMES = 1, /* in-flight map full: an attempt whose fate is not followed */
+	CS_STAT_UNWATCHED_CALLS = 2,    /* pending-call map full: a connect() whose failure before a SYN is missed */
 	CS_STAT_COUNT,
 };
 

@@ -17,9 +17,8 @@
  *   as a failed call (CS_RECORD_CONNECT_FAILED) and removes the entry, so
  *   none outlives its socket. The map is a hash keyed by cookie, not
  *   socket-local storage, because those two are tracing programs (see
- *   lib/socket_owner.bpf.h); it is sized apart from the in-flight map (at
- *   least 4096), and when it is full a call is not followed, and counted
- *   (CS_STAT_UNTRACKED_OUTCOMES).
+ *   lib/socket_owner.bpf.h); when it is full, a call's failure before a SYN
+ *   would be missed, and the call is counted (CS_STAT_UNWATCHED_CALLS).
  * - SYN_SENT -> CLOSE without a socket error while the socket is still
  *   SS_UNCONNECTED happens only inside connect() (the call gave up after
  *   SYN_SENT: no ephemeral port left, or no buffer for the SYN); it is that
@@ -74,8 +73,7 @@ struct pending_connect {
 	__u8 daddr[16];
 };
 
-/* Keyed by socket cookie; sized by user space (one entry without --outcome,
- * kPendingConnectsFloor or --max-in-flight with it). */
+/* Keyed by socket cookie; sized by user space (one entry without --outcome). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
@@ -177,7 +175,7 @@ static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 	__builtin_memcpy(call.daddr, daddr, sizeof(call.daddr));
 	/* BPF_ANY: a second connect() on the same socket replaces the first */
 	if (bpf_map_update_elem(&pending_connects, &cookie, &call, BPF_ANY) != 0)
-		count_stat(CS_STAT_UNTRACKED_OUTCOMES);
+		count_stat(CS_STAT_UNWATCHED_CALLS);
 	return 1;
 }
 

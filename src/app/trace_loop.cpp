@@ -271,6 +271,12 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     stats.lost = losses.total();
     stats.malformed = (*tracer)->malformed_records();
     stats.untracked_outcomes = (*tracer)->untracked_outcomes();
+    if (const auto unwatched = (*tracer)->unwatched_connect_calls(); unwatched != 0) {
+        std::fprintf(stderr,
+                     "connsnoop: %s not watched for a failure before any SYN (pending-call map full): such a "
+                     "failure of theirs is missing\n",
+                     count_of(unwatched, "connect() call").c_str());
+    }
     stats.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats.hook = hook_name((*tracer)->hook());
     pipeline.finish();

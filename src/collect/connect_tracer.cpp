@@ -67,6 +67,11 @@ Status install_port_bitmap(bpf_map* map, const std::vector<PortRange>& ranges) {
     return Ok{};
 }
 
+// connect() calls between the cgroup hook and their SYN (an instant), and
+// sockets whose call failed before one until they are closed: not bounded by
+// --max-in-flight, which is about attempts.
+constexpr std::size_t kPendingConnectCalls = 16384;
+
 std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
 }
@@ -103,7 +108,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.uids, filters.uids.size()},
         {maps.netns_filter, filters.netns_inodes.size()},
         {maps.inflight, config.track_outcomes ? config.max_in_flight : 0},
-        {maps.pending_connects, config.track_outcomes ? std::max(config.max_in_flight, kPendingConnectsFloor) : 0},
+        {maps.pending_connects, config.track_outcomes ? kPendingConnectCalls : 0},
         {maps.http_streams, config.http_capture ? kHttpWatchedConnections : 0},
         {maps.http_ports, config.http_ports.size()},
         {maps.udp_reported, config.udp_sends ? kUdpReportedDestinations : 0},
@@ -332,13 +337,16 @@ Result<UniqueFd> open_cgroup2_root(const std::string& option) {
     return root_fd;
 }
 
-struct ConnectWatchLinks {
+struct CgroupLinks {
     LinkPtr& connect4;
     LinkPtr& connect6;
+    LinkPtr& http;
 };
 
-// The cgroup connect hooks, for `option` (--outcome or --http).
-Status attach_connect_watch(connsnoop_bpf& skeleton, const std::string& option, ConnectWatchLinks links) {
+// The programs on the cgroup2 root: the connect hooks (--outcome, --http)
+// and the packets of watched sockets (--http).
+Status attach_to_cgroup_root(connsnoop_bpf& skeleton, const TracerConfig& config, CgroupLinks links) {
+    const std::string option = config.track_outcomes ? "--outcome" : "--http";
     auto root_fd = open_cgroup2_root(option);
     if (!root_fd) return root_fd.error();
     auto& progs = skeleton.progs;
@@ -346,6 +354,10 @@ Status attach_connect_watch(connsnoop_bpf& skeleton, const std::string& option, 
     if (!links.connect4) return libbpf_error(option + ": attaching cgroup/connect4 to the cgroup2 root", errno);
     links.connect6.reset(bpf_program__attach_cgroup(progs.connect6_watch, root_fd->get()));
     if (!links.connect6) return libbpf_error(option + ": attaching cgroup/connect6 to the cgroup2 root", errno);
+    if (config.http_capture) {
+        links.http.reset(bpf_program__attach_cgroup(progs.http_egress, root_fd->get()));
+        if (!links.http) return libbpf_error("--http: attaching cgroup_skb/egress to the cgroup2 root", errno);
+    }
     return Ok{};
 }
 
@@ -440,8 +452,8 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         }
     }
     if (config.track_outcomes || config.http_capture) {
-        auto attached = attach_connect_watch(*handles->skeleton, config.track_outcomes ? "--outcome" : "--http",
-                                             {handles->connect4_link, handles->connect6_link});
+        auto attached = attach_to_cgroup_root(*handles->skeleton, config,
+                                              {handles->connect4_link, handles->connect6_link, handles->http_link});
         if (!attached) return attached.error();
     }
     if (config.track_outcomes) {
@@ -449,12 +461,6 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
                             "to tcp:tcp_destroy_sock");
             !s)
             return s.error();
-    }
-    if (config.http_capture) {
-        auto root = open_cgroup2_root("--http");
-        if (!root) return root.error();
-        handles->http_link.reset(bpf_program__attach_cgroup(handles->skeleton->progs.http_egress, root->get()));
-        if (!handles->http_link) return libbpf_error("--http: attaching cgroup_skb/egress to the cgroup2 root", errno);
     }
     if (config.udp_sends || config.dns_capture) {
         auto attached = attach_udp_hooks(*handles->skeleton, handles->udp_links, config.udp_sends ? "--udp" : "--dns");
@@ -609,6 +615,8 @@ void ConnectTracer::forget_linklocal_counters(const std::vector<LinklocalCounter
 std::uint64_t ConnectTracer::lost_events() const { return stat_total(CS_STAT_LOST_EVENTS); }
 
 std::uint64_t ConnectTracer::untracked_outcomes() const { return stat_total(CS_STAT_UNTRACKED_OUTCOMES); }
+
+std::uint64_t ConnectTracer::unwatched_connect_calls() const { return stat_total(CS_STAT_UNWATCHED_CALLS); }
 
 std::uint64_t ConnectTracer::stat_total(std::uint32_t which) const {
     std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(handles_->possible_cpus));

@@ -53,6 +53,8 @@ public:
     [[nodiscard]] std::uint64_t lost_events() const;
     // Attempts whose outcome the kernel could not follow (in-flight map full).
     [[nodiscard]] std::uint64_t untracked_outcomes() const;
+    // connect() calls whose failure before a SYN would be missed (pending-call map full).
+    [[nodiscard]] std::uint64_t unwatched_connect_calls() const;
     // Records that could not be decoded (never expected; counted, not hidden).
     [[nodiscard]] std::uint64_t malformed_records() const { return malformed_records_; }
     // BPF programs attached now (one per link held): the state hook, and the

@@ -80,10 +80,5 @@ inline constexpr std::uint16_t kDefaultHttpPort = 80;
 
 // Connections whose request heads are followed at once (an LRU map in the kernel).
 inline constexpr std::uint32_t kHttpWatchedConnections = 4096;
-// connect() calls between the cgroup hook and their SYN (microseconds each),
-// or failed and not closed yet. Not tied to --max-in-flight: two calls racing
-// for one slot would make the second counted as not followed twice (once
-// here, once at SYN_SENT when the in-flight map is full too).
-inline constexpr std::uint32_t kPendingConnectsFloor = 4096;
 
 }  // namespace connsnoop
