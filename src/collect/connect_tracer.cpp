@@ -367,19 +367,26 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
 int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     auto* self = static_cast<ConnectTracer*>(context);
     if (self->stop_requested_) return kStopDelivery;
+    self->bytes_since_loss_ask_ += size;
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
-    auto record = decode_record(bytes, self->handles_->clock);
-    if (!record) {
+    bool keep_going = true;
+    std::uint32_t kind = 0;
+    if (size >= sizeof(kind)) std::memcpy(&kind, data, sizeof(kind));
+    if (kind == CS_RECORD_CONNECT || kind == CS_RECORD_CONNECT_FAILED) {
+        // The most frequent record, decoded into the tracer's own event: no
+        // allocation once its buffers have grown, and no move through a variant.
+        if (!decode_connect_record_into(bytes, self->handles_->clock, self->connect_event_)) {
+            ++self->malformed_records_;
+            return 0;
+        }
+        keep_going = self->handler_(std::move(self->connect_event_));
+    } else if (auto record = decode_record(bytes, self->handles_->clock); !record) {
         ++self->malformed_records_;
         return 0;
-    }
-    bool keep_going = true;
-    if (auto* event = std::get_if<ConnectEvent>(&record.value())) {
-        keep_going = self->handler_(std::move(*event));
     } else if (auto* outcome = std::get_if<OutcomeEvent>(&record.value())) {
         if (self->outcome_handler_) keep_going = self->outcome_handler_(OutcomeEvent(*outcome));
-    } else if (self->http_handler_) {
-        keep_going = self->http_handler_(std::get<HttpRequestEvent>(std::move(record).value()));
+    } else if (auto* request = std::get_if<HttpRequestEvent>(&record.value()); request && self->http_handler_) {
+        keep_going = self->http_handler_(std::move(*request));
     }
     if (!keep_going) {
         self->stop_requested_ = true;
@@ -391,6 +398,7 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
         ((self->batch_delivered_ % 16) == 0 && std::chrono::steady_clock::now() - self->batch_started_ >= kBatchTime);
     if (batch_full) {
         self->batch_paused_ = true;
+        self->paused_since_loss_ask_ = true;
         return kPauseDelivery;  // this record is consumed; the next batch starts with the next one
     }
     return 0;
@@ -439,6 +447,15 @@ Status ConnectTracer::drain_all() {
 }
 
 std::uint64_t ConnectTracer::lost_events() const { return stat_total(CS_STAT_LOST_EVENTS); }
+
+bool ConnectTracer::loss_possible_since_last_ask() {
+    // Each record also takes an 8-byte header in the ring: a quarter of its
+    // bytes in records is well below "it was full".
+    const bool possible = paused_since_loss_ask_ || bytes_since_loss_ask_ >= ringbuf_bytes_ / 4;
+    paused_since_loss_ask_ = false;
+    bytes_since_loss_ask_ = 0;
+    return possible;
+}
 
 std::uint64_t ConnectTracer::untracked_outcomes() const { return stat_total(CS_STAT_UNTRACKED_OUTCOMES); }
 
