@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "app/startup_heap.hpp"
 #include "output/count_text.hpp"
 #include "output/escape.hpp"
 
@@ -167,6 +168,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
         return !after_stop(request.connection.monotonic_ns) && pipeline.http(std::move(request));
     };
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http);
+    StartupHeap::end_startup_heap();  // every BPF object is loaded
     if (!tracer) return tracer.error();
     // --duration ends the run by itself: the banner says when instead of Ctrl-C.
     const std::string ending =
