@@ -39,6 +39,8 @@ public:
     // Waits up to `timeout` for records and delivers a batch of those ready
     // (at most about a thousand, so a flood cannot keep the caller from its
     // own work). Returns how many were delivered; an interrupted wait delivers 0.
+    // After a small batch the next poll first lets up to 5 ms pass since the
+    // last one began, so records are read in batches, not a few per wake-up.
     Result<int> poll(std::chrono::milliseconds timeout);
     // Delivers one batch of what is already in the ring buffer, without waiting.
     Result<int> drain();
@@ -81,6 +83,7 @@ private:
     std::uint32_t batch_delivered_ = 0;  // records delivered in the current batch
     bool batch_paused_ = false;          // the last batch ended at its size, not at an empty ring
     std::chrono::steady_clock::time_point batch_started_{};
+    std::chrono::steady_clock::time_point next_read_{};  // after a small batch: not before this
     std::uint32_t ringbuf_bytes_ = 0;
     ConnectEvent connect_event_;              // decoded into for each connect record, its buffers reused
     std::uint64_t bytes_since_loss_ask_ = 0;  // record bytes delivered since loss_possible_since_last_ask
