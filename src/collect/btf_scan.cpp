@@ -4,11 +4,13 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/btf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "util/unique_fd.hpp"
@@ -54,6 +56,35 @@ std::optional<std::uint64_t> trailing_bytes(std::uint32_t kind, std::uint32_t vl
         default:
             return std::nullopt;
     }
+}
+
+// A file mapped read-only, unmapped when it goes.
+class MappedFile {
+public:
+    MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+    MappedFile(MappedFile&& other) noexcept : data_(std::exchange(other.data_, nullptr)), size_(other.size_) {}
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    MappedFile& operator=(MappedFile&&) = delete;
+    ~MappedFile() {
+        if (data_ != nullptr) ::munmap(data_, size_);
+    }
+    [[nodiscard]] std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
+
+private:
+    void* data_;
+    std::size_t size_;
+};
+
+std::optional<MappedFile> map_file(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0 || info.st_size <= 0) return std::nullopt;
+    const auto size = static_cast<std::size_t>(info.st_size);
+    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (data == MAP_FAILED) return std::nullopt;
+    return MappedFile(data, size);
 }
 
 // The whole file, or nothing.
@@ -113,10 +144,18 @@ BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name,
     return scan;
 }
 
-int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path) {
-    if (auto raw = read_file(path)) {
-        const auto scan = find_btf_type(*raw, "btf_trace_" + tracepoint, BTF_KIND_TYPEDEF);
-        if (scan.complete) return scan.type ? static_cast<int>(*scan.type) : -ENOENT;
+int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path, BtfAccess access) {
+    const auto answer = [&](std::span<const std::byte> raw) -> std::optional<int> {
+        const auto scan = find_btf_type(raw, "btf_trace_" + tracepoint, BTF_KIND_TYPEDEF);
+        if (!scan.complete) return std::nullopt;
+        return scan.type ? static_cast<int>(*scan.type) : -ENOENT;
+    };
+    // Kernels from 6.16 map their BTF read-only: no copy, and none of the
+    // page-sized reads sysfs hands out (1,350 for 5.5 MB). Older ones read it.
+    if (auto mapped = access == BtfAccess::map_or_read ? map_file(path) : std::nullopt) {
+        if (auto id = answer(mapped->bytes())) return *id;
+    } else if (auto raw = read_file(path)) {
+        if (auto id = answer(*raw)) return *id;
     }
     return libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP);
 }

@@ -28,6 +28,10 @@ BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name,
 // of a tp_btf program, as libbpf_find_vmlinux_btf_id(tracepoint,
 // BPF_TRACE_RAW_TP) answers: the ID, -ENOENT when the kernel has no such type,
 // or libbpf's own answer when `path` cannot be read or scanned completely.
-int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux");
+// Kernels from 6.16 let their BTF be mapped; older ones (and `read_only`)
+// read it.
+enum class BtfAccess { map_or_read, read_only };
+int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux",
+                              BtfAccess access = BtfAccess::map_or_read);
 
 }  // namespace connsnoop

@@ -4,13 +4,17 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/btf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace connsnoop {
@@ -125,6 +129,24 @@ TEST(BtfScan, WhatItCannotReadIsIncompleteNotAnAnswer) {
     auto wrong_magic = bytes;
     wrong_magic[0] = std::byte{0};
     EXPECT_FALSE(find_btf_type(wrong_magic, "int", BTF_KIND_INT).complete);
+}
+
+// Kernels before 6.16 cannot map their BTF: it is read.
+TEST(BtfScan, ReadingGivesWhatMappingGives) {
+    const auto types = every_kind();
+    const auto raw = raw_of(types.get());
+    const std::string path = "/tmp/connsnoop-btf-scan-" + std::to_string(getpid());
+    {
+        std::ofstream file(path, std::ios::binary);
+        file.write(reinterpret_cast<const char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
+    }
+    const int expected = btf__find_by_name_kind(types.get(), "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF);
+    EXPECT_EQ(vmlinux_tracepoint_btf_id("inet_sock_set_state", path, BtfAccess::read_only), expected);
+    EXPECT_EQ(vmlinux_tracepoint_btf_id("inet_sock_set_state", path, BtfAccess::map_or_read), expected);
+    EXPECT_EQ(vmlinux_tracepoint_btf_id("sock", path, BtfAccess::read_only),
+              btf__find_by_name_kind(types.get(), "btf_trace_sock", BTF_KIND_TYPEDEF));
+    EXPECT_EQ(vmlinux_tracepoint_btf_id("absent", path, BtfAccess::read_only), -ENOENT);
+    ::unlink(path.c_str());
 }
 
 TEST(BtfScan, TheKernelsTracepointIdIsLibbpfs) {
