@@ -1,6 +1,7 @@
 // libFuzzer target: raw ring-buffer bytes -> decode_connect_record -> table
 // row and JSON line. Invariants: nothing crashes; a malformed record is an
-// error, never an event; a row holds no raw control byte, invalid UTF-8 or
+// error, never an event; decoding into an event reused from the last input
+// gives the same event; a row holds no raw control byte, invalid UTF-8 or
 // direction control and no newline; a JSON line parses (strict UTF-8) to one
 // object, with the same argv count and no character a terminal acts on, and
 // its strings are escaped byte for byte as make_valid_utf8 + nlohmann +
@@ -31,11 +32,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace connsnoop;
     // A realistic realtime-minus-monotonic offset (2026, a host up for a day).
     static const ClockConverter clock(1'795'900'000'000'000'000 - 86'400'000'000'000);
-    auto event = decode_connect_record(std::span(reinterpret_cast<const std::byte*>(data), size), clock);
+    const auto bytes = std::span(reinterpret_cast<const std::byte*>(data), size);
+    auto event = decode_connect_record(bytes, clock);
+    // The reader decodes into one event it keeps: what the last input (and
+    // the enrichment after it) left there must not show in this one.
+    static ConnectEvent reused;
+    const bool reused_ok = decode_connect_record_into(bytes, clock, reused).ok();
+    require(reused_ok == event.ok());
     if (!event) {
         require(!event.error().message.empty());
         return 0;
     }
+    require(connect_json_line(reused) == connect_json_line(*event));
+    require(reused.argv == event->argv && reused.parents == event->parents);
+    reused.user = reused.group = reused.exe = reused.cgroup_path = reused.unit = reused.comm + "-enriched";
+    reused.ancestry = {AncestorProcess{1, reused.comm, reused.argv, false}};
     // The user name is untrusted too (any bytes in /etc/passwd): take it from the comm.
     event->user = event->comm;
 

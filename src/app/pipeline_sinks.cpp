@@ -112,8 +112,11 @@ void StreamSink::on_loss(const LossReport& report) {
 }
 
 bool StreamSink::on_tick(MonoTime /*now*/) {
+    // A write to a pipe whose reader has gone fails (EPIPE) and closes the
+    // output by itself: poll for that only when there was nothing to write.
+    const bool had_lines = lines_.has_pending();
     lines_.flush();
-    lines_.check_reader();
+    if (!had_lines) lines_.check_reader();
     if (take_reopen_request()) {
         if (auto reopened = lines_.reopen(); !reopened) report_error(reopened.error());
     }

@@ -9,6 +9,7 @@
 #include "aggregate/grouped_talkers.hpp"
 #include "app/event_pipeline.hpp"
 #include "app/pipeline_sinks.hpp"
+#include "app/startup_heap.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
 #include "output/json_format.hpp"
@@ -202,6 +203,8 @@ int run_top_session(const Options& options) {
         }
         metrics = std::move(started).value();
     }
+    // Until the connect tracer is attached (run_trace_loop ends it).
+    StartupHeap startup_heap;
     auto exec_tracker = start_exec_tracker(options);
     if (!exec_tracker) {
         report_error(exec_tracker.error());

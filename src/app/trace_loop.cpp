@@ -10,6 +10,7 @@
 #include <ctime>
 #include <optional>
 
+#include "app/startup_heap.hpp"
 #include "output/count_text.hpp"
 #include "output/escape.hpp"
 
@@ -87,12 +88,18 @@ std::string describe_http_capture(const TracerConfig& tracer) {
 // and on stderr at most once a second.
 class LossMonitor {
 public:
-    LossMonitor(const ConnectTracer& tracer, std::function<void(const LossReport&)> on_loss, bool on_stderr)
+    LossMonitor(ConnectTracer& tracer, std::function<void(const LossReport&)> on_loss, bool on_stderr)
         : tracer_(tracer), on_loss_(std::move(on_loss)), on_stderr_(on_stderr) {}
 
+    // The counter is read when the ring may have been full since the last
+    // read, at least once a second, and at the end: not with a bpf() call on
+    // every wake-up.
     void check(bool final_check) {
-        const auto total = tracer_.lost_events();
         const auto now = std::chrono::steady_clock::now();
+        const bool possible = tracer_.loss_possible_since_last_ask();
+        if (!final_check && !possible && now - last_read_ < kLossReadInterval) return;
+        last_read_ = now;
+        const auto total = tracer_.lost_events();
         if (total > reported_to_session_) {
             on_loss_({std::chrono::system_clock::now(), total - reported_to_session_, total});
             reported_to_session_ = total;
@@ -111,12 +118,15 @@ public:
     [[nodiscard]] std::uint64_t total() const { return reported_to_session_; }
 
 private:
-    const ConnectTracer& tracer_;
+    static constexpr auto kLossReadInterval = std::chrono::seconds(1);
+
+    ConnectTracer& tracer_;
     std::function<void(const LossReport&)> on_loss_;
     bool on_stderr_;
     std::uint64_t reported_to_session_ = 0;
     std::uint64_t reported_on_stderr_ = 0;
     std::chrono::steady_clock::time_point last_stderr_report_{};
+    std::chrono::steady_clock::time_point last_read_{};
 };
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
@@ -221,6 +231,7 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
         return !after_stop(query.sender.monotonic_ns) && pipeline.dns(std::move(query));
     };
     auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http, on_dns);
+    StartupHeap::end_startup_heap();  // every BPF object is loaded
     if (!tracer) return tracer.error();
     if (options.tracer.trace_connects) {
         std::fprintf(stderr, "%s\n", start_banner(options, hook_name((*tracer)->hook())).c_str());

@@ -8,6 +8,7 @@
 
 #include "app/event_pipeline.hpp"
 #include "app/pipeline_sinks.hpp"
+#include "app/startup_heap.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
 #include "enrich/exe_access.hpp"
@@ -69,6 +70,8 @@ int run_trace_session(const Options& options) {
         }
     }
     // Started before the connect hook, so the parents of the first events are known.
+    // Until the connect tracer is attached (run_trace_loop ends it).
+    StartupHeap startup_heap;
     auto exec_tracker = start_exec_tracker(options);
     if (!exec_tracker) {
         report_error(exec_tracker.error());

@@ -43,14 +43,23 @@ public:
     // Waits up to `timeout` for records and delivers a batch of those ready
     // (at most about a thousand, so a flood cannot keep the caller from its
     // own work). Returns how many were delivered; an interrupted wait delivers 0.
+    // After a small batch the next poll first lets up to 5 ms pass since the
+    // last one began, so records are read in batches, not a few per wake-up.
     Result<int> poll(std::chrono::milliseconds timeout);
     // Delivers one batch of what is already in the ring buffer, without waiting.
     Result<int> drain();
     // Delivers everything in the ring buffer now (at the end of a run).
     Status drain_all();
 
-    // Records the kernel dropped because the ring buffer was full.
+    // Records the kernel dropped because the ring buffer was full (one bpf()
+    // call: see loss_possible_since_last_ask for when it is worth making).
     [[nodiscard]] std::uint64_t lost_events() const;
+    // True when the ring may have been full since the last call: a batch had
+    // to stop at its size, or the polls since then read at least a quarter of
+    // the ring. Only then can the kernel have dropped a record, so a reader
+    // that asks this first skips the lookup of the loss counter on most
+    // wake-ups (a full ring is still there, unread, at the next poll).
+    bool loss_possible_since_last_ask();
     // Attempts whose outcome the kernel could not follow (in-flight map full).
     [[nodiscard]] std::uint64_t untracked_outcomes() const;
     // connect() calls whose failure before a SYN would be missed (pending-call map full).
@@ -88,7 +97,11 @@ private:
     std::uint32_t batch_delivered_ = 0;  // records delivered in the current batch
     bool batch_paused_ = false;          // the last batch ended at its size, not at an empty ring
     std::chrono::steady_clock::time_point batch_started_{};
+    std::chrono::steady_clock::time_point next_read_{};  // after a small batch: not before this
     std::uint32_t ringbuf_bytes_ = 0;
+    ConnectEvent connect_event_;              // decoded into for each connect record, its buffers reused
+    std::uint64_t bytes_since_loss_ask_ = 0;  // record bytes delivered since loss_possible_since_last_ask
+    bool paused_since_loss_ask_ = false;
 };
 
 }  // namespace connsnoop

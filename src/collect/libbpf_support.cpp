@@ -17,6 +17,8 @@
 #include <sstream>
 #include <vector>
 
+#include "collect/btf_scan.hpp"
+
 namespace connsnoop {
 
 namespace {
@@ -246,7 +248,8 @@ const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_b
 
 namespace {
 TracepointHook probe_once(bool verbose) {
-    const int btf_id = libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP);
+    // A scan for this one type, not libbpf's parse of the whole BTF (see btf_scan.hpp).
+    const int btf_id = vmlinux_tracepoint_btf_id("inet_sock_set_state");
     if (btf_id < 0) {
         if (verbose) std::fprintf(stderr, "connsnoop: no BTF for tp_btf (%s): using raw_tp\n", std::strerror(-btf_id));
         return TracepointHook::raw_tp;

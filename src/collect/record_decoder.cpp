@@ -42,6 +42,8 @@ static_assert(std::uint32_t{kHttpHeaderHost} == CS_HTTP_HEADER_HOST &&
               std::uint32_t{kHttpHeaderImdsToken} == CS_HTTP_HEADER_IMDS_TOKEN &&
               std::uint32_t{kHttpHeaderImdsTokenTtl} == CS_HTTP_HEADER_IMDS_TOKEN_TTL);
 
+Status fill_connect_event(const cs_connect_record& record, std::span<const std::byte> argv_area,
+                          const ClockConverter& clock, ConnectEvent& event);
 Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
                                         const ClockConverter& clock);
 
@@ -77,18 +79,28 @@ std::chrono::system_clock::time_point ClockConverter::to_wall(std::uint64_t mono
         std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
 }
 
-std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
+void split_argv_into(std::string_view area, bool rewritten, std::vector<std::string>& argv) {
     if (rewritten) area = area.substr(0, area.find('\0'));
     while (!area.empty() && area.back() == '\0') area.remove_suffix(1);
-    std::vector<std::string> argv;
-    if (area.empty()) return argv;
-    std::size_t start = 0;
-    while (true) {
+    std::size_t count = 0;
+    for (std::size_t start = 0; !area.empty();) {
         const auto nul = area.find('\0', start);
-        argv.emplace_back(area.substr(start, nul - start));
+        const auto argument = area.substr(start, nul - start);
+        if (count < argv.size()) {
+            argv[count].assign(argument);  // into the buffer the last record's argument left
+        } else {
+            argv.emplace_back(argument);
+        }
+        ++count;
         if (nul == std::string_view::npos) break;
         start = nul + 1;
     }
+    argv.resize(count);
+}
+
+std::vector<std::string> split_argv(std::string_view area, bool rewritten) {
+    std::vector<std::string> argv;
+    split_argv_into(area, rewritten, argv);
     return argv;
 }
 
@@ -192,7 +204,7 @@ Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockC
     return TraceRecord(std::move(connect).value());
 }
 
-Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event) {
     cs_connect_record record{};
     if (bytes.size() < sizeof(record)) {
         return Error{"short connect record: " + std::to_string(bytes.size()) + " bytes", "", 0};
@@ -202,13 +214,43 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
         record.kind != CS_RECORD_UDP_SEND) {
         return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
     }
-    return connect_event_from(record, bytes.subspan(sizeof(record)), clock);
+    return fill_connect_event(record, bytes.subspan(sizeof(record)), clock, event);
 }
+
+Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    ConnectEvent event;
+    if (auto decoded = decode_connect_record_into(bytes, clock, event); !decoded) return decoded.error();
+    return event;
+}
+
+namespace {
+// Makes `event` what a new one is, but keeps the buffers that decoding and
+// enrichment fill again for the next record of a reader (argv, parents,
+// ancestry, exe, cgroup path): resetting the whole event first means that no
+// field, including one added later, carries over from the last record.
+void reset_keeping_buffers(ConnectEvent& event) {
+    auto argv = std::move(event.argv);  // its strings are refilled in place by split_argv_into
+    auto parents = std::move(event.parents);
+    auto ancestry = std::move(event.ancestry);
+    auto exe = std::move(event.exe);
+    auto cgroup_path = std::move(event.cgroup_path);
+    event = ConnectEvent{};
+    event.argv = std::move(argv);
+    parents.clear();
+    event.parents = std::move(parents);
+    ancestry.clear();
+    event.ancestry = std::move(ancestry);
+    exe.clear();
+    event.exe = std::move(exe);
+    cgroup_path.clear();
+    event.cgroup_path = std::move(cgroup_path);
+}
+}  // namespace
 
 // The process and connection part shared by connect and HTTP records; the
 // argv bytes follow the whole record.
-Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
-                                        const ClockConverter& clock) {
+Status fill_connect_event(const cs_connect_record& record, std::span<const std::byte> argv_area,
+                          const ClockConverter& clock, ConnectEvent& event) {
     if (record.argv_len > argv_area.size()) {
         return Error{"connect record claims " + std::to_string(record.argv_len) + " argv bytes but carries " +
                          std::to_string(argv_area.size()),
@@ -217,8 +259,11 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     if (record.family != CS_AF_INET && record.family != CS_AF_INET6) {
         return Error{"connect record with unknown address family " + std::to_string(record.family), "", 0};
     }
+    if (record.kind == CS_RECORD_CONNECT_FAILED && record.error == 0) {
+        return Error{"failed-connect record without an errno", "", 0};
+    }
 
-    ConnectEvent event;
+    reset_keeping_buffers(event);
     // a DNS query is a datagram too
     if (record.kind == CS_RECORD_UDP_SEND || record.kind == CS_RECORD_DNS) event.protocol = Protocol::udp;
     event.monotonic_ns = record.timestamp_ns;
@@ -238,9 +283,11 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
         event.parents.push_back(ProcessRef{ancestor.pid, ancestor.start_boottime_ns});
     }
     event.comm.assign(record.comm, strnlen(record.comm, sizeof(record.comm)));
-    const auto* argv_bytes = reinterpret_cast<const char*>(argv_area.data());
-    event.argv = split_argv(std::string_view(argv_bytes, record.argv_len), (record.flags & CS_ARGV_REWRITTEN) != 0);
-    redact_imds_tokens(event.argv);
+    const std::string_view area(reinterpret_cast<const char*>(argv_area.data()), record.argv_len);
+    split_argv_into(area, (record.flags & CS_ARGV_REWRITTEN) != 0, event.argv);
+    // A header name inside an argument is inside the area: one search of the
+    // area spares the search argument by argument for almost every record.
+    if (may_hold_imds_token(area)) redact_imds_tokens(event.argv);
     event.argv_truncated = (record.flags & CS_ARGV_TRUNCATED) != 0;
     event.argv_unreadable = (record.flags & CS_ARGV_UNREADABLE) != 0;
     event.argv_area_len = record.argv_area_len;
@@ -250,11 +297,17 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     event.destination_port = record.dport;
     event.attempt_id = record.attempt_id;
     if (record.kind == CS_RECORD_CONNECT_FAILED) {
-        if (record.error == 0) return Error{"failed-connect record without an errno", "", 0};
         event.outcome = ConnectOutcome{ConnectResult::failed, static_cast<int>(record.error), std::nullopt};
     } else if ((record.flags & CS_OUTCOME_UNTRACKED) != 0) {
         event.outcome = ConnectOutcome{ConnectResult::untracked, 0, std::nullopt};
     }
+    return Ok{};
+}
+
+Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
+                                        const ClockConverter& clock) {
+    ConnectEvent event;
+    if (auto filled = fill_connect_event(record, argv_area, clock, event); !filled) return filled.error();
     return event;
 }
 

@@ -34,8 +34,14 @@ private:
 // area (its last byte is not NUL) holds one title that ends at the first NUL:
 // the rule the kernel applies to /proc/PID/cmdline.
 std::vector<std::string> split_argv(std::string_view area, bool rewritten = false);
+// The same into `argv`, reusing the buffers of the strings already there.
+void split_argv_into(std::string_view area, bool rewritten, std::vector<std::string>& argv);
 
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+// The same into an event the caller keeps from record to record: the result
+// equals a fresh decode, but the event's buffers are reused, so a reader's
+// steady state allocates nothing here. On an error the event is unspecified.
+Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event);
 
 // The result an outcome record's state and errno mean.
 ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error);

@@ -51,6 +51,8 @@ std::string redact_imds_tokens(std::string text) {
     return text;
 }
 
+bool may_hold_imds_token(std::string_view text) { return find_token_header(text, 0) != std::string_view::npos; }
+
 void redact_imds_tokens(std::vector<std::string>& argv) {
     for (auto& argument : argv) argument = redact_imds_tokens(std::move(argument));
 }

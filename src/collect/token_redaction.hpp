@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace connsnoop {
@@ -17,5 +18,8 @@ inline constexpr const char* kRedactedValue = "[redacted]";
 // header is not a secret and stays.
 std::string redact_imds_tokens(std::string text);
 void redact_imds_tokens(std::vector<std::string>& argv);
+// False when `text` holds no token header name (in any case), so nothing in
+// it or in any part of it would be redacted.
+bool may_hold_imds_token(std::string_view text);
 
 }  // namespace connsnoop

@@ -107,9 +107,13 @@ private:
     void room(std::size_t bytes) {
         if (static_cast<std::size_t>(end_ - cursor_) < bytes) grow(bytes);
     }
+    // By what this piece may need: out_ may hold a whole batch of lines
+    // before this one, and resize zero-fills all it adds (doubling the size
+    // cleared tens of kilobytes per line); the string's capacity still
+    // grows geometrically.
     void grow(std::size_t bytes) {
         const auto used = static_cast<std::size_t>(cursor_ - out_.data());
-        out_.resize(std::max(used + bytes + kInitialRoom, 2 * out_.size()));
+        out_.resize(used + bytes + kInitialRoom);
         cursor_ = out_.data() + used;
         end_ = out_.data() + out_.size();
     }

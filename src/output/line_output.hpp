@@ -42,6 +42,8 @@ public:
     // of a huge batch), not per event, and nothing waits once the batch is done.
     void set_batched(bool batched) { batched_ = batched; }
     void flush();
+    // True when lines wait for flush().
+    [[nodiscard]] bool has_pending() const { return !pending_.empty(); }
     // Notices a pipe whose reader has gone (`connsnoop | head -1`) even when
     // nothing is being written: the write end of such a pipe polls as POLLERR.
     void check_reader();

@@ -293,9 +293,12 @@ TEST_F(TopTest, CountsStayExactAtTheHighestConnectRate) {
 }
 
 TEST_F(TopTest, LossIsShownAndAccountsForEveryMissingCount) {
-    // A 4 KB ring buffer cannot keep up with the flood (measured here: more than half lost).
+    // A 4 KB ring buffer (about 14 records) cannot keep up with the flood.
+    // How much it loses depends on how fast the reader is (more than half
+    // once, 900-1,000 of 20,000 since #14's second pass): what this test
+    // needs is that some is lost, and that every loss is accounted for.
     const auto result = flood("4096");
-    EXPECT_GT(result.lost, 1000U);
+    EXPECT_GT(result.lost, 0U);
     EXPECT_EQ(result.counted + result.lost, 2U * kFlood.count);
 }
 

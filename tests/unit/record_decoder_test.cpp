@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "collect/token_redaction.hpp"
 #include "event_fixtures.hpp"
+#include "output/json_format.hpp"
+#include "output/table_format.hpp"
 
 namespace connsnoop {
 namespace {
@@ -73,6 +78,80 @@ TEST(DecodeConnectRecord, RejectsShortOrInconsistentRecords) {
     EXPECT_FALSE(decode_connect_record(wrong_kind, ClockConverter()).ok());
     auto wrong_family = fixtures::raw_connect_record("x"s, 7);
     EXPECT_FALSE(decode_connect_record(wrong_family, ClockConverter()).ok());
+}
+
+// The reader decodes every connect record into one event it keeps: what a
+// record before left there (a longer argv, parents, an outcome, everything
+// enrichment added) must not show in the next.
+TEST(DecodeConnectRecordInto, AReusedEventEqualsAFreshDecode) {
+    const auto clock = ClockConverter(1'000'000'000'000'000'000);
+    auto first_bytes = fixtures::raw_connect_record(
+        "/usr/bin/curl-with-a-long-name\0-H\0X-aws-ec2-metadata-token: s3cr3t\0--retry\0"
+        "5\0http://[fd00:ec2::254]/latest/meta-data/iam/security-credentials/\0"s,
+        CS_AF_INET6, CS_ARGV_TRUNCATED | CS_OUTCOME_UNTRACKED);
+    ConnectEvent reused;
+    ASSERT_TRUE(decode_connect_record_into(first_bytes, clock, reused).ok());
+    EXPECT_EQ(reused.argv[2], "X-aws-ec2-metadata-token: [redacted]");
+    ASSERT_TRUE(reused.outcome.has_value());
+    // As the enricher fills it.
+    reused.user = "www-data";
+    reused.group = "www-data";
+    reused.exe = "/usr/lib/a/long/path/to/the/executable/curl";
+    reused.cgroup_path = "/kubepods.slice/kubepods-burstable.slice/some-pod.slice/cri-containerd-abc.scope";
+    reused.container_id = "abc";
+    reused.container_runtime = "containerd";
+    reused.pod_uid = "1234";
+    reused.qos_class = "burstable";
+    reused.unit = "cri-containerd-abc.scope";
+    reused.ancestry = {AncestorProcess{812, "bash", {"/bin/bash", "/opt/app/a-long-script-name.sh"}, false}};
+
+    auto second_bytes = fixtures::raw_connect_record("sh\0-c\0"s);
+    cs_connect_record second{};
+    std::memcpy(&second, second_bytes.data(), sizeof(second));
+    std::memset(second.ancestors, 0, sizeof(second.ancestors));
+    std::strcpy(second.comm, "sh");
+    std::memcpy(second_bytes.data(), &second, sizeof(second));
+
+    ASSERT_TRUE(decode_connect_record_into(second_bytes, clock, reused).ok());
+    const auto fresh = decode_connect_record(second_bytes, clock);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(reused.argv, (std::vector<std::string>{"sh", "-c"}));
+    EXPECT_EQ(reused.argv, fresh->argv);
+    EXPECT_TRUE(reused.parents.empty());
+    EXPECT_FALSE(reused.outcome.has_value());
+    EXPECT_FALSE(reused.argv_truncated);
+    for (const auto* field : {&reused.user, &reused.group, &reused.exe, &reused.cgroup_path, &reused.container_id,
+                              &reused.container_runtime, &reused.pod_uid, &reused.qos_class, &reused.unit}) {
+        EXPECT_TRUE(field->empty()) << *field;
+    }
+    EXPECT_TRUE(reused.ancestry.empty());
+    std::string reused_line;
+    std::string fresh_line;
+    append_connect_json(reused_line, reused);
+    append_connect_json(fresh_line, *fresh);
+    EXPECT_EQ(reused_line, fresh_line);
+    TableLayout layout;
+    layout.time = TimeFormat::iso;
+    EXPECT_EQ(format_table_row(reused, layout), format_table_row(*fresh, layout));
+
+    // And an error leaves no half-decoded record behind that counts.
+    auto wrong_family = fixtures::raw_connect_record("x"s, 7);
+    EXPECT_FALSE(decode_connect_record_into(wrong_family, clock, reused).ok());
+}
+
+// Redaction runs only where the area holds the header name; where it does,
+// the result is what redacting every argument gives.
+TEST(DecodeConnectRecord, RedactsTokensInAnyArgumentAndLeavesOthersAlone) {
+    EXPECT_FALSE(may_hold_imds_token("curl\0-s\0http://169.254.169.254/latest/api/token\0"s));
+    EXPECT_TRUE(may_hold_imds_token("curl\0-H\0x-AWS-ec2-metadata-token: t\0"s));
+    const auto bytes = fixtures::raw_connect_record(
+        "curl\0-H\0x-AWS-ec2-metadata-token:  t0k\0-H\0X-aws-ec2-metadata-token-ttl-"
+        "seconds: 60\0X-aws-ec2-metadata-token:\0tail\0"s);
+    const auto event = decode_connect_record(bytes, ClockConverter());
+    ASSERT_TRUE(event.ok());
+    EXPECT_EQ(event->argv, (std::vector<std::string>{"curl", "-H", "x-AWS-ec2-metadata-token:  [redacted]", "-H",
+                                                     "X-aws-ec2-metadata-token-ttl-seconds: 60",
+                                                     "X-aws-ec2-metadata-token:", "tail"}));
 }
 
 TEST(CommandLine, JoinsArgumentsOrFallsBackToComm) {

@@ -1,0 +1,163 @@
+#include "collect/btf_scan.hpp"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/btf.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "util/unique_fd.hpp"
+
+namespace connsnoop {
+
+namespace {
+constexpr std::uint16_t kBtfMagic = 0xeB9F;
+
+// Bytes that follow a type's common part, by kind (linux/btf.h); none for an
+// unknown kind.
+std::optional<std::uint64_t> trailing_bytes(std::uint32_t kind, std::uint32_t vlen) {
+    switch (kind) {
+        case BTF_KIND_PTR:
+        case BTF_KIND_FWD:
+        case BTF_KIND_TYPEDEF:
+        case BTF_KIND_VOLATILE:
+        case BTF_KIND_CONST:
+        case BTF_KIND_RESTRICT:
+        case BTF_KIND_FUNC:
+        case BTF_KIND_FLOAT:
+        case BTF_KIND_TYPE_TAG:
+            return 0;
+        case BTF_KIND_INT:
+            return sizeof(std::uint32_t);
+        case BTF_KIND_ARRAY:
+            return sizeof(struct btf_array);
+        case BTF_KIND_STRUCT:
+        case BTF_KIND_UNION:
+            return std::uint64_t{vlen} * sizeof(struct btf_member);
+        case BTF_KIND_ENUM:
+            return std::uint64_t{vlen} * sizeof(struct btf_enum);
+        case BTF_KIND_FUNC_PROTO:
+            return std::uint64_t{vlen} * sizeof(struct btf_param);
+        case BTF_KIND_VAR:
+            return sizeof(struct btf_var);
+        case BTF_KIND_DATASEC:
+            return std::uint64_t{vlen} * sizeof(struct btf_var_secinfo);
+        case BTF_KIND_DECL_TAG:
+            return sizeof(struct btf_decl_tag);
+        case BTF_KIND_ENUM64:
+            return std::uint64_t{vlen} * sizeof(struct btf_enum64);
+        default:
+            return std::nullopt;
+    }
+}
+
+// A file mapped read-only, unmapped when it goes.
+class MappedFile {
+public:
+    MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+    MappedFile(MappedFile&& other) noexcept : data_(std::exchange(other.data_, nullptr)), size_(other.size_) {}
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    MappedFile& operator=(MappedFile&&) = delete;
+    ~MappedFile() {
+        if (data_ != nullptr) ::munmap(data_, size_);
+    }
+    [[nodiscard]] std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
+
+private:
+    void* data_;
+    std::size_t size_;
+};
+
+std::optional<MappedFile> map_file(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0 || info.st_size <= 0) return std::nullopt;
+    const auto size = static_cast<std::size_t>(info.st_size);
+    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (data == MAP_FAILED) return std::nullopt;
+    return MappedFile(data, size);
+}
+
+// The whole file, or nothing.
+std::optional<std::vector<std::byte>> read_file(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) return std::nullopt;
+    // sysfs gives the exact size; a file that grows or shrinks while read is read to its end.
+    std::vector<std::byte> data(static_cast<std::size_t>(info.st_size > 0 ? info.st_size : 0) + 1);
+    std::size_t filled = 0;
+    while (true) {
+        if (filled == data.size()) data.resize(data.size() * 2);
+        const ssize_t got = ::read(fd.get(), data.data() + filled, data.size() - filled);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return std::nullopt;
+        if (got == 0) break;
+        filled += static_cast<std::size_t>(got);
+    }
+    data.resize(filled);
+    return data;
+}
+}  // namespace
+
+BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name, std::uint32_t kind) {
+    btf_header header{};
+    if (raw_btf.size() < sizeof(header)) return {};
+    std::memcpy(&header, raw_btf.data(), sizeof(header));
+    if (header.magic != kBtfMagic || header.version != BTF_VERSION || header.hdr_len < sizeof(header)) return {};
+    const std::uint64_t types_begin = std::uint64_t{header.hdr_len} + header.type_off;
+    const std::uint64_t types_end = types_begin + header.type_len;
+    const std::uint64_t strings_begin = std::uint64_t{header.hdr_len} + header.str_off;
+    const std::uint64_t strings_end = strings_begin + header.str_len;
+    if (types_end > raw_btf.size() || strings_end > raw_btf.size()) return {};
+    const std::string_view strings(reinterpret_cast<const char*>(raw_btf.data()) + strings_begin, header.str_len);
+
+    BtfScan scan;
+    std::uint32_t id = 1;  // 0 is void
+    for (std::uint64_t at = types_begin; at < types_end; ++id) {
+        btf_type type{};
+        if (types_end - at < sizeof(type)) return {};
+        std::memcpy(&type, raw_btf.data() + at, sizeof(type));
+        const std::uint32_t type_kind = BTF_INFO_KIND(type.info);
+        const auto trailing = trailing_bytes(type_kind, BTF_INFO_VLEN(type.info));
+        if (!trailing) return {};
+        if (type_kind == kind && type.name_off < strings.size()) {
+            const auto rest = strings.substr(type.name_off);
+            if (rest.substr(0, rest.find('\0')) == name) {
+                scan.type = id;
+                break;
+            }
+        }
+        if (types_end - at - sizeof(type) < *trailing) return {};
+        at += sizeof(type) + *trailing;
+    }
+    scan.complete = true;
+    return scan;
+}
+
+int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path, BtfAccess access) {
+    const auto answer = [&](std::span<const std::byte> raw) -> std::optional<int> {
+        const auto scan = find_btf_type(raw, "btf_trace_" + tracepoint, BTF_KIND_TYPEDEF);
+        if (!scan.complete) return std::nullopt;
+        return scan.type ? static_cast<int>(*scan.type) : -ENOENT;
+    };
+    // Kernels from 6.16 map their BTF read-only: no copy, and none of the
+    // page-sized reads sysfs hands out (1,350 for 5.5 MB). Older ones read it.
+    if (auto mapped = access == BtfAccess::map_or_read ? map_file(path) : std::nullopt) {
+        if (auto id = answer(mapped->bytes())) return *id;
+    } else if (auto raw = read_file(path)) {
+        if (auto id = answer(*raw)) return *id;
+    }
+    return libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP);
+}
+
+}  // namespace connsnoop
