@@ -73,10 +73,11 @@ TEST(CommandLine, ColumnsChooseTheTable) {
 }
 
 TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
-    EXPECT_EQ(usage_error({"--columns", "pid,bogus"}),
-              "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid, ppid, parent, user, "
-              "uid, comm, cmdline, args, command, proto, dst, dest, destination, port, result, latency, request, cgroup, "
-              "container, unit, exe, ns_pid");
+    EXPECT_EQ(
+        usage_error({"--columns", "pid,bogus"}),
+        "invalid --columns 'pid,bogus': unknown column 'bogus'; expected some of time, pid, ppid, parent, user, "
+        "uid, comm, cmdline, args, command, proto, dst, dest, destination, port, result, latency, request, cgroup, "
+        "container, unit, exe, ns_pid");
     EXPECT_EQ(usage_error({"--columns", "pid,"}).substr(0, 46), "invalid --columns 'pid,': unknown column ''; e");
     EXPECT_EQ(usage_error({"--columns", "pid,comm,pid"}), "invalid --columns 'pid,comm,pid': pid is named twice");
     EXPECT_EQ(usage_error({"--columns", "pid", "-o", "json"}),
@@ -87,7 +88,8 @@ TEST(CommandLine, ColumnsAreRefusedWhereTheyMeanNothing) {
     EXPECT_EQ(usage_error({"top", "--columns", "pid"}),
               "top does not take --columns: its columns follow the terminal width and --sort");
     EXPECT_EQ(usage_error({"--columns", "pid,latency"}), "--columns result and latency need --outcome or --failed");
-    EXPECT_EQ(usage_error({"--columns", "request"}), "--columns request needs --http (or --http-port, --imds-v1) or --dns");
+    EXPECT_EQ(usage_error({"--columns", "request"}),
+              "--columns request needs --http (or --http-port, --imds-v1) or --dns");
     EXPECT_EQ(usage_error({"--columns", "time", "--time", "none"}),
               "--columns time and --time none contradict each other");
     EXPECT_EQ(usage_error({"--columns", "pid", "--time", "iso"}),
