@@ -1,7 +1,5 @@
 #include "app/linklocal_session.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -14,7 +12,6 @@
 #include "output/json_format.hpp"
 #include "output/linklocal_format.hpp"
 #include "output/linklocal_screen.hpp"
-#include "output/top_screen.hpp"
 
 namespace connsnoop {
 
@@ -151,31 +148,20 @@ private:
 }  // namespace
 
 int run_linklocal_session(const Options& options) {
-    LineOutput stdout_lines(stdout);
-    auto opened = open_output_file(options);
-    if (!opened) {
-        report_error(opened.error());
+    auto output = SessionOutput::open_for_screen(options);
+    if (!output) {
+        report_error(output.error());
         return 1;
     }
-    const std::unique_ptr<LineOutput> file_lines = std::move(opened).value();
-    LineOutput& report_lines = file_lines ? *file_lines : stdout_lines;
-    const bool interactive = !file_lines && !options.quiet && isatty(STDOUT_FILENO) != 0;
-    if (interactive) {
-        if (auto usable = TopScreen::check_terminal(); !usable) {
-            report_error(usable.error());
-            return 1;
-        }
-    }
+    LineOutput& report_lines = output->lines();
+    const bool interactive = output->interactive();
 
-    std::unique_ptr<MetricsSink> metrics;
-    if (options.metrics.listen) {
-        auto started = MetricsSink::start(options);
-        if (!started) {
-            report_error(started.error());
-            return 1;
-        }
-        metrics = std::move(started).value();
+    auto started = MetricsSink::start(options);
+    if (!started) {
+        report_error(started.error());
+        return 1;
     }
+    const std::unique_ptr<MetricsSink> metrics = std::move(started).value();
     auto exec_tracker = start_exec_tracker(options);
     if (!exec_tracker) {
         report_error(exec_tracker.error());

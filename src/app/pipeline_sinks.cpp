@@ -1,6 +1,7 @@
 #include "app/pipeline_sinks.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -11,6 +12,7 @@
 #include "output/count_text.hpp"
 #include "output/escape.hpp"
 #include "output/prometheus_format.hpp"
+#include "output/top_screen.hpp"
 
 namespace connsnoop {
 
@@ -51,9 +53,21 @@ Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& option
     return std::unique_ptr<ProcessTracker>();
 }
 
-Result<std::unique_ptr<LineOutput>> open_output_file(const Options& options) {
-    if (options.output_path.empty()) return std::unique_ptr<LineOutput>();
-    return LineOutput::open_file(options.output_path);
+Result<SessionOutput> SessionOutput::open(const Options& options) {
+    if (options.output_path.empty()) return SessionOutput(std::make_unique<LineOutput>(stdout), false);
+    auto file = LineOutput::open_file(options.output_path);
+    if (!file) return file.error();
+    return SessionOutput(std::move(file).value(), true);
+}
+
+Result<SessionOutput> SessionOutput::open_for_screen(const Options& options) {
+    auto output = open(options);
+    if (!output) return output.error();
+    output->interactive_ = !output->to_file_ && !options.quiet && isatty(STDOUT_FILENO) != 0;
+    if (output->interactive_) {
+        if (auto usable = TopScreen::check_terminal(); !usable) return usable.error();
+    }
+    return output;
 }
 
 StreamSink::StreamSink(const Options& options, LineOutput& lines, std::unique_ptr<EventWriter> writer)
@@ -152,6 +166,7 @@ MetricsSink::MetricsSink(const Options& options)
           MetricsConfig{options.metrics.key, options.tracer.filters.destinations, options.metrics.max_series})) {}
 
 Result<std::unique_ptr<MetricsSink>> MetricsSink::start(const Options& options) {
+    if (!options.metrics.listen) return std::unique_ptr<MetricsSink>();
     std::unique_ptr<MetricsSink> sink(new MetricsSink(options));
     auto server = MetricsServer::start(*options.metrics.listen, [&metrics = *sink->metrics_] {
         return format_prometheus(metrics.snapshot(), kConnsnoopVersion);

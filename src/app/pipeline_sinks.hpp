@@ -56,7 +56,8 @@ private:
 // --metrics: the counters and the HTTP server that exposes them.
 class MetricsSink final : public EventSink {
 public:
-    // Binds the server (before BPF is loaded, so a busy port fails fast).
+    // Binds the server (before BPF is loaded, so a busy port fails fast);
+    // null without --metrics.
     static Result<std::unique_ptr<MetricsSink>> start(const Options& options);
     // The health gauges also count the lines --output dropped and the exec
     // tracker's program (either may be absent).
@@ -123,8 +124,28 @@ PipelineConfig pipeline_config(const Options& options);
 // default, connsnoop runs without it and says so in one line (nullptr).
 Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& options);
 
-// The --output file both sessions write to, opened for appending; null
-// without --output (the session writes to stdout then).
-Result<std::unique_ptr<LineOutput>> open_output_file(const Options& options);
+// Where a session writes its lines: the --output file (appended to), else
+// stdout; and for top and linklocal whether they draw the full screen.
+class SessionOutput {
+public:
+    // Opens --output; without it the lines go to stdout.
+    static Result<SessionOutput> open(const Options& options);
+    // As open(), for a session that draws the full screen when it can: with a
+    // terminal on stdout, and not with -q or --output. The terminal is checked
+    // here, before anything is loaded: a terminal that cannot show the screen
+    // is the user's first answer.
+    static Result<SessionOutput> open_for_screen(const Options& options);
+
+    [[nodiscard]] LineOutput& lines() const { return *lines_; }
+    [[nodiscard]] bool to_file() const { return to_file_; }
+    [[nodiscard]] bool interactive() const { return interactive_; }
+
+private:
+    SessionOutput(std::unique_ptr<LineOutput> lines, bool to_file) : lines_(std::move(lines)), to_file_(to_file) {}
+
+    std::unique_ptr<LineOutput> lines_;
+    bool to_file_;
+    bool interactive_ = false;
+};
 
 }  // namespace connsnoop

@@ -1,7 +1,5 @@
 #include "app/top_session.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -167,23 +165,13 @@ private:
 
 // top: the talker table and its view, and as asked for alerts and metrics.
 int run_top_session(const Options& options) {
-    LineOutput stdout_lines(stdout);
-    auto opened = open_output_file(options);
-    if (!opened) {
-        report_error(opened.error());
+    auto output = SessionOutput::open_for_screen(options);
+    if (!output) {
+        report_error(output.error());
         return 1;
     }
-    const std::unique_ptr<LineOutput> file_lines = std::move(opened).value();
-    LineOutput& report_lines = file_lines ? *file_lines : stdout_lines;
-    // The full screen needs a terminal on stdout; -q and --output write no screen.
-    const bool interactive = !file_lines && !options.quiet && isatty(STDOUT_FILENO) != 0;
-    if (interactive) {
-        // Before anything is loaded: a terminal that cannot show the view is the user's first answer.
-        if (auto usable = TopScreen::check_terminal(); !usable) {
-            report_error(usable.error());
-            return 1;
-        }
-    }
+    LineOutput& report_lines = output->lines();
+    const bool interactive = output->interactive();
 
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);
@@ -194,15 +182,12 @@ int run_top_session(const Options& options) {
     if (interactive && !requests && !queries) groupings.assign(kGroupings.begin(), kGroupings.end());
     GroupedTalkers talkers(groupings, MonoClock::now());
 
-    std::unique_ptr<MetricsSink> metrics;
-    if (options.metrics.listen) {
-        auto started = MetricsSink::start(options);
-        if (!started) {
-            report_error(started.error());
-            return 1;
-        }
-        metrics = std::move(started).value();
+    auto started = MetricsSink::start(options);
+    if (!started) {
+        report_error(started.error());
+        return 1;
     }
+    const std::unique_ptr<MetricsSink> metrics = std::move(started).value();
     // Until the connect tracer is attached (run_trace_loop ends it).
     StartupHeap startup_heap;
     auto exec_tracker = start_exec_tracker(options);

@@ -31,16 +31,14 @@ std::optional<std::size_t> terminal_width(bool wide) {
 // The event stream: the stream writer, and as asked for the metrics, and
 // the talker table with its alerts.
 int run_trace_session(const Options& options) {
-    LineOutput stdout_lines(stdout);
-    auto opened = open_output_file(options);
-    if (!opened) {
-        report_error(opened.error());
+    auto output = SessionOutput::open(options);
+    if (!output) {
+        report_error(output.error());
         return 1;
     }
-    const std::unique_ptr<LineOutput> file_lines = std::move(opened).value();
-    LineOutput& event_lines = file_lines ? *file_lines : stdout_lines;
+    LineOutput& event_lines = output->lines();
     event_lines.set_batched(true);  // flushed after every ring-buffer batch (on_tick)
-    const auto width = file_lines ? std::nullopt : terminal_width(options.wide);
+    const auto width = output->to_file() ? std::nullopt : terminal_width(options.wide);
     TableLayout layout{options.time,
                        width,
                        options.outcome != OutcomeMode::off,
@@ -52,15 +50,12 @@ int run_trace_session(const Options& options) {
     auto writer = options.format == OutputFormat::json ? make_json_writer(event_lines, options.ancestor_detail)
                                                        : make_table_writer(event_lines, layout);
 
-    std::unique_ptr<MetricsSink> metrics;
-    if (options.metrics.listen) {
-        auto started = MetricsSink::start(options);
-        if (!started) {
-            report_error(started.error());
-            return 1;
-        }
-        metrics = std::move(started).value();
+    auto started = MetricsSink::start(options);
+    if (!started) {
+        report_error(started.error());
+        return 1;
     }
+    const std::unique_ptr<MetricsSink> metrics = std::move(started).value();
     // `exe` is shown in JSON and may label metrics: say once when it will be empty.
     const bool exe_shown = (options.format == OutputFormat::json && !options.quiet) ||
                            (options.metrics.listen && options.metrics.key == MetricsKey::exe);

@@ -1,20 +1,12 @@
 #include "output/linklocal_screen.hpp"
 
 #include <curses.h>
-#include <langinfo.h>
 
-#include <clocale>
-#include <cstdlib>
-#include <string_view>
-
+#include "output/curses_terminal.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 
 namespace connsnoop {
-
-struct LinklocalScreen::Terminal {
-    SCREEN* screen = nullptr;
-};
 
 namespace {
 constexpr const char* kKeyHint = "g grouping  q quit";
@@ -22,30 +14,14 @@ constexpr int kCtrlL = 12;
 }  // namespace
 
 Result<std::unique_ptr<LinklocalScreen>> LinklocalScreen::open() {
-    // As TopScreen: everything shown is UTF-8, and curses must know it.
-    std::setlocale(LC_CTYPE, "");
-    if (std::string_view(nl_langinfo(CODESET)) != "UTF-8") std::setlocale(LC_CTYPE, "C.UTF-8");
-    auto terminal = std::make_unique<Terminal>();
-    terminal->screen = newterm(nullptr, stdout, stdin);
-    if (terminal->screen == nullptr) {
-        const char* term = std::getenv("TERM");
-        return Error{std::string("cannot drive the terminal (TERM=") + (term ? term : "unset") + ")",
-                     "for a block every interval use `connsnoop linklocal | cat`, or -o json"};
-    }
-    cbreak();
-    noecho();
-    nodelay(stdscr, TRUE);
-    keypad(stdscr, TRUE);
-    curs_set(0);
-    return std::unique_ptr<LinklocalScreen>(new LinklocalScreen(std::move(terminal)));
+    auto terminal = CursesTerminal::open("for a block every interval use `connsnoop linklocal | cat`, or -o json");
+    if (!terminal) return terminal.error();
+    return std::unique_ptr<LinklocalScreen>(new LinklocalScreen(std::move(terminal).value()));
 }
 
-LinklocalScreen::LinklocalScreen(std::unique_ptr<Terminal> terminal) : terminal_(std::move(terminal)) {}
+LinklocalScreen::LinklocalScreen(std::unique_ptr<CursesTerminal> terminal) : terminal_(std::move(terminal)) {}
 
-LinklocalScreen::~LinklocalScreen() {
-    endwin();
-    delscreen(terminal_->screen);
-}
+LinklocalScreen::~LinklocalScreen() = default;
 
 std::size_t LinklocalScreen::width() const { return static_cast<std::size_t>(COLS > 0 ? COLS : 80); }
 

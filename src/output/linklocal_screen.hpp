@@ -11,6 +11,8 @@
 
 namespace connsnoop {
 
+class CursesTerminal;
+
 enum class LinklocalKey { none, quit, next_grouping, redraw };
 
 class LinklocalScreen {
@@ -29,9 +31,8 @@ public:
     [[nodiscard]] const std::vector<std::string>& last_lines() const { return shown_; }
 
 private:
-    struct Terminal;
-    explicit LinklocalScreen(std::unique_ptr<Terminal> terminal);
-    std::unique_ptr<Terminal> terminal_;
+    explicit LinklocalScreen(std::unique_ptr<CursesTerminal> terminal);
+    std::unique_ptr<CursesTerminal> terminal_;
     std::vector<std::string> shown_;
 };
 

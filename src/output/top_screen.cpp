@@ -2,16 +2,15 @@
 
 #include <curses.h>
 #include <fmt/format.h>
-#include <langinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "output/curses_terminal.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 
@@ -19,10 +18,6 @@
 #include <term.h>
 
 namespace connsnoop {
-
-struct TopScreen::Terminal {
-    SCREEN* screen = nullptr;
-};
 
 namespace {
 
@@ -85,32 +80,15 @@ Status TopScreen::check_terminal() {
 }
 
 Result<std::unique_ptr<TopScreen>> TopScreen::open() {
-    // Everything shown is UTF-8 (escape_for_terminal makes it so): curses must
-    // know, or it draws "…" and every non-ASCII character as M-x escapes.
-    // Without a UTF-8 locale (LANG unset under sudo, say) C.UTF-8 is used.
-    std::setlocale(LC_CTYPE, "");
-    if (std::string_view(nl_langinfo(CODESET)) != "UTF-8") std::setlocale(LC_CTYPE, "C.UTF-8");
-    auto terminal = std::make_unique<Terminal>();
-    terminal->screen = newterm(nullptr, stdout, stdin);
-    if (terminal->screen == nullptr) {
-        const char* term = std::getenv("TERM");
-        return Error{std::string("cannot drive the terminal (TERM=") + (term ? term : "unset") + ")", kPlainOutputHint};
-    }
-    cbreak();  // keys at once; Ctrl-C still raises SIGINT, which ends the run and restores the terminal
-    noecho();
-    nodelay(stdscr, TRUE);
-    keypad(stdscr, TRUE);
+    auto terminal = CursesTerminal::open(kPlainOutputHint);
+    if (!terminal) return terminal.error();
     set_escdelay(25);  // Esc closes the detail view at once, not after a second
-    curs_set(0);
-    return std::unique_ptr<TopScreen>(new TopScreen(std::move(terminal)));
+    return std::unique_ptr<TopScreen>(new TopScreen(std::move(terminal).value()));
 }
 
-TopScreen::TopScreen(std::unique_ptr<Terminal> terminal) : terminal_(std::move(terminal)) {}
+TopScreen::TopScreen(std::unique_ptr<CursesTerminal> terminal) : terminal_(std::move(terminal)) {}
 
-TopScreen::~TopScreen() {
-    endwin();
-    delscreen(terminal_->screen);
-}
+TopScreen::~TopScreen() = default;
 
 void TopScreen::draw(IntervalReport report, const std::string& notice) {
     if (paused_) {

@@ -17,6 +17,8 @@
 
 namespace connsnoop {
 
+class CursesTerminal;
+
 // What the session must act on; keys the view handles itself give `redraw`.
 enum class TopCommand { none, quit, next_sort, reverse_sort, next_grouping, redraw };
 
@@ -44,8 +46,7 @@ public:
 
 private:
     enum class Mode { list, detail, help, filter_input };
-    struct Terminal;
-    explicit TopScreen(std::unique_ptr<Terminal> terminal);
+    explicit TopScreen(std::unique_ptr<CursesTerminal> terminal);
 
     [[nodiscard]] std::vector<std::size_t> visible_rows() const;  // indexes into shown_.rows passing the filter
     [[nodiscard]] int page_height() const;
@@ -57,7 +58,7 @@ private:
     void render_detail();
     void render_help();
 
-    std::unique_ptr<Terminal> terminal_;
+    std::unique_ptr<CursesTerminal> terminal_;
     IntervalReport shown_;
     std::string notice_;
     Mode mode_ = Mode::list;
