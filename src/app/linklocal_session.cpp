@@ -168,6 +168,7 @@ int run_linklocal_session(const Options& options) {
         return 1;
     }
     EventEnricher enricher(exec_tracker->get(), options.ancestry_depth);
+    if (metrics) metrics->report_health_of(report_lines, exec_tracker->get());
     PipelineConfig config = pipeline_config(options);
     config.connects = false;  // packets are counted, no attempt is traced
     config.loss_on_stderr = !interactive;

@@ -196,6 +196,7 @@ int run_top_session(const Options& options) {
         return 1;
     }
     EventEnricher enricher(exec_tracker->get(), options.ancestry_depth);
+    if (metrics) metrics->report_health_of(report_lines, exec_tracker->get());
     PipelineConfig config = pipeline_config(options);
     config.connects = !requests && !queries;  // --by path/imds/qname ranks requests or queries, not connections
     config.loss_on_stderr = !interactive;

@@ -196,6 +196,17 @@ TEST_F(FleetTest, ProgramsAttachedCountsEveryHook) {
     EXPECT_EQ(one.wait(10s), 0) << one.err();
 }
 
+// top's exporter reports the same health as the stream's: the exec hook of
+// ancestry is one of the programs attached.
+TEST_F(FleetTest, ProgramsAttachedInTopCountsTheExecHookToo) {
+    auto top = start_connsnoop({"top", "--imds", "--outcome", "--quiet", "--metrics", "127.0.0.1:0"});
+    const auto scrape = run_command({"curl", "-s", metrics_url(top)});
+    // the state hook, cgroup/connect4 and connect6, tcp_destroy_sock, the exec hook
+    EXPECT_NE(scrape.out.find("\nconnsnoop_programs_attached 5\n"), std::string::npos) << scrape.out;
+    top.send_signal(SIGTERM);
+    EXPECT_EQ(top.wait(10s), 0) << top.err();
+}
+
 TEST_F(FleetTest, HostileCommReachesNoScrapeRaw) {
     auto tracer = start_connsnoop({"--imds", "--quiet", "--metrics", "127.0.0.1:0"});
     const auto url = metrics_url(tracer);
