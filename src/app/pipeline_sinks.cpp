@@ -65,7 +65,8 @@ Result<SessionOutput> SessionOutput::open_for_screen(const Options& options) {
     if (!output) return output.error();
     output->interactive_ = !output->to_file_ && !options.quiet && isatty(STDOUT_FILENO) != 0;
     if (output->interactive_) {
-        if (auto usable = TopScreen::check_terminal(); !usable) return usable.error();
+        const std::string_view view = options.mode == SessionMode::linklocal ? "linklocal" : "top";
+        if (auto usable = TopScreen::check_terminal(view); !usable) return usable.error();
     }
     return output;
 }

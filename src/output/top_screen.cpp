@@ -26,8 +26,13 @@ namespace {
 constexpr const char* kTerminfoDirs = "/etc/terminfo:/lib/terminfo:/usr/share/terminfo";
 constexpr int kHeaderLines = 4;  // status, notice, state, column titles
 constexpr const char* kKeyHint = "? help  Enter details  / filter  s sort  r reverse  g grouping  p pause  q quit";
-constexpr const char* kPlainOutputHint =
-    "for a summary every interval use `connsnoop top | cat`, or `connsnoop top -o json` for one JSON record each";
+// What to run instead, for the view that could not be drawn ("top", "linklocal").
+std::string plain_output_hint(std::string_view view) {
+    return fmt::format(
+        "for a summary every interval use `connsnoop {0} | cat`, or `connsnoop {0} -o json` for one "
+        "JSON record each",
+        view);
+}
 constexpr int kEscape = 27;
 constexpr int kCtrlL = 12;
 
@@ -53,20 +58,21 @@ bool is_backspace(int key) { return key == KEY_BACKSPACE || key == 127 || key ==
 
 }  // namespace
 
-Status TopScreen::check_terminal() {
+Status TopScreen::check_terminal(std::string_view view) {
+    const std::string cannot = "cannot draw the " + std::string(view) + " view: ";
     const char* term = std::getenv("TERM");
     const std::string name = term != nullptr ? term : "";
     if (name.empty()) {
-        return Error{"cannot draw the top view: TERM is not set", kPlainOutputHint};
+        return Error{cannot + "TERM is not set", plain_output_hint(view)};
     }
     setenv("TERMINFO_DIRS", kTerminfoDirs, /*overwrite=*/0);
     const char* dirs = std::getenv("TERMINFO_DIRS");
     const std::string terminfo_dirs = dirs != nullptr ? dirs : kTerminfoDirs;
     int error = 0;
     if (setupterm(nullptr, STDOUT_FILENO, &error) != OK) {
-        return Error{"cannot draw the top view: no terminfo entry for TERM=" + escape_for_terminal(name) +
+        return Error{cannot + "no terminfo entry for TERM=" + escape_for_terminal(name) +
                          " (searched $TERMINFO, ~/.terminfo, " + terminfo_dirs + ")",
-                     kPlainOutputHint};
+                     plain_output_hint(view)};
     }
     // A terminal that cannot move the cursor (dumb, hard-copy) cannot redraw a screen.
     const char* move = tigetstr(const_cast<char*>("cup"));
@@ -75,12 +81,12 @@ Status TopScreen::check_terminal() {
     const bool usable = move != nullptr && move != not_a_string && tigetflag(const_cast<char*>("hc")) <= 0 &&
                         tigetflag(const_cast<char*>("gn")) <= 0;
     del_curterm(cur_term);
-    if (!usable) return Error{"cannot draw the top view: TERM=" + name + " cannot move the cursor", kPlainOutputHint};
+    if (!usable) return Error{cannot + "TERM=" + name + " cannot move the cursor", plain_output_hint(view)};
     return Ok{};
 }
 
 Result<std::unique_ptr<TopScreen>> TopScreen::open() {
-    auto terminal = CursesTerminal::open(kPlainOutputHint);
+    auto terminal = CursesTerminal::open(plain_output_hint("top"));
     if (!terminal) return terminal.error();
     set_escdelay(25);  // Esc closes the detail view at once, not after a second
     return std::unique_ptr<TopScreen>(new TopScreen(std::move(terminal).value()));

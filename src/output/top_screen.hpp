@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "output/top_format.hpp"
@@ -26,7 +27,7 @@ class TopScreen {
 public:
     // Whether the terminal on stdout can show the view (TERM names a
     // terminfo entry that can move the cursor). Checked before tracing starts.
-    static Status check_terminal();
+    static Status check_terminal(std::string_view view);
     // Takes over the terminal on stdout/stdin.
     static Result<std::unique_ptr<TopScreen>> open();
     TopScreen(const TopScreen&) = delete;
