@@ -166,10 +166,14 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates network namespaces)";
     }
 
-    static Client run_client(const std::string& role, int count, const std::string& address) {
+    // `names`: dns-flood's query names, in turn (else one name per query).
+    static Client run_client(const std::string& role, int count, const std::string& address,
+                             const std::vector<std::string>& names = {}) {
         Client client{role, count, address, role == "poll" ? IPPROTO_TCP : IPPROTO_UDP, nullptr, {}};
-        client.process = std::make_unique<ChildProcess>(
-            near_->exec({"python3", support_dir() + "/linklocal_client.py", role, std::to_string(count), address}));
+        std::vector<std::string> command{"python3", support_dir() + "/linklocal_client.py", role, std::to_string(count),
+                                         address};
+        command.insert(command.end(), names.begin(), names.end());
+        client.process = std::make_unique<ChildProcess>(near_->exec(command));
         EXPECT_EQ(client.process->wait(60s), 0) << client.process->err();
         std::istringstream out(client.process->out());
         std::string word;
@@ -289,6 +293,58 @@ TEST_F(LinklocalTest, CountsEachProcessExactlyAsTcpdumpSawIt) {
         ASSERT_EQ(record["spenders"].size(), 1U) << record.dump();
         EXPECT_EQ(record["spenders"][0]["key"].get<std::uint32_t>(), flooder) << record.dump();
         EXPECT_EQ(record["spenders"][0]["comm"], "python3") << record.dump();
+    }
+    EXPECT_EQ(firing, 1) << tracer.out();
+}
+
+// --by qname: the flooder's and a second client's queries, by name, exactly
+// as sent, with an untrusted name in zone-file form (escaped once), beside
+// the packet counters' host total (one datagram per query).
+TEST_F(LinklocalTest, ByQnameCountsEachNameExactly) {
+    auto tracer = start_linklocal({"--by", "qname", "-o", "json", "--interval", "1", "--alert", "25"});
+    const std::string odd = "we\\ird x";  // a backslash and a space inside one label
+    std::vector<Client> clients;
+    clients.push_back(run_client("dns-flood", 900, "169.254.169.253", {"flood.example", "api.example", odd + ".test"}));
+    clients.push_back(run_client("dns-flood", 40, "fd00:ec2::253", {"api.example"}));
+    std::this_thread::sleep_for(1500ms);
+    const auto records = stop_and_parse(tracer);
+
+    std::map<std::string, std::uint64_t> counted;
+    std::map<std::string, std::map<std::string, std::uint64_t>> by_service;
+    std::uint64_t query_total = 0;
+    std::uint64_t sent_packets = 0;
+    for (const auto& record : records) {
+        if (record.value("type", "") != "linklocal") continue;
+        EXPECT_EQ(record["group_by"], "qname") << record.dump();
+        EXPECT_TRUE(record["rows"].empty()) << record.dump();
+        query_total += record["query_total"].get<std::uint64_t>();
+        sent_packets += record["total"]["sent_packets"].get<std::uint64_t>();
+        for (const auto& row : record["queries"]) {
+            const auto name = row["qname"].get<std::string>();
+            counted[name] += row["queries"].get<std::uint64_t>();
+            for (const auto& service : row["services"])
+                by_service[name][service["service"].get<std::string>()] += service["queries"].get<std::uint64_t>();
+        }
+    }
+    const std::string odd_text = R"(we\\ird\032x.test)";  // zone-file form: \\ and \032, no more
+    const std::map<std::string, std::uint64_t> expected = {
+        {"flood.example", 300}, {"api.example", 340}, {odd_text, 300}};
+    EXPECT_EQ(counted, expected) << tracer.out();
+    EXPECT_EQ(query_total, 940U);
+    EXPECT_EQ(sent_packets, 940U) << "each query is one packet of the budget, and nothing else was sent";
+    const std::map<std::string, std::uint64_t> api_services = {{"dns", 340}};
+    EXPECT_EQ(by_service["api.example"], api_services) << "both resolver addresses are the dns service";
+    // The JSON text carries the name with JSON's escaping alone.
+    EXPECT_NE(tracer.out().find(R"("qname":"we\\\\ird\\032x.test")"), std::string::npos) << tracer.out();
+
+    // The alert names the query names that spent the budget.
+    int firing = 0;
+    for (const auto& record : records) {
+        if (record.value("type", "") != "linklocal_alert" || record["state"] != "firing") continue;
+        ++firing;
+        ASSERT_FALSE(record["spenders"].empty()) << record.dump();
+        EXPECT_TRUE(expected.contains(record["spenders"][0]["key"].get<std::string>())) << record.dump();
+        EXPECT_GT(record["spenders"][0]["queries"].get<std::uint64_t>(), 0U) << record.dump();
     }
     EXPECT_EQ(firing, 1) << tracer.out();
 }
