@@ -433,5 +433,38 @@ TEST_F(LinklocalTest, TerminalViewAt80ColumnsShowsTheFlooderFirst) {
     flooder.send_signal(SIGKILL);
 }
 
+// --by qname on the screen at 80x24: the name rows under the host total,
+// the untrusted name in zone-file form, escaped once.
+TEST_F(LinklocalTest, TerminalViewByQnameShowsTheNames) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    std::string command = "LANG=C.UTF-8 " + connsnoop_binary() + " linklocal --by qname --interval 0.5";
+    for (const auto& word : own_namespace_filter()) command += " " + word;
+    command += " 2>/dev/null; echo EXIT=$?; sleep 60";
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "80", "-y", "24", command}).status, 0);
+    std::this_thread::sleep_for(1500ms);  // attached
+    ChildProcess flooder(near_->exec({"python3", support_dir() + "/linklocal_client.py", "dns-flood", "1000000",
+                                      "169.254.169.253", "flood.example", "we\\ird x.test"}));
+    const std::string odd_text = R"(we\\ird\032x.test)";
+    auto text = tmux.wait_for_screen(
+        [&](const std::string& screen) {
+            return screen.find(" flood.example") != std::string::npos && screen.find(odd_text) != std::string::npos;
+        },
+        15s);
+    const auto lines = lines_of(text);
+    ASSERT_GT(lines.size(), 5U) << text;
+    EXPECT_NE(lines[0].find("link-local sent"), std::string::npos) << text;
+    EXPECT_NE(lines[1].find("by qname"), std::string::npos) << text;
+    EXPECT_NE(lines[3].find("QUERIES/s"), std::string::npos) << text;
+    EXPECT_NE(text.find(" " + odd_text), std::string::npos) << text;
+    EXPECT_EQ(text.find(R"(we\\\\ird)"), std::string::npos) << "escaped twice: " << text;
+    for (const auto& line : lines) EXPECT_LE(line.size(), 80U) << line;
+    flooder.send_signal(SIGKILL);
+    tmux({"send-keys", "-t", "view", "q"});
+    text =
+        tmux.wait_for_screen([](const std::string& screen) { return screen.find("EXIT=") != std::string::npos; }, 20s);
+    EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace connsnoop::testing
