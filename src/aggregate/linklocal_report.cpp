@@ -17,6 +17,16 @@ LinklocalReport build_linklocal_report(const LinklocalSample& sample, GroupBy gr
     report.services = services;
     report.uncounted_packets = sample.uncounted_packets;
 
+    if (group_by == GroupBy::qname) {
+        // Packets cannot be told apart by query name: the counters give the
+        // host total only, and the rows come from the queries.
+        for (const auto& traffic : sample.traffic) {
+            const LinklocalFlow flow{traffic.packets, traffic.bytes};
+            (traffic.direction == LinklocalDirection::sent ? report.sent : report.received) += flow;
+        }
+        return report;
+    }
+
     std::map<std::string, std::size_t> index_of;
     std::map<std::string, std::set<std::pair<std::uint32_t, std::string>>> owners_of;
     for (const auto& traffic : sample.traffic) {
@@ -59,6 +69,32 @@ LinklocalReport build_linklocal_report(const LinklocalSample& sample, GroupBy gr
     return report;
 }
 
+bool LinklocalQueryCounter::record(const DnsQueryEvent& query) {
+    for (std::size_t index = 0; index < services_.size(); ++index) {
+        if (!services_[index].address.contains(query.sender.destination)) continue;
+        auto& count = counts_[query.name];
+        ++count.queries;
+        count.senders.insert(query.sender.pid);
+        ++count.by_service[static_cast<std::uint16_t>(index)];
+        return true;
+    }
+    return false;
+}
+
+std::vector<LinklocalQueryRow> LinklocalQueryCounter::take() {
+    std::vector<LinklocalQueryRow> rows;
+    rows.reserve(counts_.size());
+    for (auto& [qname, count] : counts_) {
+        rows.push_back({qname,
+                        count.queries,
+                        static_cast<std::uint32_t>(count.senders.size()),
+                        {count.by_service.begin(), count.by_service.end()}});
+    }
+    counts_.clear();
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.queries > b.queries; });
+    return rows;
+}
+
 std::optional<LinklocalAlert> LinklocalAlertWatch::check(LinklocalReport& report) {
     LinklocalAlert alert;
     alert.threshold_pps = report.budget_pps * percent_ / 100;
@@ -72,6 +108,11 @@ std::optional<LinklocalAlert> LinklocalAlertWatch::check(LinklocalReport& report
     if (crossing) {
         // Largest senders first, until what they sent alone crosses the line.
         double named_pps = 0;
+        for (const auto& row : report.queries) {  // --by qname: the names that spent it
+            if (named_pps > alert.threshold_pps) break;
+            alert.spenders.push_back(row.qname);
+            named_pps += report.rate(row.queries);
+        }
         for (const auto& row : report.rows) {
             if (named_pps > alert.threshold_pps || row.sent.packets == 0) break;
             alert.spenders.push_back(row.key);

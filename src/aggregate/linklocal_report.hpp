@@ -5,11 +5,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aggregate/group_key.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/linklocal_counters.hpp"
 #include "collect/trace_config.hpp"
 
@@ -49,6 +53,16 @@ struct LinklocalRow {
     LinklocalFlow received;
 };
 
+// --by qname: the DNS queries sent to the services in an interval under
+// one query name (each query is one datagram: one packet of the budget).
+struct LinklocalQueryRow {
+    std::string qname;  // zone-file escaped printable ASCII (dns_name_text)
+    std::uint64_t queries = 0;
+    std::uint32_t processes = 0;  // distinct senders
+    // Queries per service, by service index: only services that got some.
+    std::vector<std::pair<std::uint16_t, std::uint64_t>> services;
+};
+
 // --alert PCT: the host's sent packets crossed PCT% of the budget (or fell
 // back under it). `spenders` are the groups, largest first, that alone sent
 // more than the alert line: the fewest that explain the crossing.
@@ -65,8 +79,11 @@ struct LinklocalReport {
     GroupBy group_by = GroupBy::pid;
     double budget_pps = kDefaultLinklocalBudgetPps;
     std::vector<LinklocalService> services;
-    std::vector<LinklocalRow> rows;  // most packets sent first
-    LinklocalFlow sent;              // the host, this interval
+    std::vector<LinklocalRow> rows;  // most packets sent first; none --by qname
+    // --by qname: the interval's queries to the services, most first.
+    std::vector<LinklocalQueryRow> queries;
+    std::uint64_t query_total = 0;
+    LinklocalFlow sent;  // the host, this interval
     LinklocalFlow received;
     std::uint64_t uncounted_packets = 0;
     std::optional<double> alert_percent;  // --alert
@@ -81,6 +98,27 @@ struct LinklocalReport {
 // The report of one sample; rows sorted by packets sent, then received, then key.
 LinklocalReport build_linklocal_report(const LinklocalSample& sample, GroupBy group_by,
                                        const std::vector<LinklocalService>& services, double budget_pps);
+
+// --by qname: counts the DNS queries sent to the services between two
+// intervals, by query name. Queries to other resolvers spend no budget and
+// are left out.
+class LinklocalQueryCounter {
+public:
+    explicit LinklocalQueryCounter(std::vector<LinklocalService> services) : services_(std::move(services)) {}
+    // True when the query went to one of the services (and was counted).
+    bool record(const DnsQueryEvent& query);
+    // The interval's rows, most queries first (then by name); starts anew.
+    std::vector<LinklocalQueryRow> take();
+
+private:
+    struct Count {
+        std::uint64_t queries = 0;
+        std::set<std::uint32_t> senders;
+        std::map<std::uint16_t, std::uint64_t> by_service;
+    };
+    std::vector<LinklocalService> services_;
+    std::map<std::string, Count> counts_;
+};
 
 // Follows the host total against --alert's line; a notice on each crossing.
 class LinklocalAlertWatch {

@@ -17,12 +17,16 @@ namespace connsnoop {
 
 namespace {
 
-constexpr std::array<GroupBy, 7> kLinklocalGroupings = {
-    GroupBy::pid, GroupBy::comm, GroupBy::command, GroupBy::user, GroupBy::container, GroupBy::unit, GroupBy::cgroup};
+constexpr std::array<GroupBy, 8> kLinklocalGroupings = {GroupBy::pid,    GroupBy::comm,      GroupBy::command,
+                                                        GroupBy::user,   GroupBy::container, GroupBy::unit,
+                                                        GroupBy::cgroup, GroupBy::qname};
 
-GroupBy next_linklocal_grouping(GroupBy by) {
+// The next grouping on the `g` key; qname only when queries are captured (--by qname).
+GroupBy next_linklocal_grouping(GroupBy by, bool queries_captured) {
     for (std::size_t i = 0; i < kLinklocalGroupings.size(); ++i) {
-        if (kLinklocalGroupings[i] == by) return kLinklocalGroupings[(i + 1) % kLinklocalGroupings.size()];
+        if (kLinklocalGroupings[i] != by) continue;
+        const GroupBy next = kLinklocalGroupings[(i + 1) % kLinklocalGroupings.size()];
+        return next == GroupBy::qname && !queries_captured ? kLinklocalGroupings.front() : next;
     }
     return kLinklocalGroupings.front();
 }
@@ -32,7 +36,11 @@ GroupBy next_linklocal_grouping(GroupBy by) {
 class LinklocalViewSink final : public EventSink {
 public:
     LinklocalViewSink(const Options& options, LineOutput& lines, bool interactive)
-        : options_(options), lines_(lines), interactive_(interactive), group_by_(options.group_by) {
+        : options_(options),
+          lines_(lines),
+          interactive_(interactive),
+          group_by_(options.group_by),
+          queries_(options.tracer.linklocal_services) {
         if (options.linklocal.alert_percent) alerts_.emplace(*options.linklocal.alert_percent);
     }
 
@@ -48,9 +56,13 @@ public:
         show(build());  // the frame at once; rows follow at the first interval
     }
 
+    // --by qname: the queries of the interval that ends at the next sample.
+    void on_dns(const DnsQueryEvent& query) override { queries_.record(query); }
+
     void on_linklocal(const LinklocalSample& sample) override {
         ++intervals_;
         last_sample_ = sample;
+        last_queries_ = queries_.take();
         auto report = build();
         if (alerts_) {
             if (auto alert = alerts_->check(report)) announce(*alert, report);
@@ -61,7 +73,8 @@ public:
     bool on_tick(MonoTime /*now*/) override {
         for (LinklocalKey key; screen_ && (key = screen_->read_key()) != LinklocalKey::none;) {
             if (key == LinklocalKey::quit) return false;
-            if (key == LinklocalKey::next_grouping) group_by_ = next_linklocal_grouping(group_by_);
+            if (key == LinklocalKey::next_grouping)
+                group_by_ = next_linklocal_grouping(group_by_, options_.tracer.dns_capture);
             auto report = build();
             if (alerts_) {
                 report.alert_percent = alerts_->percent();
@@ -97,8 +110,13 @@ public:
 
 private:
     LinklocalReport build() const {
-        return build_linklocal_report(last_sample_, group_by_, options_.tracer.linklocal_services,
-                                      options_.linklocal.budget_pps);
+        auto report = build_linklocal_report(last_sample_, group_by_, options_.tracer.linklocal_services,
+                                             options_.linklocal.budget_pps);
+        if (group_by_ == GroupBy::qname) {
+            report.queries = last_queries_;
+            for (const auto& row : report.queries) report.query_total += row.queries;
+        }
+        return report;
     }
 
     void announce(const LinklocalAlert& alert, const LinklocalReport& report) {
@@ -124,6 +142,8 @@ private:
             return;
         }
         if (options_.top.rows != 0 && report.rows.size() > options_.top.rows) report.rows.resize(options_.top.rows);
+        if (options_.top.rows != 0 && report.queries.size() > options_.top.rows)
+            report.queries.resize(options_.top.rows);
         const auto block = format_linklocal_block(report, 4096);
         for (std::size_t i = 0; i < block.size(); ++i) {
             if (i == 2) continue;  // the notice line: alerts are lines of their own here
@@ -139,6 +159,8 @@ private:
     std::optional<LinklocalAlertWatch> alerts_;
     bool alerts_firing_ = false;
     LinklocalSample last_sample_;
+    LinklocalQueryCounter queries_;
+    std::vector<LinklocalQueryRow> last_queries_;
     std::unique_ptr<LinklocalScreen> screen_;
     std::optional<Error> screen_error_;
     std::string notice_;

@@ -270,6 +270,8 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     }
     // What was counted up to the end belongs to the run: one last read.
     if (linklocal && !stats.runtime_error) {
+        // The queries (--by qname) still in the ring buffer belong to the last interval.
+        if (options.tracer.dns_capture && !pipeline.finished()) (void)(*tracer)->drain_all();
         if (auto read = linklocal->poll(**tracer, pipeline, true); !read) {
             report_error(read.error());
             stats.runtime_error = read.error();

@@ -44,7 +44,7 @@ constexpr const char* kLinklocalFooter = R"(
 Services (defaults): metadata 169.254.169.254 fd00:ec2::254, dns 169.254.169.253 fd00:ec2::253,
 time 169.254.169.123 fd00:ec2::123. --service NAME=ADDR (repeatable) replaces them; every --dst adds one.
 Also takes --pid, --uid, --comm, --not-comm, --netns, --container, --unit, --by pid|comm|command|user|cgroup|
-container|unit (default pid), -o json, --output, --metrics, --metrics-key, --duration, -q.
+container|unit (default pid) or qname (DNS queries to the services per name), -o json, --output, --metrics, --metrics-key, --duration, -q.
 On a terminal: a full-screen view (g grouping, q quit). Otherwise a block (or with -o json one
 "linklocal" object) every interval.
 )";
@@ -304,6 +304,8 @@ std::optional<UsageError> reject_in_linklocal(const RawArguments& raw) {
         {!raw.argv_max.empty(), "--argv-max: command lines are read from /proc"},
         {!raw.ringbuf_size.empty(), "--ringbuf-size: counters are read from a map, not a ring buffer"},
         {!raw.sort.empty(), "--sort: rows are sorted by packets sent"},
+        {raw.udp, "--udp: UDP packets are counted already"},
+        {raw.dns, "--dns: use --by qname for the queries to the services"},
     };
     for (const auto& [given, reason] : refused) {
         if (given) return UsageError{std::string("linklocal does not take ") + reason};
@@ -340,7 +342,8 @@ std::optional<UsageError> linklocal_options(const RawArguments& raw, Options& op
     if (auto e = reject_in_linklocal(raw)) return e;
     options.mode = SessionMode::linklocal;
     options.tracer.trace_connects = false;
-    options.tracer.ringbuf_bytes = 64U << 10;  // nothing is sent through it: counters are read from a map
+    // Counters are read from a map; only --by qname's queries come through the ring buffer.
+    if (!options.tracer.dns_capture) options.tracer.ringbuf_bytes = 64U << 10;
     if (auto e = linklocal_services(raw, options)) return e;
     if (!raw.budget.empty()) {
         auto budget = parse_alert_rate(raw.budget);
@@ -356,7 +359,7 @@ std::optional<UsageError> linklocal_options(const RawArguments& raw, Options& op
     if (raw.by_given) {
         const auto by = options.group_by;
         if (by == GroupBy::dest || by == GroupBy::port || is_request_grouping(by))
-            return UsageError{"linklocal groups by pid, comm, command, user, cgroup, container or unit"};
+            return UsageError{"linklocal groups by pid, comm, command, user, cgroup, container, unit or qname"};
     } else {
         options.group_by = GroupBy::pid;  // rows are per process unless --by says otherwise
     }
@@ -477,6 +480,11 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (raw.top) options.mode = SessionMode::top;
     if (auto e = convert_one(raw.by, options.group_by, parse_grouping)) return *e;
     if (is_query_grouping(options.group_by)) options.tracer.dns_capture = true;  // queries are what is grouped
+    if (raw.linklocal && is_query_grouping(options.group_by) && !raw.metrics.empty()) {
+        return UsageError{
+            "linklocal --metrics does not take --by qname: query names are untrusted and unbounded, no metric "
+            "label; use -o json"};
+    }
     if (options.tracer.dns_capture && !raw.metrics.empty()) {
         return UsageError{
             "--metrics does not take --dns (or --by qname): its counters are TCP connect attempts and "

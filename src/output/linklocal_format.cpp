@@ -63,6 +63,35 @@ std::string services_text(const LinklocalReport& report, const LinklocalRow& row
 
 std::string fit(const std::string& line, std::size_t width) { return std::string(fit_to_width(line, width)); }
 
+double budget_percent(const LinklocalReport& report, std::uint64_t packets) {
+    return report.budget_pps > 0 ? 100 * report.rate(packets) / report.budget_pps : 0;
+}
+
+std::string query_services_text(const LinklocalReport& report, const LinklocalQueryRow& row) {
+    std::vector<std::string> parts;
+    for (const auto& [service, queries] : row.services) {
+        parts.push_back(fmt::format("{} {}", escape_for_terminal(service_name(report, service)),
+                                    short_number(report.rate(queries))));
+    }
+    return fmt::format("{}", fmt::join(parts, ","));
+}
+
+// --by qname: one line per query name. The name is printed as it is: it is
+// zone-file escaped already (dns_name_text gives printable ASCII only), and
+// escaping it again would double its backslashes.
+void append_query_rows(const LinklocalReport& report, std::size_t width, std::vector<std::string>& lines) {
+    lines.push_back(fit(fmt::format("{:>9} {:>7} {:>5}  {:<22} QNAME ({:.1f} queries/s, {:.0f}% of the budget)",
+                                    "QUERIES/s", "BUDGET%", "PROCS", "SERVICES (queries/s)",
+                                    report.rate(report.query_total), budget_percent(report, report.query_total)),
+                        width));
+    for (const auto& row : report.queries) {
+        lines.push_back(fit(fmt::format("{:>9} {:>6.1f}% {:>5}  {:<22} {}", short_number(report.rate(row.queries)),
+                                        budget_percent(report, row.queries), row.processes,
+                                        query_services_text(report, row), row.qname),
+                            width));
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> format_linklocal_block(const LinklocalReport& report, std::size_t width,
@@ -89,6 +118,10 @@ std::vector<std::string> format_linklocal_block(const LinklocalReport& report, s
                             : std::string()),
             width));
     lines.push_back(fit(notice, width));
+    if (report.group_by == GroupBy::qname) {
+        append_query_rows(report, width, lines);
+        return lines;
+    }
     lines.push_back(
         fit(fmt::format("{:>6} {:>7} {:>6} {:>7}  {:<22} {}", "SENT/s", "SENT B/s", "RECV/s", "RECV B/s",
                         "SERVICES (sent/s)",
@@ -113,7 +146,8 @@ std::string format_linklocal_alert(const LinklocalAlert& alert, const LinklocalR
     if (!alert.firing) return "resolved: link-local traffic back to " + line;
     std::vector<std::string> names;
     for (const auto& key : alert.spenders) {
-        std::string name = escape_for_terminal(key);
+        // A query name is zone-file escaped already (printable ASCII).
+        std::string name = report.group_by == GroupBy::qname ? key : escape_for_terminal(key);
         for (const auto& row : report.rows) {
             if (row.key == key && report.group_by == GroupBy::pid)
                 name += " (" + escape_for_terminal(row.process.comm) + ")";
@@ -186,6 +220,25 @@ nlohmann::ordered_json linklocal_to_json(const LinklocalReport& report) {
     record["final"] = report.final;
     record["services"] = std::move(services);
     record["rows"] = std::move(rows);
+    if (report.group_by == GroupBy::qname) {
+        nlohmann::ordered_json queries = nlohmann::ordered_json::array();
+        for (const auto& row : report.queries) {
+            nlohmann::ordered_json by_service = nlohmann::ordered_json::array();
+            for (const auto& [service, count] : row.services) {
+                by_service.push_back({{"service", make_valid_utf8(service_name(report, service))}, {"queries", count}});
+            }
+            queries.push_back({
+                {"qname", row.qname},  // zone-file escaped ASCII already: JSON escaping only
+                {"queries", row.queries},
+                {"queries_per_s", rounded(report.rate(row.queries))},
+                {"budget_share", report.budget_pps > 0 ? rounded(report.rate(row.queries) / report.budget_pps) : 0.0},
+                {"processes", row.processes},
+                {"services", std::move(by_service)},
+            });
+        }
+        record["query_total"] = report.query_total;
+        record["queries"] = std::move(queries);
+    }
     return record;
 }
 
@@ -193,6 +246,11 @@ nlohmann::ordered_json linklocal_alert_to_json(const LinklocalAlert& alert, cons
     nlohmann::ordered_json spenders = nlohmann::ordered_json::array();
     for (const auto& key : alert.spenders) {
         nlohmann::ordered_json spender = {{"key", key_json(report.group_by, key)}};
+        for (const auto& row : report.queries) {
+            if (row.qname != key) continue;
+            spender["queries"] = row.queries;
+            spender["queries_per_s"] = rounded(report.rate(row.queries));
+        }
         for (const auto& row : report.rows) {
             if (row.key != key) continue;
             spender["sent_packets"] = row.sent.packets;

@@ -166,10 +166,14 @@ protected:
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, creates network namespaces)";
     }
 
-    static Client run_client(const std::string& role, int count, const std::string& address) {
+    // `names`: dns-flood's query names, in turn (else one name per query).
+    static Client run_client(const std::string& role, int count, const std::string& address,
+                             const std::vector<std::string>& names = {}) {
         Client client{role, count, address, role == "poll" ? IPPROTO_TCP : IPPROTO_UDP, nullptr, {}};
-        client.process = std::make_unique<ChildProcess>(
-            near_->exec({"python3", support_dir() + "/linklocal_client.py", role, std::to_string(count), address}));
+        std::vector<std::string> command{"python3", support_dir() + "/linklocal_client.py", role, std::to_string(count),
+                                         address};
+        command.insert(command.end(), names.begin(), names.end());
+        client.process = std::make_unique<ChildProcess>(near_->exec(command));
         EXPECT_EQ(client.process->wait(60s), 0) << client.process->err();
         std::istringstream out(client.process->out());
         std::string word;
@@ -293,6 +297,58 @@ TEST_F(LinklocalTest, CountsEachProcessExactlyAsTcpdumpSawIt) {
     EXPECT_EQ(firing, 1) << tracer.out();
 }
 
+// --by qname: the flooder's and a second client's queries, by name, exactly
+// as sent, with an untrusted name in zone-file form (escaped once), beside
+// the packet counters' host total (one datagram per query).
+TEST_F(LinklocalTest, ByQnameCountsEachNameExactly) {
+    auto tracer = start_linklocal({"--by", "qname", "-o", "json", "--interval", "1", "--alert", "25"});
+    const std::string odd = "we\\ird x";  // a backslash and a space inside one label
+    std::vector<Client> clients;
+    clients.push_back(run_client("dns-flood", 900, "169.254.169.253", {"flood.example", "api.example", odd + ".test"}));
+    clients.push_back(run_client("dns-flood", 40, "fd00:ec2::253", {"api.example"}));
+    std::this_thread::sleep_for(1500ms);
+    const auto records = stop_and_parse(tracer);
+
+    std::map<std::string, std::uint64_t> counted;
+    std::map<std::string, std::map<std::string, std::uint64_t>> by_service;
+    std::uint64_t query_total = 0;
+    std::uint64_t sent_packets = 0;
+    for (const auto& record : records) {
+        if (record.value("type", "") != "linklocal") continue;
+        EXPECT_EQ(record["group_by"], "qname") << record.dump();
+        EXPECT_TRUE(record["rows"].empty()) << record.dump();
+        query_total += record["query_total"].get<std::uint64_t>();
+        sent_packets += record["total"]["sent_packets"].get<std::uint64_t>();
+        for (const auto& row : record["queries"]) {
+            const auto name = row["qname"].get<std::string>();
+            counted[name] += row["queries"].get<std::uint64_t>();
+            for (const auto& service : row["services"])
+                by_service[name][service["service"].get<std::string>()] += service["queries"].get<std::uint64_t>();
+        }
+    }
+    const std::string odd_text = R"(we\\ird\032x.test)";  // zone-file form: \\ and \032, no more
+    const std::map<std::string, std::uint64_t> expected = {
+        {"flood.example", 300}, {"api.example", 340}, {odd_text, 300}};
+    EXPECT_EQ(counted, expected) << tracer.out();
+    EXPECT_EQ(query_total, 940U);
+    EXPECT_EQ(sent_packets, 940U) << "each query is one packet of the budget, and nothing else was sent";
+    const std::map<std::string, std::uint64_t> api_services = {{"dns", 340}};
+    EXPECT_EQ(by_service["api.example"], api_services) << "both resolver addresses are the dns service";
+    // The JSON text carries the name with JSON's escaping alone.
+    EXPECT_NE(tracer.out().find(R"("qname":"we\\\\ird\\032x.test")"), std::string::npos) << tracer.out();
+
+    // The alert names the query names that spent the budget.
+    int firing = 0;
+    for (const auto& record : records) {
+        if (record.value("type", "") != "linklocal_alert" || record["state"] != "firing") continue;
+        ++firing;
+        ASSERT_FALSE(record["spenders"].empty()) << record.dump();
+        EXPECT_TRUE(expected.contains(record["spenders"][0]["key"].get<std::string>())) << record.dump();
+        EXPECT_GT(record["spenders"][0]["queries"].get<std::uint64_t>(), 0U) << record.dump();
+    }
+    EXPECT_EQ(firing, 1) << tracer.out();
+}
+
 // A tmux server of our own (its own socket), killed with everything in it at the end.
 class Tmux {
 public:
@@ -375,6 +431,39 @@ TEST_F(LinklocalTest, TerminalViewAt80ColumnsShowsTheFlooderFirst) {
     EXPECT_EQ(tmux({"display-message", "-p", "-t", "view", "#{alternate_on} #{cursor_flag}"}).out, "0 1\n");
     EXPECT_LT(text.find("SENT/s"), text.find("EXIT=0")) << "the last picture stays printed: " << text;
     flooder.send_signal(SIGKILL);
+}
+
+// --by qname on the screen at 80x24: the name rows under the host total,
+// the untrusted name in zone-file form, escaped once.
+TEST_F(LinklocalTest, TerminalViewByQnameShowsTheNames) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    std::string command = "LANG=C.UTF-8 " + connsnoop_binary() + " linklocal --by qname --interval 0.5";
+    for (const auto& word : own_namespace_filter()) command += " " + word;
+    command += " 2>/dev/null; echo EXIT=$?; sleep 60";
+    ASSERT_EQ(tmux({"new-session", "-d", "-s", "view", "-x", "80", "-y", "24", command}).status, 0);
+    std::this_thread::sleep_for(1500ms);  // attached
+    ChildProcess flooder(near_->exec({"python3", support_dir() + "/linklocal_client.py", "dns-flood", "1000000",
+                                      "169.254.169.253", "flood.example", "we\\ird x.test"}));
+    const std::string odd_text = R"(we\\ird\032x.test)";
+    auto text = tmux.wait_for_screen(
+        [&](const std::string& screen) {
+            return screen.find(" flood.example") != std::string::npos && screen.find(odd_text) != std::string::npos;
+        },
+        15s);
+    const auto lines = lines_of(text);
+    ASSERT_GT(lines.size(), 5U) << text;
+    EXPECT_NE(lines[0].find("link-local sent"), std::string::npos) << text;
+    EXPECT_NE(lines[1].find("by qname"), std::string::npos) << text;
+    EXPECT_NE(lines[3].find("QUERIES/s"), std::string::npos) << text;
+    EXPECT_NE(text.find(" " + odd_text), std::string::npos) << text;
+    EXPECT_EQ(text.find(R"(we\\\\ird)"), std::string::npos) << "escaped twice: " << text;
+    for (const auto& line : lines) EXPECT_LE(line.size(), 80U) << line;
+    flooder.send_signal(SIGKILL);
+    tmux({"send-keys", "-t", "view", "q"});
+    text =
+        tmux.wait_for_screen([](const std::string& screen) { return screen.find("EXIT=") != std::string::npos; }, 20s);
+    EXPECT_NE(text.find("EXIT=0"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -144,6 +144,15 @@ std::vector<std::string> one_record_of_each_kind() {
         lines.push_back(to_json_line(linklocal_to_json(linklocal)));  // with alert_percent
         lines.push_back(to_json_line(linklocal_alert_to_json(*alert, linklocal)));
     }
+    // --by qname: the query rows beside the host total, and an alert naming a query name.
+    auto by_name = build_linklocal_report(sample, GroupBy::qname, services, 1024);
+    by_name.queries = {{"flood.example", 1500, 1, {{1, 1500}}}};
+    by_name.query_total = 1500;
+    lines.push_back(to_json_line(linklocal_to_json(by_name)));
+    LinklocalAlertWatch watch(50);
+    const auto alert = watch.check(by_name);
+    lines.push_back(to_json_line(linklocal_to_json(by_name)));
+    lines.push_back(to_json_line(linklocal_alert_to_json(*alert, by_name)));
     return lines;
 }
 

@@ -8,9 +8,11 @@
 #include "aggregate/connect_metrics.hpp"
 #include "aggregate/linklocal_report.hpp"
 #include "cli/options.hpp"
+#include "collect/dns_query_event.hpp"
 #include "collect/linklocal_counters.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
+#include "output/json_format.hpp"
 #include "output/linklocal_format.hpp"
 #include "output/prometheus_format.hpp"
 
@@ -179,6 +181,79 @@ TEST(LinklocalMetrics, SeriesPerServiceWayProtocolAndKeyWithEscapedLabels) {
     EXPECT_EQ(format_prometheus(plain.snapshot(), "test").find("linklocal"), std::string::npos);
 }
 
+DnsQueryEvent query(std::uint32_t pid, const std::string& destination, const std::string& name) {
+    DnsQueryEvent q;
+    q.sender.pid = pid;
+    q.sender.destination = parse_cidr(destination)->network;
+    q.sender.destination_port = 53;
+    q.name = name;
+    return q;
+}
+
+TEST(LinklocalQueries, CountsQueriesToTheServicesByName) {
+    LinklocalQueryCounter counter(kServices);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(counter.record(query(10, "169.254.169.253", "a.example")));
+    EXPECT_TRUE(counter.record(query(11, "169.254.169.253", "a.example")));
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(counter.record(query(12, "169.254.169.253", "b.example")));
+    EXPECT_TRUE(counter.record(query(12, "169.254.169.254", "b.example")));  // odd, but to a service
+    // Another resolver spends no budget: not counted.
+    EXPECT_FALSE(counter.record(query(10, "127.0.0.53", "a.example")));
+    EXPECT_TRUE(counter.record(query(13, "169.254.169.253", "a\\\\b\\032c.example")));
+
+    const auto rows = counter.take();
+    ASSERT_EQ(rows.size(), 3U);
+    EXPECT_EQ(rows[0].qname, "b.example");
+    EXPECT_EQ(rows[0].queries, 6U);
+    EXPECT_EQ(rows[0].processes, 1U);
+    const std::vector<std::pair<std::uint16_t, std::uint64_t>> b_services = {{0, 1}, {1, 5}};
+    EXPECT_EQ(rows[0].services, b_services);
+    EXPECT_EQ(rows[1].qname, "a.example");
+    EXPECT_EQ(rows[1].queries, 4U);
+    EXPECT_EQ(rows[1].processes, 2U);
+    EXPECT_EQ(rows[2].queries, 1U);
+    EXPECT_TRUE(counter.take().empty()) << "each interval starts anew";
+}
+
+TEST(LinklocalQueries, ReportShowsNamesBesideTheHostTotalUnescapedTwice) {
+    LinklocalQueryCounter queries(kServices);
+    for (int i = 0; i < 600; ++i) queries.record(query(20, "169.254.169.253", "flood.example"));
+    queries.record(query(21, "169.254.169.253", "we\\\\ird\\027.example"));
+    auto report = build_linklocal_report(sample_of({counter(20, "flood", 1, LinklocalDirection::sent, 700, 42000),
+                                                    counter(21, "dig", 1, LinklocalDirection::sent, 1, 60)},
+                                                   1.0),
+                                         GroupBy::qname, kServices, 1024);
+    EXPECT_TRUE(report.rows.empty()) << "packets cannot be told apart by name";
+    EXPECT_EQ(report.sent.packets, 701U);
+    report.queries = queries.take();
+    report.query_total = 601;
+
+    const auto lines = format_linklocal_block(report, 120);
+    ASSERT_EQ(lines.size(), 6U);
+    EXPECT_NE(lines[0].find("701.0 pkt/s"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[3].find("601.0 queries/s, 59% of the budget"), std::string::npos) << lines[3];
+    EXPECT_NE(lines[4].find("600   58.6%     1  dns 600"), std::string::npos) << lines[4];
+    EXPECT_TRUE(lines[4].ends_with(" flood.example")) << lines[4];
+    EXPECT_TRUE(lines[5].ends_with(" we\\\\ird\\027.example")) << lines[5];
+
+    const auto json = linklocal_to_json(report);
+    EXPECT_EQ(json["group_by"], "qname");
+    EXPECT_EQ(json["query_total"], 601);
+    EXPECT_EQ(json["queries"][0]["qname"], "flood.example");
+    EXPECT_EQ(json["queries"][0]["queries"], 600);
+    EXPECT_EQ(json["queries"][0]["budget_share"], 0.586);
+    EXPECT_EQ(json["queries"][0]["services"][0]["service"], "dns");
+    EXPECT_EQ(json["queries"][1]["qname"], "we\\\\ird\\027.example");
+    EXPECT_NE(to_json_line(json).find(R"("qname":"we\\\\ird\\027.example")"), std::string::npos)
+        << "JSON escaping only: one backslash in the name is two in the JSON text";
+
+    LinklocalAlertWatch watch(50);
+    const auto alert = watch.check(report);
+    ASSERT_TRUE(alert);
+    EXPECT_EQ(alert->spenders, std::vector<std::string>{"flood.example"});
+    EXPECT_NE(format_linklocal_alert(*alert, report).find("spent by flood.example"), std::string::npos);
+    EXPECT_EQ(linklocal_alert_to_json(*alert, report)["spenders"][0]["queries"], 600);
+}
+
 ParsedCommandLine parse(std::vector<const char*> args) {
     args.insert(args.begin(), "connsnoop");
     return parse_command_line(static_cast<int>(args.size()), args.data());
@@ -203,18 +278,28 @@ TEST(LinklocalCommandLine, DefaultsServicesBudgetAndGrouping) {
     ASSERT_NE(std::get_if<Options>(&custom), nullptr);
     ASSERT_EQ(std::get<Options>(custom).tracer.linklocal_services.size(), 1U);
     EXPECT_EQ(std::get<Options>(custom).group_by, GroupBy::comm);
+
+    const auto qname = parse({"linklocal", "--by", "qname"});
+    ASSERT_NE(std::get_if<Options>(&qname), nullptr) << std::get<UsageError>(qname).message;
+    EXPECT_EQ(std::get<Options>(qname).group_by, GroupBy::qname);
+    EXPECT_TRUE(std::get<Options>(qname).tracer.dns_capture) << "the queries are what is grouped";
+    EXPECT_EQ(std::get<Options>(qname).tracer.ringbuf_bytes, 4U << 20) << "queries come through the ring buffer";
 }
 
 TEST(LinklocalCommandLine, RefusesWhatMeansNothingHere) {
-    for (const auto& args : std::vector<std::vector<const char*>>{{"linklocal", "--port", "53"},
-                                                                  {"linklocal", "--outcome"},
-                                                                  {"linklocal", "--http"},
-                                                                  {"linklocal", "--count", "5"},
-                                                                  {"linklocal", "--cgroup", "system.slice"},
-                                                                  {"linklocal", "--by", "dest"},
-                                                                  {"linklocal", "--service", "nameless"},
-                                                                  {"linklocal", "--budget", "0"},
-                                                                  {"--budget", "10"}}) {
+    for (const auto& args :
+         std::vector<std::vector<const char*>>{{"linklocal", "--port", "53"},
+                                               {"linklocal", "--outcome"},
+                                               {"linklocal", "--http"},
+                                               {"linklocal", "--count", "5"},
+                                               {"linklocal", "--cgroup", "system.slice"},
+                                               {"linklocal", "--by", "dest"},
+                                               {"linklocal", "--service", "nameless"},
+                                               {"linklocal", "--budget", "0"},
+                                               {"linklocal", "--dns"},
+                                               {"linklocal", "--udp"},
+                                               {"linklocal", "--by", "qname", "--metrics", "127.0.0.1:9100"},
+                                               {"--budget", "10"}}) {
         const auto parsed = parse(args);
         EXPECT_NE(std::get_if<UsageError>(&parsed), nullptr) << args.back();
     }
