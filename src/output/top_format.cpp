@@ -178,6 +178,13 @@ KeyLimits key_limits(GroupBy group_by) {
 }
 constexpr std::size_t kNarrowText = 12;  // a key or destination is cut no shorter than this
 
+// A group's key as the terminal shows it. Query names come escaped already
+// (zone-file text, printable ASCII): escaping them again would double their
+// backslashes.
+std::string key_text(GroupBy group_by, const std::string& key) {
+    return group_by == GroupBy::qname ? key : escape_for_terminal(key);
+}
+
 bool shows_key_column(GroupBy group_by) { return group_by != GroupBy::command; }
 bool shows_destination_column(GroupBy group_by) { return group_by != GroupBy::dest; }
 
@@ -291,7 +298,7 @@ TopLayout layout_top_columns(const IntervalReport& report, std::optional<std::si
         const auto limits = key_limits(report.group_by);
         key_width = key_title(report.group_by).size() + (report.sort == SortColumn::key ? 1 : 0);
         for (const auto& row : report.rows)
-            key_width = std::max(key_width, display_width(escape_for_terminal(row.key)));
+            key_width = std::max(key_width, display_width(key_text(report.group_by, row.key)));
         key_width = std::min(key_width, std::max(limits.widest, key_title(report.group_by).size() + 1));
         key_narrow = limits.cuttable ? std::min(key_width, kNarrowText) : key_width;
         layout.columns.push_back({TopColumn::key, key_width, false});
@@ -349,7 +356,7 @@ std::string format_top_header(const TopLayout& layout) {
 
 std::string format_top_row(const TopLayout& layout, const TalkerRow& row, bool alerting) {
     const auto cell = [&](const PlacedColumn& placed) -> std::string {
-        if (placed.column == TopColumn::key) return escape_for_terminal(row.key);
+        if (placed.column == TopColumn::key) return key_text(layout.group_by, row.key);
         if (placed.column == TopColumn::destination) return destination_text(row);
         return numeric_text(placed.column, row, placed.width);
     };
@@ -418,7 +425,7 @@ std::vector<std::string> format_detail_lines(const TalkerDetail& detail, GroupBy
                                              std::size_t width) {
     std::vector<std::string> lines;
     const auto add = [&](const std::string& escaped) { append_wrapped(lines, escaped, width, "    "); };
-    add(fmt::format("{} {}", group_by_name(group_by), escape_for_terminal(detail.key)));
+    add(fmt::format("{} {}", group_by_name(group_by), key_text(group_by, detail.key)));
     lines.emplace_back();
     add("Command line: " + escape_for_terminal(detail.command_line));
     std::string counts = fmt::format("Attempts: {}", detail.attempts);
@@ -539,7 +546,7 @@ std::string format_alert_line(const AlertNotice& notice) {
     const auto& alert = notice.transition;
     std::string line = fmt::format("{} ALERT {} {} {} at {} attempts/s ({} {}/s)", format_local_time(notice.time),
                                    alert.firing ? "firing" : "resolved", group_by_name(notice.group_by),
-                                   escape_for_terminal(alert.key), rate_text(alert.rate),
+                                   key_text(notice.group_by, alert.key), rate_text(alert.rate),
                                    alert.firing ? "above" : "back below", rate_text(notice.threshold));
     if (notice.group_by != GroupBy::command && !alert.label.empty()) {
         line += ": " + escape_for_terminal(alert.label);
@@ -552,7 +559,7 @@ std::string format_alert_notice(const AlertNotice& notice) {
     std::string line =
         fmt::format("{} ALERT {} at {}/s ({} {}/s): {} {}", format_local_time(notice.time),
                     alert.firing ? "firing" : "resolved", rate_text(alert.rate), alert.firing ? "above" : "back below",
-                    rate_text(notice.threshold), group_by_name(notice.group_by), escape_for_terminal(alert.key));
+                    rate_text(notice.threshold), group_by_name(notice.group_by), key_text(notice.group_by, alert.key));
     if (notice.group_by != GroupBy::command && !alert.label.empty()) line += ": " + escape_for_terminal(alert.label);
     return line;
 }

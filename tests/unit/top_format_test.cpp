@@ -99,6 +99,23 @@ TEST(TopFormat, OtherGroupingsShowTheKeyThenTheLatestCommandLine) {
     EXPECT_EQ(header.find("COMMAND"), row.find("curl"));
 }
 
+// Query names arrive as zone-file text (printable ASCII, a backslash already
+// written \\): the row, the detail view and the alert show it once escaped.
+TEST(TopFormat, QueryNamesAreShownAsTheyCameNotEscapedTwice) {
+    auto report = sample_report();
+    report.group_by = GroupBy::qname;
+    report.rows = {sample_row(R"(we\\ird\032x.test)", "dig")};
+    const auto row = format_top_row(layout_of(report), report.rows[0], false);
+    EXPECT_NE(row.find(R"(we\\ird\032x.test)"), std::string::npos) << row;
+    EXPECT_EQ(row.find(R"(we\\\\ird)"), std::string::npos) << row;
+    AlertNotice notice;
+    notice.group_by = GroupBy::qname;
+    notice.transition.key = R"(we\\ird\032x.test)";
+    notice.transition.firing = true;
+    EXPECT_NE(format_alert_notice(notice).find(R"(qname we\\ird\032x.test)"), std::string::npos)
+        << format_alert_notice(notice);
+}
+
 TEST(TopFormat, GroupedByDestinationTheKeyIsTheDestination) {
     auto report = sample_report();
     report.group_by = GroupBy::dest;
