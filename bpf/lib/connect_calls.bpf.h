@@ -148,7 +148,6 @@ static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 	struct pending_connect call = {};
 	struct bpf_sock *sk = ctx->sk;
 	__u64 cookie;
-	char comm[CS_COMM_LEN];
 	__u8 daddr[16] = {};
 	__u16 family, dport;
 
@@ -156,13 +155,8 @@ static __always_inline int on_connect_call(struct bpf_sock_addr *ctx, bool ipv6)
 		return 1;
 	if (!call_destination(ctx, ipv6, &family, daddr, &dport) || !destination_wanted(family, daddr, dport))
 		return 1;
-	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
+	if (!caller_wanted(pid_tgid, uid_gid))
 		return 1;
-	if (filter_comm || exclude_comm) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_wanted(comm))
-			return 1;
-	}
 	/* made here if nothing asked before: the tracing programs read it */
 	cookie = bpf_get_socket_cookie(ctx);
 	if (http_capture)

@@ -191,6 +191,21 @@ static __always_inline bool task_wanted(__u32 tgid, __u32 uid)
 	return true;
 }
 
+/* The task filters and --comm/--not-comm on the calling task, as the cgroup
+ * hooks apply them in the caller's context (the name is read only when a
+ * comm filter is set). */
+static __always_inline bool caller_wanted(__u64 pid_tgid, __u64 uid_gid)
+{
+	char comm[CS_COMM_LEN];
+
+	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
+		return false;
+	if (!filter_comm && !exclude_comm)
+		return true;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm_wanted(comm);
+}
+
 /* The --netns filter, on the socket: a process can hold sockets of several namespaces. */
 static __always_inline bool netns_wanted(const struct sock *sk)
 {

@@ -67,7 +67,6 @@ static __always_inline int on_udp_call(struct bpf_sock_addr *ctx, bool ipv6, boo
 	__u64 uid_gid = bpf_get_current_uid_gid();
 	struct connect_scratch *buf;
 	struct udp_owner *owner;
-	char comm[CS_COMM_LEN];
 	__u8 daddr[16] = {};
 	__u16 family, dport;
 	__u32 netns;
@@ -95,13 +94,8 @@ static __always_inline int on_udp_call(struct bpf_sock_addr *ctx, bool ipv6, boo
 		if (bpf_map_lookup_elem(&udp_reported, &key))
 			return 1;
 	}
-	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
+	if (!caller_wanted(pid_tgid, uid_gid))
 		return 1;
-	if (filter_comm || exclude_comm) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_wanted(comm))
-			return 1;
-	}
 	netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	if (filter_netns && !bpf_map_lookup_elem(&netns_filter, &netns))
 		return 1;
