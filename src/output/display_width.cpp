@@ -3,7 +3,9 @@
 #include <locale.h>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <cwchar>
 #include <string>
 
@@ -49,12 +51,28 @@ Glyph next_glyph(std::string_view text, std::size_t pos) {
     return {decoded.length, columns < 0 ? 1U : static_cast<std::size_t>(columns)};
 }
 
+// How many bytes `text` starts with that are ASCII (8 at a time while no
+// byte has its high bit set). Each takes one column, as next_glyph counts
+// them, so ASCII text needs neither the decoder nor the locale switch.
+std::size_t ascii_prefix_length(std::string_view text) {
+    constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+    std::size_t pos = 0;
+    for (std::uint64_t word = 0; pos + sizeof(word) <= text.size(); pos += sizeof(word)) {
+        std::memcpy(&word, text.data() + pos, sizeof(word));
+        if ((word & kHighBits) != 0) break;
+    }
+    while (pos < text.size() && static_cast<std::uint8_t>(text[pos]) < 0x80) ++pos;
+    return pos;
+}
+
 }  // namespace
 
 std::size_t display_width(std::string_view escaped) {
+    const std::size_t ascii = ascii_prefix_length(escaped);
+    if (ascii == escaped.size()) return ascii;
     const Utf8Scope utf8;
-    std::size_t columns = 0;
-    for (std::size_t pos = 0; pos < escaped.size();) {
+    std::size_t columns = ascii;
+    for (std::size_t pos = ascii; pos < escaped.size();) {
         const auto glyph = next_glyph(escaped, pos);
         columns += glyph.columns;
         pos += glyph.bytes;
@@ -63,9 +81,14 @@ std::size_t display_width(std::string_view escaped) {
 }
 
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
+    // An ASCII prefix fits a byte a column; past it, or where a (zero-width)
+    // non-ASCII character may follow the last column, the glyph loop decides.
+    std::size_t pos = ascii_prefix_length(escaped.substr(0, columns));
+    std::size_t used = pos;
+    if (pos == escaped.size() || (used == columns && static_cast<std::uint8_t>(escaped[pos]) < 0x80)) {
+        return escaped.substr(0, pos);
+    }
     const Utf8Scope utf8;
-    std::size_t used = 0;
-    std::size_t pos = 0;
     while (pos < escaped.size()) {
         const auto glyph = next_glyph(escaped, pos);
         if (used + glyph.columns > columns) break;

@@ -20,9 +20,16 @@ public:
     void begin() override {
         if (layout_.header) out_.write_line(format_table_header(layout_));
     }
-    void write_connect(const ConnectEvent& event) override { out_.write_line(format_table_row(event, layout_)); }
-    void write_http(const HttpRequestEvent& request) override { out_.write_line(format_http_row(request, layout_)); }
-    void write_dns(const DnsQueryEvent& query) override { out_.write_line(format_dns_row(query, layout_)); }
+    // Formatted straight into the output's buffer: no string per row.
+    void write_connect(const ConnectEvent& event) override {
+        out_.write_line_with([&](std::string& buffer) { append_table_row(buffer, event, layout_); });
+    }
+    void write_http(const HttpRequestEvent& request) override {
+        out_.write_line_with([&](std::string& buffer) { append_http_row(buffer, request, layout_); });
+    }
+    void write_dns(const DnsQueryEvent& query) override {
+        out_.write_line_with([&](std::string& buffer) { append_dns_row(buffer, query, layout_); });
+    }
     void write_lost(const LossReport& /*report*/) override {}
     void write_summary(const RunSummary& /*summary*/) override {}
     [[nodiscard]] bool closed() const override { return out_.closed(); }

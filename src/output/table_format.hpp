@@ -26,15 +26,20 @@ std::string format_table_header(const TableLayout& layout);
 // One row; every untrusted field is escaped, and the row is cut to
 // layout.max_width columns (ending in "…") when that is set.
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout);
+// The same row appended to `out` (the output's line buffer), with no string
+// made per row or per cell: what the table writer calls once an event.
+void append_table_row(std::string& out, const ConnectEvent& event, const TableLayout& layout);
 
 // A request row (--http): the connect columns with REQUEST filled, e.g.
 // "GET /latest/meta-data/ imdsv1"; method and path escaped.
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout);
+void append_http_row(std::string& out, const HttpRequestEvent& request, const TableLayout& layout);
 // The REQUEST column's text for one request.
 std::string format_request(const HttpRequestEvent& request, bool utf8 = true);
 
 // A query row (--dns): REQUEST is the type and name, e.g. "AAAA example.com".
 std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout);
+void append_dns_row(std::string& out, const DnsQueryEvent& query, const TableLayout& layout);
 
 // "850us", "12.3ms", "3.02s": a connect latency for the LATENCY column.
 std::string format_latency(std::uint64_t nanoseconds);
