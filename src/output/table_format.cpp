@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
-#include <iterator>
 #include <span>
 
 #include "output/display_width.hpp"
@@ -110,39 +109,17 @@ std::string format_request(const HttpRequestEvent& request, bool utf8) {
     return text;
 }
 
-namespace {
-
-void append_latency(std::string& out, std::uint64_t nanoseconds) {
-    auto to = std::back_inserter(out);
-    if (nanoseconds < 1'000'000) {
-        fmt::format_to(to, "{}us", nanoseconds / 1000);
-    } else if (nanoseconds < 1'000'000'000) {
-        fmt::format_to(to, "{:.1f}ms", static_cast<double>(nanoseconds) / 1e6);
-    } else {
-        fmt::format_to(to, "{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
-    }
-}
-
-void append_result(std::string& out, const ConnectOutcome& outcome) {
-    if ((outcome.result == ConnectResult::failed || outcome.result == ConnectResult::error) && outcome.error != 0) {
-        out += errno_name(outcome.error);
-    } else {
-        out += result_name(outcome.result);
-    }
-}
-
-}  // namespace
-
 std::string format_latency(std::uint64_t nanoseconds) {
-    std::string text;
-    append_latency(text, nanoseconds);
-    return text;
+    if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
+    if (nanoseconds < 1'000'000'000) return fmt::format("{:.1f}ms", static_cast<double>(nanoseconds) / 1e6);
+    return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
 }
 
 std::string format_result(const ConnectOutcome& outcome) {
-    std::string text;
-    append_result(text, outcome);
-    return text;
+    if ((outcome.result == ConnectResult::failed || outcome.result == ConnectResult::error) && outcome.error != 0) {
+        return errno_name(outcome.error);
+    }
+    return std::string(result_name(outcome.result));
 }
 
 namespace {
@@ -210,18 +187,62 @@ std::string table_column_names() {
 
 namespace {
 
-// Every row is written straight into the caller's buffer (the output's
-// line buffer): each cell is appended where it goes, then measured, padded
-// or cut in place, so no string is made per cell or per row.
+// A row's text as it is written: a buffer kept from row to row (one a
+// thread), filled through raw pointers. Every write first makes room for
+// the most it can put there (escaping takes at most
+// kMaxTerminalEscapedBytesPerByte bytes a byte); then cells are measured,
+// padded or cut in place, and the row is appended to the output at once.
+// No string is made per cell or per row, and no append keeps a terminator.
+class RowText {
+public:
+    void clear() { used_ = 0; }
+    [[nodiscard]] std::size_t size() const { return used_; }
+    [[nodiscard]] std::string_view from(std::size_t start) const { return {buffer_.data() + start, used_ - start}; }
+    void truncate(std::size_t size) { used_ = size; }
 
-void append_number(std::string& out, std::uint64_t value) {
-    std::array<char, 20> digits{};
-    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
-    out.append(digits.data(), end);
-}
+    // Where up to `bytes` more may be written; done(end) takes them.
+    char* room(std::size_t bytes) {
+        if (used_ + bytes > buffer_.size()) [[unlikely]]
+            grow(used_ + bytes);
+        return buffer_.data() + used_;
+    }
+    void done(const char* end) { used_ = static_cast<std::size_t>(end - buffer_.data()); }
+
+    void put(char c) { *room(1) = c, ++used_; }
+    void put(std::string_view text) {
+        std::memcpy(room(text.size()), text.data(), text.size());
+        used_ += text.size();
+    }
+    void put_blanks(std::size_t count) {
+        std::memset(room(count), ' ', count);
+        used_ += count;
+    }
+    void put_escaped(std::string_view text) {
+        done(write_escaped_for_terminal(room(kMaxTerminalEscapedBytesPerByte * text.size()), text));
+    }
+    void put_number(std::uint64_t value) {
+        constexpr std::size_t kMaxDigits = 20;
+        char* at = room(kMaxDigits);
+        done(std::to_chars(at, at + kMaxDigits, value).ptr);
+    }
+    // Blanks before the text written since `start` (right alignment).
+    void shift_right(std::size_t start, std::size_t blanks) {
+        char* const at = room(blanks) - (used_ - start);
+        std::memmove(at + blanks, at, used_ - start);
+        std::memset(at, ' ', blanks);
+        used_ += blanks;
+    }
+
+private:
+    // Rare (the buffer is kept from row to row), so out of the inlined path.
+    [[gnu::noinline]] void grow(std::size_t bytes) { buffer_.resize(std::max(bytes, 2 * buffer_.size())); }
+
+    std::string buffer_;  // its whole size is usable; used_ bytes hold the row
+    std::size_t used_ = 0;
+};
 
 // HH:MM:SS in the local time zone: localtime_r once a second, not once a row.
-void append_local_time(std::string& out, std::chrono::system_clock::time_point time) {
+void put_local_time(RowText& row, std::chrono::system_clock::time_point time) {
     thread_local bool cached = false;
     thread_local std::time_t cached_second = 0;
     thread_local std::string cached_text;
@@ -231,36 +252,43 @@ void append_local_time(std::string& out, std::chrono::system_clock::time_point t
         cached_second = second;
         cached = true;
     }
-    out += cached_text;
+    row.put(cached_text);
+}
+
+void put_iso_time(RowText& row, std::chrono::system_clock::time_point time) {
+    char* at = row.room(kIso8601Length);
+    if (write_iso8601_utc(at, time)) {
+        row.done(at + kIso8601Length);
+    } else {
+        row.put(format_iso8601_utc(time));  // past the year 9999
+    }
 }
 
 // "1.2.3.4:80" or "[fd00::1]:80", as format_endpoint writes them.
-void append_endpoint(std::string& out, const IpAddress& address, std::uint16_t port) {
+void put_endpoint(RowText& row, const IpAddress& address, std::uint16_t port) {
     if (address.family == AddressFamily::ipv4) {
         for (std::size_t i = 0; i < 4; ++i) {
-            if (i != 0) out += '.';
-            append_number(out, address.bytes[i]);
+            if (i != 0) row.put('.');
+            row.put_number(address.bytes[i]);
         }
     } else {
         std::array<char, INET6_ADDRSTRLEN> text{};
         inet_ntop(AF_INET6, address.bytes.data(), text.data(), text.size());
-        out += '[';
-        out += text.data();
-        out += ']';
+        row.put('[');
+        row.put(std::string_view(text.data()));
+        row.put(']');
     }
-    out += ':';
-    append_number(out, port);
+    row.put(':');
+    row.put_number(port);
 }
 
 // An empty cell shows "-".
-void dash_if_empty(std::string& out, std::size_t cell_start) {
-    if (out.size() == cell_start) out += '-';
-}
-
-void append_escaped_or_dash(std::string& out, std::string_view text) {
-    const std::size_t cell_start = out.size();
-    append_escaped_for_terminal(out, text);
-    dash_if_empty(out, cell_start);
+void put_escaped_or_dash(RowText& row, std::string_view text) {
+    if (text.empty()) {
+        row.put('-');
+    } else {
+        row.put_escaped(text);  // never empty: every byte is written as at least one
+    }
 }
 
 // The command line, escaped, marked where the capture was cut: the
@@ -268,158 +296,137 @@ void append_escaped_or_dash(std::string& out, std::string_view text) {
 // once the line is not empty), or comm in brackets when argv is unknown.
 // Escaping each argument alone equals escaping the joined line: a space
 // ends any UTF-8 sequence an argument leaves open.
-void append_command_line(std::string& out, const ConnectEvent& event, const TableLayout& layout) {
+void put_command_line(RowText& row, const ConnectEvent& event, const TableLayout& layout) {
     if (event.argv.empty()) {
-        out += '[';
-        append_escaped_for_terminal(out, event.comm);
-        out += ']';
+        row.put('[');
+        row.put_escaped(event.comm);
+        row.put(']');
     } else {
         bool started = false;
         for (const auto& argument : event.argv) {
-            if (started) out += ' ';
-            append_escaped_for_terminal(out, argument);
+            if (started) row.put(' ');
+            row.put_escaped(argument);
             started = started || !argument.empty();
         }
     }
-    if (event.argv_truncated) out += cut_marker(layout);
+    if (event.argv_truncated) row.put(cut_marker(layout));
 }
 
 // The default last column: the command line, where it runs, then who
 // started it: names only, JSON has the full lines.
-void append_command(std::string& out, const ConnectEvent& event, const TableLayout& layout) {
-    append_command_line(out, event, layout);
+void put_command(RowText& row, const ConnectEvent& event, const TableLayout& layout) {
+    put_command_line(row, event, layout);
     if (!event.container_id.empty()) {
-        out += "  [container ";
-        out += std::string_view(event.container_id).substr(0, 12);
-        out += ']';
+        row.put("  [container ");
+        row.put(std::string_view(event.container_id).substr(0, 12));
+        row.put(']');
     } else if (!event.unit.empty()) {
-        out += "  [";
-        append_escaped_for_terminal(out, event.unit);
-        out += ']';
+        row.put("  [");
+        row.put_escaped(event.unit);
+        row.put(']');
     }
     for (const auto& ancestor : event.ancestry) {
-        out += parent_marker(layout);
-        append_escaped_for_terminal(out, ancestor.comm);
+        row.put(parent_marker(layout));
+        row.put_escaped(ancestor.comm);
     }
 }
 
-void append_cell(std::string& out, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
-                 std::string_view request, bool is_request) {
+void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
+              std::string_view request, bool is_request) {
     switch (column) {
         case TableColumn::time:
             if (layout.time == TimeFormat::iso) {
-                append_iso8601_utc(out, event.wall_time);
+                put_iso_time(row, event.wall_time);
             } else {
-                append_local_time(out, event.wall_time);
+                put_local_time(row, event.wall_time);
             }
             return;
         case TableColumn::pid:
-            return append_number(out, event.pid);
+            return row.put_number(event.pid);
         case TableColumn::ppid:
-            return append_number(out, event.ppid);
+            return row.put_number(event.ppid);
         case TableColumn::parent:
-            if (event.ancestry.empty()) {
-                out += '-';
-            } else {
-                append_escaped_or_dash(out, event.ancestry.front().comm);
-            }
-            return;
+            if (event.ancestry.empty()) return row.put('-');
+            return put_escaped_or_dash(row, event.ancestry.front().comm);
         case TableColumn::user:
-            return append_escaped_for_terminal(out, event.user);
+            return row.put_escaped(event.user);
         case TableColumn::uid:
-            return append_number(out, event.uid);
+            return row.put_number(event.uid);
         case TableColumn::comm:
-            return append_escaped_or_dash(out, event.comm);
+            return put_escaped_or_dash(row, event.comm);
         case TableColumn::cmdline:
-            return append_command_line(out, event, layout);
+            return put_command_line(row, event, layout);
         case TableColumn::command:
-            return append_command(out, event, layout);
+            return put_command(row, event, layout);
         case TableColumn::protocol:
-            out += protocol_name(event.protocol);
-            return;
+            return row.put(protocol_name(event.protocol));
         case TableColumn::destination:
-            return append_endpoint(out, event.destination, event.destination_port);
+            return put_endpoint(row, event.destination, event.destination_port);
         case TableColumn::port:
-            return append_number(out, event.destination_port);
+            return row.put_number(event.destination_port);
         case TableColumn::result:
-            if (is_request) {
-                out += '-';
-            } else {
-                append_result(out, event.outcome.value_or(ConnectOutcome{}));
-            }
-            return;
+            if (is_request) return row.put('-');
+            return row.put(format_result(event.outcome.value_or(ConnectOutcome{})));
         case TableColumn::latency:
-            if (is_request || !event.outcome || !event.outcome->latency_ns) {
-                out += '-';
-            } else {
-                append_latency(out, *event.outcome->latency_ns);
-            }
-            return;
+            if (is_request || !event.outcome || !event.outcome->latency_ns) return row.put('-');
+            return row.put(format_latency(*event.outcome->latency_ns));
         case TableColumn::request:
-            out += request;
-            return;
+            return row.put(request);
         case TableColumn::cgroup:
-            return append_escaped_or_dash(out, event.cgroup_path);
-        case TableColumn::container: {
-            const std::size_t cell_start = out.size();
-            out += std::string_view(event.container_id).substr(0, 12);
-            return dash_if_empty(out, cell_start);
-        }
+            return put_escaped_or_dash(row, event.cgroup_path);
+        case TableColumn::container:
+            if (event.container_id.empty()) return row.put('-');
+            return row.put(std::string_view(event.container_id).substr(0, 12));
         case TableColumn::unit:
-            return append_escaped_or_dash(out, event.unit);
+            return put_escaped_or_dash(row, event.unit);
         case TableColumn::exe:
-            return append_escaped_or_dash(out, event.exe);
+            return put_escaped_or_dash(row, event.exe);
         case TableColumn::ns_pid:
-            return append_number(out, event.ns_pid);
+            return row.put_number(event.ns_pid);
     }
-    out += '-';
+    row.put('-');
 }
 
-std::string_view text_from(const std::string& out, std::size_t start) { return std::string_view(out).substr(start); }
-
-// A row of `columns` at the end of `out`, each cell written by
-// `append_cell(column)`: one space between columns, each cell padded (by
-// display width) to its column's width, free text cut to that width (ending
-// in the marker) where another column follows; the last cell padded only if
-// it is right-aligned (a number stays under its header, no trailing blanks).
-// Then the whole row is cut to `max_width` when that is set.
-template <typename AppendCell>
+// A row of `columns`, each cell written by `put_cell_of(column)`: one space
+// between columns, each cell padded (by display width) to its column's
+// width, free text cut to that width (ending in the marker) where another
+// column follows; the last cell padded only if it is right-aligned (a
+// number stays under its header, no trailing blanks). Then the whole row is
+// cut to `max_width` when that is set, and appended to `out`.
+template <typename PutCell>
 void append_row(std::string& out, std::span<const TableColumn> columns, const TableLayout& layout,
-                std::optional<std::size_t> max_width, AppendCell&& append_cell_of) {
-    const std::size_t row_start = out.size();
+                std::optional<std::size_t> max_width, PutCell&& put_cell_of) {
+    thread_local RowText row;
+    row.clear();
     const auto marker = cut_marker(layout);
     const std::size_t marker_columns = layout.utf8 ? 1 : marker.size();
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const auto spec = column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
-        const std::size_t cell_start = out.size();
-        append_cell_of(columns[i]);
+        const std::size_t cell_start = row.size();
+        put_cell_of(row, columns[i]);
         if (last && !spec.right_aligned) break;  // neither cut nor padded
-        std::size_t width = display_width(text_from(out, cell_start));
+        std::size_t width = display_width(row.from(cell_start));
         if (!last && spec.free_text && width > spec.width) {
-            const auto kept = fit_to_width(text_from(out, cell_start), spec.width - marker_columns);
-            out.resize(cell_start + kept.size());
-            out += marker;
-            width = display_width(text_from(out, cell_start));
+            row.truncate(cell_start + fit_to_width(row.from(cell_start), spec.width - marker_columns).size());
+            row.put(marker);
+            width = display_width(row.from(cell_start));
         }
         const std::size_t padding = width >= spec.width ? 0 : spec.width - width;
-        if (spec.right_aligned) {  // the cell moves right, blanks before it
-            const std::size_t cell_size = out.size() - cell_start;
-            out.resize(out.size() + padding);
-            std::memmove(out.data() + cell_start + padding, out.data() + cell_start, cell_size);
-            std::memset(out.data() + cell_start, ' ', padding);
+        if (spec.right_aligned) {
+            row.shift_right(cell_start, padding);
         } else {
-            out.append(padding, ' ');
+            row.put_blanks(padding);
         }
-        if (!last) out += ' ';
+        if (!last) row.put(' ');
     }
     // By terminal columns, not characters: a wide (CJK) title takes two a character.
-    if (max_width && display_width(text_from(out, row_start)) > *max_width) {
+    if (max_width && display_width(row.from(0)) > *max_width) {
         const std::size_t keep = *max_width > marker_columns ? *max_width - marker_columns : 0;
-        const auto kept = fit_to_width(text_from(out, row_start), keep);
-        out.resize(row_start + kept.size());
-        out += marker;
+        row.truncate(fit_to_width(row.from(0), keep).size());
+        row.put(marker);
     }
+    out += row.from(0);
 }
 
 // A connect row (request "-") or a request row (no result of its own).
@@ -427,7 +434,7 @@ void append_process_row(std::string& out, const ConnectEvent& event, const Table
                         std::string_view request, bool is_request) {
     DefaultColumns defaults;
     append_row(out, columns_of(layout, layout.request_column || is_request, defaults), layout, layout.max_width,
-               [&](TableColumn column) { append_cell(out, column, event, layout, request, is_request); });
+               [&](RowText& row, TableColumn column) { put_cell(row, column, event, layout, request, is_request); });
 }
 
 }  // namespace
@@ -437,7 +444,7 @@ std::string format_table_header(const TableLayout& layout) {
     DefaultColumns defaults;
     // Only rows are cut to layout.max_width, not the header.
     append_row(header, columns_of(layout, layout.request_column, defaults), layout, std::nullopt,
-               [&](TableColumn column) { header += column_spec(column, layout).header; });
+               [&](RowText& row, TableColumn column) { row.put(column_spec(column, layout).header); });
     return header;
 }
 
@@ -445,12 +452,8 @@ void append_table_row(std::string& out, const ConnectEvent& event, const TableLa
     append_process_row(out, event, layout, "-", false);
 }
 
-// Room for a typical row at once, not a reallocation every few cells.
-constexpr std::size_t kTypicalRowBytes = 256;
-
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
     std::string row;
-    row.reserve(kTypicalRowBytes);
     append_table_row(row, event, layout);
     return row;
 }
@@ -463,7 +466,6 @@ void append_dns_row(std::string& out, const DnsQueryEvent& query, const TableLay
 
 std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
     std::string row;
-    row.reserve(kTypicalRowBytes);
     append_dns_row(row, query, layout);
     return row;
 }
@@ -474,7 +476,6 @@ void append_http_row(std::string& out, const HttpRequestEvent& request, const Ta
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {
     std::string row;
-    row.reserve(kTypicalRowBytes);
     append_http_row(row, request, layout);
     return row;
 }
