@@ -1,7 +1,8 @@
 // Terminal columns of text already escaped for a terminal (valid UTF-8, no
 // control characters): wide characters (CJK, most emoji) take two columns,
 // combining and other zero-width characters none. The one rule for the
-// table, top and the top screen.
+// table, top and the top screen. Also the escaper the table's row writer
+// calls, which writes at a pointer (escape.hpp has the string forms).
 #pragma once
 
 #include <cstddef>
