@@ -282,6 +282,38 @@ void put_endpoint(RowText& row, const IpAddress& address, std::uint16_t port) {
     row.put_number(port);
 }
 
+// format_result's text, with no string unless it is an errno name.
+void put_result(RowText& row, const ConnectOutcome& outcome) {
+    if ((outcome.result == ConnectResult::failed || outcome.result == ConnectResult::error) && outcome.error != 0) {
+        row.put(errno_name(outcome.error));
+    } else {
+        row.put(result_name(outcome.result));
+    }
+}
+
+// format_latency's text ("850us", "12.3ms", "3.02s") written in place:
+// std::to_chars with a precision rounds the double's exact value correctly,
+// as fmt's {:.Nf} does, so the digits are the same.
+void put_latency(RowText& row, std::uint64_t nanoseconds) {
+    constexpr std::size_t kMaxLatencyBytes = 32;  // 18446744073.71s at most
+    char* const at = row.room(kMaxLatencyBytes);
+    char* const digits_end = at + kMaxLatencyBytes - 2;  // room for the unit
+    char* end = nullptr;
+    std::string_view unit;
+    if (nanoseconds < 1'000'000) {
+        end = std::to_chars(at, digits_end, nanoseconds / 1000).ptr;
+        unit = "us";
+    } else if (nanoseconds < 1'000'000'000) {
+        end = std::to_chars(at, digits_end, static_cast<double>(nanoseconds) / 1e6, std::chars_format::fixed, 1).ptr;
+        unit = "ms";
+    } else {
+        end = std::to_chars(at, digits_end, static_cast<double>(nanoseconds) / 1e9, std::chars_format::fixed, 2).ptr;
+        unit = "s";
+    }
+    std::memcpy(end, unit.data(), unit.size());
+    row.done(end + unit.size());
+}
+
 // An empty cell shows "-".
 void put_escaped_or_dash(RowText& row, std::string_view text) {
     if (text.empty()) {
@@ -366,10 +398,10 @@ void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const
             return row.put_number(event.destination_port);
         case TableColumn::result:
             if (is_request) return row.put('-');
-            return row.put(format_result(event.outcome.value_or(ConnectOutcome{})));
+            return put_result(row, event.outcome.value_or(ConnectOutcome{}));
         case TableColumn::latency:
             if (is_request || !event.outcome || !event.outcome->latency_ns) return row.put('-');
-            return row.put(format_latency(*event.outcome->latency_ns));
+            return put_latency(row, *event.outcome->latency_ns);
         case TableColumn::request:
             return row.put(request);
         case TableColumn::cgroup:

@@ -5,6 +5,7 @@
 // byte the same.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -200,6 +201,40 @@ TEST(TableFormatDifferential, RowsMatchTheReferenceByteForByte) {
         request.path = hostile.one_in(2) ? "/latest/meta-data/" + hostile.text(2) : hostile.text(3);
         request.path_truncated = hostile.one_in(3);
         ASSERT_EQ(format_http_row(request, layout), reference::format_http_row(request, layout)) << "event " << i;
+    }
+}
+
+// LATENCY is written with std::to_chars, the reference with fmt: the same
+// digits also where the value is a tie at the precision shown (1.25ms,
+// 1.125s), at each unit's edges and at the largest latency.
+TEST(TableFormatDifferential, LatencyDigitsMatchAtTiesAndEdges) {
+    TableLayout layout{TimeFormat::none, std::nullopt, true};
+    layout.columns = {TableColumn::latency, TableColumn::result};
+    auto event = fixtures::sample_event();
+    std::vector<std::uint64_t> latencies = {0,
+                                            999,
+                                            1000,
+                                            999'999,
+                                            1'000'000,
+                                            1'050'000,
+                                            1'150'000,
+                                            1'250'000,
+                                            1'350'000,
+                                            12'345'678,
+                                            999'949'999,
+                                            999'950'000,
+                                            999'999'999,
+                                            1'000'000'000,
+                                            1'005'000'000,
+                                            1'125'000'000,
+                                            1'375'000'000,
+                                            3'015'000'000,
+                                            std::numeric_limits<std::uint64_t>::max()};
+    std::mt19937_64 random(5);
+    for (int i = 0; i < 20000; ++i) latencies.push_back(random() >> (random() % 64));
+    for (const auto latency : latencies) {
+        event.outcome = ConnectOutcome{ConnectResult::established, 0, latency};
+        ASSERT_EQ(format_table_row(event, layout), reference::format_table_row(event, layout)) << latency;
     }
 }
 
