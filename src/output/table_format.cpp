@@ -208,7 +208,10 @@ public:
     }
     void done(const char* end) { used_ = static_cast<std::size_t>(end - buffer_.data()); }
 
-    void put(char c) { *room(1) = c, ++used_; }
+    void put(char c) {
+        *room(1) = c;
+        ++used_;
+    }
     void put(std::string_view text) {
         std::memcpy(room(text.size()), text.data(), text.size());
         used_ += text.size();
