@@ -59,11 +59,11 @@ public:
     }
     // The inside of a JSON string (no quotes).
     void escaped(std::string_view text) {
-        room(kMaxJsonEscapedBytesPerByte * text.size());
+        room(json_escaped_room(text.size()));
         cursor_ = write_json_string_contents(cursor_, text);
     }
     void string(std::string_view text) {
-        room(kMaxJsonEscapedBytesPerByte * text.size() + 2);
+        room(json_escaped_room(text.size()) + 2);
         *cursor_++ = '"';
         cursor_ = write_json_string_contents(cursor_, text);
         *cursor_++ = '"';
