@@ -194,10 +194,15 @@ CONNSNOOP_INLINE std::size_t copy_plain_run(char* out, const char* text, std::si
         const std::size_t plain = Scan::template plain_prefix<ForJson>(chunk, kChunk);
         if (plain != kChunk) return done + plain;
     }
-    if (done == size) return done;
+    if (done == size) return size;
     const auto chunk = Scan::load_partial(text + done, size - done);
     Scan::store(out + done, chunk);
-    return done + Scan::template plain_prefix<ForJson>(chunk, size - done);
+    const std::size_t plain = Scan::template plain_prefix<ForJson>(chunk, size - done);
+    // Most texts are plain to the end. A branch, not arithmetic, gives
+    // their size: the caller's next write waits on the size, not on the scan.
+    if (plain == size - done) [[likely]]
+        return size;
+    return done + plain;
 }
 
 template <class Scan>
@@ -206,10 +211,11 @@ char* write_json_string_contents_with(char* out, std::string_view text) {
     std::size_t left = text.size();
     while (true) {
         const std::size_t run = copy_plain_run<Scan, true>(out, in, left);
+        if (run == left) [[likely]]
+            return out + left;
         out += run;
         in += run;
         left -= run;
-        if (left == 0) return out;
         const auto byte = static_cast<std::uint8_t>(*in);
         if (byte < 0x80) {  // a control character, DEL, '"' or '\\': JSON's own short forms where it has them
             const char short_form = kJsonShortEscape[byte];
@@ -248,10 +254,11 @@ char* write_escaped_for_terminal_with(char* out, std::string_view text) {
     std::size_t left = text.size();
     while (true) {
         const std::size_t run = copy_plain_run<Scan, false>(out, in, left);
+        if (run == left) [[likely]]
+            return out + left;
         out += run;
         in += run;
         left -= run;
-        if (left == 0) return out;
         const auto [code_point, length] = decode_utf8(std::string_view(in, left), 0);
         if (code_point == '\\') {
             *out++ = '\\';

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -51,25 +49,37 @@ constexpr std::array<char, 200> kDigitPairs = [] {
 // size heuristics at -O2 leave some as calls otherwise).
 #define CONNSNOOP_INLINE [[gnu::always_inline]] inline
 
-// The decimal digits of `value`, written at `out`; returns the end.
-CONNSNOOP_INLINE char* put_decimal(char* out, std::uint64_t value) {
-    // The digit count from the bit length (log10(2) ~ 1233 / 4096): one
-    // less than the guess, or the guess. 0 counts as 1 for one digit.
-    const std::uint64_t nonzero = value | 1;
-    const std::size_t guess = (static_cast<std::size_t>(std::bit_width(nonzero)) * 1233) >> 12;
-    char* const end = out + guess + (nonzero >= kPowersOf10[guess] ? 1 : 0);
-    char* cursor = end;
-    while (value >= 100) {
+// Exactly `Digits` decimal digits of `value` at `out`, two a step.
+template <std::size_t Digits>
+CONNSNOOP_INLINE char* put_digits(char* out, std::uint64_t value) {
+    char* cursor = out + Digits;
+    for (std::size_t i = 0; i < Digits / 2; ++i) {
         cursor -= 2;
         std::memcpy(cursor, &kDigitPairs[2 * (value % 100)], 2);
         value /= 100;
     }
-    if (value >= 10) {
-        std::memcpy(cursor - 2, &kDigitPairs[2 * value], 2);
+    if constexpr (Digits % 2 == 1) out[0] = static_cast<char>('0' + value);
+    return out + Digits;
+}
+
+// The first length from `Digits` on that holds `value`.
+template <std::size_t Digits>
+CONNSNOOP_INLINE char* put_decimal_from(char* out, std::uint64_t value) {
+    if constexpr (Digits == kMaxDecimalDigits) {
+        return put_digits<Digits>(out, value);
     } else {
-        cursor[-1] = static_cast<char>('0' + value);
+        if (value < kPowersOf10[Digits]) return put_digits<Digits>(out, value);
+        return put_decimal_from<Digits + 1>(out, value);
     }
-    return end;
+}
+
+// The decimal digits of `value`, written at `out`; returns the end. One
+// branch per length, each returning out plus a constant: the next piece's
+// place does not wait on arithmetic over the value (the branches are
+// predicted, as a field's length seldom changes from event to event).
+[[gnu::noinline]] char* put_decimal(char* out, std::uint64_t value) {
+    if (value < 10) return put_digits<1>(out, value);
+    return put_decimal_from<2>(out, value);
 }
 
 // Where lines are built, kept from line to line (one per thread): it only
