@@ -172,7 +172,7 @@ TEST(JsonFormat, NumbersAtEveryLength) {
 TEST(JsonFormat, TheFixedTextOfAnyRecordIsUnderHalfItsRoom) {
     constexpr std::size_t kHalfTheFixedRoom = 1024;
     ConnectEvent event;  // every string empty, every number at its widest
-    event.wall_time = std::chrono::system_clock::time_point(std::chrono::microseconds(253'402'300'799'999'999));
+    event.wall_time = std::chrono::system_clock::time_point(std::chrono::microseconds(9'000'000'000'999'999));
     event.pid = event.tid = event.ppid = event.uid = event.gid = event.netns = event.ns_pid = event.pidns = ~0U;
     event.cgroup_id = ~0ULL;
     event.source = *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
