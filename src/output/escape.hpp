@@ -30,11 +30,31 @@ std::string escape_json_invisibles(std::string_view json_text);
 // The inside of a JSON string for `text`, appended to `out` in one pass:
 // exactly what make_valid_utf8, a JSON encoder (short escapes for \b \t \n
 // \f \r \" \\, \u00XX for the other C0 controls) and escape_json_invisibles
-// make of it together. Runs of printable ASCII are copied at once.
+// make of it together. Runs of printable ASCII are found 16 bytes at a time
+// (SSE2 on x86-64, words elsewhere) and copied at once.
 void append_json_string_contents(std::string& out, std::string_view text);
 // The same, written at `out`, which must have room for
-// kMaxJsonEscapedBytesPerByte * text.size() bytes; returns the end.
+// json_escaped_room(text.size()) bytes; returns the end. The bytes between
+// the end and that room may be overwritten.
 inline constexpr std::size_t kMaxJsonEscapedBytesPerByte = 6;  // a control byte as \u00XX
+inline constexpr std::size_t kJsonEscapeSlack = 16;            // the scan stores whole 16-byte chunks
+constexpr std::size_t json_escaped_room(std::size_t text_size) {
+    return kMaxJsonEscapedBytesPerByte * text_size + kJsonEscapeSlack;
+}
 char* write_json_string_contents(char* out, std::string_view text);
+
+namespace detail {
+// What the escapers are made of, for tests: the terminal escaper written at
+// `out` (room for terminal_escaped_room(text.size()) bytes), and both
+// escapers with the word-at-a-time scan that builds without SSE2 (aarch64),
+// so that x86-64 tests it too.
+inline constexpr std::size_t kMaxTerminalEscapedBytesPerByte = 4;  // \xNN
+constexpr std::size_t terminal_escaped_room(std::size_t text_size) {
+    return kMaxTerminalEscapedBytesPerByte * text_size + kJsonEscapeSlack;
+}
+char* write_escaped_for_terminal(char* out, std::string_view text);
+char* write_escaped_for_terminal_portable(char* out, std::string_view text);
+char* write_json_string_contents_portable(char* out, std::string_view text);
+}  // namespace detail
 
 }  // namespace connsnoop

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
+#include <array>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
@@ -14,43 +16,131 @@ namespace connsnoop {
 
 namespace {
 
-// Writes a line through a raw pointer into the caller's string: room is made
-// before each piece, so a key is one fixed-size copy and a number a few
-// stores, not a call to std::string::append. The string ends at the line's
-// end when the builder goes away.
-class LineBuilder {
-public:
-    explicit LineBuilder(std::string& out) : out_(out) {
-        const std::size_t used = out_.size();
-        out_.resize(used + kInitialRoom);
-        cursor_ = out_.data() + used;
-        end_ = out_.data() + out_.size();
+// Room for all the fixed text of any record (keys, punctuation, numbers at
+// 20 digits, addresses, the time, the outcome): more than the fixed text
+// of the longest record, a connect record with IPv6 addresses and outcome
+// (a unit test holds it under half of this). Only strings vary; each
+// makes room for itself and then this much again, so the fixed pieces
+// written between two strings, or after the last one, need no check.
+constexpr std::size_t kFixedRoom = 2048;
+constexpr std::size_t kMaxDecimalDigits = 20;  // 2^64 - 1
+
+constexpr std::array<std::uint64_t, kMaxDecimalDigits> kPowersOf10 = [] {
+    std::array<std::uint64_t, kMaxDecimalDigits> powers{};
+    std::uint64_t power = 1;
+    for (auto& entry : powers) {
+        entry = power;
+        power *= 10;
     }
-    LineBuilder(const LineBuilder&) = delete;
-    LineBuilder& operator=(const LineBuilder&) = delete;
-    ~LineBuilder() { out_.resize(static_cast<std::size_t>(cursor_ - out_.data())); }
+    return powers;
+}();
+
+// "00" "01" ... "99": two digits a step.
+constexpr std::array<char, 200> kDigitPairs = [] {
+    std::array<char, 200> pairs{};
+    for (std::size_t i = 0; i < 100; ++i) {
+        pairs[2 * i] = static_cast<char>('0' + i / 10);
+        pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return pairs;
+}();
+
+// Its pieces run some fifty times a line: they are forced inline (GCC's
+// size heuristics at -O2 leave some as calls otherwise).
+#define CONNSNOOP_INLINE [[gnu::always_inline]] inline
+
+// Exactly `Digits` decimal digits of `value` at `out`, two a step.
+template <std::size_t Digits>
+CONNSNOOP_INLINE char* put_digits(char* out, std::uint64_t value) {
+    char* cursor = out + Digits;
+    for (std::size_t i = 0; i < Digits / 2; ++i) {
+        cursor -= 2;
+        std::memcpy(cursor, &kDigitPairs[2 * (value % 100)], 2);
+        value /= 100;
+    }
+    if constexpr (Digits % 2 == 1) out[0] = static_cast<char>('0' + value);
+    return out + Digits;
+}
+
+// The first length from `Digits` on that holds `value`.
+template <std::size_t Digits>
+CONNSNOOP_INLINE char* put_decimal_from(char* out, std::uint64_t value) {
+    if constexpr (Digits == kMaxDecimalDigits) {
+        return put_digits<Digits>(out, value);
+    } else {
+        if (value < kPowersOf10[Digits]) return put_digits<Digits>(out, value);
+        return put_decimal_from<Digits + 1>(out, value);
+    }
+}
+
+// The decimal digits of `value`, written at `out`; returns the end. One
+// branch per length, each returning out plus a constant: the next piece's
+// place does not wait on arithmetic over the value (the branches are
+// predicted, as a field's length seldom changes from event to event).
+[[gnu::noinline]] char* put_decimal(char* out, std::uint64_t value) {
+    if (value < 10) return put_digits<1>(out, value);
+    return put_decimal_from<2>(out, value);
+}
+
+// Where lines are built, kept from line to line (one per thread): it only
+// grows, and is never cleared. Built in the caller's string instead, each
+// line would have std::string::resize zero-fill all the room it might
+// need (kilobytes: every string's worst case), to use a few hundred bytes.
+class LineScratch {
+public:
+    char* begin() { return bytes_.get(); }
+    char* end() { return bytes_.get() + size_; }
+    // Keeps the first `used` bytes.
+    void grow(std::size_t used, std::size_t needed) {
+        const std::size_t size = std::max(2 * size_, needed);
+        auto bytes = std::make_unique_for_overwrite<char[]>(size);
+        std::memcpy(bytes.get(), bytes_.get(), used);
+        bytes_ = std::move(bytes);
+        size_ = size;
+    }
+
+private:
+    static constexpr std::size_t kInitialSize = 16 * 1024;
+    static_assert(kInitialSize > kFixedRoom);
+    std::size_t size_ = kInitialSize;
+    std::unique_ptr<char[]> bytes_ = std::make_unique_for_overwrite<char[]>(kInitialSize);
+};
+
+thread_local LineScratch line_scratch;
+
+// The line being written into line_scratch: where its next byte goes and
+// where the room ends. A value that the writers below take and give back,
+// so that it lives in registers: were it in memory, every byte stored
+// through its char pointer could alias it and force a reload. Fixed pieces
+// (keys, numbers, addresses) are plain stores; the room for them is kept
+// by the strings' checks (see kFixedRoom).
+class Line {
+public:
+    static Line start() { return {line_scratch.begin(), line_scratch.end()}; }
+    // Appends the line to `out`.
+    void finish(std::string& out) const {
+        // Past the end only if kFixedRoom were too small for the fixed
+        // text between two strings: a bug that must not pass unnoticed.
+        if (at_ > end_) std::abort();
+        out.append(line_scratch.begin(), at_);
+    }
 
     // A literal, without its terminating NUL.
     template <std::size_t N>
-    void literal(const char (&text)[N]) {
-        room(N);
-        std::memcpy(cursor_, text, N - 1);
-        cursor_ += N - 1;
+    CONNSNOOP_INLINE void literal(const char (&text)[N]) {
+        static_assert(N < kFixedRoom / 8);
+        std::memcpy(at_, text, N - 1);
+        at_ += N - 1;
     }
-    void raw(std::string_view text) {
-        room(text.size());
-        std::memcpy(cursor_, text.data(), text.size());
-        cursor_ += text.size();
+    // One of our own names (an endpoint, a result): plain ASCII.
+    CONNSNOOP_INLINE void name(std::string_view text) {
+        reserve(text.size());
+        std::memcpy(at_, text.data(), text.size());
+        at_ += text.size();
     }
-    void character(char c) {
-        room(1);
-        *cursor_++ = c;
-    }
-    void number(std::uint64_t value) {
-        room(20);
-        cursor_ = std::to_chars(cursor_, cursor_ + 20, value).ptr;
-    }
-    void boolean(bool value) {
+    CONNSNOOP_INLINE void character(char c) { *at_++ = c; }
+    CONNSNOOP_INLINE void number(std::uint64_t value) { at_ = put_decimal(at_, value); }
+    CONNSNOOP_INLINE void boolean(bool value) {
         if (value) {
             literal("true");
         } else {
@@ -58,17 +148,21 @@ public:
         }
     }
     // The inside of a JSON string (no quotes).
-    void escaped(std::string_view text) {
-        room(kMaxJsonEscapedBytesPerByte * text.size());
-        cursor_ = write_json_string_contents(cursor_, text);
+    CONNSNOOP_INLINE void escaped(std::string_view text) {
+        reserve(json_escaped_room(text.size()));
+        at_ = write_json_string_contents(at_, text);
     }
-    void string(std::string_view text) {
-        room(kMaxJsonEscapedBytesPerByte * text.size() + 2);
-        *cursor_++ = '"';
-        cursor_ = write_json_string_contents(cursor_, text);
-        *cursor_++ = '"';
+    CONNSNOOP_INLINE void string(std::string_view text) {
+        reserve(json_escaped_room(text.size()) + 2);  // also for "": a list of many is no fixed text
+        if (text.empty()) {                           // four of a typical record's strings
+            literal(R"("")");
+            return;
+        }
+        *at_++ = '"';
+        at_ = write_json_string_contents(at_, text);
+        *at_++ = '"';
     }
-    void string_or_null(bool present, std::string_view text) {
+    CONNSNOOP_INLINE void string_or_null(bool present, std::string_view text) {
         if (present) {
             string(text);
         } else {
@@ -76,77 +170,76 @@ public:
         }
     }
     // inet_ntop formats IPv4 through sprintf; an address is four small numbers.
-    void address(const IpAddress& address) {
-        room(INET6_ADDRSTRLEN + 2);
-        *cursor_++ = '"';
+    CONNSNOOP_INLINE void address(const IpAddress& address) {
+        *at_++ = '"';
         if (address.family == AddressFamily::ipv4) {
             for (std::size_t i = 0; i < 4; ++i) {
-                if (i != 0) *cursor_++ = '.';
-                cursor_ = std::to_chars(cursor_, cursor_ + 3, address.bytes[i]).ptr;
+                at_ = put_decimal(at_, address.bytes[i]);
+                *at_++ = '.';
             }
+            --at_;  // the dot after the last number
         } else {
-            inet_ntop(AF_INET6, address.bytes.data(), cursor_, INET6_ADDRSTRLEN);
-            cursor_ += std::strlen(cursor_);
+            inet_ntop(AF_INET6, address.bytes.data(), at_, INET6_ADDRSTRLEN);
+            at_ += std::strlen(at_);
         }
-        *cursor_++ = '"';
+        *at_++ = '"';
     }
-    void time(std::chrono::system_clock::time_point time) {
-        room(kIso8601Length);
-        if (write_iso8601_utc(cursor_, time)) {
-            cursor_ += kIso8601Length;
-            return;
+    CONNSNOOP_INLINE void time(std::chrono::system_clock::time_point time) {
+        if (write_iso8601_utc(at_, time)) {
+            at_ += kIso8601Length;
+        } else {
+            slow_time(time);
         }
-        std::string text;  // a year outside 1970-9999: the slow way
-        append_iso8601_utc(text, time);
-        raw(text);
     }
 
 private:
-    static constexpr std::size_t kInitialRoom = 1024;
+    Line(char* at, char* end) : at_(at), end_(end) {}
 
-    void room(std::size_t bytes) {
-        if (static_cast<std::size_t>(end_ - cursor_) < bytes) grow(bytes);
+    // Room for `bytes`, and then kFixedRoom for the fixed pieces after them.
+    CONNSNOOP_INLINE void reserve(std::size_t bytes) {
+        if (static_cast<std::size_t>(end_ - at_) < bytes + kFixedRoom) *this = grown(at_, bytes + kFixedRoom);
     }
-    // By what this piece may need: out_ may hold a whole batch of lines
-    // before this one, and resize zero-fills all it adds (doubling the size
-    // cleared tens of kilobytes per line); the string's capacity still
-    // grows geometrically.
-    void grow(std::size_t bytes) {
-        const auto used = static_cast<std::size_t>(cursor_ - out_.data());
-        out_.resize(used + bytes + kInitialRoom);
-        cursor_ = out_.data() + used;
-        end_ = out_.data() + out_.size();
+    [[gnu::noinline, gnu::cold]] static Line grown(char* at, std::size_t bytes) {
+        const auto used = static_cast<std::size_t>(at - line_scratch.begin());
+        line_scratch.grow(used, used + bytes);
+        return {line_scratch.begin() + used, line_scratch.end()};
+    }
+    [[gnu::noinline, gnu::cold]] void slow_time(std::chrono::system_clock::time_point time) {
+        std::string text;  // a year outside 1970-9999
+        append_iso8601_utc(text, time);
+        name(text);
     }
 
-    std::string& out_;
-    char* cursor_ = nullptr;
-    char* end_ = nullptr;
+    char* at_;
+    char* end_;
 };
 
 // join_arguments, escaped: a space goes before an argument once the line so
 // far is not empty (an empty first argument adds none).
-void append_joined(LineBuilder& line, const std::vector<std::string>& argv) {
+Line append_joined(Line line, const std::vector<std::string>& argv) {
     bool line_empty = true;
     for (const auto& argument : argv) {
         if (!line_empty) line.character(' ');
         line.escaped(argument);
         line_empty = line_empty && argument.empty();
     }
+    return line;
 }
 
-void append_command_line(LineBuilder& line, const ConnectEvent& event) {
+Line append_command_line(Line line, const ConnectEvent& event) {
     line.character('"');
     if (event.argv.empty()) {
         line.character('[');
         line.escaped(event.comm);
         line.character(']');
     } else {
-        append_joined(line, event.argv);
+        line = append_joined(line, event.argv);
     }
     line.character('"');
+    return line;
 }
 
-void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
+Line append_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
     line.character('[');
     bool first = true;
     for (const auto& ancestor : ancestry) {
@@ -164,19 +257,20 @@ void append_ancestry(LineBuilder& line, const std::vector<AncestorProcess>& ance
             continue;
         }
         line.literal(R"(,"cmdline":")");
-        append_joined(line, ancestor.argv);
+        line = append_joined(line, ancestor.argv);
         line.literal(R"(","exited":)");
         line.boolean(ancestor.exited);
         line.character('}');
     }
     line.character(']');
+    return line;
 }
 
 // Every field of a connect record up to "ancestry", without the closing brace.
 // opening: the record's start up to its time, e.g. {"type":"connect","time":"
-void append_process_and_connection(LineBuilder& line, const ConnectEvent& event, std::string_view opening,
+Line append_process_and_connection(Line line, const ConnectEvent& event, std::string_view opening,
                                    AncestorDetail ancestors) {
-    line.raw(opening);
+    line.name(opening);
     line.time(event.wall_time);
     line.literal(R"(","pid":)");
     line.number(event.pid);
@@ -195,7 +289,7 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
     line.literal(R"(,"comm":)");
     line.string(event.comm);
     line.literal(R"(,"cmdline":)");
-    append_command_line(line, event);
+    line = append_command_line(line, event);
     line.literal(R"(,"argv":[)");
     for (std::size_t i = 0; i < event.argv.size(); ++i) {
         if (i != 0) line.character(',');
@@ -232,7 +326,7 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
         line.literal("null");
     } else {  // one of our own names: plain ASCII, nothing to escape
         line.character('"');
-        line.raw(endpoint);
+        line.name(endpoint);
         line.character('"');
     }
     line.literal(R"(,"cgroup_id":)");
@@ -258,11 +352,11 @@ void append_process_and_connection(LineBuilder& line, const ConnectEvent& event,
     line.literal(R"(,"unit":)");
     line.string(event.unit);
     line.literal(R"(,"ancestry":)");
-    append_ancestry(line, event.ancestry, ancestors);
+    return append_ancestry(line, event.ancestry, ancestors);
 }
 
 // attempt_id links a "pending" record to the one with the same attempt's fate.
-void append_outcome(LineBuilder& line, const ConnectOutcome& outcome, std::uint64_t attempt_id) {
+Line append_outcome(Line line, const ConnectOutcome& outcome, std::uint64_t attempt_id) {
     line.literal(R"(,"attempt_id":)");
     if (attempt_id != 0) {
         line.number(attempt_id);
@@ -283,21 +377,22 @@ void append_outcome(LineBuilder& line, const ConnectOutcome& outcome, std::uint6
     } else {
         line.literal("null");
     }
+    return line;
 }
 
 }  // namespace
 
 void append_connect_json(std::string& out, const ConnectEvent& event, AncestorDetail ancestors) {
-    LineBuilder line(out);
-    append_process_and_connection(line, event, R"({"type":"connect","time":")", ancestors);
-    if (event.outcome) append_outcome(line, *event.outcome, event.attempt_id);
+    Line line = append_process_and_connection(Line::start(), event, R"({"type":"connect","time":")", ancestors);
+    if (event.outcome) line = append_outcome(line, *event.outcome, event.attempt_id);
     line.character('}');
+    line.finish(out);
 }
 
 void append_http_json(std::string& out, const HttpRequestEvent& request, AncestorDetail ancestors) {
-    LineBuilder line(out);
     // The connection's outcome is not a request's: not part of this record.
-    append_process_and_connection(line, request.connection, R"({"type":"http","time":")", ancestors);
+    Line line =
+        append_process_and_connection(Line::start(), request.connection, R"({"type":"http","time":")", ancestors);
     line.literal(R"(,"http":{"method":)");
     line.string(request.method);
     line.literal(R"(,"path":)");
@@ -325,11 +420,11 @@ void append_http_json(std::string& out, const HttpRequestEvent& request, Ancesto
     line.literal(R"(},"imds":{"version":)");
     line.string_or_null(imds != ImdsVersion::none, imds_version_name(imds));
     line.literal("}}");
+    line.finish(out);
 }
 
 void append_dns_json(std::string& out, const DnsQueryEvent& query, AncestorDetail ancestors) {
-    LineBuilder line(out);
-    append_process_and_connection(line, query.sender, R"({"type":"dns","time":")", ancestors);
+    Line line = append_process_and_connection(Line::start(), query.sender, R"({"type":"dns","time":")", ancestors);
     line.literal(R"(,"dns":{"id":)");
     line.number(query.query_id);
     line.literal(R"(,"qname":)");
@@ -349,6 +444,7 @@ void append_dns_json(std::string& out, const DnsQueryEvent& query, AncestorDetai
     line.literal(R"(,"name_malformed":)");
     line.boolean(query.name_malformed);
     line.literal("}}");
+    line.finish(out);
 }
 
 std::string dns_json_line(const DnsQueryEvent& query, AncestorDetail ancestors) {

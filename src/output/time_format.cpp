@@ -3,6 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -57,18 +59,27 @@ bool write_iso8601_utc(char* out, std::chrono::system_clock::time_point time) {
     const std::int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
     if (micros < 0 || micros >= kYear10000Micros) return false;
     const std::int64_t seconds = micros / kMicrosPerSecond;
-    const auto fraction = static_cast<std::uint64_t>(micros % kMicrosPerSecond);
-    const auto second_of_day = static_cast<std::uint64_t>(seconds % kSecondsPerDay);
-    const CivilDate date = civil_from_days(seconds / kSecondsPerDay);
-    // YYYY-MM-DDTHH:MM:SS.ffffffZ
-    std::memcpy(out, "0000-00-00T00:00:00.000000Z", kIso8601Length);
-    put_digits(out + 4, static_cast<std::uint64_t>(date.year), 4);
-    put_digits(out + 7, date.month, 2);
-    put_digits(out + 10, date.day, 2);
-    put_digits(out + 13, second_of_day / 3600, 2);
-    put_digits(out + 16, second_of_day / 60 % 60, 2);
-    put_digits(out + 19, second_of_day % 60, 2);
-    put_digits(out + 26, fraction, 6);
+    // Events come in bursts within one second: its date and time of day
+    // are worked out once, then only the microseconds change.
+    constexpr std::size_t kSecondsLength = 20;  // YYYY-MM-DDTHH:MM:SS.
+    thread_local std::int64_t cached_seconds = -1;
+    thread_local std::array<char, kSecondsLength> cached_text{};
+    if (seconds != cached_seconds) {
+        const auto second_of_day = static_cast<std::uint64_t>(seconds % kSecondsPerDay);
+        const CivilDate date = civil_from_days(seconds / kSecondsPerDay);
+        char* const text = cached_text.data();
+        std::memcpy(text, "0000-00-00T00:00:00.", kSecondsLength);
+        put_digits(text + 4, static_cast<std::uint64_t>(date.year), 4);
+        put_digits(text + 7, date.month, 2);
+        put_digits(text + 10, date.day, 2);
+        put_digits(text + 13, second_of_day / 3600, 2);
+        put_digits(text + 16, second_of_day / 60 % 60, 2);
+        put_digits(text + 19, second_of_day % 60, 2);
+        cached_seconds = seconds;
+    }
+    std::memcpy(out, cached_text.data(), kSecondsLength);
+    put_digits(out + 26, static_cast<std::uint64_t>(micros % kMicrosPerSecond), 6);
+    out[26] = 'Z';
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "output/display_width.hpp"
+#include "output/utf8.hpp"
 
 namespace connsnoop {
 namespace {
@@ -125,6 +126,159 @@ TEST(JsonStringContents, ASpecialByteAnywhereInALongPlainRunIsFound) {
     }
     // Bytes just inside the plain range pass unchanged.
     EXPECT_EQ(json_string_in_one_pass(std::string(17, ' ') + "~!#[]"), "\"" + std::string(17, ' ') + "~!#[]\"");
+}
+
+// The scans behind both escapers, the one in use (SSE2 on x86-64) and the
+// word-at-a-time one aarch64 builds, against references that look at one
+// character at a time: the long way for JSON, and for the terminal:
+std::string terminal_the_simple_way(std::string_view text) {
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto [code_point, length] = decode_utf8(text, pos);
+        const bool dangerous = code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F) ||
+                               code_point == 0x200E || code_point == 0x200F ||
+                               (code_point >= 0x2028 && code_point <= 0x202E) ||
+                               (code_point >= 0x2066 && code_point <= 0x2069);
+        if (code_point == '\\') {
+            out += "\\\\";
+        } else if (code_point == kInvalidUtf8 || dangerous) {
+            for (std::size_t i = pos; i < pos + length; ++i) {
+                const auto byte = static_cast<unsigned char>(text[i]);
+                out += "\\x";
+                out += kHexDigits[byte >> 4];
+                out += kHexDigits[byte & 0xF];
+            }
+        } else {
+            out += text.substr(pos, length);
+        }
+        pos += length;
+    }
+    return out;
+}
+
+std::string json_contents_the_long_way(std::string_view text) {
+    const auto quoted = json_string_the_long_way(text);
+    return quoted.substr(1, quoted.size() - 2);
+}
+
+struct EscapeVariant {
+    const char* name;
+    char* (*write)(char*, std::string_view);
+    std::size_t (*room)(std::size_t);
+    bool json;
+};
+
+const EscapeVariant kEscapeVariants[] = {
+    {"json", write_json_string_contents, json_escaped_room, true},
+    {"json portable", detail::write_json_string_contents_portable, json_escaped_room, true},
+    {"terminal", detail::write_escaped_for_terminal, detail::terminal_escaped_room, false},
+    {"terminal portable", detail::write_escaped_for_terminal_portable, detail::terminal_escaped_room, false},
+};
+
+// Written into exactly the room the escaper asks for (ASan sees a write
+// past it), with guard bytes after it checked too.
+std::string escape_in_exact_room(const EscapeVariant& variant, std::string_view text) {
+    constexpr std::size_t kGuard = 32;
+    const std::size_t room = variant.room(text.size());
+    std::vector<char> buffer(room + kGuard, '\x5a');
+    const char* const end = variant.write(buffer.data(), text);
+    EXPECT_LE(end, buffer.data() + room) << variant.name;
+    for (std::size_t i = room; i < buffer.size(); ++i) {
+        if (buffer[i] != '\x5a') ADD_FAILURE() << variant.name << ": wrote past its room";
+    }
+    return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
+}
+
+void expect_every_variant_escapes(std::string_view text) {
+    const std::string json = json_contents_the_long_way(text);
+    const std::string terminal = terminal_the_simple_way(text);
+    for (const auto& variant : kEscapeVariants) {
+        ASSERT_EQ(escape_in_exact_room(variant, text), variant.json ? json : terminal)
+            << variant.name << ": " << ::testing::PrintToString(std::string(text));
+    }
+}
+
+TEST(EscapeScan, EveryByteAtEveryPositionOfShortAndLongTexts) {
+    // Up to 40 bytes: inside one 16-byte chunk, across two, in a partial tail.
+    for (std::size_t length = 1; length <= 40; ++length) {
+        for (std::size_t at = 0; at < length; ++at) {
+            for (int byte = 0; byte < 256; ++byte) {
+                std::string text(length, 'a');
+                text[at] = static_cast<char>(byte);
+                expect_every_variant_escapes(text);
+                if (::testing::Test::HasFatalFailure()) return;
+            }
+        }
+    }
+    expect_every_variant_escapes("");
+}
+
+TEST(EscapeScan, SequencesAcrossChunkEdgesAndCutAtTheEnd) {
+    const std::vector<std::string> sequences = {
+        "\xc3\xa9",          // é
+        "\xc2\x9b",          // C1 CSI
+        "\xc2\xa0",          // no-break space: printable
+        "\xe2\x80\xae",      // right-to-left override
+        "\xe2\x80\xa8",      // line separator
+        "\xe2\x81\xa9",      // pop directional isolate
+        "\xe6\x97\xa5",      // 日
+        "\xf0\x9f\x98\x80",  // an emoji
+        "\xed\xa0\x80",      // a surrogate
+        "\xc0\xaf",          // overlong '/'
+        "\xe0\x80\xaf",      // overlong, three bytes
+        "\xf0\x80\x80\xaf",  // overlong, four bytes
+        "\xf4\x90\x80\x80",  // above U+10FFFF
+        "\xf8\x88\x80\x80",  // a five-byte lead
+        "\x80",              // a lone continuation byte
+        "\\\"",
+    };
+    for (const auto& sequence : sequences) {
+        for (std::size_t before = 0; before <= 34; ++before) {
+            for (std::size_t after = 0; after <= 18; after += 17) {
+                expect_every_variant_escapes(std::string(before, 'x') + sequence + std::string(after, 'y'));
+            }
+            // Cut short by the end of the text, at every length.
+            for (std::size_t cut = 1; cut < sequence.size(); ++cut) {
+                expect_every_variant_escapes(std::string(before, 'x') + sequence.substr(0, cut));
+                expect_every_variant_escapes(std::string(before, 'x') + sequence.substr(0, cut) + "z");
+            }
+            if (::testing::Test::HasFatalFailure()) return;
+        }
+    }
+}
+
+TEST(EscapeScan, RandomTextsWithLongPlainRuns) {
+    const std::vector<std::string> pieces = {"a",
+                                             "plain text with spaces ",
+                                             std::string(33, 'p'),
+                                             "\x1b[2J",
+                                             "\r\n\t\b\f",
+                                             "\x7f",
+                                             "\\",
+                                             "\"",
+                                             "\xc2\x9b",
+                                             "\xe2\x80\xae",
+                                             "\xe6\x97\xa5",
+                                             "\xf0\x9f\x98\x80",
+                                             "\xed\xa0\x80",
+                                             "\xe6\x97",
+                                             "\xff",
+                                             std::string(1, '\0')};
+    std::mt19937 random(20261129);
+    for (int round = 0; round < 20'000; ++round) {
+        std::string text;
+        const auto count = random() % 10;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (random() % 5 == 0) {
+                text += static_cast<char>(random() % 256);
+            } else {
+                text += pieces[random() % pieces.size()];
+            }
+        }
+        expect_every_variant_escapes(text);
+        if (::testing::Test::HasFatalFailure()) return;
+    }
 }
 
 TEST(EscapeForTerminal, AppendsTheSameAsItReturns) {

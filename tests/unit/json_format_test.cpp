@@ -133,9 +133,94 @@ TEST(TimeFormat, ArithmeticMatchesGmtimeAcrossTheCalendar) {
     std::mt19937_64 random(42);
     for (int i = 0; i < 100'000; ++i) seconds.push_back(static_cast<std::int64_t>(random() % 9'000'000'000ULL));
     for (const auto second : seconds) {
-        const std::int64_t micros = second * 1'000'000 + static_cast<std::int64_t>(random() % 1'000'000);
-        ASSERT_EQ(format_iso8601_utc(system_clock::time_point(microseconds(micros))), gmtime_text(micros)) << micros;
+        // Twice in the same second: the date worked out once is reused.
+        for (int same_second = 0; same_second < 2; ++same_second) {
+            const std::int64_t micros = second * 1'000'000 + static_cast<std::int64_t>(random() % 1'000'000);
+            ASSERT_EQ(format_iso8601_utc(system_clock::time_point(microseconds(micros))), gmtime_text(micros))
+                << micros;
+        }
     }
+}
+
+// Numbers are written digit pairs at a time, their length from their bit
+// length: every power of ten and its neighbours, and the largest values.
+TEST(JsonFormat, NumbersAtEveryLength) {
+    auto event = fixtures::sample_event();
+    std::vector<std::uint64_t> values = {0, 1, 9, 10, 11, 99, 100, 101, 18'446'744'073'709'551'615ULL};
+    for (std::uint64_t power = 10; power <= 1'000'000'000'000'000'000ULL; power *= 10) {
+        values.insert(values.end(), {power - 1, power, power + 1, 2 * power - 1});
+    }
+    values.push_back(10'000'000'000'000'000'000ULL);
+    for (const auto value : values) {
+        event.cgroup_id = value;
+        event.pid = static_cast<std::uint32_t>(value);
+        event.destination_port = static_cast<std::uint16_t>(value);
+        const auto line = connect_json_line(event);
+        EXPECT_NE(line.find(",\"cgroup_id\":" + std::to_string(value) + ","), std::string::npos) << line;
+        EXPECT_NE(line.find("\"pid\":" + std::to_string(event.pid) + ","), std::string::npos) << line;
+        EXPECT_NE(line.find("\"dport\":" + std::to_string(event.destination_port) + ","), std::string::npos) << line;
+    }
+    event.source = *IpAddress::parse("0.9.10.255");
+    event.destination = *IpAddress::parse("100.99.1.200");
+    const auto line = connect_json_line(event);
+    EXPECT_NE(line.find(R"("saddr":"0.9.10.255","sport":null,"daddr":"100.99.1.200",)"), std::string::npos) << line;
+}
+
+// Only strings make room for themselves; the fixed text between two of
+// them (keys, numbers, addresses) relies on json_format.cpp's kFixedRoom
+// (2048 bytes). The longest record's whole fixed text stays under half.
+TEST(JsonFormat, TheFixedTextOfAnyRecordIsUnderHalfItsRoom) {
+    constexpr std::size_t kHalfTheFixedRoom = 1024;
+    ConnectEvent event;  // every string empty, every number at its widest
+    event.wall_time = std::chrono::system_clock::time_point(std::chrono::microseconds(9'000'000'000'999'999));
+    event.pid = event.tid = event.ppid = event.uid = event.gid = event.netns = event.ns_pid = event.pidns = ~0U;
+    event.cgroup_id = ~0ULL;
+    event.source = *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+    event.destination = *IpAddress::parse("fd00:ec2::254");
+    event.source_port = event.destination_port = 65535;
+    event.destination_port = 80;
+    event.argv_truncated = true;
+    event.attempt_id = ~0ULL;
+    event.outcome = ConnectOutcome{ConnectResult::untracked, ECONNREFUSED, ~0ULL};
+    const auto connect = connect_json_line(event);
+    EXPECT_LT(connect.size(), kHalfTheFixedRoom) << connect;
+    HttpRequestEvent request;
+    request.connection = event;
+    request.writes = ~0U;
+    const auto http = http_json_line(request);
+    EXPECT_LT(http.size() - connect.size(), kHalfTheFixedRoom) << http;
+}
+
+// Lists of empty strings are no fixed text: each makes room for itself.
+TEST(JsonFormat, ThousandsOfEmptyStringsAndWorstCaseEscapesFit) {
+    auto event = fixtures::sample_event(std::vector<std::string>(20000, ""));
+    event.ancestry = {{10, "", std::vector<std::string>(5000, ""), false}};
+    auto parsed = connect_to_json(event);  // aborts if the room ran out
+    EXPECT_EQ(parsed["argv"].size(), 20000U);
+    EXPECT_EQ(parsed["cmdline"], "");
+    // Every byte of every string at its longest escape (\u0001, 6 bytes).
+    const std::string controls(3000, '\x01');
+    event = fixtures::sample_event(std::vector<std::string>(40, controls));
+    event.comm = event.user = event.group = event.exe = event.cgroup_path = event.container_id =
+        event.container_runtime = event.pod_uid = event.qos_class = event.unit = controls;
+    event.ancestry = {{10, controls, {controls, controls}, false}, {9, controls, {controls}, true}};
+    parsed = connect_to_json(event);
+    EXPECT_EQ(parsed["argv"][39], controls);
+    EXPECT_EQ(parsed["unit"], controls);
+    EXPECT_EQ(parsed["ancestry"][1]["cmdline"], controls);
+    EXPECT_EQ(parsed["cmdline"].get<std::string>().size(), 40 * controls.size() + 39);
+}
+
+// Lines are built in one buffer kept from line to line: appended to what
+// the caller's string holds, nothing of a longer line before shows after.
+TEST(JsonFormat, LinesAppendAndALongLineLeavesNothingBehind) {
+    std::string batch = "earlier line\n";
+    append_connect_json(batch, fixtures::sample_event({std::string(20'000, 'x')}));
+    const auto long_size = batch.size();
+    batch += '\n';
+    append_connect_json(batch, fixtures::sample_event());
+    EXPECT_TRUE(batch.starts_with("earlier line\n{\"type\":\"connect\""));
+    EXPECT_EQ(batch.substr(long_size + 1), connect_json_line(fixtures::sample_event()));
 }
 
 TEST(JsonFormat, HostileBytesStayOneValidLine) {
