@@ -75,6 +75,10 @@ Status install_port_bitmap(bpf_map* map, const std::vector<PortRange>& ranges) {
 // sockets whose call failed before one until they are closed: not bounded by
 // --max-in-flight, which is about attempts.
 constexpr std::size_t kPendingConnectCalls = 16384;
+// (owner, service, protocol, direction) counters of the linklocal view. A
+// preallocated per-CPU hash: at this size, a third of a start-up's CPU when
+// made for a mode that never counts.
+constexpr std::size_t kLinklocalCounters = 16384;
 
 std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
@@ -118,6 +122,7 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.udp_reported, config.udp_sends ? kUdpReportedDestinations : 0},
         {maps.linklocal_v4, count_v4_services(config.linklocal_services)},
         {maps.linklocal_v6, config.linklocal_services.size() - count_v4_services(config.linklocal_services)},
+        {maps.linklocal_counts, config.linklocal_services.empty() ? 0 : kLinklocalCounters},
     };
     for (const auto& [map, entries] : sizes) {
         if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
