@@ -147,9 +147,9 @@ bpf_program* set_loaded(bpf_program* program, bool wanted) {
 }
 
 // The part libbpf stopped at, by what it is for and its program's name.
-std::string refused_part(const std::vector<ProgramPart>& parts) {
+std::string refused_part(const std::vector<ProgramPart>& parts, const std::string& object_name) {
     const std::string name = refused_program_name();
-    if (name.empty()) return "the BPF object";
+    if (name.empty()) return object_name;
     for (const auto& part : parts) {
         if (name == bpf_program__name(part.program)) return part.what + " (" + name + ")";
     }
@@ -158,7 +158,8 @@ std::string refused_part(const std::vector<ProgramPart>& parts) {
 
 // Opens the embedded object with the filters baked into its read-only data,
 // and loads the parts asked for, each in the variant `hook` names.
-Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs) {
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs,
+                                  const std::string& object_name) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
     if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
@@ -224,7 +225,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
         {"the exec tracker", choose_variant(progs.exec_tp_btf, progs.exec_raw_tp, hook, track_execs)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
-        return libbpf_load_error("loading " + refused_part(parts), err);
+        return libbpf_load_error("loading " + refused_part(parts, object_name), err);
     return skeleton;
 }
 
@@ -422,10 +423,11 @@ ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler ha
 
 ConnectTracer::~ConnectTracer() = default;
 
-Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs) {
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs,
+                                                          const std::string& object_name) {
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
-    auto skeleton = open_and_load(config, probe_tracepoint_hook(config.verbose), track_execs);
+    auto skeleton = open_and_load(config, probe_tracepoint_hook(config.verbose), track_execs, object_name);
     if (!skeleton) return skeleton.error();
     return std::shared_ptr<connsnoop_bpf>(std::move(skeleton).value());
 }

@@ -34,7 +34,9 @@ using DnsHandler = std::function<bool(DnsQueryEvent&&)>;
 // The one BPF object, opened and loaded with the parts `config` asks for and,
 // with `track_execs`, the exec tracker's program too: one read of the
 // kernel's BTF and one CO-RE pass serve both (ProcessTracker::start).
-Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs);
+// `object_name` names what failed to load when no one program did.
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs,
+                                                          const std::string& object_name = "the BPF object");
 
 class ConnectTracer {
 public:

@@ -53,7 +53,7 @@ Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(const TracerConfig
         handles->skeleton = std::move(both).value();
         handles->shared = true;
     } else {
-        auto alone = load_tracer_object(exec_tracker_only(config), true);
+        auto alone = load_tracer_object(exec_tracker_only(config), true, "the exec tracker");
         if (!alone) return alone.error();
         handles->skeleton = std::move(alone).value();
     }
