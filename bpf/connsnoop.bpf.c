@@ -17,6 +17,8 @@
  *
  * With --udp/--dns, UDP sends and DNS queries are reported beside the
  * connects (lib/udp_sends.bpf.h, lib/dns_capture.bpf.h).
+ *
+ * With ancestry on, every exec on the host is recorded (lib/exec_tracker.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -29,6 +31,7 @@
 #include "lib/attempt_id.bpf.h"
 #include "lib/connect_calls.bpf.h"
 #include "lib/events.bpf.h"
+#include "lib/exec_tracker.bpf.h"
 #include "lib/filters.bpf.h"
 #include "lib/linklocal.bpf.h"
 #include "lib/record.bpf.h"
@@ -186,4 +189,17 @@ SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_raw_tp, const struct sock *sk, int oldstate, int newstate)
 {
 	return on_state_change(sk, oldstate, newstate);
+}
+
+/* Every exec on the host, for ancestry (lib/exec_tracker.bpf.h); loaded only with it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_tp_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return record_exec((struct task_struct *)bpf_get_current_task());
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw_tp, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return record_exec((struct task_struct *)bpf_get_current_task());
 }

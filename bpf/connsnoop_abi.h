@@ -148,7 +148,7 @@ struct cs_lpm_v6_key {
 	cs_u8 addr[16];
 };
 
-/* ---- process tracker (bpf/process_tracker.bpf.c) ---- */
+/* ---- process tracker (bpf/lib/exec_tracker.bpf.h) ---- */
 
 /* argv kept per exec'd process: enough to name a parent or grandparent */
 #define CS_EXEC_ARGV_CAPACITY 1024

@@ -70,7 +70,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, struct cs_linklocal_key);
 	__type(value, struct cs_linklocal_count);
 } linklocal_counts SEC(".maps");

@@ -200,7 +200,7 @@ int run_linklocal_session(const Options& options) {
     if (metrics) pipeline.add_sink(*metrics);
     pipeline.add_sink(view);
 
-    auto stats = run_trace_loop(options, pipeline);
+    auto stats = run_trace_loop(options, pipeline, exec_tracker->get());
     if (!stats) {
         report_error(stats.error());
         return 1;

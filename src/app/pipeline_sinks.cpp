@@ -43,7 +43,7 @@ PipelineConfig pipeline_config(const Options& options) {
 
 Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& options) {
     if (options.ancestry_depth == 0) return std::unique_ptr<ProcessTracker>();
-    auto started = ProcessTracker::start(options.verbose, options.tracer.btf_path);
+    auto started = ProcessTracker::start(options.tracer);
     if (started) return std::move(started).value();
     // Asked for by the user (--ancestry, or a --btf file the connect tracer
     // needs just the same): the refusal is the answer, reported once at the top.

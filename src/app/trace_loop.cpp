@@ -214,7 +214,8 @@ bool take_reopen_request() {
     return true;
 }
 
-Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline) {
+Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline,
+                                      const ProcessTracker* exec_tracker) {
     install_signal_handlers();
     // Everything stamped before the stop signal is still delivered (and so
     // flushed); what the kernel stamps after it ends delivery.
@@ -230,7 +231,9 @@ Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pip
     DnsHandler on_dns = [&pipeline](DnsQueryEvent&& query) {
         return !after_stop(query.sender.monotonic_ns) && pipeline.dns(std::move(query));
     };
-    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http, on_dns);
+    // The object the exec tracker loaded for this config, when it runs: loaded once for both.
+    auto tracer = ConnectTracer::start(options.tracer, on_event, on_outcome, on_http, on_dns,
+                                       exec_tracker ? exec_tracker->connect_tracer_object() : nullptr);
     StartupHeap::end_startup_heap();  // every BPF object is loaded
     if (!tracer) return tracer.error();
     if (options.tracer.trace_connects) {

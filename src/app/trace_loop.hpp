@@ -12,6 +12,7 @@
 #include "app/event_pipeline.hpp"
 #include "cli/options.hpp"
 #include "collect/connect_tracer.hpp"
+#include "collect/process_tracker.hpp"
 #include "output/event_writer.hpp"
 #include "output/line_output.hpp"
 #include "util/result.hpp"
@@ -30,7 +31,8 @@ struct TraceLoopStats {
 // Starts tracing with `options.tracer` (an error when it cannot start; not yet
 // reported), announces it on stderr, feeds every record to the pipeline and
 // polls until a stop condition (signal, --duration, a sink's own).
-Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline);
+Result<TraceLoopStats> run_trace_loop(const Options& options, EventPipeline& pipeline,
+                                      const ProcessTracker* exec_tracker);
 
 // The line said on stderr once tracing runs: the hook, every filter in force
 // (the kernel's and --container/--unit), what else is followed, and how the

@@ -91,7 +91,7 @@ int run_trace_session(const Options& options) {
         pipeline.add_sink(*alerts);
     }
 
-    auto stats = run_trace_loop(options, pipeline);
+    auto stats = run_trace_loop(options, pipeline, exec_tracker->get());
     if (!stats) {
         report_error(stats.error());
         return 1;

@@ -75,6 +75,12 @@ Status install_port_bitmap(bpf_map* map, const std::vector<PortRange>& ranges) {
 // sockets whose call failed before one until they are closed: not bounded by
 // --max-in-flight, which is about attempts.
 constexpr std::size_t kPendingConnectCalls = 16384;
+// (owner, service, protocol, direction) counters of the linklocal view. A
+// preallocated per-CPU hash: at this size, a third of a start-up's CPU when
+// made for a mode that never counts.
+constexpr std::size_t kLinklocalCounters = 16384;
+// Execs the exec tracker remembers (an LRU map: the oldest go first).
+constexpr std::size_t kExecsRemembered = 4096;
 
 std::uint32_t map_size_for(std::size_t entries) {
     return static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1));
@@ -88,7 +94,7 @@ std::size_t count_v4_services(const std::vector<LinklocalService>& services) {
 
 // Every resizable map and what it holds; a map of a part that is off keeps
 // one entry, so it costs nothing.
-Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
+Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config, bool track_execs) {
     const auto& filters = config.filters;
     const auto count_v4 = [](const std::vector<Cidr>& cidrs) {
         return static_cast<std::size_t>(std::count_if(
@@ -118,6 +124,8 @@ Status size_maps(connsnoop_bpf& skeleton, const TracerConfig& config) {
         {maps.udp_reported, config.udp_sends ? kUdpReportedDestinations : 0},
         {maps.linklocal_v4, count_v4_services(config.linklocal_services)},
         {maps.linklocal_v6, config.linklocal_services.size() - count_v4_services(config.linklocal_services)},
+        {maps.linklocal_counts, config.linklocal_services.empty() ? 0 : kLinklocalCounters},
+        {maps.execs, track_execs ? kExecsRemembered : 0},
     };
     for (const auto& [map, entries] : sizes) {
         if (int err = bpf_map__set_max_entries(map, map_size_for(entries)); err != 0)
@@ -139,9 +147,9 @@ bpf_program* set_loaded(bpf_program* program, bool wanted) {
 }
 
 // The part libbpf stopped at, by what it is for and its program's name.
-std::string refused_part(const std::vector<ProgramPart>& parts) {
+std::string refused_part(const std::vector<ProgramPart>& parts, const std::string& object_name) {
     const std::string name = refused_program_name();
-    if (name.empty()) return "the BPF object";
+    if (name.empty()) return object_name;
     for (const auto& part : parts) {
         if (name == bpf_program__name(part.program)) return part.what + " (" + name + ")";
     }
@@ -150,7 +158,8 @@ std::string refused_part(const std::vector<ProgramPart>& parts) {
 
 // Opens the embedded object with the filters baked into its read-only data,
 // and loads the parts asked for, each in the variant `hook` names.
-Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook) {
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs,
+                                  const std::string& object_name) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
     if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
@@ -176,7 +185,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->http_capture = config.http_capture;
     rodata->udp_sends = config.udp_sends;
     rodata->dns_capture = config.dns_capture;
-    if (auto sized = size_maps(*skeleton, config); !sized) return sized.error();
+    if (auto sized = size_maps(*skeleton, config, track_execs); !sized) return sized.error();
 
     auto& progs = skeleton->progs;
     // The cgroup connect hooks take sockets on for both: outcome tracking
@@ -212,9 +221,11 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
         {"the link-local counters", set_loaded(progs.linklocal_sendmsg6, counting)},
         {"the link-local counters", set_loaded(progs.linklocal_egress, counting)},
         {"the link-local counters", set_loaded(progs.linklocal_ingress, counting)},
+        // Every exec, for ancestry (ProcessTracker).
+        {"the exec tracker", choose_variant(progs.exec_tp_btf, progs.exec_raw_tp, hook, track_execs)},
     };
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
-        return libbpf_load_error("loading " + refused_part(parts), err);
+        return libbpf_load_error("loading " + refused_part(parts, object_name), err);
     return skeleton;
 }
 
@@ -299,7 +310,7 @@ Status install_filters(connsnoop_bpf& skeleton, const TraceFilters& filters,
 }  // namespace
 
 struct ConnectTracer::Handles {
-    SkeletonPtr skeleton;
+    std::shared_ptr<connsnoop_bpf> skeleton;  // shared with the exec tracker, when it runs
     LinkPtr link;
     // connect() calls on the cgroup2 root (outcome tracking or HTTP capture)
     // and the socket's destruction (outcome tracking); links go away when
@@ -412,18 +423,28 @@ ConnectTracer::ConnectTracer(std::unique_ptr<Handles> handles, ConnectHandler ha
 
 ConnectTracer::~ConnectTracer() = default;
 
-Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
-                                                            OutcomeHandler outcome_handler, HttpHandler http_handler,
-                                                            DnsHandler dns_handler) {
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs,
+                                                          const std::string& object_name) {
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
-
-    const TracepointHook hook = probe_tracepoint_hook(config.verbose);
-    auto skeleton = open_and_load(config, hook);
+    auto skeleton = open_and_load(config, probe_tracepoint_hook(config.verbose), track_execs, object_name);
     if (!skeleton) return skeleton.error();
+    return std::shared_ptr<connsnoop_bpf>(std::move(skeleton).value());
+}
+
+Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& config, ConnectHandler handler,
+                                                            OutcomeHandler outcome_handler, HttpHandler http_handler,
+                                                            DnsHandler dns_handler,
+                                                            std::shared_ptr<connsnoop_bpf> loaded) {
+    if (!loaded) {
+        auto own = load_tracer_object(config, false);
+        if (!own) return own.error();
+        loaded = std::move(own).value();
+    }
+    const TracepointHook hook = probe_tracepoint_hook(config.verbose);  // as load_tracer_object chose
 
     auto handles = std::make_unique<Handles>();
-    handles->skeleton = std::move(skeleton).value();
+    handles->skeleton = std::move(loaded);
     handles->possible_cpus = std::max(libbpf_num_possible_cpus(), 1);
     if (auto filters = install_filters(*handles->skeleton, config.filters, config.http_ports); !filters)
         return filters.error();

@@ -16,6 +16,8 @@
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
+struct connsnoop_bpf;  // the skeleton (connsnoop.skel.h)
+
 namespace connsnoop {
 
 // Receives each event; returns false to stop delivery (e.g. --count reached).
@@ -29,12 +31,22 @@ using HttpHandler = std::function<bool(HttpRequestEvent&&)>;
 // Receives each query sent to a resolver (DNS capture only).
 using DnsHandler = std::function<bool(DnsQueryEvent&&)>;
 
+// The one BPF object, opened and loaded with the parts `config` asks for and,
+// with `track_execs`, the exec tracker's program too: one read of the
+// kernel's BTF and one CO-RE pass serve both (ProcessTracker::start).
+// `object_name` names what failed to load when no one program did.
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs,
+                                                          const std::string& object_name = "the BPF object");
+
 class ConnectTracer {
 public:
     // Loads, configures and attaches. On success the hook is live.
+    // `loaded`: the object load_tracer_object made for this same `config`
+    // (shared with the exec tracker); without it, start loads its own.
     static Result<std::unique_ptr<ConnectTracer>> start(const TracerConfig& config, ConnectHandler handler,
                                                         OutcomeHandler outcome_handler = {},
-                                                        HttpHandler http_handler = {}, DnsHandler dns_handler = {});
+                                                        HttpHandler http_handler = {}, DnsHandler dns_handler = {},
+                                                        std::shared_ptr<connsnoop_bpf> loaded = {});
 
     ConnectTracer(const ConnectTracer&) = delete;
     ConnectTracer& operator=(const ConnectTracer&) = delete;

@@ -1,13 +1,15 @@
 #include "collect/process_tracker.hpp"
 
 #include <bpf/bpf.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string_view>
 
+#include "collect/bpf_handles.hpp"
+#include "collect/connect_tracer.hpp"
 #include "collect/libbpf_support.hpp"
 #include "collect/record_decoder.hpp"
-#include "process_tracker.skel.h"
 
 extern "C" {
 #include "connsnoop_abi.h"
@@ -16,30 +18,22 @@ extern "C" {
 namespace connsnoop {
 
 namespace {
-struct SkeletonDeleter {
-    void operator()(process_tracker_bpf* skeleton) const { process_tracker_bpf::destroy(skeleton); }
-};
-using SkeletonPtr = std::unique_ptr<process_tracker_bpf, SkeletonDeleter>;
-struct LinkDeleter {
-    void operator()(bpf_link* link) const { bpf_link__destroy(link); }
-};
-
-Result<SkeletonPtr> open_and_load(TracepointHook hook, const std::string& btf_path) {
-    bpf_object_open_opts options{};
-    options.sz = sizeof(options);
-    if (!btf_path.empty()) options.btf_custom_path = btf_path.c_str();
-    SkeletonPtr skeleton(process_tracker_bpf::open(&options));
-    if (!skeleton) return libbpf_error("opening the embedded process tracker", errno);
-    choose_variant(skeleton->progs.exec_tp_btf, skeleton->progs.exec_raw_tp, hook);
-    if (int err = process_tracker_bpf::load(skeleton.get()); err != 0)
-        return libbpf_load_error(std::string("loading the process tracker (") + hook_name(hook) + ")", err);
-    return skeleton;
+// The tracer config with every part of the connect tracer off: the exec
+// tracker's program alone.
+TracerConfig exec_tracker_only(const TracerConfig& config) {
+    TracerConfig only;
+    only.verbose = config.verbose;
+    only.btf_path = config.btf_path;
+    only.trace_connects = false;
+    only.ringbuf_bytes = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));  // the smallest: nothing is sent
+    return only;
 }
 }  // namespace
 
 struct ProcessTracker::Handles {
-    SkeletonPtr skeleton;
-    std::unique_ptr<bpf_link, LinkDeleter> link;
+    std::shared_ptr<connsnoop_bpf> skeleton;
+    LinkPtr link;
+    bool shared = false;  // loaded with the connect tracer's parts, for it to attach
 };
 
 std::uint32_t ProcessTracker::programs_attached() const { return handles_->link ? 1 : 0; }
@@ -49,19 +43,30 @@ ProcessTracker::ProcessTracker(std::unique_ptr<Handles> handles, TracepointHook 
 
 ProcessTracker::~ProcessTracker() = default;
 
-Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(bool verbose, const std::string& btf_path) {
-    configure_libbpf_logging(verbose);
-    if (auto btf = check_kernel_btf(btf_path); !btf) return btf.error();
-    const TracepointHook hook = probe_tracepoint_hook(verbose);
-    auto skeleton = open_and_load(hook, btf_path);
-    if (!skeleton) return skeleton.error();
+Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(const TracerConfig& config) {
     auto handles = std::make_unique<Handles>();
-    handles->skeleton = std::move(skeleton).value();
+    // With the connect tracer's parts, so that the kernel's BTF is read and
+    // matched once; if the kernel refuses that object, the exec tracker on
+    // its own, so that what it refuses is told apart (the connect tracer
+    // then loads its own object and reports its own refusal).
+    if (auto both = load_tracer_object(config, true)) {
+        handles->skeleton = std::move(both).value();
+        handles->shared = true;
+    } else {
+        auto alone = load_tracer_object(exec_tracker_only(config), true, "the exec tracker");
+        if (!alone) return alone.error();
+        handles->skeleton = std::move(alone).value();
+    }
+    const TracepointHook hook = probe_tracepoint_hook(config.verbose);
     auto& progs = handles->skeleton->progs;
     handles->link.reset(bpf_program__attach(hook == TracepointHook::tp_btf ? progs.exec_tp_btf : progs.exec_raw_tp));
     if (!handles->link)
         return libbpf_error(std::string("attaching to sched:sched_process_exec (") + hook_name(hook) + ")", errno);
     return std::unique_ptr<ProcessTracker>(new ProcessTracker(std::move(handles), hook));
+}
+
+std::shared_ptr<connsnoop_bpf> ProcessTracker::connect_tracer_object() const {
+    return handles_->shared ? handles_->skeleton : nullptr;
 }
 
 std::optional<ExecRecord> ProcessTracker::lookup(std::uint32_t pid) const {

@@ -1,6 +1,7 @@
 // Collection: the process tracker's exec map, read on demand. Every exec on
 // the host leaves the new program's argv, parent and start time there, so a
-// parent that has exited can still be named.
+// parent that has exited can still be named. Its program is part of the
+// connect tracer's BPF object (bpf/lib/exec_tracker.bpf.h).
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,10 @@
 #include <vector>
 
 #include "collect/libbpf_support.hpp"
+#include "collect/trace_config.hpp"
 #include "util/result.hpp"
+
+struct connsnoop_bpf;  // the skeleton (connsnoop.skel.h)
 
 namespace connsnoop {
 
@@ -24,8 +28,11 @@ struct ExecRecord {
 
 class ProcessTracker {
 public:
-    // `btf_path`: --btf, for kernels without /sys/kernel/btf/vmlinux.
-    static Result<std::unique_ptr<ProcessTracker>> start(bool verbose, const std::string& btf_path = {});
+    // Loads the BPF object with the parts `config` asks for (the connect
+    // tracer's config, whose -v and --btf it follows too) and attaches the
+    // exec hook only: the connect tracer attaches the rest later
+    // (connect_tracer_object), and the parents of its first events are known.
+    static Result<std::unique_ptr<ProcessTracker>> start(const TracerConfig& config);
     ProcessTracker(const ProcessTracker&) = delete;
     ProcessTracker& operator=(const ProcessTracker&) = delete;
     ~ProcessTracker();
@@ -35,6 +42,10 @@ public:
     [[nodiscard]] TracepointHook hook() const { return hook_; }
     // BPF programs attached now: 1 (the exec hook) while it runs.
     [[nodiscard]] std::uint32_t programs_attached() const;
+    // The object loaded for the connect tracer's config, for
+    // ConnectTracer::start; null when the kernel refused it and the exec
+    // tracker runs alone.
+    [[nodiscard]] std::shared_ptr<connsnoop_bpf> connect_tracer_object() const;
 
 private:
     struct Handles;

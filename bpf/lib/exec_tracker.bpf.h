@@ -1,27 +1,30 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Process tracker: remembers, for every exec on the host, the new program's
+ * The exec tracker: remembers, for every exec on the host, the new program's
  * argv, parent and start time, in an LRU map keyed by PID. User space reads
- * it on demand to name a connecting process's ancestors — also the ones that
+ * it on demand to name a connecting process's ancestors, also the ones that
  * exited before the event was printed, which /proc can no longer show.
  *
  * A parent's argv cannot be read at connect time: bpf_probe_read_user reads
  * the *current* task's memory, and tracepoint programs cannot sleep to read
  * another's. At exec the new program is current, so its argv is readable.
+ *
+ * Part of connsnoop.bpf.c rather than an object of its own: a second object
+ * means a second read of the kernel's BTF and a second CO-RE pass over it,
+ * about a fifth of connsnoop's start-up CPU.
  */
+#pragma once
+
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
 #include "connsnoop_abi.h"
 #include "lib/task.bpf.h"
 
-char LICENSE[] SEC("license") = "GPL";
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 1); /* sized by user space */
 	__type(key, __u32);
 	__type(value, struct cs_exec_entry);
 } execs SEC(".maps");
@@ -52,16 +55,4 @@ static __always_inline int record_exec(struct task_struct *task)
 	                                    &entry->flags, &area_len);
 	bpf_map_update_elem(&execs, &tgid, entry, BPF_ANY);
 	return 0;
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(exec_tp_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
-{
-	return record_exec((struct task_struct *)bpf_get_current_task());
-}
-
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(exec_raw_tp, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
-{
-	return record_exec((struct task_struct *)bpf_get_current_task());
 }
