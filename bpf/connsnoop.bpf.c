@@ -125,13 +125,15 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
-/* The same for tp_btf and raw_tp: nothing here needs a typed socket pointer
- * (per-socket state is keyed by address or cookie, lib/socket_owner.bpf.h). */
-static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate)
+/* The same for tp_btf and raw_tp, but for how the socket and the task are
+ * read (typed: tp_btf, lib/kernel_read.bpf.h); per-socket state is keyed by
+ * address or cookie (lib/socket_owner.bpf.h). */
+static __always_inline int on_state_change(bool typed, const struct sock *sk, int oldstate, int newstate)
 {
 	struct connect_scratch *buf;
 	struct cs_connect_record *rec;
 	__u64 pid_tgid, uid_gid;
+	__u32 netns = 0;
 
 	if (http_capture && newstate == TCP_CLOSE)
 		http_forget_socket(sk);
@@ -139,10 +141,14 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		return on_attempt_end(sk, newstate);
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (CS_READ(typed, sk->sk_protocol, sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (!netns_wanted(sk))
-		return 0;
+	/* read here only when filtered on: most connections never get further */
+	if (filter_netns) {
+		netns = socket_netns(typed, sk);
+		if (!netns_inum_wanted(netns))
+			return 0;
+	}
 
 	pid_tgid = bpf_get_current_pid_tgid();
 	uid_gid = bpf_get_current_uid_gid();
@@ -156,7 +162,7 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	if ((filter_comm || exclude_comm) && !comm_wanted(rec->comm))
 		return 0;
-	if (!read_endpoints(sk, rec))
+	if (!read_endpoints(typed, sk, rec))
 		return 0;
 	if (!destination_wanted(rec->family, rec->daddr, rec->dport))
 		return 0;
@@ -164,8 +170,8 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		connect_sent_syn(sk);
 
 	rec->kind = CS_RECORD_CONNECT;
-	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
+	rec->netns = filter_netns ? netns : socket_netns(typed, sk);
+	fill_current_task_fields(typed, rec, buf->argv, pid_tgid, uid_gid);
 	if (track_outcomes)
 		follow_attempt(sk, rec);
 	if (http_capture)
@@ -178,12 +184,12 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_tp_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate);
+	return on_state_change(true, sk, oldstate, newstate);
 }
 
 /* Fallback where tp_btf is refused; same arguments, read through CO-RE. */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_raw_tp, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate);
+	return on_state_change(false, sk, oldstate, newstate);
 }

@@ -17,6 +17,7 @@
 
 #include "connsnoop_abi.h"
 #include "lib/events.bpf.h"
+#include "lib/kernel_read.bpf.h"
 #include "lib/task.bpf.h"
 
 /* --argv-max, fixed before load. */
@@ -41,13 +42,12 @@ static __always_inline struct connect_scratch *connect_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* Task identity, time and argv of the current task into the record; argv_out
- * has room for CS_ARGV_CAPACITY bytes. */
-static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
-                                             __u64 uid_gid)
+/* Task identity, time and argv of the current task (task) into the record;
+ * argv_out has room for CS_ARGV_CAPACITY bytes. typed: see
+ * lib/kernel_read.bpf.h. */
+static __always_inline void fill_fields_of(bool typed, struct task_struct *task, struct cs_connect_record *rec,
+                                           char *argv_out, __u64 pid_tgid, __u64 uid_gid)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
 	rec->flags = 0;
 	rec->error = 0;
 	rec->attempt_id = 0;
@@ -55,13 +55,32 @@ static __always_inline void fill_task_fields(struct cs_connect_record *rec, char
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->ppid = CS_READ(typed, task->real_parent->tgid, task, real_parent, tgid);
 	rec->uid = (__u32)uid_gid;
 	rec->gid = uid_gid >> 32;
-	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	read_pid_namespace(task, rec);
-	read_ancestors(task, rec);
-	rec->argv_len = read_current_argv(argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags, &rec->argv_area_len);
+	rec->start_boottime_ns = CS_READ(typed, task->group_leader->start_boottime, task, group_leader, start_boottime);
+	read_pid_namespace(typed, task, rec);
+	read_ancestors(typed, task, rec);
+	rec->argv_len = read_task_argv(typed, task, argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags,
+	                               &rec->argv_area_len);
+}
+
+/* The same, for programs that cannot hold a typed task (raw_tp, cgroup hooks). */
+static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
+                                             __u64 uid_gid)
+{
+	fill_fields_of(false, (struct task_struct *)bpf_get_current_task(), rec, argv_out, pid_tgid, uid_gid);
+}
+
+/* The same in a tracing program: with plain loads where the kernel gives the
+ * current task typed (5.11+) and the program may hold it (typed: tp_btf). */
+static __always_inline void fill_current_task_fields(bool typed, struct cs_connect_record *rec, char *argv_out,
+                                                     __u64 pid_tgid, __u64 uid_gid)
+{
+	if (typed && CS_HAVE_CURRENT_TASK_BTF())
+		fill_fields_of(true, bpf_get_current_task_btf(), rec, argv_out, pid_tgid, uid_gid);
+	else
+		fill_task_fields(rec, argv_out, pid_tgid, uid_gid);
 }
 
 /* Writes a scratch of scratch_size bytes whose record (header_size bytes,
