@@ -125,14 +125,55 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
-/* The same for tp_btf and raw_tp, but for how the socket and the task are
- * read (typed: tp_btf, lib/kernel_read.bpf.h); per-socket state is keyed by
- * address or cookie (lib/socket_owner.bpf.h). */
-static __always_inline int on_state_change(bool typed, const struct sock *sk, int oldstate, int newstate)
+/* CLOSE -> SYN_SENT of a TCP socket, in the connecting task's context: the
+ * filters, then the record. typed: the socket is BTF-typed (tp_btf);
+ * typed_task: so is task, the current task (else NULL: raw_tp, 5.10). Both
+ * compile-time constants, see lib/kernel_read.bpf.h. */
+static __always_inline int on_connect_attempt(bool typed, bool typed_task, struct task_struct *task,
+                                              const struct sock *sk, __u32 netns)
 {
 	struct connect_scratch *buf;
 	struct cs_connect_record *rec;
 	__u64 pid_tgid, uid_gid;
+
+	pid_tgid = task_pid_tgid(typed_task, task);
+	uid_gid = task_uid_gid(typed_task, task);
+	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
+		return 0;
+
+	buf = connect_scratch();
+	if (!buf)
+		return 0;
+	rec = &buf->record;
+	task_comm(typed_task, task, rec->comm);
+	if ((filter_comm || exclude_comm) && !comm_wanted(rec->comm))
+		return 0;
+	if (!read_endpoints(typed, sk, rec))
+		return 0;
+	if (!destination_wanted(rec->family, rec->daddr, rec->dport))
+		return 0;
+	if (track_outcomes)
+		connect_sent_syn(sk);
+
+	rec->kind = CS_RECORD_CONNECT;
+	rec->netns = filter_netns ? netns : socket_netns(typed, sk);
+	if (typed_task)
+		fill_fields_of(true, task, rec, buf->argv, pid_tgid, uid_gid);
+	else
+		fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
+	if (track_outcomes)
+		follow_attempt(sk, rec);
+	if (http_capture)
+		http_watch_socket(sk, rec);
+	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
+	return 0;
+}
+
+/* The same for tp_btf and raw_tp, but for how the socket and the task are
+ * read (typed: tp_btf); per-socket state is keyed by address or cookie
+ * (lib/socket_owner.bpf.h). */
+static __always_inline int on_state_change(bool typed, const struct sock *sk, int oldstate, int newstate)
+{
 	__u32 netns = 0;
 
 	if (http_capture && newstate == TCP_CLOSE)
@@ -149,35 +190,10 @@ static __always_inline int on_state_change(bool typed, const struct sock *sk, in
 		if (!netns_inum_wanted(netns))
 			return 0;
 	}
-
-	pid_tgid = bpf_get_current_pid_tgid();
-	uid_gid = bpf_get_current_uid_gid();
-	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
-		return 0;
-
-	buf = connect_scratch();
-	if (!buf)
-		return 0;
-	rec = &buf->record;
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	if ((filter_comm || exclude_comm) && !comm_wanted(rec->comm))
-		return 0;
-	if (!read_endpoints(typed, sk, rec))
-		return 0;
-	if (!destination_wanted(rec->family, rec->daddr, rec->dport))
-		return 0;
-	if (track_outcomes)
-		connect_sent_syn(sk);
-
-	rec->kind = CS_RECORD_CONNECT;
-	rec->netns = filter_netns ? netns : socket_netns(typed, sk);
-	fill_current_task_fields(typed, rec, buf->argv, pid_tgid, uid_gid);
-	if (track_outcomes)
-		follow_attempt(sk, rec);
-	if (http_capture)
-		http_watch_socket(sk, rec);
-	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
-	return 0;
+	/* two copies of the rest: the typed task's is dead code on 5.10 */
+	if (typed && CS_HAVE_CURRENT_TASK_BTF())
+		return on_connect_attempt(true, true, bpf_get_current_task_btf(), sk, netns);
+	return on_connect_attempt(typed, false, NULL, sk, netns);
 }
 
 /* Preferred: BTF-typed tracepoint, no tracefs needed. */
