@@ -128,27 +128,19 @@ static __always_inline int on_attempt_end(const struct sock *sk, int newstate)
 	return 0;
 }
 
-/* The same for tp_btf and raw_tp: nothing here needs a typed socket pointer
- * (per-socket state is keyed by address or cookie, lib/socket_owner.bpf.h). */
-static __always_inline int on_state_change(const struct sock *sk, int oldstate, int newstate)
+/* CLOSE -> SYN_SENT of a TCP socket, in the connecting task's context: the
+ * filters, then the record. typed: the socket is BTF-typed (tp_btf);
+ * typed_task: so is task, the current task (else NULL: raw_tp, 5.10). Both
+ * compile-time constants, see lib/kernel_read.bpf.h. */
+static __always_inline int on_connect_attempt(bool typed, bool typed_task, struct task_struct *task,
+                                              const struct sock *sk, __u32 netns)
 {
 	struct connect_scratch *buf;
 	struct cs_connect_record *rec;
 	__u64 pid_tgid, uid_gid;
 
-	if (http_capture && newstate == TCP_CLOSE)
-		http_forget_socket(sk);
-	if (track_outcomes && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
-		return on_attempt_end(sk, newstate);
-	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
-		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	if (!netns_wanted(sk))
-		return 0;
-
-	pid_tgid = bpf_get_current_pid_tgid();
-	uid_gid = bpf_get_current_uid_gid();
+	pid_tgid = task_pid_tgid(typed_task, task);
+	uid_gid = task_uid_gid(typed_task, task);
 	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
 		return 0;
 
@@ -156,10 +148,10 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	if (!buf)
 		return 0;
 	rec = &buf->record;
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	task_comm(typed_task, task, rec->comm);
 	if ((filter_comm || exclude_comm) && !comm_wanted(rec->comm))
 		return 0;
-	if (!read_endpoints(sk, rec))
+	if (!read_endpoints(typed, sk, rec))
 		return 0;
 	if (!destination_wanted(rec->family, rec->daddr, rec->dport))
 		return 0;
@@ -167,8 +159,11 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 		connect_sent_syn(sk);
 
 	rec->kind = CS_RECORD_CONNECT;
-	rec->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
+	rec->netns = filter_netns ? netns : socket_netns(typed, sk);
+	if (typed_task)
+		fill_fields_of(true, task, rec, buf->argv, pid_tgid, uid_gid);
+	else
+		fill_task_fields(rec, buf->argv, pid_tgid, uid_gid);
 	if (track_outcomes)
 		follow_attempt(sk, rec);
 	if (http_capture)
@@ -177,18 +172,45 @@ static __always_inline int on_state_change(const struct sock *sk, int oldstate, 
 	return 0;
 }
 
+/* The same for tp_btf and raw_tp, but for how the socket and the task are
+ * read (typed: tp_btf); per-socket state is keyed by address or cookie
+ * (lib/socket_owner.bpf.h). */
+static __always_inline int on_state_change(bool typed, const struct sock *sk, int oldstate, int newstate)
+{
+	__u32 netns = 0;
+
+	if (http_capture && newstate == TCP_CLOSE)
+		http_forget_socket(sk);
+	if (track_outcomes && (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV))
+		return on_attempt_end(sk, newstate);
+	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
+		return 0;
+	if (CS_READ(typed, sk->sk_protocol, sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	/* read here only when filtered on: most connections never get further */
+	if (filter_netns) {
+		netns = socket_netns(typed, sk);
+		if (!netns_inum_wanted(netns))
+			return 0;
+	}
+	/* two copies of the rest: the typed task's is dead code on 5.10 */
+	if (typed && CS_HAVE_CURRENT_TASK_BTF())
+		return on_connect_attempt(true, true, bpf_get_current_task_btf(), sk, netns);
+	return on_connect_attempt(typed, false, NULL, sk, netns);
+}
+
 /* Preferred: BTF-typed tracepoint, no tracefs needed. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_tp_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate);
+	return on_state_change(true, sk, oldstate, newstate);
 }
 
 /* Fallback where tp_btf is refused; same arguments, read through CO-RE. */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(connect_raw_tp, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(sk, oldstate, newstate);
+	return on_state_change(false, sk, oldstate, newstate);
 }
 
 /* Every exec on the host, for ancestry (lib/exec_tracker.bpf.h); loaded only with it. */

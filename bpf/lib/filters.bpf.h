@@ -206,15 +206,19 @@ static __always_inline bool caller_wanted(__u64 pid_tgid, __u64 uid_gid)
 	return comm_wanted(comm);
 }
 
-/* The --netns filter, on the socket: a process can hold sockets of several namespaces. */
+/* The --netns filter, on the inode number of a socket's namespace: a
+ * process can hold sockets of several namespaces. */
+static __always_inline bool netns_inum_wanted(__u32 inum)
+{
+	return !filter_netns || bpf_map_lookup_elem(&netns_filter, &inum) != NULL;
+}
+
+/* The same, on the socket. */
 static __always_inline bool netns_wanted(const struct sock *sk)
 {
-	__u32 inum;
-
 	if (!filter_netns)
 		return true;
-	inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	return bpf_map_lookup_elem(&netns_filter, &inum) != NULL;
+	return netns_inum_wanted(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum));
 }
 
 #endif /* CONNSNOOP_LIB_FILTERS_BPF_H */

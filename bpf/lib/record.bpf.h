@@ -17,6 +17,7 @@
 
 #include "connsnoop_abi.h"
 #include "lib/events.bpf.h"
+#include "lib/kernel_read.bpf.h"
 #include "lib/task.bpf.h"
 
 /* --argv-max, fixed before load. */
@@ -41,27 +42,80 @@ static __always_inline struct connect_scratch *connect_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* Task identity, time and argv of the current task into the record; argv_out
- * has room for CS_ARGV_CAPACITY bytes. */
-static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
-                                             __u64 uid_gid)
+/* What bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
+ * bpf_get_current_comm and bpf_get_current_cgroup_id give, for a task:
+ * through the helpers, or with plain loads from a typed current task. */
+static __always_inline __u64 task_pid_tgid(bool typed, struct task_struct *task)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (!typed)
+		return bpf_get_current_pid_tgid();
+	return (__u64)task->tgid << 32 | (__u32)task->pid;
+}
 
+static __always_inline __u64 task_uid_gid(bool typed, struct task_struct *task)
+{
+	const struct cred *cred;
+
+	if (!typed)
+		return bpf_get_current_uid_gid();
+	/* the helper maps into the initial user namespace: kuids are its numbers */
+	cred = task->cred;
+	return (__u64)cred->gid.val << 32 | cred->uid.val;
+}
+
+static __always_inline void task_comm(bool typed, struct task_struct *task, char comm[CS_COMM_LEN])
+{
+	bool ended = false;
+
+	if (!typed) {
+		bpf_get_current_comm(comm, CS_COMM_LEN);
+		return;
+	}
+	/* as the helper copies it: up to the NUL, zero-padded, NUL-terminated */
+#pragma unroll
+	for (int i = 0; i < CS_COMM_LEN; i++) {
+		char c = task->comm[i];
+
+		ended = ended || c == '\0' || i == CS_COMM_LEN - 1;
+		comm[i] = ended ? '\0' : c;
+	}
+}
+
+static __always_inline __u64 task_cgroup_id(bool typed, struct task_struct *task)
+{
+	if (!typed)
+		return bpf_get_current_cgroup_id();
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+/* Task identity, time and argv of the current task (task) into the record;
+ * argv_out has room for CS_ARGV_CAPACITY bytes. typed: see
+ * lib/kernel_read.bpf.h. */
+static __always_inline void fill_fields_of(bool typed, struct task_struct *task, struct cs_connect_record *rec,
+                                           char *argv_out, __u64 pid_tgid, __u64 uid_gid)
+{
 	rec->flags = 0;
 	rec->error = 0;
 	rec->attempt_id = 0;
 	rec->timestamp_ns = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->cgroup_id = task_cgroup_id(typed, task);
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->ppid = CS_READ(typed, task->real_parent->tgid, task, real_parent, tgid);
 	rec->uid = (__u32)uid_gid;
 	rec->gid = uid_gid >> 32;
-	rec->start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	read_pid_namespace(task, rec);
-	read_ancestors(task, rec);
-	rec->argv_len = read_current_argv(argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags, &rec->argv_area_len);
+	rec->start_boottime_ns = CS_READ(typed, task->group_leader->start_boottime, task, group_leader, start_boottime);
+	read_pid_namespace(typed, task, rec);
+	read_ancestors(typed, task, rec);
+	rec->argv_len = read_task_argv(typed, task, argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags,
+	                               &rec->argv_area_len);
+}
+
+/* The same, for programs that cannot hold a typed task (raw_tp, cgroup hooks). */
+static __always_inline void fill_task_fields(struct cs_connect_record *rec, char *argv_out, __u64 pid_tgid,
+                                             __u64 uid_gid)
+{
+	fill_fields_of(false, (struct task_struct *)bpf_get_current_task(), rec, argv_out, pid_tgid, uid_gid);
 }
 
 /* Writes a scratch of scratch_size bytes whose record (header_size bytes,
