@@ -133,6 +133,28 @@ TEST(RedactImdsTokens, ValuesGoTheTtlHeaderStays) {
     EXPECT_EQ(redact_imds_tokens("x-aws-ec2-metadata-toke"), "x-aws-ec2-metadata-toke");
 }
 
+// The search skips ahead by the byte under the end of each window: the name
+// is found at every offset, after any of its own letters, and a near miss
+// (one letter off, anywhere) is not taken for it.
+TEST(RedactImdsTokens, TheNameIsFoundAtEveryOffsetAfterAnyText) {
+    const std::string name = "X-Aws-Ec2-Metadata-Token";
+    for (const std::string filler : {"a", "-", "e", "n", "t", "N", "x-aws-ec2-metadata-toke", "metadata-token"}) {
+        for (std::size_t offset = 0; offset <= 40; ++offset) {
+            std::string prefix;
+            while (prefix.size() < offset) prefix += filler;
+            prefix.resize(offset);
+            const auto text = prefix + name + ": secret";
+            EXPECT_TRUE(may_hold_imds_token(text)) << text;
+            EXPECT_EQ(redact_imds_tokens(text), prefix + name + ": [redacted]") << text;
+            for (std::size_t changed = 0; changed < name.size(); ++changed) {
+                auto near_miss = text;
+                near_miss[offset + changed] = '_';
+                EXPECT_FALSE(may_hold_imds_token(near_miss)) << near_miss;
+            }
+        }
+    }
+}
+
 TEST(HttpTable, RequestColumnShowsMethodPathAndImdsVersion) {
     const TableLayout layout{TimeFormat::none, std::nullopt, false, true};
     EXPECT_EQ(format_table_header(layout),
