@@ -322,7 +322,8 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     return event;
 }
 
-Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+Status decode_http_record_into(std::span<const std::byte> bytes, const ClockConverter& clock,
+                               HttpRequestEvent& request) {
     cs_http_record record{};
     if (bytes.size() < sizeof(record)) {
         return Error{"short HTTP record: " + std::to_string(bytes.size()) + " bytes", "", 0};
@@ -335,10 +336,13 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
         record.version_len >= sizeof(record.version) || record.user_agent_len >= sizeof(record.user_agent)) {
         return Error{"HTTP record with a field longer than its buffer", "", 0};
     }
-    auto connection = connect_event_from(record.process, bytes.subspan(sizeof(record)), clock);
-    if (!connection) return connection.error();
-    HttpRequestEvent request;
-    request.connection = std::move(connection).value();
+    if (auto filled = fill_connect_event(record.process, bytes.subspan(sizeof(record)), clock, request.connection);
+        !filled) {
+        return filled.error();
+    }
+    // Every field is set (assign keeps the buffers of a reused request).
+    static_assert(sizeof(HttpRequestEvent) == sizeof(ConnectEvent) + 4 * sizeof(std::string) + 16,
+                  "a field was added to HttpRequestEvent: set it here too");
     request.method.assign(record.method, record.method_len);
     request.path.assign(record.path, record.path_len);
     request.version.assign(record.version, record.version_len);
@@ -348,6 +352,12 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
     request.user_agent_truncated = (record.http_flags & CS_HTTP_USER_AGENT_TRUNCATED) != 0;
     request.head_incomplete = (record.http_flags & CS_HTTP_HEAD_INCOMPLETE) != 0;
     request.writes = record.writes;
+    return Ok{};
+}
+
+Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    HttpRequestEvent request;
+    if (auto decoded = decode_http_record_into(bytes, clock, request); !decoded) return decoded.error();
     return request;
 }
 

@@ -83,6 +83,37 @@ TEST(DecodeHttpRecord, FlagsAndMalformedRecords) {
     EXPECT_FALSE(decode_http_record(bytes, ClockConverter()).ok());
 }
 
+// The reader decodes every request into one it keeps: nothing of the last
+// request (nor of its enrichment) shows in the next one.
+TEST(DecodeHttpRecord, AReusedRequestEqualsAFreshDecode) {
+    const auto first = raw_http_record("PUT", "/latest/api/token/a/long/path/that/needs/a/buffer",
+                                       CS_HTTP_HEADER_IMDS_TOKEN_TTL | CS_HTTP_HEADER_USER_AGENT,
+                                       "a-long-user-agent/1.2.3 (with details)", "first\0--one\0--two\0"s,
+                                       CS_HTTP_USER_AGENT_TRUNCATED);
+    const auto second = raw_http_record("GET", "/", 0, "", "b\0"s);
+    HttpRequestEvent reused;
+    ASSERT_TRUE(decode_http_record_into(first, ClockConverter(), reused).ok());
+    EXPECT_TRUE(reused.user_agent_truncated);
+    reused.connection.user = "enriched";
+    reused.connection.ancestry = {AncestorProcess{1, "systemd", {"/sbin/init"}, false}};
+    ASSERT_TRUE(decode_http_record_into(second, ClockConverter(), reused).ok());
+    const auto fresh = decode_http_record(second, ClockConverter());
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(reused.method, "GET");
+    EXPECT_EQ(reused.path, "/");
+    EXPECT_EQ(reused.user_agent, "");
+    EXPECT_EQ(reused.headers, 0U);
+    EXPECT_FALSE(reused.user_agent_truncated);
+    EXPECT_EQ(reused.connection.argv, (std::vector<std::string>{"b"}));
+    EXPECT_TRUE(reused.connection.user.empty());
+    EXPECT_TRUE(reused.connection.ancestry.empty());
+    std::string reused_line;
+    std::string fresh_line;
+    append_http_json(reused_line, reused);
+    append_http_json(fresh_line, *fresh);
+    EXPECT_EQ(reused_line, fresh_line);
+}
+
 TEST(DecodeHttpRecord, TokenOnTheCallersCommandLineIsRedacted) {
     const auto bytes = raw_http_record("GET", "/latest/meta-data/", CS_HTTP_HEADER_IMDS_TOKEN, "",
                                        "curl\0-H\0X-aws-ec2-metadata-token: s3cr3t-t0ken\0http://169.254.169.254/\0"s);
