@@ -27,7 +27,7 @@ bool EventPipeline::connect(ConnectEvent&& event) {
 
 bool EventPipeline::outcome(const OutcomeEvent& outcome) {
     if (!config_.join_outcomes) return true;
-    if (auto resolved = joiner_.resolve(outcome)) {
+    if (const auto* resolved = joiner_.resolve(outcome)) {
         for (auto* sink : sinks_) sink->on_outcome(*resolved);
     }
     return !finished();

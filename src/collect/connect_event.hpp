@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +30,38 @@ struct AncestorProcess {
     bool exited = false;  // gone from /proc when looked up; named from the exec map
 
     bool operator==(const AncestorProcess&) const = default;
+};
+
+// A process's ancestors, parent first: immutable and shared. The enricher
+// renders a chain once and every event of that process holds the same copy,
+// so an event costs no copy of its ancestors' argv; a cache that starts over
+// never takes a chain from an event still held (the outcome join keeps them).
+// Reads like a const std::vector<AncestorProcess>.
+class Ancestry {
+public:
+    using Levels = std::vector<AncestorProcess>;
+
+    Ancestry() = default;
+    Ancestry(std::initializer_list<AncestorProcess> levels) : Ancestry(Levels(levels)) {}
+    explicit Ancestry(Levels levels)
+        : levels_(levels.empty() ? nullptr : std::make_shared<const Levels>(std::move(levels))) {}
+    explicit Ancestry(std::shared_ptr<const Levels> levels) : levels_(std::move(levels)) {}
+
+    [[nodiscard]] const Levels& levels() const { return levels_ ? *levels_ : kNoLevels; }
+    operator const Levels&() const { return levels(); }  // NOLINT(google-explicit-constructor): reads as the vector
+    [[nodiscard]] Levels::const_iterator begin() const { return levels().begin(); }
+    [[nodiscard]] Levels::const_iterator end() const { return levels().end(); }
+    [[nodiscard]] std::size_t size() const { return levels().size(); }
+    [[nodiscard]] bool empty() const { return levels().empty(); }
+    [[nodiscard]] const AncestorProcess& front() const { return levels().front(); }
+    [[nodiscard]] const AncestorProcess& operator[](std::size_t index) const { return levels()[index]; }
+    void clear() { levels_.reset(); }
+
+    bool operator==(const Ancestry& other) const { return levels() == other.levels(); }
+
+private:
+    inline static const Levels kNoLevels{};
+    std::shared_ptr<const Levels> levels_;
 };
 
 // What became of an attempt (--outcome, --failed).
@@ -112,8 +146,8 @@ struct ConnectEvent {
     std::string container_runtime;
     std::string pod_uid;
     std::string qos_class;
-    std::string unit;                       // innermost systemd unit or scope
-    std::vector<AncestorProcess> ancestry;  // parent first
+    std::string unit;   // innermost systemd unit or scope
+    Ancestry ancestry;  // parent first
 };
 
 // Arguments joined by single spaces.

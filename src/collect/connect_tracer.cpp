@@ -521,6 +521,20 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
             return 0;
         }
         keep_going = self->handler_(std::move(self->connect_event_));
+    } else if (kind == CS_RECORD_OUTCOME) {
+        // The other record of every attempt under --outcome: not through the variant either.
+        auto outcome = decode_outcome_record(bytes, self->handles_->clock);
+        if (!outcome) {
+            ++self->malformed_records_;
+            return 0;
+        }
+        if (self->outcome_handler_) keep_going = self->outcome_handler_(std::move(outcome).value());
+    } else if (kind == CS_RECORD_HTTP) {
+        if (!decode_http_record_into(bytes, self->handles_->clock, self->http_request_)) {
+            ++self->malformed_records_;
+            return 0;
+        }
+        if (self->http_handler_) keep_going = self->http_handler_(std::move(self->http_request_));
     } else if (auto record = decode_record(bytes, self->handles_->clock); !record) {
         ++self->malformed_records_;
         return 0;

@@ -112,6 +112,7 @@ private:
     std::chrono::steady_clock::time_point next_read_{};  // after a small batch: not before this
     std::uint32_t ringbuf_bytes_ = 0;
     ConnectEvent connect_event_;              // decoded into for each connect record, its buffers reused
+    HttpRequestEvent http_request_;           // the same for each HTTP record (--http)
     std::uint64_t bytes_since_loss_ask_ = 0;  // record bytes delivered since loss_possible_since_last_ask
     bool paused_since_loss_ask_ = false;
 };

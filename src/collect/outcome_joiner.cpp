@@ -11,23 +11,36 @@ std::optional<ConnectEvent> OutcomeJoiner::add_attempt(ConnectEvent&& event) {
         return std::move(event);
     }
     const auto id = event.attempt_id;
-    held_.insert_or_assign(id, std::move(event));
+    if (spare_nodes_.empty()) {
+        held_.insert_or_assign(id, std::move(event));
+        return std::nullopt;
+    }
+    // A node of an attempt handed on earlier: no allocation for the node, and
+    // its event's buffers go back to the caller for the next record.
+    auto node = std::move(spare_nodes_.back());
+    spare_nodes_.pop_back();
+    node.key() = id;
+    std::swap(node.mapped(), event);
+    if (auto inserted = held_.insert(std::move(node)); !inserted.inserted) {
+        inserted.position->second = std::move(inserted.node.mapped());  // an id the kernel reused
+    }
     return std::nullopt;
 }
 
-std::optional<ConnectEvent> OutcomeJoiner::resolve(const OutcomeEvent& outcome) {
+const ConnectEvent* OutcomeJoiner::resolve(const OutcomeEvent& outcome) {
     auto held = held_.find(outcome.attempt_id);
     if (held == held_.end()) {
         ++orphan_outcomes_;
-        return std::nullopt;
+        return nullptr;
     }
-    ConnectEvent event = std::move(held->second);
-    held_.erase(held);
+    if (!delivered_.empty() && spare_nodes_.size() < kMaxSpareNodes) spare_nodes_.push_back(std::move(delivered_));
+    delivered_ = held_.extract(held);
     announced_.erase(outcome.attempt_id);
+    ConnectEvent& event = delivered_.mapped();
     event.outcome = outcome.outcome;
     // At SYN_SENT the kernel had not chosen the port yet; now it has.
     if (outcome.source_port != 0) event.source_port = outcome.source_port;
-    return event;
+    return &event;
 }
 
 std::vector<ConnectEvent> OutcomeJoiner::take_overdue(std::uint64_t now_ns, std::uint64_t after_ns) {

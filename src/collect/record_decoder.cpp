@@ -225,25 +225,36 @@ Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, con
 
 namespace {
 // Makes `event` what a new one is, but keeps the buffers that decoding and
-// enrichment fill again for the next record of a reader (argv, parents,
-// ancestry, exe, cgroup path): resetting the whole event first means that no
-// field, including one added later, carries over from the last record.
+// enrichment fill again for the next record of a reader: strings and vectors
+// are cleared, not freed (argv's strings are refilled in place by
+// split_argv_into), and nothing is built, moved or destroyed per record.
+// Every field is set here, so none carries over from the last record; the
+// size check below catches a field added later, and the tests compare a
+// reused event with a fresh one.
 void reset_keeping_buffers(ConnectEvent& event) {
-    auto argv = std::move(event.argv);  // its strings are refilled in place by split_argv_into
-    auto parents = std::move(event.parents);
-    auto ancestry = std::move(event.ancestry);
-    auto exe = std::move(event.exe);
-    auto cgroup_path = std::move(event.cgroup_path);
-    event = ConnectEvent{};
-    event.argv = std::move(argv);
-    parents.clear();
-    event.parents = std::move(parents);
-    ancestry.clear();
-    event.ancestry = std::move(ancestry);
-    exe.clear();
-    event.exe = std::move(exe);
-    cgroup_path.clear();
-    event.cgroup_path = std::move(cgroup_path);
+    static_assert(sizeof(ConnectEvent) == 552, "a field was added to ConnectEvent: reset it here too");
+    event.protocol = Protocol::tcp;
+    event.monotonic_ns = 0;
+    event.wall_time = {};
+    event.pid = event.tid = event.ppid = event.uid = event.gid = 0;
+    event.cgroup_id = 0;
+    event.netns = event.ns_pid = event.pidns = 0;
+    event.start_boottime_ns = 0;
+    event.parents.clear();
+    event.comm.clear();  // argv is not: split_argv_into sets all of it
+    event.argv_truncated = event.argv_unreadable = false;
+    event.argv_area_len = 0;
+    event.source = IpAddress{};
+    event.source_port = 0;
+    event.destination = IpAddress{};
+    event.destination_port = 0;
+    event.attempt_id = 0;
+    event.outcome.reset();
+    for (auto* text : {&event.user, &event.group, &event.exe, &event.cgroup_path, &event.container_id,
+                       &event.container_runtime, &event.pod_uid, &event.qos_class, &event.unit}) {
+        text->clear();
+    }
+    event.ancestry.clear();
 }
 }  // namespace
 
@@ -311,7 +322,8 @@ Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::sp
     return event;
 }
 
-Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+Status decode_http_record_into(std::span<const std::byte> bytes, const ClockConverter& clock,
+                               HttpRequestEvent& request) {
     cs_http_record record{};
     if (bytes.size() < sizeof(record)) {
         return Error{"short HTTP record: " + std::to_string(bytes.size()) + " bytes", "", 0};
@@ -324,10 +336,13 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
         record.version_len >= sizeof(record.version) || record.user_agent_len >= sizeof(record.user_agent)) {
         return Error{"HTTP record with a field longer than its buffer", "", 0};
     }
-    auto connection = connect_event_from(record.process, bytes.subspan(sizeof(record)), clock);
-    if (!connection) return connection.error();
-    HttpRequestEvent request;
-    request.connection = std::move(connection).value();
+    if (auto filled = fill_connect_event(record.process, bytes.subspan(sizeof(record)), clock, request.connection);
+        !filled) {
+        return filled.error();
+    }
+    // Every field is set (assign keeps the buffers of a reused request).
+    static_assert(sizeof(HttpRequestEvent) == sizeof(ConnectEvent) + 4 * sizeof(std::string) + 16,
+                  "a field was added to HttpRequestEvent: set it here too");
     request.method.assign(record.method, record.method_len);
     request.path.assign(record.path, record.path_len);
     request.version.assign(record.version, record.version_len);
@@ -337,6 +352,12 @@ Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, co
     request.user_agent_truncated = (record.http_flags & CS_HTTP_USER_AGENT_TRUNCATED) != 0;
     request.head_incomplete = (record.http_flags & CS_HTTP_HEAD_INCOMPLETE) != 0;
     request.writes = record.writes;
+    return Ok{};
+}
+
+Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
+    HttpRequestEvent request;
+    if (auto decoded = decode_http_record_into(bytes, clock, request); !decoded) return decoded.error();
     return request;
 }
 

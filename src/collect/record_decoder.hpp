@@ -49,6 +49,10 @@ Result<OutcomeEvent> decode_outcome_record(std::span<const std::byte> bytes, con
 
 // A request head parsed in the kernel on a watched connection (--http).
 Result<HttpRequestEvent> decode_http_record(std::span<const std::byte> bytes, const ClockConverter& clock);
+// The same into a request the caller keeps from record to record (as
+// decode_connect_record_into).
+Status decode_http_record_into(std::span<const std::byte> bytes, const ClockConverter& clock,
+                               HttpRequestEvent& request);
 
 // Any record of the ring buffer, by its leading kind: an attempt, a connect()
 // that failed before any SYN (a ConnectEvent with its outcome set), an

@@ -16,27 +16,39 @@ std::size_t EventEnricher::ChainHash::operator()(const std::vector<ProcessRef>& 
     return seed;
 }
 
-const std::vector<AncestorProcess>& EventEnricher::ancestry_of(const std::vector<ProcessRef>& known) {
+Ancestry EventEnricher::ancestry_of(const std::vector<ProcessRef>& known) {
+    if (!last_chain_.empty() && known == last_chain_key_) return last_chain_;
     const bool identified = std::all_of(
         known.begin(), known.end(), [](const ProcessRef& ref) { return ref.pid == 0 || ref.start_boottime_ns != 0; });
     if (identified) {
-        if (auto found = chains_.find(known); found != chains_.end()) return found->second;
+        if (auto found = chains_.find(known); found != chains_.end()) {
+            last_chain_key_ = known;
+            last_chain_ = found->second;
+            return last_chain_;
+        }
     }
     bool complete = true;
     auto chain = ancestry_.resolve(known, ancestry_depth_, &complete);
     for (auto& ancestor : chain) redact_imds_tokens(ancestor.argv);
     // A chain cut short by a parent that could not be named is not kept: the
     // exec map may still learn of it.
-    if (!identified || !complete) {
-        uncached_chain_ = std::move(chain);
-        return uncached_chain_;
-    }
+    if (!identified || !complete) return Ancestry(std::move(chain));
     if (chains_.size() >= kMaxCachedChains) chains_.clear();
-    return chains_.emplace(known, std::move(chain)).first->second;
+    Ancestry shared(std::move(chain));
+    chains_.emplace(known, shared);
+    // Only a non-empty chain is remembered as the last: empty is "none yet".
+    last_chain_key_ = known;
+    last_chain_ = shared;
+    return shared;
 }
 
 const EventEnricher::CgroupInfo* EventEnricher::cgroup_of(std::uint64_t cgroup_id, std::uint32_t pid) {
-    if (auto found = cgroup_infos_.find(cgroup_id); found != cgroup_infos_.end()) return &found->second;
+    if (last_cgroup_ != nullptr && cgroup_id == last_cgroup_id_) return last_cgroup_;
+    if (auto found = cgroup_infos_.find(cgroup_id); found != cgroup_infos_.end()) {
+        last_cgroup_id_ = cgroup_id;
+        last_cgroup_ = &found->second;
+        return last_cgroup_;
+    }
     // A cgroup not found (removed already, or new and its process gone) is
     // looked for again at most once a second, not for every event of it.
     const auto now = std::chrono::steady_clock::now();
@@ -53,7 +65,9 @@ const EventEnricher::CgroupInfo* EventEnricher::cgroup_of(std::uint64_t cgroup_i
     unknown_cgroups_.erase(cgroup_id);
     if (cgroup_infos_.size() >= kMaxCachedCgroups) cgroup_infos_.clear();
     CgroupInfo info{*path, parse_cgroup_path(*path)};
-    return &cgroup_infos_.emplace(cgroup_id, std::move(info)).first->second;
+    last_cgroup_id_ = cgroup_id;
+    last_cgroup_ = &cgroup_infos_.emplace(cgroup_id, std::move(info)).first->second;
+    return last_cgroup_;
 }
 
 void EventEnricher::enrich(ConnectEvent& event) {

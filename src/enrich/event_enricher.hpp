@@ -46,7 +46,7 @@ private:
         std::size_t operator()(const std::vector<ProcessRef>& chain) const;
     };
 
-    const std::vector<AncestorProcess>& ancestry_of(const std::vector<ProcessRef>& known);
+    Ancestry ancestry_of(const std::vector<ProcessRef>& known);
     const CgroupInfo* cgroup_of(std::uint64_t cgroup_id, std::uint32_t pid);
 
     AncestryResolver ancestry_;
@@ -56,10 +56,17 @@ private:
     CgroupPathCache cgroups_;
     ExecutablePathCache executables_;
     // Rendered (and redacted) ancestries by the chain the kernel captured, when
-    // every level of it is identified by its start time.
-    std::unordered_map<std::vector<ProcessRef>, std::vector<AncestorProcess>, ChainHash> chains_;
-    std::vector<AncestorProcess> uncached_chain_;
+    // every level of it is identified by its start time; shared with the events.
+    std::unordered_map<std::vector<ProcessRef>, Ancestry, ChainHash> chains_;
+    // The last chain found there: a storm from one process (or from siblings)
+    // asks for the same chain again and again.
+    std::vector<ProcessRef> last_chain_key_;
+    Ancestry last_chain_;
     std::unordered_map<std::uint64_t, CgroupInfo> cgroup_infos_;
+    // The last cgroup found there (an element of the map: set again whenever
+    // the map is cleared, which only happens right before a new one is stored).
+    std::uint64_t last_cgroup_id_ = 0;
+    const CgroupInfo* last_cgroup_ = nullptr;
     std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> unknown_cgroups_;  // last looked for
 };
 

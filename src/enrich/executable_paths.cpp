@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <string_view>
 
 namespace connsnoop {
@@ -13,11 +15,54 @@ std::uint64_t mix(std::uint64_t seed, std::uint64_t value) {
     return seed ^ (value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
 }
 
+// One pass over the bytes, eight at a time, with each length mixed in (so
+// "ab","c" and "a","bc" differ): a few nanoseconds for a typical argv, where
+// a std::hash call per argument cost a tenth of the reader's time per event.
+class Fingerprint {
+public:
+    void add(std::string_view bytes) {
+        absorb(bytes.size());
+        std::size_t at = 0;
+        for (; at + 8 <= bytes.size(); at += 8) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, bytes.data() + at, 8);
+            absorb(word);
+        }
+        // The last 1 to 7 bytes in at most two loads (overlapping when fewer
+        // than 8), never a byte-wise copy: the length is already mixed in.
+        const std::size_t rest = bytes.size() - at;
+        const char* tail = bytes.data() + at;
+        if (rest >= 4) {
+            absorb(std::uint64_t{load32(tail)} | std::uint64_t{load32(tail + rest - 4)} << 32);
+        } else if (rest > 0) {
+            absorb(std::uint64_t{static_cast<unsigned char>(tail[0])} |
+                   std::uint64_t{static_cast<unsigned char>(tail[rest / 2])} << 8 |
+                   std::uint64_t{static_cast<unsigned char>(tail[rest - 1])} << 16);
+        }
+    }
+    [[nodiscard]] std::uint64_t value() const {
+        std::uint64_t h = state_;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        return h;
+    }
+
+private:
+    static std::uint32_t load32(const char* bytes) {
+        std::uint32_t word = 0;
+        std::memcpy(&word, bytes, sizeof(word));
+        return word;
+    }
+    void absorb(std::uint64_t word) { state_ = std::rotl((state_ ^ word) * 0x9e3779b97f4a7c15ULL, 31); }
+    std::uint64_t state_ = 0x243f6a8885a308d3ULL;
+};
+
 std::uint64_t program_fingerprint(const ConnectEvent& event) {
-    const std::hash<std::string_view> hash;
-    std::uint64_t fingerprint = hash(event.comm);
-    for (const auto& argument : event.argv) fingerprint = mix(fingerprint, hash(argument));
-    return mix(fingerprint, event.argv.size());
+    Fingerprint fingerprint;
+    fingerprint.add(event.comm);
+    for (const auto& argument : event.argv) fingerprint.add(argument);
+    return mix(fingerprint.value(), event.argv.size());
 }
 
 }  // namespace

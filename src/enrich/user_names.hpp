@@ -21,8 +21,14 @@ public:
     const std::string& name_of(std::uint32_t id);
 
 private:
+    const std::string& look_up(std::uint32_t id);
+
     std::string path_;
     std::unordered_map<std::uint32_t, std::string> names_;
+    // The last answer: events come in runs of one user (a node's map stays
+    // put until the map is cleared, which forgets this too).
+    std::uint32_t last_id_ = 0;
+    const std::string* last_name_ = nullptr;
 };
 
 class UserNameCache : public AccountNameCache {

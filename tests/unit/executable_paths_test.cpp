@@ -50,6 +50,30 @@ TEST_F(ExecutablePathCacheTest, ReadOncePerProgramNotPerEvent) {
     EXPECT_EQ(cache.path_of(event_of(300, 9000, {"curl", "-s"})), "/usr/bin/python3");
 }
 
+// The program is told apart by every byte of comm and argv and by where the
+// arguments split, whatever their lengths (the fingerprint reads words, and
+// the last bytes of each argument apart).
+TEST_F(ExecutablePathCacheTest, AnyChangeOfArgvIsAnotherProgram) {
+    ExecutablePathCache cache(proc_.string());
+    const std::vector<std::vector<std::string>> programs = {
+        {"ab", "c"},       {"a", "bc"},       {"abc"},
+        {"abd"},           {"a", "b", "c"},   {"0123456789abc"},
+        {"0123456789abd"}, {"0123456789xbc"}, {"01234567", "89abc"},
+        {"abcdefgh"},      {"abcdefgi"},      {"abcde"},
+        {"abcdf"},         {"ab", "c", ""},
+    };
+    for (std::size_t i = 0; i < programs.size(); ++i) {
+        const std::string exe = "/usr/bin/program-" + std::to_string(i);
+        point_exe(600, exe);
+        EXPECT_EQ(cache.path_of(event_of(600, 42, programs[i])), exe) << i;
+    }
+    // Each is remembered as its own: no further reads.
+    point_exe(600, "/usr/bin/other");
+    for (std::size_t i = 0; i < programs.size(); ++i) {
+        EXPECT_EQ(cache.path_of(event_of(600, 42, programs[i])), "/usr/bin/program-" + std::to_string(i)) << i;
+    }
+}
+
 TEST_F(ExecutablePathCacheTest, UnknownStartTimeIsReadEveryTimeAndAGoneProcessIsEmpty) {
     ExecutablePathCache cache(proc_.string());
     point_exe(400, "/bin/sh");

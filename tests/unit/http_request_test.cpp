@@ -83,6 +83,37 @@ TEST(DecodeHttpRecord, FlagsAndMalformedRecords) {
     EXPECT_FALSE(decode_http_record(bytes, ClockConverter()).ok());
 }
 
+// The reader decodes every request into one it keeps: nothing of the last
+// request (nor of its enrichment) shows in the next one.
+TEST(DecodeHttpRecord, AReusedRequestEqualsAFreshDecode) {
+    const auto first = raw_http_record("PUT", "/latest/api/token/a/long/path/that/needs/a/buffer",
+                                       CS_HTTP_HEADER_IMDS_TOKEN_TTL | CS_HTTP_HEADER_USER_AGENT,
+                                       "a-long-user-agent/1.2.3 (with details)", "first\0--one\0--two\0"s,
+                                       CS_HTTP_USER_AGENT_TRUNCATED);
+    const auto second = raw_http_record("GET", "/", 0, "", "b\0"s);
+    HttpRequestEvent reused;
+    ASSERT_TRUE(decode_http_record_into(first, ClockConverter(), reused).ok());
+    EXPECT_TRUE(reused.user_agent_truncated);
+    reused.connection.user = "enriched";
+    reused.connection.ancestry = {AncestorProcess{1, "systemd", {"/sbin/init"}, false}};
+    ASSERT_TRUE(decode_http_record_into(second, ClockConverter(), reused).ok());
+    const auto fresh = decode_http_record(second, ClockConverter());
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(reused.method, "GET");
+    EXPECT_EQ(reused.path, "/");
+    EXPECT_EQ(reused.user_agent, "");
+    EXPECT_EQ(reused.headers, 0U);
+    EXPECT_FALSE(reused.user_agent_truncated);
+    EXPECT_EQ(reused.connection.argv, (std::vector<std::string>{"b"}));
+    EXPECT_TRUE(reused.connection.user.empty());
+    EXPECT_TRUE(reused.connection.ancestry.empty());
+    std::string reused_line;
+    std::string fresh_line;
+    append_http_json(reused_line, reused);
+    append_http_json(fresh_line, *fresh);
+    EXPECT_EQ(reused_line, fresh_line);
+}
+
 TEST(DecodeHttpRecord, TokenOnTheCallersCommandLineIsRedacted) {
     const auto bytes = raw_http_record("GET", "/latest/meta-data/", CS_HTTP_HEADER_IMDS_TOKEN, "",
                                        "curl\0-H\0X-aws-ec2-metadata-token: s3cr3t-t0ken\0http://169.254.169.254/\0"s);
@@ -131,6 +162,28 @@ TEST(RedactImdsTokens, ValuesGoTheTtlHeaderStays) {
     EXPECT_EQ(redact_imds_tokens("é X-aws-ec2-metadata-token: a\r\nX-aws-ec2-metadata-token: b"),
               "é X-aws-ec2-metadata-token: [redacted]\r\nX-aws-ec2-metadata-token: [redacted]");
     EXPECT_EQ(redact_imds_tokens("x-aws-ec2-metadata-toke"), "x-aws-ec2-metadata-toke");
+}
+
+// The search skips ahead by the byte under the end of each window: the name
+// is found at every offset, after any of its own letters, and a near miss
+// (one letter off, anywhere) is not taken for it.
+TEST(RedactImdsTokens, TheNameIsFoundAtEveryOffsetAfterAnyText) {
+    const std::string name = "X-Aws-Ec2-Metadata-Token";
+    for (const std::string filler : {"a", "-", "e", "n", "t", "N", "x-aws-ec2-metadata-toke", "metadata-token"}) {
+        for (std::size_t offset = 0; offset <= 40; ++offset) {
+            std::string prefix;
+            while (prefix.size() < offset) prefix += filler;
+            prefix.resize(offset);
+            const auto text = prefix + name + ": secret";
+            EXPECT_TRUE(may_hold_imds_token(text)) << text;
+            EXPECT_EQ(redact_imds_tokens(text), prefix + name + ": [redacted]") << text;
+            for (std::size_t changed = 0; changed < name.size(); ++changed) {
+                auto near_miss = text;
+                near_miss[offset + changed] = '_';
+                EXPECT_FALSE(may_hold_imds_token(near_miss)) << near_miss;
+            }
+        }
+    }
 }
 
 TEST(HttpTable, RequestColumnShowsMethodPathAndImdsVersion) {

@@ -147,8 +147,8 @@ TEST(OutcomeJoiner, HoldsAnAttemptUntilItsOutcome) {
     EXPECT_FALSE(joiner.add_attempt(attempt(2, 20)).has_value());
     EXPECT_EQ(joiner.pending_count(), 2U);
 
-    const auto done = joiner.resolve(outcome(2, ConnectResult::established, 50123));
-    ASSERT_TRUE(done.has_value());
+    const auto* done = joiner.resolve(outcome(2, ConnectResult::established, 50123));
+    ASSERT_NE(done, nullptr);
     EXPECT_EQ(done->attempt_id, 2U);
     EXPECT_EQ(done->outcome->result, ConnectResult::established);
     EXPECT_EQ(done->outcome->latency_ns, 1000U);
@@ -156,9 +156,50 @@ TEST(OutcomeJoiner, HoldsAnAttemptUntilItsOutcome) {
     EXPECT_EQ(done->pid, 4321U);
     EXPECT_EQ(joiner.pending_count(), 1U);
 
-    EXPECT_FALSE(joiner.resolve(outcome(2, ConnectResult::refused)).has_value()) << "resolved once only";
-    EXPECT_FALSE(joiner.resolve(outcome(99, ConnectResult::refused)).has_value());
+    EXPECT_EQ(joiner.resolve(outcome(2, ConnectResult::refused)), nullptr) << "resolved once only";
+    EXPECT_EQ(joiner.resolve(outcome(99, ConnectResult::refused)), nullptr);
     EXPECT_EQ(joiner.orphan_outcomes(), 2U);
+}
+
+// Nodes and event buffers are reused from attempt to attempt: every attempt
+// still comes out as it went in, whatever the order of the fates, and the
+// caller's event gets buffers back to decode the next record into.
+TEST(OutcomeJoiner, ReusedNodesHandOnEachAttemptAsItWasHeld) {
+    OutcomeJoiner joiner;
+    ConnectEvent reader;  // as the tracer's event, decoded into again and again
+    const auto fill = [&reader](std::uint64_t id) {
+        reader = attempt(id, id * 10);
+        reader.pid = static_cast<std::uint32_t>(id);
+        reader.argv = {"worker", std::string(40, static_cast<char>('a' + id % 26)), std::to_string(id)};
+        reader.exe = "/usr/bin/worker-" + std::to_string(id) + "-with-a-long-path";
+    };
+    const auto check = [](const ConnectEvent* event, std::uint64_t id) {
+        ASSERT_NE(event, nullptr) << id;
+        EXPECT_EQ(event->attempt_id, id);
+        EXPECT_EQ(event->pid, id);
+        EXPECT_EQ(event->monotonic_ns, id * 10);
+        EXPECT_EQ(event->argv, (std::vector<std::string>{"worker", std::string(40, static_cast<char>('a' + id % 26)),
+                                                         std::to_string(id)}));
+        EXPECT_EQ(event->exe, "/usr/bin/worker-" + std::to_string(id) + "-with-a-long-path");
+        EXPECT_EQ(event->outcome->result, ConnectResult::established);
+    };
+    std::uint64_t next_fate = 1;
+    for (std::uint64_t id = 1; id <= 300; ++id) {
+        fill(id);
+        EXPECT_FALSE(joiner.add_attempt(std::move(reader)).has_value());
+        // Fates arrive in bursts, some out of order.
+        if (id % 3 == 0) {
+            check(joiner.resolve(outcome(id, ConnectResult::established)), id);
+            for (; next_fate < id; ++next_fate) {
+                if (next_fate % 3 != 0)
+                    check(joiner.resolve(outcome(next_fate, ConnectResult::established)), next_fate);
+            }
+            next_fate = id + 1;
+        }
+    }
+    EXPECT_EQ(joiner.pending_count(), 0U);
+    EXPECT_GE(reader.exe.capacity(), std::string_view("/usr/bin/worker-1-with-a-long-path").size())
+        << "the caller's event has the buffers of an attempt handed on";
 }
 
 TEST(OutcomeJoiner, KnownFatesPassStraightThrough) {
@@ -204,8 +245,8 @@ TEST(OutcomeJoiner, OverdueAttemptsAreAnnouncedOnceAndStillResolved) {
     OutcomeEvent fate;
     fate.attempt_id = 7;
     fate.outcome = ConnectOutcome{ConnectResult::timeout, ETIMEDOUT, 3'000'000'000ULL};
-    const auto resolved = joiner.resolve(fate);
-    ASSERT_TRUE(resolved);
+    const auto* resolved = joiner.resolve(fate);
+    ASSERT_NE(resolved, nullptr);
     EXPECT_EQ(resolved->outcome->result, ConnectResult::timeout);
     EXPECT_FALSE(joiner.announced(7));
 }
