@@ -104,8 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         event.container_id += kHex[static_cast<std::uint8_t>(c) & 0xF];
     }
     const std::size_t ancestors = input.byte() % 4;
+    Ancestry::Levels levels;
     for (std::size_t i = 0; i < ancestors; ++i)
-        event.ancestry.push_back({static_cast<std::uint32_t>(i + 1), input.text(), {}, false});
+        levels.push_back({static_cast<std::uint32_t>(i + 1), input.text(), {}, false});
+    event.ancestry = Ancestry(std::move(levels));
     for (std::size_t arguments = input.byte() % 16; arguments > 0; --arguments) event.argv.push_back(input.text());
 
     const auto row = format_table_row(event, layout);

@@ -95,9 +95,11 @@ public:
         event.cgroup_path = text(3);
         if (one_in(3)) event.container_id = one_in(2) ? std::string(64, 'c') : text(3);
         const std::size_t ancestors = below(4);
+        Ancestry::Levels levels;
         for (std::size_t i = 0; i < ancestors; ++i) {
-            event.ancestry.push_back({static_cast<std::uint32_t>(below(100000)), text(2), {}, one_in(2)});
+            levels.push_back({static_cast<std::uint32_t>(below(100000)), text(2), {}, one_in(2)});
         }
+        event.ancestry = Ancestry(std::move(levels));
         event.pid = static_cast<std::uint32_t>(random_());
         event.ppid = static_cast<std::uint32_t>(below(100));
         event.uid = static_cast<std::uint32_t>(random_());
