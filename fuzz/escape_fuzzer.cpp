@@ -72,8 +72,8 @@ void check(std::string_view text) {
     require(testing::terminal_hazard(json).empty());
 
     const std::string terminal = terminal_one_character_at_a_time(text);
-    const std::size_t room = detail::terminal_escaped_room(text.size());
-    require(in_exact_room(detail::write_escaped_for_terminal, room, text) == terminal);
+    const std::size_t room = terminal_escaped_room(text.size());
+    require(in_exact_room(write_escaped_for_terminal, room, text) == terminal);
     require(in_exact_room(detail::write_escaped_for_terminal_portable, room, text) == terminal);
     require(escape_for_terminal(text) == terminal);
     require(testing::terminal_hazard(terminal).empty());

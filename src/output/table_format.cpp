@@ -189,9 +189,9 @@ namespace {
 
 // A row's text as it is written: a buffer kept from row to row (one a
 // thread), filled through raw pointers. Every write first makes room for
-// the most it can put there (escaping takes at most
-// kMaxTerminalEscapedBytesPerByte bytes a byte); then cells are measured,
-// padded or cut in place, and the row is appended to the output at once.
+// the most it can put there (escaping: terminal_escaped_room); then cells
+// are measured, padded or cut in place, and the row is appended to the
+// output at once.
 // No string is made per cell or per row, and no append keeps a terminator.
 class RowText {
 public:
@@ -221,7 +221,7 @@ public:
         used_ += count;
     }
     void put_escaped(std::string_view text) {
-        done(write_escaped_for_terminal(room(kMaxTerminalEscapedBytesPerByte * text.size()), text));
+        done(write_escaped_for_terminal(room(terminal_escaped_room(text.size())), text));
     }
     void put_number(std::uint64_t value) {
         constexpr std::size_t kMaxDigits = 20;

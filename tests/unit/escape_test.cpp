@@ -172,8 +172,8 @@ struct EscapeVariant {
 const EscapeVariant kEscapeVariants[] = {
     {"json", write_json_string_contents, json_escaped_room, true},
     {"json portable", detail::write_json_string_contents_portable, json_escaped_room, true},
-    {"terminal", detail::write_escaped_for_terminal, detail::terminal_escaped_room, false},
-    {"terminal portable", detail::write_escaped_for_terminal_portable, detail::terminal_escaped_room, false},
+    {"terminal", write_escaped_for_terminal, terminal_escaped_room, false},
+    {"terminal portable", detail::write_escaped_for_terminal_portable, terminal_escaped_room, false},
 };
 
 // Written into exactly the room the escaper asks for (ASan sees a write
