@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "output/display_width.hpp"
-#include "output/utf8.hpp"
+#include "terminal_escape_reference.hpp"
 
 namespace connsnoop {
 namespace {
@@ -130,33 +130,8 @@ TEST(JsonStringContents, ASpecialByteAnywhereInALongPlainRunIsFound) {
 
 // The scans behind both escapers, the one in use (SSE2 on x86-64) and the
 // word-at-a-time one aarch64 builds, against references that look at one
-// character at a time: the long way for JSON, and for the terminal:
-std::string terminal_the_simple_way(std::string_view text) {
-    static constexpr char kHexDigits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t pos = 0; pos < text.size();) {
-        const auto [code_point, length] = decode_utf8(text, pos);
-        const bool dangerous = code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F) ||
-                               code_point == 0x200E || code_point == 0x200F ||
-                               (code_point >= 0x2028 && code_point <= 0x202E) ||
-                               (code_point >= 0x2066 && code_point <= 0x2069);
-        if (code_point == '\\') {
-            out += "\\\\";
-        } else if (code_point == kInvalidUtf8 || dangerous) {
-            for (std::size_t i = pos; i < pos + length; ++i) {
-                const auto byte = static_cast<unsigned char>(text[i]);
-                out += "\\x";
-                out += kHexDigits[byte >> 4];
-                out += kHexDigits[byte & 0xF];
-            }
-        } else {
-            out += text.substr(pos, length);
-        }
-        pos += length;
-    }
-    return out;
-}
-
+// character at a time: the long way for JSON, and for the terminal
+// reference::terminal_one_character_at_a_time.
 std::string json_contents_the_long_way(std::string_view text) {
     const auto quoted = json_string_the_long_way(text);
     return quoted.substr(1, quoted.size() - 2);
@@ -192,7 +167,7 @@ std::string escape_in_exact_room(const EscapeVariant& variant, std::string_view 
 
 void expect_every_variant_escapes(std::string_view text) {
     const std::string json = json_contents_the_long_way(text);
-    const std::string terminal = terminal_the_simple_way(text);
+    const std::string terminal = reference::terminal_one_character_at_a_time(text);
     for (const auto& variant : kEscapeVariants) {
         ASSERT_EQ(escape_in_exact_room(variant, text), variant.json ? json : terminal)
             << variant.name << ": " << ::testing::PrintToString(std::string(text));
