@@ -73,6 +73,22 @@ TEST(JsonStringContents, SameBytesAsTheEncoderForEveryByteAndPairOfBytes) {
     }
 }
 
+// Fewer than `piece_limit` pieces, each a random byte one time in
+// `raw_byte_one_in`, else one of `pieces`.
+std::string random_text(std::mt19937& random, const std::vector<std::string>& pieces, std::size_t piece_limit,
+                        std::size_t raw_byte_one_in) {
+    std::string text;
+    const auto count = random() % piece_limit;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (random() % raw_byte_one_in == 0) {
+            text += static_cast<char>(random() % 256);
+        } else {
+            text += pieces[random() % pieces.size()];
+        }
+    }
+    return text;
+}
+
 TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
     const std::vector<std::string> pieces = {"a",
                                              "\\",
@@ -98,15 +114,7 @@ TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
                                              "\xff"};
     std::mt19937 random(1234);
     for (int round = 0; round < 20'000; ++round) {
-        std::string text;
-        const auto length = random() % 12;
-        for (std::size_t i = 0; i < length; ++i) {
-            if (random() % 4 == 0) {
-                text += static_cast<char>(random() % 256);
-            } else {
-                text += pieces[random() % pieces.size()];
-            }
-        }
+        const std::string text = random_text(random, pieces, 12, 4);
         ASSERT_EQ(json_string_in_one_pass(text), json_string_the_long_way(text)) << ::testing::PrintToString(text);
     }
 }
@@ -242,15 +250,7 @@ TEST(EscapeScan, RandomTextsWithLongPlainRuns) {
                                              std::string(1, '\0')};
     std::mt19937 random(20261129);
     for (int round = 0; round < 20'000; ++round) {
-        std::string text;
-        const auto count = random() % 10;
-        for (std::size_t i = 0; i < count; ++i) {
-            if (random() % 5 == 0) {
-                text += static_cast<char>(random() % 256);
-            } else {
-                text += pieces[random() % pieces.size()];
-            }
-        }
+        const std::string text = random_text(random, pieces, 10, 5);
         expect_every_variant_escapes(text);
         if (::testing::Test::HasFatalFailure()) return;
     }
