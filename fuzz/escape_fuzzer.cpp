@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "output/escape.hpp"
-#include "output/utf8.hpp"
 #include "output_checks.hpp"
+#include "terminal_escape_reference.hpp"
 
 namespace {
 
@@ -30,31 +30,6 @@ std::string json_the_long_way(std::string_view text) {
     using namespace connsnoop;
     const auto quoted = escape_json_invisibles(nlohmann::json(make_valid_utf8(text)).dump(-1, ' ', false));
     return quoted.substr(1, quoted.size() - 2);
-}
-
-std::string terminal_one_character_at_a_time(std::string_view text) {
-    using namespace connsnoop;
-    static constexpr char kHexDigits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t pos = 0; pos < text.size();) {
-        const auto [c, length] = decode_utf8(text, pos);
-        const bool dangerous = c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0x200E || c == 0x200F ||
-                               (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == kInvalidUtf8 || dangerous) {
-            for (std::size_t i = pos; i < pos + length; ++i) {
-                const auto byte = static_cast<unsigned char>(text[i]);
-                out += "\\x";
-                out += kHexDigits[byte >> 4];
-                out += kHexDigits[byte & 0xF];
-            }
-        } else {
-            out += text.substr(pos, length);
-        }
-        pos += length;
-    }
-    return out;
 }
 
 std::string in_exact_room(char* (*write)(char*, std::string_view), std::size_t room, std::string_view text) {
@@ -71,9 +46,9 @@ void check(std::string_view text) {
     require(in_exact_room(detail::write_json_string_contents_portable, json_escaped_room(text.size()), text) == json);
     require(testing::terminal_hazard(json).empty());
 
-    const std::string terminal = terminal_one_character_at_a_time(text);
-    const std::size_t room = detail::terminal_escaped_room(text.size());
-    require(in_exact_room(detail::write_escaped_for_terminal, room, text) == terminal);
+    const std::string terminal = reference::terminal_one_character_at_a_time(text);
+    const std::size_t room = terminal_escaped_room(text.size());
+    require(in_exact_room(write_escaped_for_terminal, room, text) == terminal);
     require(in_exact_room(detail::write_escaped_for_terminal_portable, room, text) == terminal);
     require(escape_for_terminal(text) == terminal);
     require(testing::terminal_hazard(terminal).empty());

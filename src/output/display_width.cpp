@@ -66,8 +66,8 @@ std::uint64_t load_word(const char* in) {
     return word;
 }
 
-// `left` (1-7) bytes at `in`; the byte positions past them hold `fill`'s.
-std::uint64_t load_tail(const char* in, std::size_t left, std::uint64_t fill) {
+// `left` (1-7) bytes at `in`; the byte positions past them hold zeros.
+std::uint64_t load_tail(const char* in, std::size_t left) {
     std::uint64_t word = 0;
     if (left >= 4) {
         std::uint32_t first = 0;
@@ -84,20 +84,7 @@ std::uint64_t load_tail(const char* in, std::size_t left, std::uint64_t fill) {
     } else {
         word = static_cast<std::uint8_t>(*in);
     }
-    return word | (fill << (8 * left));
-}
-
-// Copies `left` (1-7) bytes with two overlapping writes.
-void copy_tail(char* out, const char* in, std::size_t left) {
-    if (left >= 4) {
-        std::memcpy(out, in, 4);
-        std::memcpy(out + left - 4, in + left - 4, 4);
-    } else if (left >= 2) {
-        std::memcpy(out, in, 2);
-        std::memcpy(out + left - 2, in + left - 2, 2);
-    } else {
-        *out = *in;
-    }
+    return word;
 }
 
 // How many bytes `text` starts with that are ASCII. Each takes one column,
@@ -109,7 +96,7 @@ std::size_t ascii_prefix_length(std::string_view text) {
     const std::size_t left = std::min(text.size() - pos, kWordBytes);
     if (left == 0) return pos;
     const std::uint64_t high =
-        (left == kWordBytes ? load_word(text.data() + pos) : load_tail(text.data() + pos, left, 0)) & kHighBits;
+        (left == kWordBytes ? load_word(text.data() + pos) : load_tail(text.data() + pos, left)) & kHighBits;
     if (high == 0) return pos + left;
     return pos + static_cast<std::size_t>(std::countr_zero(high)) / 8;  // the first byte with its high bit set
 }
@@ -145,104 +132,6 @@ std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
         pos += glyph.bytes;
     }
     return escaped.substr(0, pos);
-}
-
-namespace {
-
-// What escape_for_terminal escapes: characters a terminal acts on or that
-// reorder or split what it shows (the same set as escape.cpp's).
-bool is_terminal_control(char32_t c) {
-    return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) ||  // C0, DEL, C1 (0x9B is CSI)
-           (c >= 0x200E && c <= 0x200F) ||                       // LRM, RLM
-           (c >= 0x2028 && c <= 0x202E) ||                       // line/paragraph separators, bidi embeddings
-           (c >= 0x2066 && c <= 0x2069);                         // bidi isolates
-}
-
-// Whether none of the 8 bytes in `word` needs escaping: no byte >= 0x80, none
-// below 0x20, no DEL, no backslash (exact "any byte" tests of the
-// has-zero-byte bit trick).
-bool all_plain_on_terminal(std::uint64_t word) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-    const auto has_zero_byte = [](std::uint64_t value) { return (value - kOnes) & ~value & kHigh; };
-    std::uint64_t special = word & kHigh;              // >= 0x80
-    special |= (word - 0x20 * kOnes) & ~word & kHigh;  // < 0x20 (exact once no byte is >= 0x80)
-    special |= has_zero_byte(word ^ (0x7F * kOnes));   // DEL
-    special |= has_zero_byte(word ^ ('\\' * kOnes));   // backslash
-    return special == 0;
-}
-
-bool plain_on_terminal(std::uint8_t byte) { return byte >= 0x20 && byte < 0x7F && byte != '\\'; }
-
-char* put_hex_escape(char* out, std::uint8_t byte) {
-    constexpr char kHex[] = "0123456789abcdef";
-    *out++ = '\\';
-    *out++ = 'x';
-    *out++ = kHex[byte >> 4];
-    *out++ = kHex[byte & 0xF];
-    return out;
-}
-
-}  // namespace
-
-namespace {
-
-// Escapes from `in` on, whatever the bytes are.
-[[gnu::noinline]] char* write_escaped_slowly(char* out, std::string_view text, const char* in) {
-    const char* const end = text.data() + text.size();
-    while (in < end) {
-        if (static_cast<std::size_t>(end - in) >= kWordBytes) {
-            const std::uint64_t word = load_word(in);
-            if (all_plain_on_terminal(word)) {
-                std::memcpy(out, &word, sizeof(word));
-                in += kWordBytes;
-                out += kWordBytes;
-                continue;
-            }
-        }
-        const auto byte = static_cast<std::uint8_t>(*in);
-        if (plain_on_terminal(byte)) {
-            *out++ = *in++;
-            continue;
-        }
-        if (byte == '\\') {
-            *out++ = '\\';
-            *out++ = '\\';
-            ++in;
-            continue;
-        }
-        const auto [code_point, length] = decode_utf8(text, static_cast<std::size_t>(in - text.data()));
-        if (code_point == kInvalidUtf8 || is_terminal_control(code_point)) {
-            for (std::size_t i = 0; i < length; ++i) out = put_hex_escape(out, static_cast<std::uint8_t>(in[i]));
-        } else {
-            std::memcpy(out, in, length);
-            out += length;
-        }
-        in += length;
-    }
-    return out;
-}
-
-}  // namespace
-
-// Text that needs no escaping (nearly all of it) is copied a word at a time
-// here; from the first word that holds anything else, the slow loop goes on.
-char* write_escaped_for_terminal(char* out, std::string_view text) {
-    const char* in = text.data();
-    const char* const end = in + text.size();
-    while (static_cast<std::size_t>(end - in) >= kWordBytes) {
-        const std::uint64_t word = load_word(in);
-        if (!all_plain_on_terminal(word)) return write_escaped_slowly(out, text, in);
-        std::memcpy(out, &word, sizeof(word));
-        in += kWordBytes;
-        out += kWordBytes;
-    }
-    const auto left = static_cast<std::size_t>(end - in);
-    if (left == 0) return out;
-    // The rest of the word as blanks, which are plain.
-    if (!all_plain_on_terminal(load_tail(in, left, 0x2020202020202020ULL))) return write_escaped_slowly(out, text, in);
-    copy_tail(out, in, left);
-    return out + left;
 }
 
 bool locale_is_utf8() {

@@ -15,14 +15,6 @@ namespace connsnoop {
 
 namespace {
 
-// Characters a terminal acts on or that reorder/split what is shown.
-bool is_dangerous(char32_t c) {
-    return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) ||  // C0, DEL, C1 (0x9B is CSI)
-           (c >= 0x200E && c <= 0x200F) ||                       // LRM, RLM
-           (c >= 0x2028 && c <= 0x202E) ||                       // line/paragraph separators, bidi embeddings
-           (c >= 0x2066 && c <= 0x2069);                         // bidi isolates
-}
-
 constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
 void append_hex_escapes(std::string& out, std::string_view bytes) {
@@ -73,14 +65,14 @@ char* put_unicode_escape(char* out, char32_t code_point) {
 // any byte >= 0x80, the two escape characters) stops a plain run; only
 // there is a byte looked at on its own. The scan loads 16 bytes, stores
 // them at the output whether or not they are plain (the caller's room has
-// kJsonEscapeSlack bytes for that), and advances by the plain ones.
+// kEscapeSlack bytes for that), and advances by the plain ones.
 
 constexpr std::size_t kChunk = 16;
 
 // The scan runs for every few bytes of a line: its pieces must be inlined
 // into one loop, which GCC's size heuristics at -O2 would not all do.
 #define CONNSNOOP_INLINE [[gnu::always_inline]] inline
-static_assert(kJsonEscapeSlack >= kChunk);
+static_assert(kEscapeSlack >= kChunk);
 
 CONNSNOOP_INLINE std::uint64_t load_u64(const char* bytes) {
     std::uint64_t word = 0;
@@ -237,7 +229,7 @@ char* write_json_string_contents_with(char* out, std::string_view text) {
             *out++ = 'x';
             *out++ = kHex[byte >> 4];
             *out++ = kHex[byte & 0xF];
-        } else if (is_dangerous(code_point)) {
+        } else if (is_terminal_control(code_point)) {
             out = put_unicode_escape(out, code_point);
         } else {
             std::memcpy(out, in, length);
@@ -263,7 +255,7 @@ char* write_escaped_for_terminal_with(char* out, std::string_view text) {
         if (code_point == '\\') {
             *out++ = '\\';
             *out++ = '\\';
-        } else if (code_point == kInvalidUtf8 || is_dangerous(code_point)) {
+        } else if (code_point == kInvalidUtf8 || is_terminal_control(code_point)) {
             out = put_hex_escapes(out, in, length);
         } else {
             std::memcpy(out, in, length);
@@ -284,8 +276,12 @@ void append_with(std::string& out, std::string_view text, std::size_t room) {
 
 }  // namespace
 
+char* write_escaped_for_terminal(char* out, std::string_view text) {
+    return write_escaped_for_terminal_with<FastScan>(out, text);
+}
+
 void append_escaped_for_terminal(std::string& out, std::string_view text) {
-    append_with<write_escaped_for_terminal_with<FastScan>>(out, text, detail::terminal_escaped_room(text.size()));
+    append_with<write_escaped_for_terminal_with<FastScan>>(out, text, terminal_escaped_room(text.size()));
 }
 
 std::string escape_for_terminal(std::string_view text) {
@@ -303,10 +299,6 @@ void append_json_string_contents(std::string& out, std::string_view text) {
 }
 
 namespace detail {
-
-char* write_escaped_for_terminal(char* out, std::string_view text) {
-    return write_escaped_for_terminal_with<FastScan>(out, text);
-}
 
 char* write_escaped_for_terminal_portable(char* out, std::string_view text) {
     return write_escaped_for_terminal_with<PortableScan>(out, text);
@@ -338,7 +330,7 @@ std::string escape_json_invisibles(std::string_view json_text) {
     out.reserve(json_text.size());
     for (std::size_t pos = 0; pos < json_text.size();) {
         const auto [code_point, length] = decode_utf8(json_text, pos);
-        if (code_point != kInvalidUtf8 && is_dangerous(code_point)) {
+        if (code_point != kInvalidUtf8 && is_terminal_control(code_point)) {
             out += "\\u";
             for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code_point >> shift) & 0xF];
         } else {

@@ -41,22 +41,13 @@ constexpr ColumnName kColumnNames[] = {
     {"ns_pid", TableColumn::ns_pid},
 };
 
-// How a column is laid out: its header, its width (the last column has
-// none: it runs to the end of the row), and whether its text may run long
-// (command lines, paths, names: cut to the width, ending in the marker,
-// when another column follows; the others are padded, never cut).
-struct ColumnSpec {
-    std::string_view header;
-    std::size_t width;
-    bool right_aligned;
-    bool free_text;
-};
+}  // namespace
 
-ColumnSpec column_spec(TableColumn column, const TableLayout& layout) {
+TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout) {
     switch (column) {
         case TableColumn::time:
-            return layout.time == TimeFormat::iso ? ColumnSpec{"TIME (UTC)", 27, false, false}
-                                                  : ColumnSpec{"TIME", 8, false, false};
+            return layout.time == TimeFormat::iso ? TableColumnSpec{"TIME (UTC)", 27, false, false}
+                                                  : TableColumnSpec{"TIME", 8, false, false};
         case TableColumn::pid:
             return {"PID", 7, true, false};
         case TableColumn::ppid:
@@ -98,8 +89,6 @@ ColumnSpec column_spec(TableColumn column, const TableLayout& layout) {
     }
     return {"", 0, false, false};
 }
-
-}  // namespace
 
 std::string format_request(const HttpRequestEvent& request, bool utf8) {
     std::string text = escape_for_terminal(request.method) + " " + escape_for_terminal(request.path);
@@ -189,9 +178,9 @@ namespace {
 
 // A row's text as it is written: a buffer kept from row to row (one a
 // thread), filled through raw pointers. Every write first makes room for
-// the most it can put there (escaping takes at most
-// kMaxTerminalEscapedBytesPerByte bytes a byte); then cells are measured,
-// padded or cut in place, and the row is appended to the output at once.
+// the most it can put there (escaping: terminal_escaped_room); then cells
+// are measured, padded or cut in place, and the row is appended to the
+// output at once.
 // No string is made per cell or per row, and no append keeps a terminator.
 class RowText {
 public:
@@ -221,7 +210,7 @@ public:
         used_ += count;
     }
     void put_escaped(std::string_view text) {
-        done(write_escaped_for_terminal(room(kMaxTerminalEscapedBytesPerByte * text.size()), text));
+        done(write_escaped_for_terminal(room(terminal_escaped_room(text.size())), text));
     }
     void put_number(std::uint64_t value) {
         constexpr std::size_t kMaxDigits = 20;
@@ -436,7 +425,7 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
     const auto marker = cut_marker(layout);
     const std::size_t marker_columns = layout.utf8 ? 1 : marker.size();
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        const auto spec = column_spec(columns[i], layout);
+        const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
         const std::size_t cell_start = row.size();
         put_cell_of(row, columns[i]);
@@ -479,7 +468,7 @@ std::string format_table_header(const TableLayout& layout) {
     DefaultColumns defaults;
     // Only rows are cut to layout.max_width, not the header.
     append_row(header, columns_of(layout, layout.request_column, defaults), layout, std::nullopt,
-               [&](RowText& row, TableColumn column) { row.put(column_spec(column, layout).header); });
+               [&](RowText& row, TableColumn column) { row.put(table_column_spec(column, layout).header); });
     return header;
 }
 

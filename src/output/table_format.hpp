@@ -1,6 +1,7 @@
 // Pure formatting of the human-readable table.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,18 @@ std::vector<TableColumn> default_table_columns(const TableLayout& layout);
 std::optional<TableColumn> table_column_named(std::string_view name);
 std::string_view table_column_name(TableColumn column);
 std::string table_column_names();
+
+// How a column is laid out: its header, its width (the last column has
+// none: it runs to the end of the row), and whether its text may run long
+// (command lines, paths, names: cut to the width, ending in the marker,
+// when another column follows; the others are padded, never cut).
+struct TableColumnSpec {
+    std::string_view header;
+    std::size_t width;
+    bool right_aligned;
+    bool free_text;
+};
+TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout);
 
 std::string format_table_header(const TableLayout& layout);
 // One row; every untrusted field is escaped, and the row is cut to

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "output/display_width.hpp"
-#include "output/utf8.hpp"
+#include "terminal_escape_reference.hpp"
 
 namespace connsnoop {
 namespace {
@@ -73,6 +73,22 @@ TEST(JsonStringContents, SameBytesAsTheEncoderForEveryByteAndPairOfBytes) {
     }
 }
 
+// Fewer than `piece_limit` pieces, each a random byte one time in
+// `raw_byte_one_in`, else one of `pieces`.
+std::string random_text(std::mt19937& random, const std::vector<std::string>& pieces, std::size_t piece_limit,
+                        std::size_t raw_byte_one_in) {
+    std::string text;
+    const auto count = random() % piece_limit;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (random() % raw_byte_one_in == 0) {
+            text += static_cast<char>(random() % 256);
+        } else {
+            text += pieces[random() % pieces.size()];
+        }
+    }
+    return text;
+}
+
 TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
     const std::vector<std::string> pieces = {"a",
                                              "\\",
@@ -98,15 +114,7 @@ TEST(JsonStringContents, SameBytesAsTheEncoderForMultiByteAndRandomText) {
                                              "\xff"};
     std::mt19937 random(1234);
     for (int round = 0; round < 20'000; ++round) {
-        std::string text;
-        const auto length = random() % 12;
-        for (std::size_t i = 0; i < length; ++i) {
-            if (random() % 4 == 0) {
-                text += static_cast<char>(random() % 256);
-            } else {
-                text += pieces[random() % pieces.size()];
-            }
-        }
+        const std::string text = random_text(random, pieces, 12, 4);
         ASSERT_EQ(json_string_in_one_pass(text), json_string_the_long_way(text)) << ::testing::PrintToString(text);
     }
 }
@@ -130,33 +138,8 @@ TEST(JsonStringContents, ASpecialByteAnywhereInALongPlainRunIsFound) {
 
 // The scans behind both escapers, the one in use (SSE2 on x86-64) and the
 // word-at-a-time one aarch64 builds, against references that look at one
-// character at a time: the long way for JSON, and for the terminal:
-std::string terminal_the_simple_way(std::string_view text) {
-    static constexpr char kHexDigits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t pos = 0; pos < text.size();) {
-        const auto [code_point, length] = decode_utf8(text, pos);
-        const bool dangerous = code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F) ||
-                               code_point == 0x200E || code_point == 0x200F ||
-                               (code_point >= 0x2028 && code_point <= 0x202E) ||
-                               (code_point >= 0x2066 && code_point <= 0x2069);
-        if (code_point == '\\') {
-            out += "\\\\";
-        } else if (code_point == kInvalidUtf8 || dangerous) {
-            for (std::size_t i = pos; i < pos + length; ++i) {
-                const auto byte = static_cast<unsigned char>(text[i]);
-                out += "\\x";
-                out += kHexDigits[byte >> 4];
-                out += kHexDigits[byte & 0xF];
-            }
-        } else {
-            out += text.substr(pos, length);
-        }
-        pos += length;
-    }
-    return out;
-}
-
+// character at a time: the long way for JSON, and for the terminal
+// reference::terminal_one_character_at_a_time.
 std::string json_contents_the_long_way(std::string_view text) {
     const auto quoted = json_string_the_long_way(text);
     return quoted.substr(1, quoted.size() - 2);
@@ -172,8 +155,8 @@ struct EscapeVariant {
 const EscapeVariant kEscapeVariants[] = {
     {"json", write_json_string_contents, json_escaped_room, true},
     {"json portable", detail::write_json_string_contents_portable, json_escaped_room, true},
-    {"terminal", detail::write_escaped_for_terminal, detail::terminal_escaped_room, false},
-    {"terminal portable", detail::write_escaped_for_terminal_portable, detail::terminal_escaped_room, false},
+    {"terminal", write_escaped_for_terminal, terminal_escaped_room, false},
+    {"terminal portable", detail::write_escaped_for_terminal_portable, terminal_escaped_room, false},
 };
 
 // Written into exactly the room the escaper asks for (ASan sees a write
@@ -192,7 +175,7 @@ std::string escape_in_exact_room(const EscapeVariant& variant, std::string_view 
 
 void expect_every_variant_escapes(std::string_view text) {
     const std::string json = json_contents_the_long_way(text);
-    const std::string terminal = terminal_the_simple_way(text);
+    const std::string terminal = reference::terminal_one_character_at_a_time(text);
     for (const auto& variant : kEscapeVariants) {
         ASSERT_EQ(escape_in_exact_room(variant, text), variant.json ? json : terminal)
             << variant.name << ": " << ::testing::PrintToString(std::string(text));
@@ -267,15 +250,7 @@ TEST(EscapeScan, RandomTextsWithLongPlainRuns) {
                                              std::string(1, '\0')};
     std::mt19937 random(20261129);
     for (int round = 0; round < 20'000; ++round) {
-        std::string text;
-        const auto count = random() % 10;
-        for (std::size_t i = 0; i < count; ++i) {
-            if (random() % 5 == 0) {
-                text += static_cast<char>(random() % 256);
-            } else {
-                text += pieces[random() % pieces.size()];
-            }
-        }
+        const std::string text = random_text(random, pieces, 10, 5);
         expect_every_variant_escapes(text);
         if (::testing::Test::HasFatalFailure()) return;
     }

@@ -162,26 +162,6 @@ TEST(TableFormatDifferential, DisplayWidthAndFitMatchTheGlyphLoop) {
     }
 }
 
-// The row writer's escaper equals escape_for_terminal, and writes nothing
-// past the room it asks for (kMaxTerminalEscapedBytesPerByte a byte).
-TEST(TableFormatDifferential, WrittenEscapesMatchEscapeForTerminal) {
-    HostileText hostile(4);
-    for (int i = 0; i < 50000; ++i) {
-        std::string text = hostile.text(5);
-        // Every length, and a control byte at any place in a word or its tail.
-        text.resize(std::min<std::size_t>(text.size(), hostile.below(40)));
-        if (hostile.one_in(4) && !text.empty()) text[hostile.below(text.size())] = '\x1b';
-        const std::size_t room = kMaxTerminalEscapedBytesPerByte * text.size();
-        std::string buffer(room + 16, '#');
-        const char* end = write_escaped_for_terminal(buffer.data(), text);
-        ASSERT_LE(end, buffer.data() + room) << testing::PrintToString(text);
-        ASSERT_EQ(std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())),
-                  escape_for_terminal(text))
-            << testing::PrintToString(text);
-        ASSERT_EQ(buffer.substr(room), std::string(16, '#')) << testing::PrintToString(text);
-    }
-}
-
 TEST(TableFormatDifferential, RowsMatchTheReferenceByteForByte) {
     HostileText hostile(2);
     for (int i = 0; i < 20000; ++i) {

@@ -2,7 +2,8 @@
 // reused buffer (a string per cell, fmt, one glyph loop under the C.UTF-8
 // locale for every width), kept verbatim but for names as the reference the
 // differential unit test and the table row fuzzer compare the formatter
-// with, byte for byte.
+// with, byte for byte. It takes the column table (headers, widths,
+// alignment) from the formatter: what it checks is how rows are written.
 #pragma once
 
 #include <locale.h>
@@ -80,65 +81,11 @@ inline std::string cut_to_width(std::string row, const TableLayout& layout) {
     return cut;
 }
 
-struct ColumnSpec {
-    std::string_view header;
-    std::size_t width;
-    bool right_aligned;
-    bool free_text;
-};
-
-inline ColumnSpec column_spec(TableColumn column, const TableLayout& layout) {
-    switch (column) {
-        case TableColumn::time:
-            return layout.time == TimeFormat::iso ? ColumnSpec{"TIME (UTC)", 27, false, false}
-                                                  : ColumnSpec{"TIME", 8, false, false};
-        case TableColumn::pid:
-            return {"PID", 7, true, false};
-        case TableColumn::ppid:
-            return {"PPID", 7, true, false};
-        case TableColumn::parent:
-            return {"PARENT", 15, false, true};
-        case TableColumn::user:
-            return {"USER", 10, false, false};
-        case TableColumn::uid:
-            return {"UID", 6, true, false};
-        case TableColumn::comm:
-            return {"COMM", 15, false, true};
-        case TableColumn::cmdline:
-            return {"CMDLINE", 40, false, true};
-        case TableColumn::command:
-            return {"COMMAND", 40, false, true};
-        case TableColumn::protocol:
-            return {"PROTO", 5, false, false};
-        case TableColumn::destination:
-            return {"DESTINATION", 21, false, false};
-        case TableColumn::port:
-            return {"PORT", 5, true, false};
-        case TableColumn::result:
-            return {"RESULT", 13, false, false};
-        case TableColumn::latency:
-            return {"LATENCY", 8, true, false};
-        case TableColumn::request:
-            return {"REQUEST", 44, false, false};
-        case TableColumn::cgroup:
-            return {"CGROUP", 30, false, true};
-        case TableColumn::container:
-            return {"CONTAINER", 12, false, false};
-        case TableColumn::unit:
-            return {"UNIT", 24, false, true};
-        case TableColumn::exe:
-            return {"EXE", 30, false, true};
-        case TableColumn::ns_pid:
-            return {"NS_PID", 7, true, false};
-    }
-    return {"", 0, false, false};
-}
-
 inline std::string join_cells(const std::vector<TableColumn>& columns, const std::vector<std::string>& cells,
                               const TableLayout& layout) {
     std::string row;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        const auto spec = column_spec(columns[i], layout);
+        const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
         std::string cell = cells[i];
         std::size_t width = display_width(cell);
@@ -169,7 +116,7 @@ inline std::string format_table_header(const TableLayout& layout) {
     std::vector<TableColumn> defaults;
     const auto& columns = columns_of(layout, defaults);
     std::vector<std::string> cells;
-    for (const auto column : columns) cells.emplace_back(column_spec(column, layout).header);
+    for (const auto column : columns) cells.emplace_back(table_column_spec(column, layout).header);
     return join_cells(columns, cells, layout);
 }
 
