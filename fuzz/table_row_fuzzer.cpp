@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (event.destination.family == AddressFamily::ipv4)
         std::fill(event.destination.bytes.begin() + 4, event.destination.bytes.end(), 0);
     event.wall_time = std::chrono::system_clock::time_point(
-        std::chrono::microseconds((static_cast<std::int64_t>(input.number()) << 24) | input.number() % (1 << 24)));
+        std::chrono::microseconds((static_cast<std::int64_t>(input.number()) << 20) | input.number() % (1 << 20)));
     const std::uint8_t outcome = input.byte();
     if (outcome % 2 != 0) {
         event.outcome = ConnectOutcome{
