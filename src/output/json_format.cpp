@@ -100,7 +100,7 @@ public:
     }
 
 private:
-    static constexpr std::size_t kInitialSize = 16 * 1024;
+    static constexpr std::size_t kInitialSize = std::size_t{16} * 1024;
     static_assert(kInitialSize > kFixedRoom);
     std::size_t size_ = kInitialSize;
     std::unique_ptr<char[]> bytes_ = std::make_unique_for_overwrite<char[]>(kInitialSize);
