@@ -283,28 +283,10 @@ void put_result(RowText& row, const ConnectOutcome& outcome) {
     }
 }
 
-// format_latency's text ("850us", "12.3ms", "3.02s") written in place:
-// std::to_chars with a precision rounds the double's exact value correctly,
-// as fmt's {:.Nf} does, so the digits are the same.
-void put_latency(RowText& row, std::uint64_t nanoseconds) {
-    constexpr std::size_t kMaxLatencyBytes = 32;  // 18446744073.71s at most
-    char* const at = row.room(kMaxLatencyBytes);
-    char* const digits_end = at + kMaxLatencyBytes - 2;  // room for the unit
-    char* end = nullptr;
-    std::string_view unit;
-    if (nanoseconds < 1'000'000) {
-        end = std::to_chars(at, digits_end, nanoseconds / 1000).ptr;
-        unit = "us";
-    } else if (nanoseconds < 1'000'000'000) {
-        end = std::to_chars(at, digits_end, static_cast<double>(nanoseconds) / 1e6, std::chars_format::fixed, 1).ptr;
-        unit = "ms";
-    } else {
-        end = std::to_chars(at, digits_end, static_cast<double>(nanoseconds) / 1e9, std::chars_format::fixed, 2).ptr;
-        unit = "s";
-    }
-    std::memcpy(end, unit.data(), unit.size());
-    row.done(end + unit.size());
-}
+// The latency column exists only with --outcome: format_latency (fmt) is
+// fast enough there, and std::to_chars of a double would link libstdc++'s
+// floating-point tables (over 100 KiB) into the static binary.
+void put_latency(RowText& row, std::uint64_t nanoseconds) { row.put(format_latency(nanoseconds)); }
 
 // An empty cell shows "-".
 void put_escaped_or_dash(RowText& row, std::string_view text) {
