@@ -112,9 +112,9 @@ public:
             event.destination.bytes[i] = one_in(3) ? 0 : static_cast<std::uint8_t>(below(256));
         }
         event.destination_port = static_cast<std::uint16_t>(below(65536));
-        // From 1970 to past 9999 (where the ISO time takes its slow path).
+        // From 1970 to 2255: system_clock's nanoseconds hold no later time.
         event.wall_time = std::chrono::system_clock::time_point(
-            std::chrono::microseconds(static_cast<std::int64_t>(random_() % 400'000'000'000'000'000ULL)));
+            std::chrono::microseconds(static_cast<std::int64_t>(random_() % 9'000'000'000'000'000ULL)));
         if (!one_in(3)) {
             const auto result = static_cast<ConnectResult>(below(kConnectResultCount));
             std::optional<std::uint64_t> latency;
