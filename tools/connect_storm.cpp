@@ -3,7 +3,10 @@
 // listener it starts itself on loopback, or against --connect ADDR:PORT
 // (e.g. the stand-in metadata server inside a test's network namespace).
 // Clients close with SO_LINGER 0 (RST) so no TIME_WAIT piles up and the
-// ephemeral port range never runs out. Prints one JSON line at the end.
+// ephemeral port range never runs out. Prints one JSON line at the end;
+// with --cycle-bucket-ns, also how long the connect/close cycles took (all
+// processes together): a benchmark can then tell the loop's own pace from the
+// time other programs on the host took its CPU away.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -82,12 +85,36 @@ struct WorkerResult {
     std::uint64_t errors = 0;
 };
 
-WorkerResult run_worker(const Target& target, std::uint64_t count, double seconds, double rate) {
+// Connected cycles counted by duration, in buckets of bucket_ns (0: off).
+struct CycleTimes {
+    double bucket_ns = 0;
+    std::vector<std::uint32_t> counts;
+
+    void add(std::chrono::steady_clock::duration cycle) {
+        if (bucket_ns <= 0) return;
+        const auto index =
+            static_cast<std::size_t>(std::chrono::duration<double, std::nano>(cycle).count() / bucket_ns);
+        if (index >= counts.size()) counts.resize(index + 1, 0);
+        ++counts[index];
+    }
+};
+
+WorkerResult run_worker(const Target& target, std::uint64_t count, double seconds, double rate, CycleTimes& cycles) {
     WorkerResult result;
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + std::chrono::duration<double>(seconds > 0 ? seconds : 1e9);
     const linger reset_on_close{1, 0};
-    for (std::uint64_t i = 0; (count == 0 || i < count) && std::chrono::steady_clock::now() < deadline; ++i) {
+    std::uint64_t timed = 0;  // connections whose cycle is counted
+    auto cycle_start = start;
+    for (std::uint64_t i = 0; count == 0 || i < count; ++i) {
+        // one clock read per cycle: it ends the last cycle and checks the deadline
+        const auto now = std::chrono::steady_clock::now();
+        if (result.connections > timed) {
+            cycles.add(now - cycle_start);
+            timed = result.connections;
+        }
+        cycle_start = now;
+        if (now >= deadline) break;
         if (rate > 0)
             std::this_thread::sleep_until(start + std::chrono::duration<double>(static_cast<double>(i) / rate));
         const int fd = socket(target.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -103,7 +130,46 @@ WorkerResult run_worker(const Target& target, std::uint64_t count, double second
         }
         close(fd);
     }
+    if (result.connections > timed) cycles.add(std::chrono::steady_clock::now() - cycle_start);  // --count ended it
     return result;
+}
+
+bool write_all(int fd, const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const char*>(data);
+    while (size > 0) {
+        const ssize_t written = write(fd, bytes, size);
+        if (written <= 0) return false;
+        bytes += written;
+        size -= static_cast<std::size_t>(written);
+    }
+    return true;
+}
+
+bool read_all(int fd, void* data, std::size_t size) {
+    auto* bytes = static_cast<char*>(data);
+    while (size > 0) {
+        const ssize_t got = read(fd, bytes, size);
+        if (got <= 0) return false;
+        bytes += got;
+        size -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
+bool write_cycle_times(int fd, const CycleTimes& cycles) {
+    const auto size = static_cast<std::uint32_t>(cycles.counts.size());
+    return write_all(fd, &size, sizeof(size)) && write_all(fd, cycles.counts.data(), size * sizeof(std::uint32_t));
+}
+
+// Adds a worker's cycle times (as write_cycle_times sent them) to total.
+bool add_cycle_times(int fd, CycleTimes& total) {
+    std::uint32_t size = 0;
+    if (!read_all(fd, &size, sizeof(size))) return false;
+    std::vector<std::uint32_t> counts(size);
+    if (!read_all(fd, counts.data(), size * sizeof(std::uint32_t))) return false;
+    if (counts.size() > total.counts.size()) total.counts.resize(counts.size(), 0);
+    for (std::size_t i = 0; i < counts.size(); ++i) total.counts[i] += counts[i];
+    return true;
 }
 
 }  // namespace
@@ -115,11 +181,15 @@ int main(int argc, char** argv) {
     std::uint64_t count = 0;
     double seconds = 0;
     double rate = 0;
+    double cycle_bucket_ns = 0;
     app.add_option("--connect", connect_to, "ADDR:PORT to connect to (default: a listener of its own on 127.0.0.1)");
     app.add_option("--processes", processes, "worker processes")->check(CLI::Range(1U, 1024U));
     app.add_option("--count", count, "connections per process (0: until --duration)");
     app.add_option("--duration", seconds, "seconds to run (0: until --count)");
     app.add_option("--rate", rate, "connections per second per process (0: as fast as possible)");
+    app.add_option("--cycle-bucket-ns", cycle_bucket_ns,
+                   "also print how many connect/close cycles took each multiple of this many ns")
+        ->check(CLI::Range(1.0, 1e9));
     CLI11_PARSE(app, argc, argv);
     if (count == 0 && seconds <= 0) {
         std::fprintf(stderr, "connect-storm: give --count or --duration\n");
@@ -146,19 +216,23 @@ int main(int argc, char** argv) {
         const pid_t pid = fork();
         if (pid == 0) {
             close(result_pipe[0]);
-            const WorkerResult result = run_worker(target, count, seconds, rate);
-            const bool written = write(result_pipe[1], &result, sizeof(result)) == static_cast<ssize_t>(sizeof(result));
+            CycleTimes cycles{cycle_bucket_ns, {}};
+            const WorkerResult result = run_worker(target, count, seconds, rate, cycles);
+            const bool written =
+                write_all(result_pipe[1], &result, sizeof(result)) && write_cycle_times(result_pipe[1], cycles);
             _exit(written ? 0 : 1);
         }
         close(result_pipe[1]);
         workers.emplace_back(pid, result_pipe[0]);
     }
     WorkerResult total;
+    CycleTimes cycles{cycle_bucket_ns, {}};
     for (const auto& [pid, fd] : workers) {
         WorkerResult result;
-        if (read(fd, &result, sizeof(result)) == static_cast<ssize_t>(sizeof(result))) {
+        if (read_all(fd, &result, sizeof(result))) {
             total.connections += result.connections;
             total.errors += result.errors;
+            add_cycle_times(fd, cycles);
         }
         close(fd);
         waitpid(pid, nullptr, 0);
@@ -169,8 +243,19 @@ int main(int argc, char** argv) {
         acceptor.join();
         close(listener);
     }
-    std::printf("{\"connections\":%llu,\"errors\":%llu,\"processes\":%u,\"seconds\":%.3f,\"per_second\":%.0f}\n",
+    std::printf("{\"connections\":%llu,\"errors\":%llu,\"processes\":%u,\"seconds\":%.3f,\"per_second\":%.0f",
                 static_cast<unsigned long long>(total.connections), static_cast<unsigned long long>(total.errors),
                 processes, elapsed, static_cast<double>(total.connections) / elapsed);
+    if (cycle_bucket_ns > 0) {  // sparse: [bucket, cycles] for each bucket that has any
+        std::printf(",\"cycle_bucket_ns\":%g,\"cycles\":[", cycle_bucket_ns);
+        const char* separator = "";
+        for (std::size_t i = 0; i < cycles.counts.size(); ++i) {
+            if (cycles.counts[i] == 0) continue;
+            std::printf("%s[%zu,%u]", separator, i, cycles.counts[i]);
+            separator = ",";
+        }
+        std::printf("]");
+    }
+    std::printf("}\n");
     return total.errors == 0 ? 0 : 3;
 }
