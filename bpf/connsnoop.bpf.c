@@ -67,7 +67,7 @@ static __always_inline void output_outcome(__u64 attempt_id, __u32 state, __u32 
 
 	out.timestamp_ns = bpf_ktime_get_ns();
 	out.latency_ns = out.timestamp_ns - start_ns;
-	output_record(&out, sizeof(out));
+	output_record_at(&out, sizeof(out), out.timestamp_ns);
 }
 
 /* Starts following a reported attempt; the record learns its id (0 and a
@@ -168,7 +168,8 @@ static __always_inline int on_connect_attempt(bool typed, bool typed_task, struc
 		follow_attempt(sk, rec);
 	if (http_capture)
 		http_watch_socket(sk, rec);
-	emit_task_record(buf, sizeof(*buf), sizeof(*rec), rec);
+	/* the record's time was read just now (fill_fields_of) */
+	emit_task_record_at(buf, sizeof(*buf), sizeof(*rec), rec, rec->timestamp_ns);
 	return 0;
 }
 

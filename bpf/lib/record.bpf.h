@@ -119,15 +119,22 @@ static __always_inline void fill_task_fields(struct cs_connect_record *rec, char
 }
 
 /* Writes a scratch of scratch_size bytes whose record (header_size bytes,
- * process fields in rec) is followed by rec->argv_len bytes of argv. */
-static __always_inline void emit_task_record(void *buf, __u64 scratch_size, __u64 header_size,
-                                             const struct cs_connect_record *rec)
+ * process fields in rec) is followed by rec->argv_len bytes of argv. now:
+ * bpf_ktime_get_ns() read a moment ago, for the wake-up decision. */
+static __always_inline void emit_task_record_at(void *buf, __u64 scratch_size, __u64 header_size,
+                                                const struct cs_connect_record *rec, __u64 now)
 {
 	__u64 size = header_size + rec->argv_len;
 
 	if (size > scratch_size)
 		return; /* cannot happen; tells the verifier the bound */
-	output_record(buf, size);
+	output_record_at(buf, size, now);
+}
+
+static __always_inline void emit_task_record(void *buf, __u64 scratch_size, __u64 header_size,
+                                             const struct cs_connect_record *rec)
+{
+	emit_task_record_at(buf, scratch_size, header_size, rec, bpf_ktime_get_ns());
 }
 
 #endif /* CONNSNOOP_LIB_RECORD_BPF_H */

@@ -13,9 +13,12 @@
 #include "connsnoop_abi.h"
 #include "lib/kernel_read.bpf.h"
 
+_Static_assert((CS_ARGV_CAPACITY & (CS_ARGV_CAPACITY - 1)) == 0, "read_task_argv masks with capacity - 1");
+_Static_assert((CS_EXEC_ARGV_CAPACITY & (CS_EXEC_ARGV_CAPACITY - 1)) == 0, "read_task_argv masks with capacity - 1");
+
 /* A task's argv area (task is the current task: its memory is the one read),
- * read into out, which has room for capacity bytes (a constant, so the
- * verifier sees the bound); at most limit bytes are read. Sets CS_ARGV_* in
+ * read into out, which has room for capacity bytes (a constant power of two,
+ * so the verifier sees the bound); at most limit bytes are read. Sets CS_ARGV_* in
  * *flags and the whole area's length in *area_len; returns the bytes read.
  * detect_rewritten: look at the area's last byte for a title set by the
  * process (never at exec). typed: see lib/kernel_read.bpf.h. */
@@ -39,8 +42,6 @@ static __always_inline __u32 read_task_argv(bool typed, struct task_struct *task
 		return 0;
 	}
 	len = end - start;
-	if (detect_rewritten && bpf_probe_read_user(&last_byte, 1, (const void *)(end - 1)) == 0 && last_byte != '\0')
-		*flags |= CS_ARGV_REWRITTEN;
 	*area_len = len > 0xffffffff ? 0xffffffff : (__u32)len;
 	if (len > limit) {
 		len = limit;
@@ -50,8 +51,18 @@ static __always_inline __u32 read_task_argv(bool typed, struct task_struct *task
 		len = capacity;
 	if (bpf_probe_read_user(out, len, (const void *)start) != 0) {
 		*flags |= CS_ARGV_UNREADABLE;
-		return 0;
+		len = 0;
 	}
+	if (!detect_rewritten)
+		return len;
+	/* The area's last byte: already in out when the whole area was read
+	 * (the common case), else one more read of user memory. */
+	if (len != 0 && len == end - start)
+		last_byte = out[(len - 1) & (capacity - 1)]; /* the mask: a bound the verifier sees */
+	else if (bpf_probe_read_user(&last_byte, 1, (const void *)(end - 1)) != 0)
+		last_byte = '\0';
+	if (last_byte != '\0')
+		*flags |= CS_ARGV_REWRITTEN;
 	return len;
 }
 
