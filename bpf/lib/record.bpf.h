@@ -101,12 +101,13 @@ static __always_inline void fill_fields_of(bool typed, struct task_struct *task,
 	rec->cgroup_id = task_cgroup_id(typed, task);
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;
-	rec->ppid = CS_READ(typed, task->real_parent->tgid, task, real_parent, tgid);
 	rec->uid = (__u32)uid_gid;
 	rec->gid = uid_gid >> 32;
 	rec->start_boottime_ns = CS_READ(typed, task->group_leader->start_boottime, task, group_leader, start_boottime);
 	read_pid_namespace(typed, task, rec);
 	read_ancestors(typed, task, rec);
+	/* read_ancestors read the parent's tgid (0 ends its chain: the same 0) */
+	rec->ppid = rec->ancestors[0].pid;
 	rec->argv_len = read_task_argv(typed, task, argv_out, CS_ARGV_CAPACITY, argv_max, true, &rec->flags,
 	                               &rec->argv_area_len);
 }
