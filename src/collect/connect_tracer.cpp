@@ -180,6 +180,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->exclude_daddr = !filters.excluded_destinations.empty();
     rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
+    rodata->cast_typed_pointers = hook == TracepointHook::tp_btf && cast_typed_pointers(config.verbose);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;

@@ -247,9 +247,13 @@ Status check_kernel_btf(const std::string& custom_path) {
 const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_btf ? "tp_btf" : "raw_tp"; }
 
 namespace {
-TracepointHook probe_once(bool verbose) {
-    // A scan for this one type, not libbpf's parse of the whole BTF (see btf_scan.hpp).
-    const int btf_id = vmlinux_tracepoint_btf_id("inet_sock_set_state");
+struct TracingProbe {
+    TracepointHook hook;
+    bool cast_typed_pointers;
+};
+
+TracepointHook probe_hook(const VmlinuxFacts& facts, bool verbose) {
+    const int btf_id = facts.tracepoint_btf_id;
     if (btf_id < 0) {
         if (verbose) std::fprintf(stderr, "connsnoop: no BTF for tp_btf (%s): using raw_tp\n", std::strerror(-btf_id));
         return TracepointHook::raw_tp;
@@ -273,12 +277,23 @@ TracepointHook probe_once(bool verbose) {
     if (verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s): using raw_tp\n", std::strerror(err));
     return TracepointHook::raw_tp;
 }
-}  // namespace
 
-TracepointHook probe_tracepoint_hook(bool verbose) {
-    static const TracepointHook kProbed = probe_once(verbose);
+TracingProbe probe_once(bool verbose) {
+    // One scan for what the load needs, not libbpf's parse of the whole BTF (see btf_scan.hpp).
+    const auto facts = scan_vmlinux("inet_sock_set_state");
+    const auto hook = probe_hook(facts, verbose);
+    return {hook, hook == TracepointHook::tp_btf && facts.has_rdonly_cast};
+}
+
+const TracingProbe& probed(bool verbose) {
+    static const TracingProbe kProbed = probe_once(verbose);
     return kProbed;
 }
+}  // namespace
+
+TracepointHook probe_tracepoint_hook(bool verbose) { return probed(verbose).hook; }
+
+bool cast_typed_pointers(bool verbose) { return probed(verbose).cast_typed_pointers; }
 
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {
     bpf_program__set_autoload(tp_btf, wanted && hook == TracepointHook::tp_btf);

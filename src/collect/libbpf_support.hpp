@@ -80,6 +80,11 @@ const char* hook_name(TracepointHook hook);
 // which raw_tp would meet too, so the real load reports it.
 TracepointHook probe_tracepoint_hook(bool verbose);
 
+// Whether the tp_btf programs cast their typed pointers with bpf_rdonly_cast
+// before reading through them: only to spare the verifier work, on kernels
+// that have the kfunc (see bpf/lib/kernel_read.bpf.h). Probed with the hook.
+bool cast_typed_pointers(bool verbose);
+
 // Loads the variant of a program pair that matches `hook` when `wanted`, and
 // neither otherwise; returns the one to attach.
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted = true);
