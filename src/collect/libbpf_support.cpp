@@ -247,10 +247,12 @@ Status check_kernel_btf(const std::string& custom_path) {
 const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_btf ? "tp_btf" : "raw_tp"; }
 
 namespace {
-struct TracingProbe {
-    TracepointHook hook;
-    bool cast_typed_pointers;
-};
+// One scan of the kernel's BTF for what the load needs, not libbpf's parse
+// of all of it (see btf_scan.hpp); once per process.
+const VmlinuxFacts& vmlinux_facts() {
+    static const VmlinuxFacts kFacts = scan_vmlinux("inet_sock_set_state");
+    return kFacts;
+}
 
 TracepointHook probe_hook(const VmlinuxFacts& facts, bool verbose) {
     const int btf_id = facts.tracepoint_btf_id;
@@ -278,22 +280,24 @@ TracepointHook probe_hook(const VmlinuxFacts& facts, bool verbose) {
     return TracepointHook::raw_tp;
 }
 
-TracingProbe probe_once(bool verbose) {
-    // One scan for what the load needs, not libbpf's parse of the whole BTF (see btf_scan.hpp).
-    const auto facts = scan_vmlinux("inet_sock_set_state");
-    const auto hook = probe_hook(facts, verbose);
-    return {hook, hook == TracepointHook::tp_btf && facts.has_rdonly_cast};
-}
-
-const TracingProbe& probed(bool verbose) {
-    static const TracingProbe kProbed = probe_once(verbose);
-    return kProbed;
-}
 }  // namespace
 
-TracepointHook probe_tracepoint_hook(bool verbose) { return probed(verbose).hook; }
+TracepointHook tracepoint_hook(HookChoice choice, bool verbose) {
+    switch (choice) {
+        case HookChoice::tp_btf:
+            return TracepointHook::tp_btf;
+        case HookChoice::raw_tp:
+            return TracepointHook::raw_tp;
+        case HookChoice::automatic:
+            break;
+    }
+    static const TracepointHook kProbed = probe_hook(vmlinux_facts(), verbose);
+    return kProbed;
+}
 
-bool cast_typed_pointers(bool verbose) { return probed(verbose).cast_typed_pointers; }
+bool cast_typed_pointers(TracepointHook hook) {
+    return hook == TracepointHook::tp_btf && vmlinux_facts().has_rdonly_cast;
+}
 
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {
     bpf_program__set_autoload(tp_btf, wanted && hook == TracepointHook::tp_btf);
