@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
@@ -138,6 +140,18 @@ public:
         std::memcpy(at_, text.data(), text.size());
         at_ += text.size();
     }
+    // Text rendered by an earlier line (already escaped).
+    CONNSNOOP_INLINE void verbatim(std::string_view text) {
+        reserve(text.size());
+        std::memcpy(at_, text.data(), text.size());
+        at_ += text.size();
+    }
+    // Where the next byte goes, as an offset that survives the scratch growing.
+    [[nodiscard]] std::size_t offset() const { return static_cast<std::size_t>(at_ - line_scratch.begin()); }
+    // What was written from `offset` on.
+    [[nodiscard]] std::string_view written_since(std::size_t offset) const {
+        return {line_scratch.begin() + offset, at_};
+    }
     CONNSNOOP_INLINE void character(char c) { *at_++ = c; }
     CONNSNOOP_INLINE void number(std::uint64_t value) { at_ = put_decimal(at_, value); }
     CONNSNOOP_INLINE void boolean(bool value) {
@@ -239,7 +253,7 @@ Line append_command_line(Line line, const ConnectEvent& event) {
     return line;
 }
 
-Line append_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
+Line render_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
     line.character('[');
     bool first = true;
     for (const auto& ancestor : ancestry) {
@@ -263,6 +277,58 @@ Line append_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, An
         line.character('}');
     }
     line.character(']');
+    return line;
+}
+
+// The rendered "ancestry" arrays of the last few chains. Every event of a
+// process holds the same immutable chain (see Ancestry), so its array, most
+// of a typical line's escaping, is the same from event to event: it is
+// copied instead. Keyed by the chain's identity, whose shared_ptr each entry
+// holds, so that the address cannot name another chain while it is here.
+class RenderedAncestries {
+public:
+    // The array rendered for `chain` with `detail`, or null.
+    [[nodiscard]] const std::string* find(const Ancestry& chain, AncestorDetail detail) const {
+        for (const auto& entry : entries_) {
+            if (entry.chain == chain.shared() && entry.detail == detail) return &entry.rendered;
+        }
+        return nullptr;
+    }
+    // Replaces the entry kept longest.
+    void keep(const Ancestry& chain, AncestorDetail detail, std::string_view rendered) {
+        auto& entry = entries_[next_];
+        next_ = (next_ + 1) % kEntries;
+        entry.chain = chain.shared();
+        entry.detail = detail;
+        entry.rendered.assign(rendered);
+    }
+
+private:
+    // A few processes interleave in a burst; a line costs more than a scan of these.
+    static constexpr std::size_t kEntries = 4;
+    struct Entry {
+        std::shared_ptr<const Ancestry::Levels> chain;
+        AncestorDetail detail = AncestorDetail::full;
+        std::string rendered;
+    };
+    std::array<Entry, kEntries> entries_;
+    std::size_t next_ = 0;
+};
+
+thread_local RenderedAncestries rendered_ancestries;
+
+Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail) {
+    if (ancestry.empty()) {
+        line.literal("[]");
+        return line;
+    }
+    if (const std::string* rendered = rendered_ancestries.find(ancestry, detail)) {
+        line.verbatim(*rendered);
+        return line;
+    }
+    const std::size_t start = line.offset();
+    line = render_ancestry(line, ancestry, detail);
+    rendered_ancestries.keep(ancestry, detail, line.written_since(start));
     return line;
 }
 

@@ -83,6 +83,27 @@ TEST(JsonFormat, ShortAncestorsArePidAndCommOnly) {
               std::string::npos);
 }
 
+// The writer keeps the rendered array of the last chains it saw, keyed by
+// the chain's identity: a chain freed and another made in its place (often
+// at the same address) is rendered anew, and so is the same chain with
+// another detail.
+TEST(JsonFormat, RenderedAncestryFollowsTheChainNotItsAddress) {
+    auto event = fixtures::sample_event();
+    for (int i = 0; i < 12; ++i) {
+        const std::string name = "p" + std::to_string(i);
+        event.ancestry = {{10, name, {name, "arg"}, i % 2 == 0}};
+        const std::string full = R"("ancestry":[{"pid":10,"comm":")" + name + R"(","cmdline":")" + name +
+                                 R"( arg","exited":)" + (i % 2 == 0 ? "true" : "false") + "}]}";
+        const std::string brief = R"("ancestry":[{"pid":10,"comm":")" + name + R"("}]})";
+        for (int again = 0; again < 2; ++again) {
+            EXPECT_TRUE(connect_json_line(event).ends_with(full)) << connect_json_line(event);
+            EXPECT_TRUE(connect_json_line(event, AncestorDetail::pid_and_comm).ends_with(brief));
+        }
+    }
+    event.ancestry.clear();
+    EXPECT_TRUE(connect_json_line(event).ends_with(R"("ancestry":[]})"));
+}
+
 TEST(JsonFormat, UnreadableArgvShowsTheCommInBrackets) {
     auto event = fixtures::sample_event({});
     EXPECT_NE(connect_json_line(event).find(R"("cmdline":"[curl]","argv":[],)"), std::string::npos);
