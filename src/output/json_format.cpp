@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "output/escape.hpp"
 #include "output/time_format.hpp"
@@ -332,6 +333,156 @@ Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail)
     return line;
 }
 
+// The fields of a record that stay the same from event to event of a process,
+// rendered once: two runs of them, each kept with the fields it was rendered
+// from (compared, then copied, for less than escaping them again costs).
+// Who the process is: "uid" to "argv_truncated".
+struct ProcessFields {
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    bool argv_truncated = false;
+    std::string user;
+    std::string group;
+    std::string comm;
+    std::vector<std::string> argv;
+
+    // A miss costs every entry's compare: sizes first, then the arguments from
+    // the last, where two runs of one program differ most often.
+    [[nodiscard]] bool matches(const ConnectEvent& event) const {
+        if (uid != event.uid || gid != event.gid || argv_truncated != event.argv_truncated ||
+            argv.size() != event.argv.size() || comm.size() != event.comm.size()) {
+            return false;
+        }
+        for (std::size_t i = argv.size(); i-- > 0;) {
+            if (argv[i] != event.argv[i]) return false;
+        }
+        return comm == event.comm && user == event.user && group == event.group;
+    }
+    void assign(const ConnectEvent& event) {
+        uid = event.uid;
+        gid = event.gid;
+        argv_truncated = event.argv_truncated;
+        user = event.user;
+        group = event.group;
+        comm = event.comm;
+        argv = event.argv;
+    }
+    static Line render(Line line, const ConnectEvent& event) {
+        line.literal(R"(,"uid":)");
+        line.number(event.uid);
+        line.literal(R"(,"user":)");
+        line.string(event.user);
+        line.literal(R"(,"gid":)");
+        line.number(event.gid);
+        line.literal(R"(,"group":)");
+        line.string(event.group);
+        line.literal(R"(,"comm":)");
+        line.string(event.comm);
+        line.literal(R"(,"cmdline":)");
+        line = append_command_line(line, event);
+        line.literal(R"(,"argv":[)");
+        for (std::size_t i = 0; i < event.argv.size(); ++i) {
+            if (i != 0) line.character(',');
+            line.string(event.argv[i]);
+        }
+        line.literal(R"(],"argv_truncated":)");
+        line.boolean(event.argv_truncated);
+        return line;
+    }
+};
+
+// Where it runs: "exe" to "unit".
+struct PlacementFields {
+    std::string exe;
+    std::string cgroup_path;
+    std::string container_id;
+    std::string container_runtime;
+    std::string pod_uid;
+    std::string qos_class;
+    std::string unit;
+
+    [[nodiscard]] bool matches(const ConnectEvent& event) const {
+        if (exe.size() != event.exe.size() || cgroup_path.size() != event.cgroup_path.size() ||
+            unit.size() != event.unit.size()) {
+            return false;
+        }
+        return cgroup_path == event.cgroup_path && exe == event.exe && unit == event.unit &&
+               container_id == event.container_id && container_runtime == event.container_runtime &&
+               pod_uid == event.pod_uid && qos_class == event.qos_class;
+    }
+    void assign(const ConnectEvent& event) {
+        exe = event.exe;
+        cgroup_path = event.cgroup_path;
+        container_id = event.container_id;
+        container_runtime = event.container_runtime;
+        pod_uid = event.pod_uid;
+        qos_class = event.qos_class;
+        unit = event.unit;
+    }
+    static Line render(Line line, const ConnectEvent& event) {
+        line.literal(R"(,"exe":)");
+        line.string(event.exe);
+        line.literal(R"(,"cgroup":)");
+        line.string(event.cgroup_path);
+        line.literal(R"(,"container_id":)");
+        line.string(event.container_id);
+        line.literal(R"(,"container_runtime":)");
+        line.string(event.container_runtime);
+        line.literal(R"(,"pod_uid":)");
+        line.string(event.pod_uid);
+        line.literal(R"(,"qos_class":)");
+        line.string(event.qos_class);
+        line.literal(R"(,"unit":)");
+        line.string(event.unit);
+        return line;
+    }
+};
+
+// The last few renderings of `Fields` (a few processes interleave in a burst).
+template <typename Fields>
+class RenderedFields {
+public:
+    [[nodiscard]] const std::string* find(const ConnectEvent& event) const {
+        for (const auto& entry : entries_) {
+            if (entry.used && entry.fields.matches(event)) return &entry.rendered;
+        }
+        return nullptr;
+    }
+    // Replaces the entry kept longest.
+    void keep(const ConnectEvent& event, std::string_view rendered) {
+        auto& entry = entries_[next_];
+        next_ = (next_ + 1) % kEntries;
+        entry.used = true;
+        entry.fields.assign(event);
+        entry.rendered.assign(rendered);
+    }
+
+private:
+    static constexpr std::size_t kEntries = 4;
+    struct Entry {
+        bool used = false;
+        Fields fields;
+        std::string rendered;
+    };
+    std::array<Entry, kEntries> entries_;
+    std::size_t next_ = 0;
+};
+
+thread_local RenderedFields<ProcessFields> rendered_processes;
+thread_local RenderedFields<PlacementFields> rendered_placements;
+
+template <typename Fields>
+Line append_cached(Line line, const ConnectEvent& event, RenderedFields<Fields>& cache) {
+    if (const std::string* rendered = cache.find(event)) {
+        line.verbatim(*rendered);
+        return line;
+    }
+    const std::size_t start = line.offset();
+    line = Fields::render(line, event);
+    cache.keep(event, line.written_since(start));
+    return line;
+}
+
 // Every field of a connect record up to "ancestry", without the closing brace.
 // opening: the record's start up to its time, e.g. {"type":"connect","time":"
 Line append_process_and_connection(Line line, const ConnectEvent& event, std::string_view opening,
@@ -344,25 +495,7 @@ Line append_process_and_connection(Line line, const ConnectEvent& event, std::st
     line.number(event.tid);
     line.literal(R"(,"ppid":)");
     line.number(event.ppid);
-    line.literal(R"(,"uid":)");
-    line.number(event.uid);
-    line.literal(R"(,"user":)");
-    line.string(event.user);
-    line.literal(R"(,"gid":)");
-    line.number(event.gid);
-    line.literal(R"(,"group":)");
-    line.string(event.group);
-    line.literal(R"(,"comm":)");
-    line.string(event.comm);
-    line.literal(R"(,"cmdline":)");
-    line = append_command_line(line, event);
-    line.literal(R"(,"argv":[)");
-    for (std::size_t i = 0; i < event.argv.size(); ++i) {
-        if (i != 0) line.character(',');
-        line.string(event.argv[i]);
-    }
-    line.literal(R"(],"argv_truncated":)");
-    line.boolean(event.argv_truncated);
+    line = append_cached<ProcessFields>(line, event, rendered_processes);
     if (event.destination.family == AddressFamily::ipv4) {
         line.literal(R"(,"family":"ipv4","saddr":)");
     } else {
@@ -403,20 +536,7 @@ Line append_process_and_connection(Line line, const ConnectEvent& event, std::st
     line.number(event.ns_pid);
     line.literal(R"(,"pidns":)");
     line.number(event.pidns);
-    line.literal(R"(,"exe":)");
-    line.string(event.exe);
-    line.literal(R"(,"cgroup":)");
-    line.string(event.cgroup_path);
-    line.literal(R"(,"container_id":)");
-    line.string(event.container_id);
-    line.literal(R"(,"container_runtime":)");
-    line.string(event.container_runtime);
-    line.literal(R"(,"pod_uid":)");
-    line.string(event.pod_uid);
-    line.literal(R"(,"qos_class":)");
-    line.string(event.qos_class);
-    line.literal(R"(,"unit":)");
-    line.string(event.unit);
+    line = append_cached<PlacementFields>(line, event, rendered_placements);
     line.literal(R"(,"ancestry":)");
     return append_ancestry(line, event.ancestry, ancestors);
 }

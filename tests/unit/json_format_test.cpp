@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <functional>
 #include <random>
 
 #include "event_fixtures.hpp"
@@ -102,6 +103,65 @@ TEST(JsonFormat, RenderedAncestryFollowsTheChainNotItsAddress) {
     }
     event.ancestry.clear();
     EXPECT_TRUE(connect_json_line(event).ends_with(R"("ancestry":[]})"));
+}
+
+// The process's fields ("uid" to "argv_truncated", "exe" to "unit") are kept
+// rendered with the values they were rendered from: an event that differs
+// from the one before in any one of them shows its own value.
+TEST(JsonFormat, RenderedProcessFieldsFollowEveryField) {
+    auto base = fixtures::sample_event({"python3", "fetch.py", "--region", "eu"});
+    base.user = "www-data";
+    base.group = "www-data";
+    base.exe = "/usr/bin/python3";
+    base.cgroup_path = "/system.slice/fetch.service";
+    base.unit = "fetch.service";
+    const std::vector<std::function<void(ConnectEvent&)>> changes = {
+        [](ConnectEvent& e) { e.uid = 33; },
+        [](ConnectEvent& e) { e.gid = 33; },
+        [](ConnectEvent& e) { e.argv_truncated = true; },
+        [](ConnectEvent& e) { e.user = "www-datb"; },
+        [](ConnectEvent& e) { e.group = "www-datb"; },
+        [](ConnectEvent& e) { e.comm = "python4"; },
+        [](ConnectEvent& e) { e.comm = "py"; },
+        [](ConnectEvent& e) { e.argv[0] = "python4"; },
+        [](ConnectEvent& e) { e.argv[3] = "us"; },
+        [](ConnectEvent& e) { e.argv.pop_back(); },
+        [](ConnectEvent& e) { e.argv.clear(); },
+        [](ConnectEvent& e) { e.exe = "/usr/bin/python4"; },
+        [](ConnectEvent& e) { e.cgroup_path = "/system.slice/fetcx.service"; },
+        [](ConnectEvent& e) { e.container_id = "abc"; },
+        [](ConnectEvent& e) { e.container_runtime = "docker"; },
+        [](ConnectEvent& e) { e.pod_uid = "uid"; },
+        [](ConnectEvent& e) { e.qos_class = "burstable"; },
+        [](ConnectEvent& e) { e.unit = "fetcx.service"; },
+    };
+    const auto expect_fields = [](const ConnectEvent& event) {
+        const auto line = connect_json_line(event);
+        const auto parsed = nlohmann::json::parse(line);
+        EXPECT_EQ(parsed["uid"], event.uid) << line;
+        EXPECT_EQ(parsed["gid"], event.gid) << line;
+        EXPECT_EQ(parsed["user"], event.user) << line;
+        EXPECT_EQ(parsed["group"], event.group) << line;
+        EXPECT_EQ(parsed["comm"], event.comm) << line;
+        EXPECT_EQ(parsed["cmdline"], command_line(event)) << line;
+        EXPECT_EQ(parsed["argv"], event.argv) << line;
+        EXPECT_EQ(parsed["argv_truncated"], event.argv_truncated) << line;
+        EXPECT_EQ(parsed["exe"], event.exe) << line;
+        EXPECT_EQ(parsed["cgroup"], event.cgroup_path) << line;
+        EXPECT_EQ(parsed["container_id"], event.container_id) << line;
+        EXPECT_EQ(parsed["container_runtime"], event.container_runtime) << line;
+        EXPECT_EQ(parsed["pod_uid"], event.pod_uid) << line;
+        EXPECT_EQ(parsed["qos_class"], event.qos_class) << line;
+        EXPECT_EQ(parsed["unit"], event.unit) << line;
+        return line;
+    };
+    const auto first = expect_fields(base);
+    for (const auto& change : changes) {
+        auto changed = base;
+        change(changed);
+        expect_fields(changed);
+        EXPECT_EQ(connect_json_line(base), first);
+    }
 }
 
 TEST(JsonFormat, UnreadableArgvShowsTheCommInBrackets) {
