@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "output/escape.hpp"
+#include "output/kept_renderings.hpp"
 #include "output/time_format.hpp"
 #include "util/metadata_endpoints.hpp"
 
@@ -286,37 +287,20 @@ Line render_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, An
 // of a typical line's escaping, is the same from event to event: it is
 // copied instead. Keyed by the chain's identity, whose shared_ptr each entry
 // holds, so that the address cannot name another chain while it is here.
-class RenderedAncestries {
-public:
-    // The array rendered for `chain` with `detail`, or null.
-    [[nodiscard]] const std::string* find(const Ancestry& chain, AncestorDetail detail) const {
-        for (const auto& entry : entries_) {
-            if (entry.chain == chain.shared() && entry.detail == detail) return &entry.rendered;
-        }
-        return nullptr;
-    }
-    // Replaces the entry kept longest.
-    void keep(const Ancestry& chain, AncestorDetail detail, std::string_view rendered) {
-        auto& entry = entries_[next_];
-        next_ = (next_ + 1) % kEntries;
-        entry.chain = chain.shared();
-        entry.detail = detail;
-        entry.rendered.assign(rendered);
-    }
+struct AncestryFields {
+    std::shared_ptr<const Ancestry::Levels> chain;  // held: its address names no other chain meanwhile
+    AncestorDetail detail = AncestorDetail::full;
 
-private:
-    // A few processes interleave in a burst; a line costs more than a scan of these.
-    static constexpr std::size_t kEntries = 4;
-    struct Entry {
-        std::shared_ptr<const Ancestry::Levels> chain;
-        AncestorDetail detail = AncestorDetail::full;
-        std::string rendered;
-    };
-    std::array<Entry, kEntries> entries_;
-    std::size_t next_ = 0;
+    [[nodiscard]] bool matches(const Ancestry& ancestry, AncestorDetail wanted) const {
+        return chain == ancestry.shared() && detail == wanted;
+    }
+    void assign(const Ancestry& ancestry, AncestorDetail wanted) {
+        chain = ancestry.shared();
+        detail = wanted;
+    }
 };
 
-thread_local RenderedAncestries rendered_ancestries;
+thread_local KeptRenderings<AncestryFields> rendered_ancestries;
 
 Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail) {
     if (ancestry.empty()) {
@@ -329,7 +313,7 @@ Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail)
     }
     const std::size_t start = line.offset();
     line = render_ancestry(line, ancestry, detail);
-    rendered_ancestries.keep(ancestry, detail, line.written_since(start));
+    rendered_ancestries.keep(line.written_since(start), ancestry, detail);
     return line;
 }
 
@@ -438,48 +422,18 @@ struct PlacementFields {
     }
 };
 
-// The last few renderings of `Fields` (a few processes interleave in a burst).
-template <typename Fields>
-class RenderedFields {
-public:
-    [[nodiscard]] const std::string* find(const ConnectEvent& event) const {
-        for (const auto& entry : entries_) {
-            if (entry.used && entry.fields.matches(event)) return &entry.rendered;
-        }
-        return nullptr;
-    }
-    // Replaces the entry kept longest.
-    void keep(const ConnectEvent& event, std::string_view rendered) {
-        auto& entry = entries_[next_];
-        next_ = (next_ + 1) % kEntries;
-        entry.used = true;
-        entry.fields.assign(event);
-        entry.rendered.assign(rendered);
-    }
-
-private:
-    static constexpr std::size_t kEntries = 4;
-    struct Entry {
-        bool used = false;
-        Fields fields;
-        std::string rendered;
-    };
-    std::array<Entry, kEntries> entries_;
-    std::size_t next_ = 0;
-};
-
-thread_local RenderedFields<ProcessFields> rendered_processes;
-thread_local RenderedFields<PlacementFields> rendered_placements;
+thread_local KeptRenderings<ProcessFields> rendered_processes;
+thread_local KeptRenderings<PlacementFields> rendered_placements;
 
 template <typename Fields>
-Line append_cached(Line line, const ConnectEvent& event, RenderedFields<Fields>& cache) {
+Line append_cached(Line line, const ConnectEvent& event, KeptRenderings<Fields>& cache) {
     if (const std::string* rendered = cache.find(event)) {
         line.verbatim(*rendered);
         return line;
     }
     const std::size_t start = line.offset();
     line = Fields::render(line, event);
-    cache.keep(event, line.written_since(start));
+    cache.keep(line.written_since(start), event);
     return line;
 }
 
