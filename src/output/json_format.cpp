@@ -298,6 +298,10 @@ struct AncestryFields {
         chain = ancestry.shared();
         detail = wanted;
     }
+    static std::uint64_t fingerprint(const Ancestry& ancestry, AncestorDetail wanted) {
+        return fingerprint_mix(reinterpret_cast<std::uintptr_t>(ancestry.shared().get()),
+                               static_cast<std::uint64_t>(wanted));
+    }
 };
 
 thread_local KeptRenderings<AncestryFields> rendered_ancestries;
@@ -313,7 +317,7 @@ Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail)
     }
     const std::size_t start = line.offset();
     line = render_ancestry(line, ancestry, detail);
-    rendered_ancestries.keep(line.written_since(start), ancestry, detail);
+    rendered_ancestries.missed(line.written_since(start), ancestry, detail);
     return line;
 }
 
@@ -350,6 +354,12 @@ struct ProcessFields {
         group = event.group;
         comm = event.comm;
         argv = event.argv;
+    }
+    static std::uint64_t fingerprint(const ConnectEvent& event) {
+        std::uint64_t hash = fingerprint_mix(event.uid, event.gid);
+        hash = fingerprint_mix(hash, event.argv.size());
+        if (!event.argv.empty()) hash = fingerprint_mix(hash, fingerprint_tail(event.argv.back()));
+        return fingerprint_mix(hash, fingerprint_tail(event.comm));
     }
     static Line render(Line line, const ConnectEvent& event) {
         line.literal(R"(,"uid":)");
@@ -403,6 +413,9 @@ struct PlacementFields {
         qos_class = event.qos_class;
         unit = event.unit;
     }
+    static std::uint64_t fingerprint(const ConnectEvent& event) {
+        return fingerprint_mix(fingerprint_tail(event.cgroup_path), fingerprint_tail(event.exe));
+    }
     static Line render(Line line, const ConnectEvent& event) {
         line.literal(R"(,"exe":)");
         line.string(event.exe);
@@ -433,7 +446,7 @@ Line append_cached(Line line, const ConnectEvent& event, KeptRenderings<Fields>&
     }
     const std::size_t start = line.offset();
     line = Fields::render(line, event);
-    cache.keep(line.written_since(start), event);
+    cache.missed(line.written_since(start), event);
     return line;
 }
 

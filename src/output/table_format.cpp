@@ -374,6 +374,12 @@ struct CommandFields {
         unit = event.unit;
         chain = event.ancestry.shared();
     }
+    static std::uint64_t fingerprint(const ConnectEvent& event, const TableLayout& /*layout*/) {
+        std::uint64_t hash =
+            fingerprint_mix(reinterpret_cast<std::uintptr_t>(event.ancestry.shared().get()), event.argv.size());
+        if (!event.argv.empty()) hash = fingerprint_mix(hash, fingerprint_tail(event.argv.back()));
+        return fingerprint_mix(hash, fingerprint_tail(event.comm));
+    }
 };
 
 // The same from event to event of a process, and most of a row's escaping.
@@ -385,7 +391,7 @@ void put_command_kept(RowText& row, const ConnectEvent& event, const TableLayout
     }
     const std::size_t start = row.size();
     put_command(row, event, layout);
-    rendered_commands.keep(row.from(start), event, layout);
+    rendered_commands.missed(row.from(start), event, layout);
 }
 
 void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
