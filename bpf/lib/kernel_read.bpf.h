@@ -29,4 +29,23 @@
  * code the verifier never walks. */
 #define CS_HAVE_CURRENT_TASK_BTF() bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
+/*
+ * Why typed pointers are cast before use. From 6.3 the verifier asks, for
+ * every pointer loaded from a trusted or RCU pointer (a tp_btf argument, the
+ * task from bpf_get_current_task_btf(), task->real_parent, ...), whether that
+ * field keeps its parent's trust: up to four searches of the kernel's BTF by
+ * name, each a linear scan of about 150,000 types, in every verified state.
+ * On 6.18 that was a third of connsnoop's start-up CPU. A pointer cast with
+ * bpf_rdonly_cast (6.2+) is untrusted: its loads are the same guarded plain
+ * loads, and the verifier asks nothing. Kernels before 6.2 lack the kfunc and
+ * ask nothing either. User space sets cast_typed_pointers when the kernel's
+ * BTF has the kfunc; with it unset the call is dead code, which libbpf leaves
+ * unresolved (it is weak) and the verifier removes unvisited.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+const volatile bool cast_typed_pointers = false;
+
+#define CS_UNTRUSTED(ptr, type) \
+	(cast_typed_pointers ? (type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)) : (ptr))
+
 #endif /* CONNSNOOP_LIB_KERNEL_READ_BPF_H */

@@ -67,7 +67,7 @@ void add_metadata_endpoints(TraceFilters& filters) {
 
 struct RawArguments {
     std::vector<std::string> destinations, ports, pids, uids, netns, cgroups, comms, not_destinations, not_comms;
-    std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf;
+    std::string format = "table", time = "local", count, duration, argv_max, ringbuf_size, btf, hook;
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit, columns;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
@@ -131,6 +131,9 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("--ringbuf-size", raw.ringbuf_size, "Kernel ring buffer size, a power of two (default 4M)")
         ->type_name("BYTES");
     app.add_option("--btf", raw.btf, "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")->type_name("FILE");
+    app.add_option("--hook", raw.hook,
+                   "Tracepoint programs to load: tp_btf, raw_tp, or auto (default: tp_btf where the kernel takes it)")
+        ->type_name("auto|tp_btf|raw_tp");
     app.add_option("--ancestry", raw.ancestry,
                    "Name this many parents of each process (default 4, 0: none); short: in JSON each as pid and comm "
                    "only (N,short: both)")
@@ -454,6 +457,16 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     options.quiet = raw.quiet;
     options.output_path = raw.output;
     options.tracer.btf_path = raw.btf;
+    if (raw.hook == "tp_btf") {
+        options.tracer.hook = HookChoice::tp_btf;
+    } else if (raw.hook == "raw_tp") {
+        options.tracer.hook = HookChoice::raw_tp;
+    } else if (!raw.hook.empty() && raw.hook != "auto") {
+        return UsageError{"invalid --hook '" + escape_for_terminal(raw.hook) + "': expected auto, tp_btf or raw_tp"};
+    }
+    if (raw.linklocal && !raw.hook.empty() && options.ancestry_depth == 0) {
+        return UsageError{"linklocal with --ancestry 0 loads no tracepoint program: --hook has nothing to choose"};
+    }
     options.wide = raw.wide;
     if (raw.no_header && (options.format != OutputFormat::table || raw.top)) {
         return UsageError{"--no-header applies to the event table only (JSON and top have no header line to drop)"};

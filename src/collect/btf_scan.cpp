@@ -109,55 +109,73 @@ std::optional<std::vector<std::byte>> read_file(const std::string& path) {
 }
 }  // namespace
 
-BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name, std::uint32_t kind) {
+std::vector<BtfScan> find_btf_types(std::span<const std::byte> raw_btf, std::span<const BtfName> names) {
+    std::vector<BtfScan> incomplete(names.size());
     btf_header header{};
-    if (raw_btf.size() < sizeof(header)) return {};
+    if (raw_btf.size() < sizeof(header)) return incomplete;
     std::memcpy(&header, raw_btf.data(), sizeof(header));
-    if (header.magic != kBtfMagic || header.version != BTF_VERSION || header.hdr_len < sizeof(header)) return {};
+    if (header.magic != kBtfMagic || header.version != BTF_VERSION || header.hdr_len < sizeof(header))
+        return incomplete;
     const std::uint64_t types_begin = std::uint64_t{header.hdr_len} + header.type_off;
     const std::uint64_t types_end = types_begin + header.type_len;
     const std::uint64_t strings_begin = std::uint64_t{header.hdr_len} + header.str_off;
     const std::uint64_t strings_end = strings_begin + header.str_len;
-    if (types_end > raw_btf.size() || strings_end > raw_btf.size()) return {};
+    if (types_end > raw_btf.size() || strings_end > raw_btf.size()) return incomplete;
     const std::string_view strings(reinterpret_cast<const char*>(raw_btf.data()) + strings_begin, header.str_len);
 
-    BtfScan scan;
+    std::vector<BtfScan> scans(names.size());
+    std::size_t unanswered = names.size();
     std::uint32_t id = 1;  // 0 is void
-    for (std::uint64_t at = types_begin; at < types_end; ++id) {
+    for (std::uint64_t at = types_begin; at < types_end && unanswered > 0; ++id) {
         btf_type type{};
-        if (types_end - at < sizeof(type)) return {};
+        if (types_end - at < sizeof(type)) return incomplete;
         std::memcpy(&type, raw_btf.data() + at, sizeof(type));
         const std::uint32_t type_kind = BTF_INFO_KIND(type.info);
         const auto trailing = trailing_bytes(type_kind, BTF_INFO_VLEN(type.info));
-        if (!trailing) return {};
-        if (type_kind == kind && type.name_off < strings.size()) {
+        if (!trailing) return incomplete;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (scans[i].type || type_kind != names[i].kind || type.name_off >= strings.size()) continue;
             const auto rest = strings.substr(type.name_off);
-            if (rest.substr(0, rest.find('\0')) == name) {
-                scan.type = id;
-                break;
+            if (rest.substr(0, rest.find('\0')) == names[i].name) {
+                scans[i].type = id;
+                --unanswered;
             }
         }
-        if (types_end - at - sizeof(type) < *trailing) return {};
+        if (types_end - at - sizeof(type) < *trailing) return incomplete;
         at += sizeof(type) + *trailing;
     }
-    scan.complete = true;
-    return scan;
+    for (auto& scan : scans) scan.complete = true;
+    return scans;
 }
 
-int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path, BtfAccess access) {
-    const auto answer = [&](std::span<const std::byte> raw) -> std::optional<int> {
-        const auto scan = find_btf_type(raw, "btf_trace_" + tracepoint, BTF_KIND_TYPEDEF);
-        if (!scan.complete) return std::nullopt;
-        return scan.type ? static_cast<int>(*scan.type) : -ENOENT;
+BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name, std::uint32_t kind) {
+    const BtfName names[] = {{name, kind}};
+    return find_btf_types(raw_btf, names).front();
+}
+
+VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path, BtfAccess access) {
+    const std::string typedef_name = "btf_trace_" + tracepoint;
+    const BtfName names[] = {{typedef_name, BTF_KIND_TYPEDEF}, {"bpf_rdonly_cast", BTF_KIND_FUNC}};
+    const auto answer = [&](std::span<const std::byte> raw) -> std::optional<VmlinuxFacts> {
+        const auto scans = find_btf_types(raw, names);
+        if (!scans[0].complete) return std::nullopt;
+        return VmlinuxFacts{scans[0].type ? static_cast<int>(*scans[0].type) : -ENOENT, scans[1].type.has_value()};
     };
     // Kernels from 6.16 map their BTF read-only: no copy, and none of the
     // page-sized reads sysfs hands out (1,350 for 5.5 MB). Older ones read it.
     if (auto mapped = access == BtfAccess::map_or_read ? map_file(path) : std::nullopt) {
-        if (auto id = answer(mapped->bytes())) return *id;
+        if (auto facts = answer(mapped->bytes())) return *facts;
     } else if (auto raw = read_file(path)) {
-        if (auto id = answer(*raw)) return *id;
+        if (auto facts = answer(*raw)) return *facts;
     }
-    return libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP);
+    // Unreadable or of a layout this scan does not know: libbpf answers for
+    // the tracepoint; the kfunc is taken as absent, which costs only
+    // verification time (see bpf/lib/kernel_read.bpf.h).
+    return VmlinuxFacts{libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP), false};
+}
+
+int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path, BtfAccess access) {
+    return scan_vmlinux(tracepoint, path, access).tracepoint_btf_id;
 }
 
 }  // namespace connsnoop

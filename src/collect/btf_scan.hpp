@@ -1,15 +1,18 @@
-// A lookup of one named type in raw BTF, without building libbpf's index of
-// every type. The tp_btf probe needs one ID (the typedef the kernel declares
-// for a tracepoint); asking libbpf for it parses all of the kernel's BTF
-// (about 150,000 types), which was a third of start-up's BTF work.
+// A lookup of a few named types in raw BTF, in one pass, without building
+// libbpf's index of every type. The tp_btf probe needs one ID (the typedef
+// the kernel declares for a tracepoint) and one yes or no (a kfunc); asking
+// libbpf parses all of the kernel's BTF (about 150,000 types), which was a
+// third of start-up's BTF work.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace connsnoop {
 
@@ -19,9 +22,17 @@ struct BtfScan {
     std::optional<std::uint32_t> type;  // the first type with that name and kind
 };
 
+// A name looked for, and the kind it must have.
+struct BtfName {
+    std::string_view name;
+    std::uint32_t kind;
+};
+
 // Walks the type section of raw BTF (as /sys/kernel/btf/vmlinux holds it,
-// in this machine's byte order). A header, version or kind it does not know,
-// or any size that runs past the data, ends the scan as incomplete.
+// in this machine's byte order) once; the answer for names[i] is [i]. A
+// header, version or kind it does not know, or any size that runs past the
+// data, ends the scan as incomplete: every answer is then empty.
+std::vector<BtfScan> find_btf_types(std::span<const std::byte> raw_btf, std::span<const BtfName> names);
 BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name, std::uint32_t kind);
 
 // The ID of the kernel's `btf_trace_<tracepoint>` typedef, the attach target
@@ -33,5 +44,13 @@ BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name,
 enum class BtfAccess { map_or_read, read_only };
 int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux",
                               BtfAccess access = BtfAccess::map_or_read);
+
+// What the tracer's load needs to know of the kernel's BTF, from one scan.
+struct VmlinuxFacts {
+    int tracepoint_btf_id = -ENOENT;  // as vmlinux_tracepoint_btf_id answers
+    bool has_rdonly_cast = false;     // the bpf_rdonly_cast kfunc (6.2+); false when the scan cannot tell
+};
+VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux",
+                          BtfAccess access = BtfAccess::map_or_read);
 
 }  // namespace connsnoop

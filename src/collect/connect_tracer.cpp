@@ -180,6 +180,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->exclude_daddr = !filters.excluded_destinations.empty();
     rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
+    rodata->cast_typed_pointers = cast_typed_pointers(hook);
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;
@@ -427,7 +428,7 @@ Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& co
                                                           const std::string& object_name) {
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
-    auto skeleton = open_and_load(config, probe_tracepoint_hook(config.verbose), track_execs, object_name);
+    auto skeleton = open_and_load(config, tracepoint_hook(config.hook, config.verbose), track_execs, object_name);
     if (!skeleton) return skeleton.error();
     return std::shared_ptr<connsnoop_bpf>(std::move(skeleton).value());
 }
@@ -441,7 +442,7 @@ Result<std::unique_ptr<ConnectTracer>> ConnectTracer::start(const TracerConfig& 
         if (!own) return own.error();
         loaded = std::move(own).value();
     }
-    const TracepointHook hook = probe_tracepoint_hook(config.verbose);  // as load_tracer_object chose
+    const TracepointHook hook = tracepoint_hook(config.hook, config.verbose);  // as load_tracer_object chose
 
     auto handles = std::make_unique<Handles>();
     handles->skeleton = std::move(loaded);

@@ -247,9 +247,15 @@ Status check_kernel_btf(const std::string& custom_path) {
 const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_btf ? "tp_btf" : "raw_tp"; }
 
 namespace {
-TracepointHook probe_once(bool verbose) {
-    // A scan for this one type, not libbpf's parse of the whole BTF (see btf_scan.hpp).
-    const int btf_id = vmlinux_tracepoint_btf_id("inet_sock_set_state");
+// One scan of the kernel's BTF for what the load needs, not libbpf's parse
+// of all of it (see btf_scan.hpp); once per process.
+const VmlinuxFacts& vmlinux_facts() {
+    static const VmlinuxFacts kFacts = scan_vmlinux("inet_sock_set_state");
+    return kFacts;
+}
+
+TracepointHook probe_hook(const VmlinuxFacts& facts, bool verbose) {
+    const int btf_id = facts.tracepoint_btf_id;
     if (btf_id < 0) {
         if (verbose) std::fprintf(stderr, "connsnoop: no BTF for tp_btf (%s): using raw_tp\n", std::strerror(-btf_id));
         return TracepointHook::raw_tp;
@@ -273,11 +279,24 @@ TracepointHook probe_once(bool verbose) {
     if (verbose) std::fprintf(stderr, "connsnoop: tp_btf refused (%s): using raw_tp\n", std::strerror(err));
     return TracepointHook::raw_tp;
 }
+
 }  // namespace
 
-TracepointHook probe_tracepoint_hook(bool verbose) {
-    static const TracepointHook kProbed = probe_once(verbose);
+TracepointHook tracepoint_hook(HookChoice choice, bool verbose) {
+    switch (choice) {
+        case HookChoice::tp_btf:
+            return TracepointHook::tp_btf;
+        case HookChoice::raw_tp:
+            return TracepointHook::raw_tp;
+        case HookChoice::automatic:
+            break;
+    }
+    static const TracepointHook kProbed = probe_hook(vmlinux_facts(), verbose);
     return kProbed;
+}
+
+bool cast_typed_pointers(TracepointHook hook) {
+    return hook == TracepointHook::tp_btf && vmlinux_facts().has_rdonly_cast;
 }
 
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {

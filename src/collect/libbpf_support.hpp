@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
 namespace connsnoop {
@@ -73,12 +74,19 @@ enum class TracepointHook { tp_btf, raw_tp };
 // "tp_btf" or "raw_tp", as messages, metrics and summaries name it.
 const char* hook_name(TracepointHook hook);
 
-// Which variant this kernel takes, decided once per process (as libbpf-tools'
+// Which variant this kernel takes (--hook auto), decided once per process (as libbpf-tools'
 // probe_tp_btf): a two-instruction tp_btf program is loaded for
 // sock:inet_sock_set_state. tp_btf when it loads; raw_tp when the kernel or
 // its BTF refuses it; tp_btf again when the refusal is a missing privilege,
 // which raw_tp would meet too, so the real load reports it.
-TracepointHook probe_tracepoint_hook(bool verbose);
+// --hook tp_btf or raw_tp skips the probe: a refusal is then the load's
+// error, told as such.
+TracepointHook tracepoint_hook(HookChoice choice, bool verbose);
+
+// Whether the tp_btf programs cast their typed pointers with bpf_rdonly_cast
+// before reading through them: only to spare the verifier work, on kernels
+// that have the kfunc (see bpf/lib/kernel_read.bpf.h).
+bool cast_typed_pointers(TracepointHook hook);
 
 // Loads the variant of a program pair that matches `hook` when `wanted`, and
 // neither otherwise; returns the one to attach.

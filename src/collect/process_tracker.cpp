@@ -57,7 +57,7 @@ Result<std::unique_ptr<ProcessTracker>> ProcessTracker::start(const TracerConfig
         if (!alone) return alone.error();
         handles->skeleton = std::move(alone).value();
     }
-    const TracepointHook hook = probe_tracepoint_hook(config.verbose);
+    const TracepointHook hook = tracepoint_hook(config.hook, config.verbose);
     auto& progs = handles->skeleton->progs;
     handles->link.reset(bpf_program__attach(hook == TracepointHook::tp_btf ? progs.exec_tp_btf : progs.exec_raw_tp));
     if (!handles->link)

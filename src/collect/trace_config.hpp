@@ -46,12 +46,17 @@ struct LinklocalService {
 };
 inline constexpr std::size_t kMaxLinklocalServices = 64;  // CS_LINKLOCAL_MAX_SERVICES
 
+// Which variant of the tracepoint programs to load: the probe's choice
+// (tp_btf where the kernel takes it, else raw_tp), or the one named by --hook.
+enum class HookChoice { automatic, tp_btf, raw_tp };
+
 struct TracerConfig {
     TraceFilters filters;
     std::uint32_t argv_max = kArgvCapacity;  // bytes of argv captured per event
     std::uint32_t ringbuf_bytes = kDefaultRingBufferBytes;
-    std::string btf_path;  // kernel BTF file when the kernel has none in /sys/kernel/btf
-    bool verbose = false;  // show libbpf's own log
+    std::string btf_path;                     // kernel BTF file when the kernel has none in /sys/kernel/btf
+    bool verbose = false;                     // show libbpf's own log
+    HookChoice hook = HookChoice::automatic;  // --hook
     // Follow each attempt to its outcome and report connect() calls that fail
     // before a SYN; off, none of that code is loaded.
     bool track_outcomes = false;

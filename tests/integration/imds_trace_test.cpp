@@ -45,12 +45,30 @@ protected:
         return pid;
     }
 
+    // Every IMDS client, exactly, and nothing else; hook_options choose the
+    // tracepoint variant, hook is the one the summary must name.
+    static void expect_every_imds_client_reported(const std::vector<std::string>& hook_options,
+                                                  const std::string& hook);
+
     static inline std::unique_ptr<NetworkNamespace> namespace_;
     static inline std::unique_ptr<ChildProcess> server_;
 };
 
 TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse) {
-    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    expect_every_imds_client_reported({}, "tp_btf");
+}
+
+// The fallback for kernels that refuse tp_btf reads the task and the socket
+// through bpf_probe_read_kernel instead: the same events, field for field.
+TEST_F(ImdsTraceTest, TheRawTracepointFallbackReportsTheSameEvents) {
+    expect_every_imds_client_reported({"--hook", "raw_tp"}, "raw_tp");
+}
+
+void ImdsTraceTest::expect_every_imds_client_reported(const std::vector<std::string>& hook_options,
+                                                      const std::string& hook) {
+    std::vector<std::string> options = {"--imds", "-o", "json"};
+    options.insert(options.end(), hook_options.begin(), hook_options.end());
+    auto tracer = start_connsnoop(options);
     const std::string script = support_dir() + "/fetch-instance-credentials";
     const std::string curl_v4_url = "http://169.254.169.254/latest/meta-data/instance-id";
     const std::string curl_v6_url = "http://[fd00:ec2::254]/latest/meta-data/";
@@ -131,6 +149,7 @@ TEST_F(ImdsTraceTest, ReportsEveryImdsClientWithItsFullCommandLineAndNothingElse
     EXPECT_EQ(summary["type"], "summary");
     EXPECT_EQ(summary["events"], 5);
     EXPECT_EQ(summary["lost"], 0);
+    EXPECT_EQ(summary["hook"], hook);
 }
 
 TEST_F(ImdsTraceTest, TableRowsReachAPipeAtOnce) {

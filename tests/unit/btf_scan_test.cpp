@@ -106,6 +106,30 @@ TEST(BtfScan, FindsWhatLibbpfFindsForEveryNameAndKind) {
     }
 }
 
+// One pass for several names answers each as a scan of its own would,
+// including a name asked twice and one that is not there.
+TEST(BtfScan, SeveralNamesInOnePassAnswerAsOneAtATime) {
+    const auto types = every_kind();
+    const auto raw = raw_of(types.get());
+    const BtfName names[] = {{"btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF},
+                             {"handler", BTF_KIND_FUNC},
+                             {"missing", BTF_KIND_FUNC},
+                             {"sock", BTF_KIND_ENUM},
+                             {"handler", BTF_KIND_FUNC},
+                             {"int", BTF_KIND_INT}};
+    const auto scans = find_btf_types(raw, names);
+    ASSERT_EQ(scans.size(), std::size(names));
+    for (std::size_t i = 0; i < scans.size(); ++i) {
+        const auto alone = find_btf_type(raw, names[i].name, names[i].kind);
+        EXPECT_TRUE(scans[i].complete) << names[i].name;
+        EXPECT_EQ(scans[i].type, alone.type) << names[i].name;
+    }
+    EXPECT_FALSE(scans[2].type.has_value());
+    auto cut = std::vector<std::byte>(raw.begin(), raw.end());
+    cut.resize(cut.size() / 2);
+    for (const auto& scan : find_btf_types(cut, names)) EXPECT_FALSE(scan.complete && !scan.type);
+}
+
 TEST(BtfScan, WhatItCannotReadIsIncompleteNotAnAnswer) {
     const auto types = every_kind();
     const auto raw = raw_of(types.get());
@@ -155,6 +179,12 @@ TEST(BtfScan, TheKernelsTracepointIdIsLibbpfs) {
         const int expected = libbpf_find_vmlinux_btf_id(tracepoint, BPF_TRACE_RAW_TP);
         EXPECT_EQ(vmlinux_tracepoint_btf_id(tracepoint), expected) << tracepoint;
     }
+    // The kfunc the tp_btf programs cast with: the scan says what libbpf's own lookup says.
+    BtfPtr vmlinux(btf__load_vmlinux_btf());
+    ASSERT_TRUE(vmlinux);
+    const auto facts = scan_vmlinux("inet_sock_set_state");
+    EXPECT_EQ(facts.tracepoint_btf_id, libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP));
+    EXPECT_EQ(facts.has_rdonly_cast, btf__find_by_name_kind(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0);
     // An unreadable path falls back to libbpf's answer.
     EXPECT_EQ(vmlinux_tracepoint_btf_id("inet_sock_set_state", "/nonexistent/vmlinux"),
               libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP));

@@ -23,6 +23,18 @@ TEST(CommandLine, DefaultsTraceEverythingAsATable) {
     EXPECT_EQ(options.tracer.ringbuf_bytes, 4U << 20);
 }
 
+TEST(CommandLine, HookNamesTheTracepointVariantInEveryModeThatLoadsOne) {
+    EXPECT_EQ(parse_ok({}).tracer.hook, HookChoice::automatic);
+    EXPECT_EQ(parse_ok({"--hook", "auto"}).tracer.hook, HookChoice::automatic);
+    EXPECT_EQ(parse_ok({"--hook", "tp_btf"}).tracer.hook, HookChoice::tp_btf);
+    EXPECT_EQ(parse_ok({"--hook", "raw_tp", "-o", "json"}).tracer.hook, HookChoice::raw_tp);
+    EXPECT_EQ(parse_ok({"top", "--hook", "raw_tp"}).tracer.hook, HookChoice::raw_tp);
+    EXPECT_EQ(parse_ok({"linklocal", "--hook", "raw_tp"}).tracer.hook, HookChoice::raw_tp);  // the exec tracker's
+    EXPECT_EQ(usage_error({"--hook", "kprobe"}), "invalid --hook 'kprobe': expected auto, tp_btf or raw_tp");
+    EXPECT_EQ(usage_error({"linklocal", "--ancestry", "0", "--hook", "tp_btf"}),
+              "linklocal with --ancestry 0 loads no tracepoint program: --hook has nothing to choose");
+}
+
 TEST(CommandLine, ImdsMeansEveryMetadataEndpointOnPort80) {
     const auto options = parse_ok({"--imds"});
     std::vector<std::string> destinations;
