@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "collect/record_decoder.hpp"
 #include "enrich/event_enricher.hpp"
@@ -159,6 +160,35 @@ void BM_FormatJsonLine(benchmark::State& state, const std::string& argv_area) {
     state.SetItemsProcessed(state.iterations());
 }
 
+// The same record, but each line from another process as far as the writer
+// can tell: eight events in turn, each with its own argv, executable, cgroup
+// and ancestry chain (equal in size to the typical one's), more than the
+// writer keeps rendered. What a line costs the first time a process is seen.
+void BM_FormatJsonLineCold(benchmark::State& state, const std::string& argv_area) {
+    constexpr std::size_t kProcesses = 8;
+    std::vector<ConnectEvent> events;
+    for (std::size_t i = 0; i < kProcesses; ++i) {
+        ConnectEvent event = typical_event(argv_area);
+        const std::string tag = std::to_string(i);
+        event.argv.back() += tag;
+        event.exe += tag;
+        event.cgroup_path = "/system.slice/fetch-credentials-" + tag + ".service";
+        event.unit = "fetch-credentials-" + tag + ".service";
+        event.ancestry = {AncestorProcess{812, "bash", {"/bin/bash", "/opt/app/run" + tag + ".sh"}, false},
+                          AncestorProcess{1, "systemd", {"/sbin/init", "splash"}, false}};
+        events.push_back(std::move(event));
+    }
+    std::string line;
+    std::size_t next = 0;
+    for (auto _ : state) {
+        line.clear();
+        append_connect_json(line, events[next]);
+        next = (next + 1) % kProcesses;
+        benchmark::DoNotOptimize(line.data());
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 // decode -> enrich, the part of the whole path before formatting: what the
 // reader spends per record whatever the output.
 void BM_DecodeAndEnrich(benchmark::State& state, const std::string& argv_area) {
@@ -215,6 +245,7 @@ BENCHMARK_CAPTURE(BM_FormatTableRow, typical_argv, kTypicalArgv);
 BENCHMARK_CAPTURE(BM_FormatTableRow, long_argv, long_argv());
 BENCHMARK_CAPTURE(BM_FormatJsonLine, typical_argv, kTypicalArgv);
 BENCHMARK_CAPTURE(BM_FormatJsonLine, long_argv, long_argv());
+BENCHMARK_CAPTURE(BM_FormatJsonLineCold, typical_argv, kTypicalArgv);
 BENCHMARK_CAPTURE(BM_DecodeAndEnrich, typical_argv, kTypicalArgv);
 BENCHMARK_CAPTURE(BM_WholePath, table_typical_argv, kTypicalArgv, false);
 BENCHMARK_CAPTURE(BM_WholePath, json_typical_argv, kTypicalArgv, true);

@@ -48,6 +48,9 @@ public:
     explicit Ancestry(std::shared_ptr<const Levels> levels) : levels_(std::move(levels)) {}
 
     [[nodiscard]] const Levels& levels() const { return levels_ ? *levels_ : kNoLevels; }
+    // The chain itself (null when empty): its identity names its contents,
+    // which never change, for as long as the pointer is held.
+    [[nodiscard]] const std::shared_ptr<const Levels>& shared() const { return levels_; }
     operator const Levels&() const { return levels(); }  // NOLINT(google-explicit-constructor): reads as the vector
     [[nodiscard]] Levels::const_iterator begin() const { return levels().begin(); }
     [[nodiscard]] Levels::const_iterator end() const { return levels().end(); }

@@ -7,8 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "output/escape.hpp"
+#include "output/kept_renderings.hpp"
 #include "output/time_format.hpp"
 #include "util/metadata_endpoints.hpp"
 
@@ -138,6 +142,18 @@ public:
         std::memcpy(at_, text.data(), text.size());
         at_ += text.size();
     }
+    // Text rendered by an earlier line (already escaped).
+    CONNSNOOP_INLINE void verbatim(std::string_view text) {
+        reserve(text.size());
+        std::memcpy(at_, text.data(), text.size());
+        at_ += text.size();
+    }
+    // Where the next byte goes, as an offset that survives the scratch growing.
+    [[nodiscard]] std::size_t offset() const { return static_cast<std::size_t>(at_ - line_scratch.begin()); }
+    // What was written from `offset` on.
+    [[nodiscard]] std::string_view written_since(std::size_t offset) const {
+        return {line_scratch.begin() + offset, at_};
+    }
     CONNSNOOP_INLINE void character(char c) { *at_++ = c; }
     CONNSNOOP_INLINE void number(std::uint64_t value) { at_ = put_decimal(at_, value); }
     CONNSNOOP_INLINE void boolean(bool value) {
@@ -239,7 +255,7 @@ Line append_command_line(Line line, const ConnectEvent& event) {
     return line;
 }
 
-Line append_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
+Line render_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, AncestorDetail detail) {
     line.character('[');
     bool first = true;
     for (const auto& ancestor : ancestry) {
@@ -266,6 +282,174 @@ Line append_ancestry(Line line, const std::vector<AncestorProcess>& ancestry, An
     return line;
 }
 
+// The rendered "ancestry" arrays of the last few chains. Every event of a
+// process holds the same immutable chain (see Ancestry), so its array, most
+// of a typical line's escaping, is the same from event to event: it is
+// copied instead. Keyed by the chain's identity, whose shared_ptr each entry
+// holds, so that the address cannot name another chain while it is here.
+struct AncestryFields {
+    std::shared_ptr<const Ancestry::Levels> chain;  // held: its address names no other chain meanwhile
+    AncestorDetail detail = AncestorDetail::full;
+
+    [[nodiscard]] bool matches(const Ancestry& ancestry, AncestorDetail wanted) const {
+        return chain == ancestry.shared() && detail == wanted;
+    }
+    void assign(const Ancestry& ancestry, AncestorDetail wanted) {
+        chain = ancestry.shared();
+        detail = wanted;
+    }
+    static std::uint64_t fingerprint(const Ancestry& ancestry, AncestorDetail wanted) {
+        return fingerprint_mix(reinterpret_cast<std::uintptr_t>(ancestry.shared().get()),
+                               static_cast<std::uint64_t>(wanted));
+    }
+};
+
+thread_local KeptRenderings<AncestryFields> rendered_ancestries;
+
+Line append_ancestry(Line line, const Ancestry& ancestry, AncestorDetail detail) {
+    if (ancestry.empty()) {
+        line.literal("[]");
+        return line;
+    }
+    if (const std::string* rendered = rendered_ancestries.find(ancestry, detail)) {
+        line.verbatim(*rendered);
+        return line;
+    }
+    const std::size_t start = line.offset();
+    line = render_ancestry(line, ancestry, detail);
+    rendered_ancestries.missed(line.written_since(start), ancestry, detail);
+    return line;
+}
+
+// The fields of a record that stay the same from event to event of a process,
+// rendered once: two runs of them, each kept with the fields it was rendered
+// from (compared, then copied, for less than escaping them again costs).
+// Who the process is: "uid" to "argv_truncated".
+struct ProcessFields {
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    bool argv_truncated = false;
+    std::string user;
+    std::string group;
+    std::string comm;
+    std::vector<std::string> argv;
+
+    // A miss costs every entry's compare: sizes first, then the arguments from
+    // the last, where two runs of one program differ most often.
+    [[nodiscard]] bool matches(const ConnectEvent& event) const {
+        if (uid != event.uid || gid != event.gid || argv_truncated != event.argv_truncated ||
+            argv.size() != event.argv.size() || comm.size() != event.comm.size()) {
+            return false;
+        }
+        for (std::size_t i = argv.size(); i-- > 0;) {
+            if (argv[i] != event.argv[i]) return false;
+        }
+        return comm == event.comm && user == event.user && group == event.group;
+    }
+    void assign(const ConnectEvent& event) {
+        uid = event.uid;
+        gid = event.gid;
+        argv_truncated = event.argv_truncated;
+        user = event.user;
+        group = event.group;
+        comm = event.comm;
+        argv = event.argv;
+    }
+    static std::uint64_t fingerprint(const ConnectEvent& event) {
+        std::uint64_t hash = fingerprint_mix(event.uid, event.gid);
+        hash = fingerprint_mix(hash, event.argv.size());
+        if (!event.argv.empty()) hash = fingerprint_mix(hash, fingerprint_tail(event.argv.back()));
+        return fingerprint_mix(hash, fingerprint_tail(event.comm));
+    }
+    static Line render(Line line, const ConnectEvent& event) {
+        line.literal(R"(,"uid":)");
+        line.number(event.uid);
+        line.literal(R"(,"user":)");
+        line.string(event.user);
+        line.literal(R"(,"gid":)");
+        line.number(event.gid);
+        line.literal(R"(,"group":)");
+        line.string(event.group);
+        line.literal(R"(,"comm":)");
+        line.string(event.comm);
+        line.literal(R"(,"cmdline":)");
+        line = append_command_line(line, event);
+        line.literal(R"(,"argv":[)");
+        for (std::size_t i = 0; i < event.argv.size(); ++i) {
+            if (i != 0) line.character(',');
+            line.string(event.argv[i]);
+        }
+        line.literal(R"(],"argv_truncated":)");
+        line.boolean(event.argv_truncated);
+        return line;
+    }
+};
+
+// Where it runs: "exe" to "unit".
+struct PlacementFields {
+    std::string exe;
+    std::string cgroup_path;
+    std::string container_id;
+    std::string container_runtime;
+    std::string pod_uid;
+    std::string qos_class;
+    std::string unit;
+
+    [[nodiscard]] bool matches(const ConnectEvent& event) const {
+        if (exe.size() != event.exe.size() || cgroup_path.size() != event.cgroup_path.size() ||
+            unit.size() != event.unit.size()) {
+            return false;
+        }
+        return cgroup_path == event.cgroup_path && exe == event.exe && unit == event.unit &&
+               container_id == event.container_id && container_runtime == event.container_runtime &&
+               pod_uid == event.pod_uid && qos_class == event.qos_class;
+    }
+    void assign(const ConnectEvent& event) {
+        exe = event.exe;
+        cgroup_path = event.cgroup_path;
+        container_id = event.container_id;
+        container_runtime = event.container_runtime;
+        pod_uid = event.pod_uid;
+        qos_class = event.qos_class;
+        unit = event.unit;
+    }
+    static std::uint64_t fingerprint(const ConnectEvent& event) {
+        return fingerprint_mix(fingerprint_tail(event.cgroup_path), fingerprint_tail(event.exe));
+    }
+    static Line render(Line line, const ConnectEvent& event) {
+        line.literal(R"(,"exe":)");
+        line.string(event.exe);
+        line.literal(R"(,"cgroup":)");
+        line.string(event.cgroup_path);
+        line.literal(R"(,"container_id":)");
+        line.string(event.container_id);
+        line.literal(R"(,"container_runtime":)");
+        line.string(event.container_runtime);
+        line.literal(R"(,"pod_uid":)");
+        line.string(event.pod_uid);
+        line.literal(R"(,"qos_class":)");
+        line.string(event.qos_class);
+        line.literal(R"(,"unit":)");
+        line.string(event.unit);
+        return line;
+    }
+};
+
+thread_local KeptRenderings<ProcessFields> rendered_processes;
+thread_local KeptRenderings<PlacementFields> rendered_placements;
+
+template <typename Fields>
+Line append_cached(Line line, const ConnectEvent& event, KeptRenderings<Fields>& cache) {
+    if (const std::string* rendered = cache.find(event)) {
+        line.verbatim(*rendered);
+        return line;
+    }
+    const std::size_t start = line.offset();
+    line = Fields::render(line, event);
+    cache.missed(line.written_since(start), event);
+    return line;
+}
+
 // Every field of a connect record up to "ancestry", without the closing brace.
 // opening: the record's start up to its time, e.g. {"type":"connect","time":"
 Line append_process_and_connection(Line line, const ConnectEvent& event, std::string_view opening,
@@ -278,25 +462,7 @@ Line append_process_and_connection(Line line, const ConnectEvent& event, std::st
     line.number(event.tid);
     line.literal(R"(,"ppid":)");
     line.number(event.ppid);
-    line.literal(R"(,"uid":)");
-    line.number(event.uid);
-    line.literal(R"(,"user":)");
-    line.string(event.user);
-    line.literal(R"(,"gid":)");
-    line.number(event.gid);
-    line.literal(R"(,"group":)");
-    line.string(event.group);
-    line.literal(R"(,"comm":)");
-    line.string(event.comm);
-    line.literal(R"(,"cmdline":)");
-    line = append_command_line(line, event);
-    line.literal(R"(,"argv":[)");
-    for (std::size_t i = 0; i < event.argv.size(); ++i) {
-        if (i != 0) line.character(',');
-        line.string(event.argv[i]);
-    }
-    line.literal(R"(],"argv_truncated":)");
-    line.boolean(event.argv_truncated);
+    line = append_cached<ProcessFields>(line, event, rendered_processes);
     if (event.destination.family == AddressFamily::ipv4) {
         line.literal(R"(,"family":"ipv4","saddr":)");
     } else {
@@ -337,20 +503,7 @@ Line append_process_and_connection(Line line, const ConnectEvent& event, std::st
     line.number(event.ns_pid);
     line.literal(R"(,"pidns":)");
     line.number(event.pidns);
-    line.literal(R"(,"exe":)");
-    line.string(event.exe);
-    line.literal(R"(,"cgroup":)");
-    line.string(event.cgroup_path);
-    line.literal(R"(,"container_id":)");
-    line.string(event.container_id);
-    line.literal(R"(,"container_runtime":)");
-    line.string(event.container_runtime);
-    line.literal(R"(,"pod_uid":)");
-    line.string(event.pod_uid);
-    line.literal(R"(,"qos_class":)");
-    line.string(event.qos_class);
-    line.literal(R"(,"unit":)");
-    line.string(event.unit);
+    line = append_cached<PlacementFields>(line, event, rendered_placements);
     line.literal(R"(,"ancestry":)");
     return append_ancestry(line, event.ancestry, ancestors);
 }

@@ -7,10 +7,14 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
+#include "output/kept_renderings.hpp"
 #include "output/time_format.hpp"
 
 namespace connsnoop {
@@ -337,6 +341,59 @@ void put_command(RowText& row, const ConnectEvent& event, const TableLayout& lay
     }
 }
 
+// What the command cell is rendered from. The ancestry by the chain's
+// identity (held, immutable); the rest by value.
+struct CommandFields {
+    bool utf8 = false;  // the markers
+    bool argv_truncated = false;
+    std::vector<std::string> argv;
+    std::string comm;  // shown when argv is unknown
+    std::string container_id;
+    std::string unit;
+    std::shared_ptr<const Ancestry::Levels> chain;
+
+    // Sizes first, then the arguments from the last, where two runs of one
+    // program differ most often: a miss costs this for every entry.
+    [[nodiscard]] bool matches(const ConnectEvent& event, const TableLayout& layout) const {
+        if (utf8 != layout.utf8 || argv_truncated != event.argv_truncated || chain != event.ancestry.shared() ||
+            argv.size() != event.argv.size() || comm.size() != event.comm.size() ||
+            container_id.size() != event.container_id.size() || unit.size() != event.unit.size()) {
+            return false;
+        }
+        for (std::size_t i = argv.size(); i-- > 0;) {
+            if (argv[i] != event.argv[i]) return false;
+        }
+        return comm == event.comm && unit == event.unit && container_id == event.container_id;
+    }
+    void assign(const ConnectEvent& event, const TableLayout& layout) {
+        utf8 = layout.utf8;
+        argv_truncated = event.argv_truncated;
+        argv = event.argv;
+        comm = event.comm;
+        container_id = event.container_id;
+        unit = event.unit;
+        chain = event.ancestry.shared();
+    }
+    static std::uint64_t fingerprint(const ConnectEvent& event, const TableLayout& /*layout*/) {
+        std::uint64_t hash =
+            fingerprint_mix(reinterpret_cast<std::uintptr_t>(event.ancestry.shared().get()), event.argv.size());
+        if (!event.argv.empty()) hash = fingerprint_mix(hash, fingerprint_tail(event.argv.back()));
+        return fingerprint_mix(hash, fingerprint_tail(event.comm));
+    }
+};
+
+// The same from event to event of a process, and most of a row's escaping.
+void put_command_kept(RowText& row, const ConnectEvent& event, const TableLayout& layout) {
+    thread_local KeptRenderings<CommandFields> rendered_commands;
+    if (const std::string* rendered = rendered_commands.find(event, layout)) {
+        row.put(*rendered);
+        return;
+    }
+    const std::size_t start = row.size();
+    put_command(row, event, layout);
+    rendered_commands.missed(row.from(start), event, layout);
+}
+
 void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
               std::string_view request, bool is_request) {
     switch (column) {
@@ -363,7 +420,7 @@ void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const
         case TableColumn::cmdline:
             return put_command_line(row, event, layout);
         case TableColumn::command:
-            return put_command(row, event, layout);
+            return put_command_kept(row, event, layout);
         case TableColumn::protocol:
             return row.put(protocol_name(event.protocol));
         case TableColumn::destination:

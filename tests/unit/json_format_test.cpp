@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <functional>
 #include <random>
 
 #include "event_fixtures.hpp"
@@ -81,6 +82,86 @@ TEST(JsonFormat, ShortAncestorsArePidAndCommOnly) {
     // The default stays full.
     EXPECT_NE(connect_json_line(event).find(R"({"pid":9,"comm":"\u001bsh","cmdline":"sh","exited":true})"),
               std::string::npos);
+}
+
+// The writer keeps the rendered array of the last chains it saw, keyed by
+// the chain's identity: a chain freed and another made in its place (often
+// at the same address) is rendered anew, and so is the same chain with
+// another detail.
+TEST(JsonFormat, RenderedAncestryFollowsTheChainNotItsAddress) {
+    auto event = fixtures::sample_event();
+    for (int i = 0; i < 12; ++i) {
+        const std::string name = "p" + std::to_string(i);
+        event.ancestry = {{10, name, {name, "arg"}, i % 2 == 0}};
+        const std::string full = R"("ancestry":[{"pid":10,"comm":")" + name + R"(","cmdline":")" + name +
+                                 R"( arg","exited":)" + (i % 2 == 0 ? "true" : "false") + "}]}";
+        const std::string brief = R"("ancestry":[{"pid":10,"comm":")" + name + R"("}]})";
+        for (int again = 0; again < 2; ++again) {
+            EXPECT_TRUE(connect_json_line(event).ends_with(full)) << connect_json_line(event);
+            EXPECT_TRUE(connect_json_line(event, AncestorDetail::pid_and_comm).ends_with(brief));
+        }
+    }
+    event.ancestry.clear();
+    EXPECT_TRUE(connect_json_line(event).ends_with(R"("ancestry":[]})"));
+}
+
+// The process's fields ("uid" to "argv_truncated", "exe" to "unit") are kept
+// rendered with the values they were rendered from: an event that differs
+// from the one before in any one of them shows its own value.
+TEST(JsonFormat, RenderedProcessFieldsFollowEveryField) {
+    auto base = fixtures::sample_event({"python3", "fetch.py", "--region", "eu"});
+    base.user = "www-data";
+    base.group = "www-data";
+    base.exe = "/usr/bin/python3";
+    base.cgroup_path = "/system.slice/fetch.service";
+    base.unit = "fetch.service";
+    const std::vector<std::function<void(ConnectEvent&)>> changes = {
+        [](ConnectEvent& e) { e.uid = 33; },
+        [](ConnectEvent& e) { e.gid = 33; },
+        [](ConnectEvent& e) { e.argv_truncated = true; },
+        [](ConnectEvent& e) { e.user = "www-datb"; },
+        [](ConnectEvent& e) { e.group = "www-datb"; },
+        [](ConnectEvent& e) { e.comm = "python4"; },
+        [](ConnectEvent& e) { e.comm = "py"; },
+        [](ConnectEvent& e) { e.argv[0] = "python4"; },
+        [](ConnectEvent& e) { e.argv[3] = "us"; },
+        [](ConnectEvent& e) { e.argv.pop_back(); },
+        [](ConnectEvent& e) { e.argv.clear(); },
+        [](ConnectEvent& e) { e.exe = "/usr/bin/python4"; },
+        [](ConnectEvent& e) { e.cgroup_path = "/system.slice/fetcx.service"; },
+        [](ConnectEvent& e) { e.container_id = "abc"; },
+        [](ConnectEvent& e) { e.container_runtime = "docker"; },
+        [](ConnectEvent& e) { e.pod_uid = "uid"; },
+        [](ConnectEvent& e) { e.qos_class = "burstable"; },
+        [](ConnectEvent& e) { e.unit = "fetcx.service"; },
+    };
+    const auto expect_fields = [](const ConnectEvent& event) {
+        const auto line = connect_json_line(event);
+        const auto parsed = nlohmann::json::parse(line);
+        EXPECT_EQ(parsed["uid"], event.uid) << line;
+        EXPECT_EQ(parsed["gid"], event.gid) << line;
+        EXPECT_EQ(parsed["user"], event.user) << line;
+        EXPECT_EQ(parsed["group"], event.group) << line;
+        EXPECT_EQ(parsed["comm"], event.comm) << line;
+        EXPECT_EQ(parsed["cmdline"], command_line(event)) << line;
+        EXPECT_EQ(parsed["argv"], event.argv) << line;
+        EXPECT_EQ(parsed["argv_truncated"], event.argv_truncated) << line;
+        EXPECT_EQ(parsed["exe"], event.exe) << line;
+        EXPECT_EQ(parsed["cgroup"], event.cgroup_path) << line;
+        EXPECT_EQ(parsed["container_id"], event.container_id) << line;
+        EXPECT_EQ(parsed["container_runtime"], event.container_runtime) << line;
+        EXPECT_EQ(parsed["pod_uid"], event.pod_uid) << line;
+        EXPECT_EQ(parsed["qos_class"], event.qos_class) << line;
+        EXPECT_EQ(parsed["unit"], event.unit) << line;
+        return line;
+    };
+    const auto first = expect_fields(base);
+    for (const auto& change : changes) {
+        auto changed = base;
+        change(changed);
+        expect_fields(changed);
+        EXPECT_EQ(connect_json_line(base), first);
+    }
 }
 
 TEST(JsonFormat, UnreadableArgvShowsTheCommInBrackets) {

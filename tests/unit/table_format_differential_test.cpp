@@ -5,6 +5,7 @@
 // byte the same.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -217,6 +218,48 @@ TEST(TableFormatDifferential, LatencyDigitsMatchAtTiesAndEdges) {
     for (const auto latency : latencies) {
         event.outcome = ConnectOutcome{ConnectResult::established, 0, latency};
         ASSERT_EQ(format_table_row(event, layout), reference::format_table_row(event, layout)) << latency;
+    }
+}
+
+// The command cell is kept rendered for the last few processes, with what
+// it was rendered from: a row that differs from the one before in any one
+// of those fields (or only in its ancestry chain) is rendered anew.
+TEST(TableFormatDifferential, KeptCommandCellsFollowEveryField) {
+    HostileText hostile(4);
+    for (int round = 0; round < 200; ++round) {
+        auto base = hostile.event();
+        base.argv = {"python3", hostile.text(2), "--region", hostile.text(1)};
+        const auto layout = hostile.layout();
+        const std::vector<std::function<void(ConnectEvent&, TableLayout&)>> changes = {
+            [](ConnectEvent&, TableLayout& l) { l.utf8 = !l.utf8; },
+            [](ConnectEvent& e, TableLayout&) { e.argv_truncated = !e.argv_truncated; },
+            [](ConnectEvent& e, TableLayout&) { e.argv[0] = "python4"; },
+            [](ConnectEvent& e, TableLayout&) { e.argv[3] += "x"; },
+            [](ConnectEvent& e, TableLayout&) { e.argv.pop_back(); },
+            [](ConnectEvent& e, TableLayout&) { e.argv.clear(); },
+            [](ConnectEvent& e, TableLayout&) {
+                e.argv.clear();
+                e.comm += "y";
+            },
+            [](ConnectEvent& e, TableLayout&) { e.comm += "y"; },
+            [](ConnectEvent& e, TableLayout&) { e.container_id = "0123456789abcdef"; },
+            [](ConnectEvent& e, TableLayout&) { e.unit += "z.service"; },
+            [](ConnectEvent& e, TableLayout&) { e.ancestry = Ancestry(e.ancestry.levels()); },
+            [](ConnectEvent& e, TableLayout&) {
+                e.ancestry = {{1, "init", {}, false}};
+            },
+            [](ConnectEvent& e, TableLayout&) { e.ancestry.clear(); },
+        };
+        ASSERT_EQ(format_table_row(base, layout), reference::format_table_row(base, layout));
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            auto event = base;
+            auto changed_layout = layout;
+            changes[i](event, changed_layout);
+            ASSERT_EQ(format_table_row(event, changed_layout), reference::format_table_row(event, changed_layout))
+                << "round " << round << ", change " << i;
+            ASSERT_EQ(format_table_row(base, layout), reference::format_table_row(base, layout))
+                << "round " << round << ", after change " << i;
+        }
     }
 }
 
