@@ -196,8 +196,9 @@ void BM_DecodeAndEnrich(benchmark::State& state, const std::string& argv_area) {
     const auto clock = ClockConverter::from_system_clocks();
     EventEnricher enricher(nullptr, 4);  // ancestry on, as by default
     ConnectEvent event;                  // reused from record to record, as the tracer does
+    ArgvMemo memo;
     for (auto _ : state) {
-        if (!decode_connect_record_into(bytes, clock, event)) {
+        if (!decode_connect_record_into(bytes, clock, event, &memo)) {
             state.SkipWithError("the record does not decode");
             break;
         }
@@ -224,8 +225,9 @@ void BM_WholePath(benchmark::State& state, const std::string& argv_area, bool js
         EventEnricher enricher(nullptr, 4);  // ancestry on, as by default
         std::size_t lines = 0;
         ConnectEvent event;  // reused from record to record, as the tracer does
+        ArgvMemo memo;
         for (auto _ : state) {
-            if (!decode_connect_record_into(bytes, clock, event)) {
+            if (!decode_connect_record_into(bytes, clock, event, &memo)) {
                 state.SkipWithError("the record does not decode");
                 break;
             }

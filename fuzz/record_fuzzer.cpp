@@ -45,6 +45,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     require(connect_json_line(reused) == connect_json_line(*event));
     require(reused.argv == event->argv && reused.parents == event->parents);
+    // The reader also keeps the last argv split: decoding with it, this
+    // record's area after the last one's, gives the same arguments.
+    static ArgvMemo memo;
+    static ConnectEvent memoized;
+    require(decode_connect_record_into(bytes, clock, memoized, &memo).ok());
+    require(memoized.argv == event->argv);
+    require(decode_connect_record_into(bytes, clock, memoized, &memo).ok());  // a hit now
+    require(memoized.argv == event->argv);
     reused.user = reused.group = reused.exe = reused.cgroup_path = reused.unit = reused.comm + "-enriched";
     reused.ancestry = {AncestorProcess{1, reused.comm, reused.argv, false}};
     // The user name is untrusted too (any bytes in /etc/passwd): take it from the comm.

@@ -517,7 +517,7 @@ int ConnectTracer::on_record(void* context, void* data, std::size_t size) {
     if (kind == CS_RECORD_CONNECT || kind == CS_RECORD_CONNECT_FAILED || kind == CS_RECORD_UDP_SEND) {
         // The most frequent record, decoded into the tracer's own event: no
         // allocation once its buffers have grown, and no move through a variant.
-        if (!decode_connect_record_into(bytes, self->handles_->clock, self->connect_event_)) {
+        if (!decode_connect_record_into(bytes, self->handles_->clock, self->connect_event_, &self->argv_memo_)) {
             ++self->malformed_records_;
             return 0;
         }

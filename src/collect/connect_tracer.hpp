@@ -13,6 +13,7 @@
 #include "collect/http_request_event.hpp"
 #include "collect/libbpf_support.hpp"
 #include "collect/linklocal_counters.hpp"
+#include "collect/record_decoder.hpp"
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
@@ -112,6 +113,7 @@ private:
     std::chrono::steady_clock::time_point next_read_{};  // after a small batch: not before this
     std::uint32_t ringbuf_bytes_ = 0;
     ConnectEvent connect_event_;              // decoded into for each connect record, its buffers reused
+    ArgvMemo argv_memo_;                      // the last connect record's arguments, split
     HttpRequestEvent http_request_;           // the same for each HTTP record (--http)
     std::uint64_t bytes_since_loss_ask_ = 0;  // record bytes delivered since loss_possible_since_last_ask
     bool paused_since_loss_ask_ = false;

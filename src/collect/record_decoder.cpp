@@ -43,7 +43,7 @@ static_assert(std::uint32_t{kHttpHeaderHost} == CS_HTTP_HEADER_HOST &&
               std::uint32_t{kHttpHeaderImdsTokenTtl} == CS_HTTP_HEADER_IMDS_TOKEN_TTL);
 
 Status fill_connect_event(const cs_connect_record& record, std::span<const std::byte> argv_area,
-                          const ClockConverter& clock, ConnectEvent& event);
+                          const ClockConverter& clock, ConnectEvent& event, ArgvMemo* memo = nullptr);
 Result<ConnectEvent> connect_event_from(const cs_connect_record& record, std::span<const std::byte> argv_area,
                                         const ClockConverter& clock);
 
@@ -204,7 +204,8 @@ Result<TraceRecord> decode_record(std::span<const std::byte> bytes, const ClockC
     return TraceRecord(std::move(connect).value());
 }
 
-Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event) {
+Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event,
+                                  ArgvMemo* memo) {
     cs_connect_record record{};
     if (bytes.size() < sizeof(record)) {
         return Error{"short connect record: " + std::to_string(bytes.size()) + " bytes", "", 0};
@@ -214,7 +215,7 @@ Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockC
         record.kind != CS_RECORD_UDP_SEND) {
         return Error{"unexpected record kind " + std::to_string(record.kind), "", 0};
     }
-    return fill_connect_event(record, bytes.subspan(sizeof(record)), clock, event);
+    return fill_connect_event(record, bytes.subspan(sizeof(record)), clock, event, memo);
 }
 
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock) {
@@ -261,7 +262,7 @@ void reset_keeping_buffers(ConnectEvent& event) {
 // The process and connection part shared by connect and HTTP records; the
 // argv bytes follow the whole record.
 Status fill_connect_event(const cs_connect_record& record, std::span<const std::byte> argv_area,
-                          const ClockConverter& clock, ConnectEvent& event) {
+                          const ClockConverter& clock, ConnectEvent& event, ArgvMemo* memo) {
     if (record.argv_len > argv_area.size()) {
         return Error{"connect record claims " + std::to_string(record.argv_len) + " argv bytes but carries " +
                          std::to_string(argv_area.size()),
@@ -295,10 +296,16 @@ Status fill_connect_event(const cs_connect_record& record, std::span<const std::
     }
     event.comm.assign(record.comm, strnlen(record.comm, sizeof(record.comm)));
     const std::string_view area(reinterpret_cast<const char*>(argv_area.data()), record.argv_len);
-    split_argv_into(area, (record.flags & CS_ARGV_REWRITTEN) != 0, event.argv);
-    // A header name inside an argument is inside the area: one search of the
-    // area spares the search argument by argument for almost every record.
-    if (may_hold_imds_token(area)) redact_imds_tokens(event.argv);
+    const bool rewritten = (record.flags & CS_ARGV_REWRITTEN) != 0;
+    if (const auto* known = memo != nullptr ? memo->find(area, rewritten) : nullptr) {
+        event.argv = *known;  // split and redacted before
+    } else {
+        split_argv_into(area, rewritten, event.argv);
+        // A header name inside an argument is inside the area: one search of the
+        // area spares the search argument by argument for almost every record.
+        if (may_hold_imds_token(area)) redact_imds_tokens(event.argv);
+        if (memo != nullptr) memo->remember(area, rewritten, event.argv);
+    }
     event.argv_truncated = (record.flags & CS_ARGV_TRUNCATED) != 0;
     event.argv_unreadable = (record.flags & CS_ARGV_UNREADABLE) != 0;
     event.argv_area_len = record.argv_area_len;

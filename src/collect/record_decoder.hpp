@@ -37,11 +37,37 @@ std::vector<std::string> split_argv(std::string_view area, bool rewritten = fals
 // The same into `argv`, reusing the buffers of the strings already there.
 void split_argv_into(std::string_view area, bool rewritten, std::vector<std::string>& argv);
 
+// The last argv area a reader split (and redacted), with its arguments: the
+// records of a process that connects again and again carry the same bytes,
+// which are then copied from here instead of split and searched for tokens.
+// Only the bytes and the rewritten flag decide, so a hit equals a fresh decode.
+class ArgvMemo {
+public:
+    // The arguments for `area` when it is the one remembered, else null.
+    [[nodiscard]] const std::vector<std::string>* find(std::string_view area, bool rewritten) const {
+        return valid_ && rewritten == rewritten_ && area == area_ ? &argv_ : nullptr;
+    }
+    void remember(std::string_view area, bool rewritten, const std::vector<std::string>& argv) {
+        area_.assign(area);
+        rewritten_ = rewritten;
+        argv_ = argv;  // assigns into the strings already there
+        valid_ = true;
+    }
+
+private:
+    std::string area_;
+    bool rewritten_ = false;
+    bool valid_ = false;
+    std::vector<std::string> argv_;
+};
+
 Result<ConnectEvent> decode_connect_record(std::span<const std::byte> bytes, const ClockConverter& clock);
 // The same into an event the caller keeps from record to record: the result
 // equals a fresh decode, but the event's buffers are reused, so a reader's
 // steady state allocates nothing here. On an error the event is unspecified.
-Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event);
+// `memo` (may be null) is the caller's ArgvMemo, kept with the event.
+Status decode_connect_record_into(std::span<const std::byte> bytes, const ClockConverter& clock, ConnectEvent& event,
+                                  ArgvMemo* memo = nullptr);
 
 // The result an outcome record's state and errno mean.
 ConnectResult classify_outcome(std::uint32_t state, std::uint32_t error);

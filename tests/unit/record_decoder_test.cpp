@@ -139,6 +139,31 @@ TEST(DecodeConnectRecordInto, AReusedEventEqualsAFreshDecode) {
     EXPECT_FALSE(decode_connect_record_into(wrong_family, clock, reused).ok());
 }
 
+// The reader keeps the last argv split: a record with the same area takes
+// its (redacted) arguments from there, and anything else is split afresh.
+TEST(DecodeConnectRecordInto, TheArgvMemoGivesWhatAFreshDecodeGives) {
+    const auto clock = ClockConverter();
+    const auto with_token = fixtures::raw_connect_record("curl\0-H\0X-aws-ec2-metadata-token: s3cr3t\0"s);
+    const auto shorter = fixtures::raw_connect_record("curl\0-H\0"s);
+    // The same bytes, but the process rewrote its title: one argument, up to the first NUL.
+    const auto rewritten = fixtures::raw_connect_record("curl\0-H\0X"s, CS_AF_INET, CS_ARGV_REWRITTEN);
+    ArgvMemo memo;
+    ConnectEvent event;
+    for (const auto* bytes : {&with_token, &with_token, &shorter, &rewritten, &rewritten, &with_token, &shorter}) {
+        ASSERT_TRUE(decode_connect_record_into(*bytes, clock, event, &memo).ok());
+        const auto fresh = decode_connect_record(*bytes, clock);
+        ASSERT_TRUE(fresh.ok());
+        EXPECT_EQ(event.argv, fresh->argv);
+        event.argv.clear();  // as a sink that moved the event away leaves it
+    }
+    ASSERT_TRUE(decode_connect_record_into(with_token, clock, event, &memo).ok());
+    ASSERT_TRUE(decode_connect_record_into(with_token, clock, event, &memo).ok());
+    EXPECT_EQ(event.argv, (std::vector<std::string>{"curl", "-H", "X-aws-ec2-metadata-token: [redacted]"}));
+    ASSERT_TRUE(decode_connect_record_into(rewritten, clock, event, &memo).ok());
+    ASSERT_TRUE(decode_connect_record_into(rewritten, clock, event, &memo).ok());
+    EXPECT_EQ(event.argv, (std::vector<std::string>{"curl"}));
+}
+
 // Redaction runs only where the area holds the header name; where it does,
 // the result is what redacting every argument gives.
 TEST(DecodeConnectRecord, RedactsTokensInAnyArgumentAndLeavesOthersAlone) {
