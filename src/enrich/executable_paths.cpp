@@ -87,10 +87,17 @@ const std::string& ExecutablePathCache::path_of(const ConnectEvent& event) {
         return uncached_;
     }
     const Key key{event.pid, event.start_boottime_ns, program_fingerprint(event)};
-    if (auto found = paths_.find(key); found != paths_.end()) return found->second;
+    if (last_path_ != nullptr && key == last_key_) return *last_path_;
+    if (auto found = paths_.find(key); found != paths_.end()) {
+        last_key_ = key;
+        last_path_ = &found->second;
+        return found->second;
+    }
     if (paths_.size() >= kMaxEntries) paths_.clear();  // bounded under process churn
     // A process already gone reads as empty, and stays so: it cannot come back.
-    return paths_.emplace(key, read_link(event.pid)).first->second;
+    last_key_ = key;
+    last_path_ = &paths_.emplace(key, read_link(event.pid)).first->second;
+    return *last_path_;
 }
 
 }  // namespace connsnoop

@@ -40,6 +40,10 @@ private:
 
     std::string proc_root_;
     std::unordered_map<Key, std::string, KeyHash> paths_;
+    // The last entry found or stored: a storm asks for one process again and
+    // again (a node stays put until the map is cleared, which forgets this too).
+    Key last_key_{};
+    const std::string* last_path_ = nullptr;
     std::string uncached_;  // the answer for an event that cannot be cached
 };
 
