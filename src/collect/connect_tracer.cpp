@@ -43,7 +43,7 @@ constexpr std::uint32_t kRecordsPerBatch = 1024;
 constexpr auto kBatchTime = std::chrono::milliseconds(50);
 // The least time from one read of a small batch to the next: WAKEUP_INTERVAL_NS
 // of bpf/lib/events.bpf.h, the latency an event may already wait for there.
-constexpr auto kSmallBatchInterval = std::chrono::milliseconds(5);
+constexpr auto kSmallBatchInterval = std::chrono::milliseconds(20);
 
 template <typename Key>
 Status insert_all(bpf_map* map, const std::vector<Key>& keys, const char* what) {

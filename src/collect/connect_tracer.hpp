@@ -56,7 +56,7 @@ public:
     // Waits up to `timeout` for records and delivers a batch of those ready
     // (at most about a thousand, so a flood cannot keep the caller from its
     // own work). Returns how many were delivered; an interrupted wait delivers 0.
-    // After a small batch the next poll first lets up to 5 ms pass since the
+    // After a small batch the next poll first lets up to 20 ms pass since the
     // last one began, so records are read in batches, not a few per wake-up.
     Result<int> poll(std::chrono::milliseconds timeout);
     // Delivers one batch of what is already in the ring buffer, without waiting.
