@@ -196,8 +196,7 @@ static __always_inline int on_state_change(bool typed, const struct sock *sk, in
 	}
 	/* two copies of the rest: the typed task's is dead code on 5.10 */
 	if (typed && CS_HAVE_CURRENT_TASK_BTF())
-		return on_connect_attempt(true, true, CS_UNTRUSTED(bpf_get_current_task_btf(), struct task_struct), sk,
-		                          netns);
+		return on_connect_attempt(true, true, CS_UNTRUSTED(bpf_get_current_task_btf(), task_struct), sk, netns);
 	return on_connect_attempt(typed, false, NULL, sk, netns);
 }
 
@@ -205,7 +204,7 @@ static __always_inline int on_state_change(bool typed, const struct sock *sk, in
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_tp_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state_change(true, CS_UNTRUSTED(sk, struct sock), oldstate, newstate);
+	return on_state_change(true, CS_UNTRUSTED(sk, sock), oldstate, newstate);
 }
 
 /* Fallback where tp_btf is refused; same arguments, read through CO-RE. */

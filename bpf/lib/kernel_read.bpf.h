@@ -41,11 +41,20 @@
  * ask nothing either. User space sets cast_typed_pointers when the kernel's
  * BTF has the kfunc; with it unset the call is dead code, which libbpf leaves
  * unresolved (it is weak) and the verifier removes unvisited.
+ *
+ * The kernel's type IDs come from user space too (its one walk of the
+ * kernel's BTF), not from bpf_core_type_id_kernel(): libbpf relocates against
+ * a small BTF cut from the kernel's (src/collect/core_btf.hpp), whose IDs are
+ * not the kernel's. A constant in frozen read-only data is a constant to the
+ * verifier, as the kfunc's btf_id argument must be.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 const volatile bool cast_typed_pointers = false;
+const volatile __u32 task_struct_btf_id = 0;
+const volatile __u32 sock_btf_id = 0;
 
-#define CS_UNTRUSTED(ptr, type) \
-	(cast_typed_pointers ? (type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)) : (ptr))
+/* CS_UNTRUSTED(ptr, tag): ptr as an untrusted `struct tag *`; tag is
+ * task_struct or sock, whose IDs user space sets. */
+#define CS_UNTRUSTED(ptr, tag) (cast_typed_pointers ? (struct tag *)bpf_rdonly_cast((ptr), tag##_btf_id) : (ptr))
 
 #endif /* CONNSNOOP_LIB_KERNEL_READ_BPF_H */

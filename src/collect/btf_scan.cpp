@@ -20,44 +20,6 @@ namespace connsnoop {
 namespace {
 constexpr std::uint16_t kBtfMagic = 0xeB9F;
 
-// Bytes that follow a type's common part, by kind (linux/btf.h); none for an
-// unknown kind.
-std::optional<std::uint64_t> trailing_bytes(std::uint32_t kind, std::uint32_t vlen) {
-    switch (kind) {
-        case BTF_KIND_PTR:
-        case BTF_KIND_FWD:
-        case BTF_KIND_TYPEDEF:
-        case BTF_KIND_VOLATILE:
-        case BTF_KIND_CONST:
-        case BTF_KIND_RESTRICT:
-        case BTF_KIND_FUNC:
-        case BTF_KIND_FLOAT:
-        case BTF_KIND_TYPE_TAG:
-            return 0;
-        case BTF_KIND_INT:
-            return sizeof(std::uint32_t);
-        case BTF_KIND_ARRAY:
-            return sizeof(struct btf_array);
-        case BTF_KIND_STRUCT:
-        case BTF_KIND_UNION:
-            return std::uint64_t{vlen} * sizeof(struct btf_member);
-        case BTF_KIND_ENUM:
-            return std::uint64_t{vlen} * sizeof(struct btf_enum);
-        case BTF_KIND_FUNC_PROTO:
-            return std::uint64_t{vlen} * sizeof(struct btf_param);
-        case BTF_KIND_VAR:
-            return sizeof(struct btf_var);
-        case BTF_KIND_DATASEC:
-            return std::uint64_t{vlen} * sizeof(struct btf_var_secinfo);
-        case BTF_KIND_DECL_TAG:
-            return sizeof(struct btf_decl_tag);
-        case BTF_KIND_ENUM64:
-            return std::uint64_t{vlen} * sizeof(struct btf_enum64);
-        default:
-            return std::nullopt;
-    }
-}
-
 // A file mapped read-only, unmapped when it goes.
 class MappedFile {
 public:
@@ -131,7 +93,7 @@ std::vector<BtfScan> find_btf_types(std::span<const std::byte> raw_btf, std::spa
         if (types_end - at < sizeof(type)) return incomplete;
         std::memcpy(&type, raw_btf.data() + at, sizeof(type));
         const std::uint32_t type_kind = BTF_INFO_KIND(type.info);
-        const auto trailing = trailing_bytes(type_kind, BTF_INFO_VLEN(type.info));
+        const auto trailing = btf_trailing_bytes(type_kind, BTF_INFO_VLEN(type.info));
         if (!trailing) return incomplete;
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (scans[i].type || type_kind != names[i].kind || type.name_off >= strings.size()) continue;
@@ -153,25 +115,45 @@ BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name,
     return find_btf_types(raw_btf, names).front();
 }
 
-VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path, BtfAccess access) {
+VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path, BtfAccess access,
+                          std::span<const CoreRoot> core_roots) {
     const std::string typedef_name = "btf_trace_" + tracepoint;
-    const BtfName names[] = {{typedef_name, BTF_KIND_TYPEDEF}, {"bpf_rdonly_cast", BTF_KIND_FUNC}};
+    const BtfName names[] = {{typedef_name, BTF_KIND_TYPEDEF},
+                             {"bpf_rdonly_cast", BTF_KIND_FUNC},
+                             {"task_struct", BTF_KIND_STRUCT},
+                             {"sock", BTF_KIND_STRUCT}};
+    // One walk over every type: the first of each name, the CO-RE
+    // candidates, and the index the small BTF is cut with.
     const auto answer = [&](std::span<const std::byte> raw) -> std::optional<VmlinuxFacts> {
-        const auto scans = find_btf_types(raw, names);
-        if (!scans[0].complete) return std::nullopt;
-        return VmlinuxFacts{scans[0].type ? static_cast<int>(*scans[0].type) : -ENOENT, scans[1].type.has_value()};
+        std::optional<std::uint32_t> found[std::size(names)];
+        CoreCandidates candidates(core_roots);
+        const auto index = BtfIndex::build(raw, [&](std::uint32_t id, const btf_type& type, std::string_view strings) {
+            candidates.visit(id, type, strings);
+            for (std::size_t i = 0; i < std::size(names); ++i) {
+                if (found[i] || BTF_INFO_KIND(type.info) != names[i].kind || type.name_off >= strings.size()) continue;
+                const auto rest = strings.substr(type.name_off);
+                if (rest.compare(0, names[i].name.size(), names[i].name) == 0 && rest.size() > names[i].name.size() &&
+                    rest[names[i].name.size()] == '\0')
+                    found[i] = id;
+            }
+        });
+        if (!index) return std::nullopt;
+        VmlinuxFacts facts{found[0] ? static_cast<int>(*found[0]) : -ENOENT, found[1].has_value(), found[2].value_or(0),
+                           found[3].value_or(0), std::nullopt};
+        if (!core_roots.empty()) facts.core_btf = minimal_core_btf(*index, candidates.ids());
+        return facts;
     };
     // Kernels from 6.16 map their BTF read-only: no copy, and none of the
     // page-sized reads sysfs hands out (1,350 for 5.5 MB). Older ones read it.
     if (auto mapped = access == BtfAccess::map_or_read ? map_file(path) : std::nullopt) {
-        if (auto facts = answer(mapped->bytes())) return *facts;
+        if (auto facts = answer(mapped->bytes())) return std::move(*facts);
     } else if (auto raw = read_file(path)) {
-        if (auto facts = answer(*raw)) return *facts;
+        if (auto facts = answer(*raw)) return std::move(*facts);
     }
     // Unreadable or of a layout this scan does not know: libbpf answers for
     // the tracepoint; the kfunc is taken as absent, which costs only
     // verification time (see bpf/lib/kernel_read.bpf.h).
-    return VmlinuxFacts{libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP), false};
+    return VmlinuxFacts{libbpf_find_vmlinux_btf_id(tracepoint.c_str(), BPF_TRACE_RAW_TP), false, 0, 0, std::nullopt};
 }
 
 int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path, BtfAccess access) {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "collect/core_btf.hpp"
+
 namespace connsnoop {
 
 // What a scan of raw BTF found for a name and kind.
@@ -45,12 +47,20 @@ enum class BtfAccess { map_or_read, read_only };
 int vmlinux_tracepoint_btf_id(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux",
                               BtfAccess access = BtfAccess::map_or_read);
 
-// What the tracer's load needs to know of the kernel's BTF, from one scan.
+// What the tracer's load needs to know of the kernel's BTF, from one walk.
 struct VmlinuxFacts {
     int tracepoint_btf_id = -ENOENT;  // as vmlinux_tracepoint_btf_id answers
     bool has_rdonly_cast = false;     // the bpf_rdonly_cast kfunc (6.2+); false when the scan cannot tell
+    // The kernel's IDs of the structs the tp_btf programs cast to with
+    // bpf_rdonly_cast (bpf/lib/kernel_read.bpf.h); 0 when absent or unknown.
+    std::uint32_t task_struct_btf_id = 0;
+    std::uint32_t sock_btf_id = 0;
+    // The small BTF for `core_roots` (core_btf.hpp); nullopt when none was
+    // asked for or the walk could not make one: libbpf then searches all of
+    // the kernel's BTF.
+    std::optional<std::vector<std::byte>> core_btf;
 };
 VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path = "/sys/kernel/btf/vmlinux",
-                          BtfAccess access = BtfAccess::map_or_read);
+                          BtfAccess access = BtfAccess::map_or_read, std::span<const CoreRoot> core_roots = {});
 
 }  // namespace connsnoop

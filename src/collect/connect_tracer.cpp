@@ -18,6 +18,7 @@
 
 #include "collect/bpf_handles.hpp"
 #include "collect/cgroup_path.hpp"
+#include "collect/core_btf.hpp"
 #include "collect/libbpf_support.hpp"
 #include "collect/record_decoder.hpp"
 #include "util/unique_fd.hpp"
@@ -162,7 +163,26 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
                                   const std::string& object_name) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
-    if (!config.btf_path.empty()) options.btf_custom_path = config.btf_path.c_str();
+    // CO-RE relocates against the small BTF cut from the kernel's
+    // (core_btf.hpp): the same answers without libbpf's search of all of it
+    // for every root type. A --btf file is used as given. libbpf reads the
+    // path when it loads; the file lives until then.
+    const auto& kernel_btf = vmlinux_facts();
+    UniqueFd core_btf_file;
+    std::string core_btf_path;
+    if (!config.btf_path.empty()) {
+        options.btf_custom_path = config.btf_path.c_str();
+    } else if (kernel_btf.core_btf) {
+        if (auto file = memory_file("connsnoop-core-btf", *kernel_btf.core_btf)) {
+            core_btf_path = "/proc/self/fd/" + std::to_string(file->get());
+            if (::access(core_btf_path.c_str(), R_OK) == 0) {
+                core_btf_file = std::move(*file);
+                options.btf_custom_path = core_btf_path.c_str();
+            }
+        }
+        if (config.verbose && options.btf_custom_path == nullptr)
+            std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (no memfd or /proc): libbpf searches it all\n");
+    }
 
     SkeletonPtr skeleton(connsnoop_bpf::open(&options));
     if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
@@ -181,6 +201,8 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     rodata->exclude_comm = !filters.excluded_comms.empty();
     rodata->argv_max = std::min(config.argv_max, kArgvCapacity);
     rodata->cast_typed_pointers = cast_typed_pointers(hook);
+    rodata->task_struct_btf_id = kernel_btf.task_struct_btf_id;
+    rodata->sock_btf_id = kernel_btf.sock_btf_id;
     rodata->wakeup_fill_bytes = config.ringbuf_bytes / 4;
     rodata->track_outcomes = config.track_outcomes;
     rodata->http_capture = config.http_capture;

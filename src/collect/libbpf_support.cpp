@@ -17,7 +17,9 @@
 #include <sstream>
 #include <vector>
 
+#include "collect/bpf_handles.hpp"
 #include "collect/btf_scan.hpp"
+#include "collect/core_btf.hpp"
 
 namespace connsnoop {
 
@@ -246,13 +248,18 @@ Status check_kernel_btf(const std::string& custom_path) {
 
 const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_btf ? "tp_btf" : "raw_tp"; }
 
-namespace {
-// One scan of the kernel's BTF for what the load needs, not libbpf's parse
-// of all of it (see btf_scan.hpp); once per process.
 const VmlinuxFacts& vmlinux_facts() {
-    static const VmlinuxFacts kFacts = scan_vmlinux("inet_sock_set_state");
+    static const VmlinuxFacts kFacts = [] {
+        std::size_t size = 0;
+        const auto* object = static_cast<const std::byte*>(connsnoop_bpf::elf_bytes(&size));
+        const auto roots = core_relocation_roots({object, size});
+        return scan_vmlinux("inet_sock_set_state", "/sys/kernel/btf/vmlinux", BtfAccess::map_or_read,
+                            roots ? std::span<const CoreRoot>(*roots) : std::span<const CoreRoot>());
+    }();
     return kFacts;
 }
+
+namespace {
 
 TracepointHook probe_hook(const VmlinuxFacts& facts, bool verbose) {
     const int btf_id = facts.tracepoint_btf_id;
@@ -296,7 +303,9 @@ TracepointHook tracepoint_hook(HookChoice choice, bool verbose) {
 }
 
 bool cast_typed_pointers(TracepointHook hook) {
-    return hook == TracepointHook::tp_btf && vmlinux_facts().has_rdonly_cast;
+    const auto& facts = vmlinux_facts();
+    return hook == TracepointHook::tp_btf && facts.has_rdonly_cast && facts.task_struct_btf_id != 0 &&
+           facts.sock_btf_id != 0;
 }
 
 bpf_program* choose_variant(bpf_program* tp_btf, bpf_program* raw_tp, TracepointHook hook, bool wanted) {

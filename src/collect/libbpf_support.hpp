@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "collect/btf_scan.hpp"
 #include "collect/trace_config.hpp"
 #include "util/result.hpp"
 
@@ -66,6 +67,12 @@ bool lacks_bpf_privileges(int err, const BpfPrivileges& privileges);
 // The kernel's BTF (or `custom_path`, for kernels without it) is there and
 // parses as BTF; otherwise an error that says what the kernel or file lacks.
 Status check_kernel_btf(const std::string& custom_path);
+
+// What the load needs of the kernel's BTF (/sys/kernel/btf/vmlinux), from
+// one walk of it, once per process (btf_scan.hpp): the tp_btf target, the
+// kfunc and type IDs of the casts, and the small BTF for the embedded
+// object's CO-RE relocations.
+const VmlinuxFacts& vmlinux_facts();
 
 // How a tracepoint program attaches. Every tracepoint program comes in both
 // variants (same code, different section); one is loaded, the other is not.
