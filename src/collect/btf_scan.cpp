@@ -126,15 +126,26 @@ VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path
     // candidates, and the index the small BTF is cut with.
     const auto answer = [&](std::span<const std::byte> raw) -> std::optional<VmlinuxFacts> {
         std::optional<std::uint32_t> found[std::size(names)];
+        std::uint32_t unfound_kinds = 0;  // a bit per kind still looked for by name
+        for (const auto& name : names) unfound_kinds |= 1U << name.kind;
         CoreCandidates candidates(core_roots);
         const auto index = BtfIndex::build(raw, [&](std::uint32_t id, const btf_type& type, std::string_view strings) {
             candidates.visit(id, type, strings);
+            if ((unfound_kinds & (1U << BTF_INFO_KIND(type.info))) == 0) return;
+            bool found_one = false;
             for (std::size_t i = 0; i < std::size(names); ++i) {
                 if (found[i] || BTF_INFO_KIND(type.info) != names[i].kind || type.name_off >= strings.size()) continue;
-                const auto rest = strings.substr(type.name_off);
-                if (rest.compare(0, names[i].name.size(), names[i].name) == 0 && rest.size() > names[i].name.size() &&
-                    rest[names[i].name.size()] == '\0')
-                    found[i] = id;
+                const auto rest = strings.substr(type.name_off);  // the section ends with a NUL
+                if (rest.compare(0, names[i].name.size(), names[i].name) != 0 || rest.size() <= names[i].name.size() ||
+                    rest[names[i].name.size()] != '\0')
+                    continue;
+                found[i] = id;
+                found_one = true;
+            }
+            if (!found_one) return;
+            unfound_kinds = 0;
+            for (std::size_t i = 0; i < std::size(names); ++i) {
+                if (!found[i]) unfound_kinds |= 1U << names[i].kind;
             }
         });
         if (!index) return std::nullopt;

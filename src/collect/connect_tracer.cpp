@@ -180,8 +180,12 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
                 options.btf_custom_path = core_btf_path.c_str();
             }
         }
-        if (config.verbose && options.btf_custom_path == nullptr)
+        if (config.verbose && options.btf_custom_path != nullptr) {
+            std::fprintf(stderr, "connsnoop: CO-RE relocations against a %zu-byte BTF cut from the kernel's\n",
+                         kernel_btf.core_btf->size());
+        } else if (config.verbose) {
             std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (no memfd or /proc): libbpf searches it all\n");
+        }
     }
 
     SkeletonPtr skeleton(connsnoop_bpf::open(&options));

@@ -42,7 +42,41 @@ namespace connsnoop {
 
 // Bytes that follow a type's common part, by kind (linux/btf.h); none for a
 // kind this code does not know.
-std::optional<std::uint64_t> btf_trailing_bytes(std::uint32_t kind, std::uint32_t vlen);
+inline std::optional<std::uint64_t> btf_trailing_bytes(std::uint32_t kind, std::uint32_t vlen) {
+    switch (kind) {
+        case BTF_KIND_PTR:
+        case BTF_KIND_FWD:
+        case BTF_KIND_TYPEDEF:
+        case BTF_KIND_VOLATILE:
+        case BTF_KIND_CONST:
+        case BTF_KIND_RESTRICT:
+        case BTF_KIND_FUNC:
+        case BTF_KIND_FLOAT:
+        case BTF_KIND_TYPE_TAG:
+            return 0;
+        case BTF_KIND_INT:
+            return sizeof(std::uint32_t);
+        case BTF_KIND_ARRAY:
+            return sizeof(struct btf_array);
+        case BTF_KIND_STRUCT:
+        case BTF_KIND_UNION:
+            return std::uint64_t{vlen} * sizeof(struct btf_member);
+        case BTF_KIND_ENUM:
+            return std::uint64_t{vlen} * sizeof(struct btf_enum);
+        case BTF_KIND_FUNC_PROTO:
+            return std::uint64_t{vlen} * sizeof(struct btf_param);
+        case BTF_KIND_VAR:
+            return sizeof(struct btf_var);
+        case BTF_KIND_DATASEC:
+            return std::uint64_t{vlen} * sizeof(struct btf_var_secinfo);
+        case BTF_KIND_DECL_TAG:
+            return sizeof(struct btf_decl_tag);
+        case BTF_KIND_ENUM64:
+            return std::uint64_t{vlen} * sizeof(struct btf_enum64);
+        default:
+            return std::nullopt;
+    }
+}
 
 // Raw BTF (in this machine's byte order) and where each of its types starts.
 // It reads through the bytes it was built from, which must outlive it.

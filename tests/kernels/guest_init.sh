@@ -137,6 +137,14 @@ expect 1 /tmp/out " root " "[$v6]:80 " "/bin/peer v1 $v6"
 expect 1 /tmp/err "connsnoop: 2 events, 0 lost"
 check_end
 
+# CO-RE relocates against the small BTF cut from this kernel's own
+# (src/collect/core_btf.hpp); stream-table above checks what it traces.
+check_begin small-core-btf
+connsnoop -v --imds --duration 1 >/tmp/out 2>/tmp/err || problem "connsnoop -v exited $?"
+expect 1 /tmp/err "connsnoop: CO-RE relocations against a " "-byte BTF cut from the kernel's"
+expect 0 /tmp/err "failed to relocate"
+check_end
+
 check_begin json-ipv4-ipv6
 trace --imds --ancestry 0 -o json
 run /bin/peer v1 $v4
