@@ -1,6 +1,6 @@
 # Cross-building connsnoop for arm64 (aarch64) on an x86_64 Debian 12 host:
 # Debian's cross compiler (g++-aarch64-linux-gnu) and the arm64 multiarch
-# -dev packages (libbpf-dev:arm64 ...; scripts/install-deps.sh --release).
+# -dev packages (libelf-dev:arm64 ...; scripts/install-deps.sh --release).
 #   cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCONNSNOOP_STATIC=ON
 # clang and bpftool stay the build machine's: the BPF objects are compiled
 # for the BPF target with -D__TARGET_ARCH_arm64 and bpf/vmlinux/arm64.

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake make g++ pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  cmake make g++ pkg-config clang llvm bpftool libelf-dev zlib1g-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libncurses-dev
   # tests and demo
   libgtest-dev iproute2 curl perl python3 python3-yaml util-linux tmux tcpdump
@@ -27,7 +27,7 @@ if [[ ${1:-} == --release ]]; then
   dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }
   packages+=(
     file dpkg-dev qemu-user-static g++-aarch64-linux-gnu
-    libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libfmt-dev:arm64 libncurses-dev:arm64
+    libelf-dev:arm64 zlib1g-dev:arm64 libfmt-dev:arm64 libncurses-dev:arm64
   )
 fi
 
