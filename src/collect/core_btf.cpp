@@ -231,19 +231,20 @@ std::optional<std::vector<CoreRoot>> core_relocation_roots(std::span<const std::
     return roots;
 }
 
-CoreCandidates::CoreCandidates(std::span<const CoreRoot> roots) : roots_(roots.begin(), roots.end()) {
-    for (const auto& root : roots_) {
+CoreCandidates::CoreCandidates(std::span<const CoreRoot> roots)
+    : roots_(roots.begin(), roots.end()), by_first_char_(256) {
+    for (std::size_t i = 0; i < roots_.size(); ++i) {
+        const auto& root = roots_[i];
         kinds_ |= 1U << root.kind;
         if (is_any_enum(root.kind)) kinds_ |= (1U << BTF_KIND_ENUM) | (1U << BTF_KIND_ENUM64);
+        if (!root.name.empty()) by_first_char_[static_cast<unsigned char>(root.name[0])].push_back(i);
     }
 }
 
-void CoreCandidates::visit(std::uint32_t id, const btf_type& type, std::string_view strings) {
-    const std::uint32_t kind = BTF_INFO_KIND(type.info);
-    if ((kinds_ & (1U << kind)) == 0 || type.name_off == 0 || type.name_off >= strings.size()) return;
-    const char* name = strings.data() + type.name_off;
-    for (const auto& root : roots_) {
-        if (root.name[0] != name[0] || !kinds_core_compatible(root.kind, kind)) continue;
+void CoreCandidates::match(std::uint32_t id, std::uint32_t kind, const char* name) {
+    for (const std::size_t i : by_first_char_[static_cast<unsigned char>(name[0])]) {
+        const auto& root = roots_[i];
+        if (!kinds_core_compatible(root.kind, kind)) continue;
         if (std::strncmp(name, root.name.c_str(), root.name.size()) != 0) continue;
         // "name" itself, or "name___flavour" whose essential part it is.
         if (name[root.name.size()] != '\0' && core_essential_name_length(name) != root.name.size()) continue;

@@ -135,12 +135,21 @@ std::optional<std::vector<CoreRoot>> core_relocation_roots(std::span<const std::
 class CoreCandidates {
 public:
     explicit CoreCandidates(std::span<const CoreRoot> roots);
-    void visit(std::uint32_t id, const btf_type& type, std::string_view strings);
+    // Inline: most types are of a kind no root matches, and their names are
+    // never read.
+    void visit(std::uint32_t id, const btf_type& type, std::string_view strings) {
+        const std::uint32_t kind = BTF_INFO_KIND(type.info);
+        if ((kinds_ & (1U << kind)) != 0 && type.name_off != 0 && type.name_off < strings.size())
+            match(id, kind, strings.data() + type.name_off);
+    }
     [[nodiscard]] const std::vector<std::uint32_t>& ids() const { return ids_; }
 
 private:
+    void match(std::uint32_t id, std::uint32_t kind, const char* name);
+
     std::vector<CoreRoot> roots_;
-    std::uint32_t kinds_ = 0;  // bit per kind some root can match
+    std::uint32_t kinds_ = 0;                              // bit per kind some root can match
+    std::vector<std::vector<std::size_t>> by_first_char_;  // roots_ indexes, by their name's first byte
     std::vector<std::uint32_t> ids_;
 };
 
