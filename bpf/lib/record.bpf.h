@@ -42,25 +42,13 @@ static __always_inline struct connect_scratch *connect_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* What bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
- * bpf_get_current_comm and bpf_get_current_cgroup_id give, for a task:
+/* What bpf_get_current_pid_tgid and bpf_get_current_comm give, for a task:
  * through the helpers, or with plain loads from a typed current task. */
 static __always_inline __u64 task_pid_tgid(bool typed, struct task_struct *task)
 {
 	if (!typed)
 		return bpf_get_current_pid_tgid();
 	return (__u64)task->tgid << 32 | (__u32)task->pid;
-}
-
-static __always_inline __u64 task_uid_gid(bool typed, struct task_struct *task)
-{
-	const struct cred *cred;
-
-	if (!typed)
-		return bpf_get_current_uid_gid();
-	/* the helper maps into the initial user namespace: kuids are its numbers */
-	cred = task->cred;
-	return (__u64)cred->gid.val << 32 | cred->uid.val;
 }
 
 static __always_inline void task_comm(bool typed, struct task_struct *task, char comm[CS_COMM_LEN])
@@ -81,13 +69,6 @@ static __always_inline void task_comm(bool typed, struct task_struct *task, char
 	}
 }
 
-static __always_inline __u64 task_cgroup_id(bool typed, struct task_struct *task)
-{
-	if (!typed)
-		return bpf_get_current_cgroup_id();
-	return task->cgroups->dfl_cgrp->kn->id;
-}
-
 /* Task identity, time and argv of the current task (task) into the record;
  * argv_out has room for CS_ARGV_CAPACITY bytes. typed: see
  * lib/kernel_read.bpf.h. */
@@ -98,7 +79,13 @@ static __always_inline void fill_fields_of(bool typed, struct task_struct *task,
 	rec->error = 0;
 	rec->attempt_id = 0;
 	rec->timestamp_ns = bpf_ktime_get_ns();
-	rec->cgroup_id = task_cgroup_id(typed, task);
+	/* The helper even where the task is typed, as for its uid and gid (the
+	 * caller's bpf_get_current_uid_gid): plain loads (task->cred->uid,
+	 * task->cgroups->dfl_cgrp->kn->id) would be CO-RE relocations rooted at
+	 * four more types (cred, css_set, cgroup, kernfs_node), each one more
+	 * search of all of the kernel's BTF by libbpf at load, about 1 ms of CPU
+	 * apiece, to spare two helper calls of a few nanoseconds per connect. */
+	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;
 	rec->uid = (__u32)uid_gid;
