@@ -156,6 +156,32 @@ expect 1 /tmp/out '{"type":"connect"' '"user":"root"' '"cmdline":"/bin/peer v1 f
 expect 1 /tmp/out '{"type":"summary"' '"events":2,"lost":0,"malformed":0'
 check_end
 
+# The namespaces of the connecting task and its socket, from both hooks,
+# their fields CO-RE relocated against the small BTF cut from the kernel's
+# (src/collect/core_btf.hpp). The same process in the initial PID namespace,
+# then as PID 1 of a new one (pid->numbers[level], level 1).
+netns_inum=$(readlink /proc/self/ns/net | tr -cd 0-9)
+pidns_inum=$(readlink /proc/self/ns/pid | tr -cd 0-9)
+namespaces_check() {
+	trace --imds --ancestry 0 -o json --hook "$1"
+	run /bin/peer v1 $v4
+	run unshare -p -f /bin/peer v1 $v6
+	stop_trace
+	expect 1 /tmp/out '"cmdline":"/bin/peer v1 169.254.169.254"' "\"netns\":$netns_inum," "\"pidns\":$pidns_inum"
+	expect 1 /tmp/out '"cmdline":"/bin/peer v1 fd00:ec2::254"' "\"netns\":$netns_inum," '"ns_pid":1,'
+	expect 0 /tmp/out '"cmdline":"/bin/peer v1 fd00:ec2::254"' "\"pidns\":$pidns_inum"
+	expect 0 /tmp/out '"pidns":0'
+	expect 1 /tmp/err "connsnoop: 2 events, 0 lost"
+}
+
+check_begin namespaces-tp_btf
+namespaces_check tp_btf
+check_end
+
+check_begin namespaces-raw_tp
+namespaces_check raw_tp
+check_end
+
 check_begin outcome-established-refused
 if refuses outcome; then
 	refused --outcome --outcome --dst $v4
