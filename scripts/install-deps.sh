@@ -17,6 +17,8 @@ packages=(
   prometheus systemd
   # the kernel matrix (tests/kernels/run): qemu with TCG, a busybox initramfs
   qemu-system-x86 qemu-system-arm busybox-static cpio file
+  # the kernels' BTF for the CO-RE check (tests/kernels/extract-btf): Debian's are lz4
+  lz4
   # benchmarks (bench/run installs bpftrace itself, for its comparison)
   libbenchmark-dev
   # ASan/UBSan runtimes and libFuzzer for build-asan/ (clang only recommends them)

@@ -133,8 +133,6 @@ class CoreBtfRelocation : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root (bpf_object__prepare creates the maps)";
-        if (LIBBPF_MAJOR_VERSION == 1 && LIBBPF_MINOR_VERSION < 6)
-            GTEST_SKIP() << "needs libbpf 1.6 (bpf_object__prepare)";
     }
 };
 
