@@ -82,9 +82,10 @@ static __always_inline void fill_fields_of(bool typed, struct task_struct *task,
 	/* The helper even where the task is typed, as for its uid and gid (the
 	 * caller's bpf_get_current_uid_gid): plain loads (task->cred->uid,
 	 * task->cgroups->dfl_cgrp->kn->id) would be CO-RE relocations rooted at
-	 * four more types (cred, css_set, cgroup, kernfs_node), each one more
-	 * search of all of the kernel's BTF by libbpf at load, about 1 ms of CPU
-	 * apiece, to spare two helper calls of a few nanoseconds per connect. */
+	 * four more types (cred, css_set, cgroup, kernfs_node), four more types
+	 * to cut into the small BTF and, where there is none (--btf), four more
+	 * searches of all of the kernel's BTF at about 1 ms each, to spare two
+	 * helper calls of a few nanoseconds per connect. */
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;

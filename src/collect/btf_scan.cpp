@@ -151,7 +151,8 @@ VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path
         if (!index) return std::nullopt;
         VmlinuxFacts facts{found[0] ? static_cast<int>(*found[0]) : -ENOENT, found[1].has_value(), found[2].value_or(0),
                            found[3].value_or(0), std::nullopt};
-        if (!core_roots.empty()) facts.core_btf = minimal_core_btf(*index, candidates.ids());
+        if (!core_roots.empty() && candidates.every_root_matched())
+            facts.core_btf = minimal_core_btf(*index, candidates.ids());
         return facts;
     };
     // Kernels from 6.16 map their BTF read-only: no copy, and none of the

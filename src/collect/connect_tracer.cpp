@@ -158,35 +158,14 @@ std::string refused_part(const std::vector<ProgramPart>& parts, const std::strin
 }
 
 // Opens the embedded object with the filters baked into its read-only data,
-// and loads the parts asked for, each in the variant `hook` names.
-Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs,
-                                  const std::string& object_name) {
+// and loads the parts asked for, each in the variant `hook` names, with CO-RE
+// relocated against the BTF at `core_btf_path` (nullptr: the kernel's own).
+Result<SkeletonPtr> open_and_load_against(const TracerConfig& config, TracepointHook hook, bool track_execs,
+                                          const std::string& object_name, const char* core_btf_path) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
-    // CO-RE relocates against the small BTF cut from the kernel's
-    // (core_btf.hpp): the same answers without libbpf's search of all of it
-    // for every root type. A --btf file is used as given. libbpf reads the
-    // path when it loads; the file lives until then.
+    options.btf_custom_path = core_btf_path;
     const auto& kernel_btf = vmlinux_facts();
-    UniqueFd core_btf_file;
-    std::string core_btf_path;
-    if (!config.btf_path.empty()) {
-        options.btf_custom_path = config.btf_path.c_str();
-    } else if (kernel_btf.core_btf) {
-        if (auto file = memory_file("connsnoop-core-btf", *kernel_btf.core_btf)) {
-            core_btf_path = "/proc/self/fd/" + std::to_string(file->get());
-            if (::access(core_btf_path.c_str(), R_OK) == 0) {
-                core_btf_file = std::move(*file);
-                options.btf_custom_path = core_btf_path.c_str();
-            }
-        }
-        if (config.verbose && options.btf_custom_path != nullptr) {
-            std::fprintf(stderr, "connsnoop: CO-RE relocations against a %zu-byte BTF cut from the kernel's\n",
-                         kernel_btf.core_btf->size());
-        } else if (config.verbose) {
-            std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (no memfd or /proc): libbpf searches it all\n");
-        }
-    }
 
     SkeletonPtr skeleton(connsnoop_bpf::open(&options));
     if (!skeleton) return libbpf_error("opening the embedded BPF object", errno);
@@ -254,6 +233,43 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
     if (int err = connsnoop_bpf::load(skeleton.get()); err != 0)
         return libbpf_load_error("loading " + refused_part(parts, object_name), err);
     return skeleton;
+}
+
+// open_and_load_against the --btf file as given, else the small BTF cut from
+// the kernel's (core_btf.hpp): the same answers without libbpf's search of
+// all of the kernel's BTF for every root type. Should libbpf ever refuse the
+// small one, the load is tried once more against the kernel's whole BTF, so
+// that cutting it can cost time, never the trace.
+Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs,
+                                  const std::string& object_name) {
+    if (!config.btf_path.empty())
+        return open_and_load_against(config, hook, track_execs, object_name, config.btf_path.c_str());
+    const auto& kernel_btf = vmlinux_facts();
+    if (!kernel_btf.core_btf) {
+        if (config.verbose)
+            std::fprintf(stderr,
+                         "connsnoop: no small BTF for CO-RE (the kernel's BTF has a root it lacks, or "
+                         "could not be walked): libbpf searches all of it\n");
+        return open_and_load_against(config, hook, track_execs, object_name, nullptr);
+    }
+    auto file = memory_file("connsnoop-core-btf", *kernel_btf.core_btf);
+    // libbpf opens the path when it loads; the descriptor lives until then.
+    const std::string path = file ? "/proc/self/fd/" + std::to_string(file->get()) : std::string();
+    if (!file || ::access(path.c_str(), R_OK) != 0) {
+        if (config.verbose)
+            std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (%s): libbpf searches all of the kernel's\n",
+                         file ? (path + ": " + std::strerror(errno)).c_str() : file.error().message.c_str());
+        return open_and_load_against(config, hook, track_execs, object_name, nullptr);
+    }
+    if (config.verbose)
+        std::fprintf(stderr, "connsnoop: CO-RE relocations against a %zu-byte BTF cut from the kernel's\n",
+                     kernel_btf.core_btf->size());
+    auto loaded = open_and_load_against(config, hook, track_execs, object_name, path.c_str());
+    const int err = loaded ? 0 : loaded.error().errno_value;
+    if (loaded || err == EPERM || err == EACCES) return loaded;  // no BTF gives a privilege
+    std::fprintf(stderr, "connsnoop: %s; once more with CO-RE against the kernel's whole BTF\n",
+                 loaded.error().message.c_str());
+    return open_and_load_against(config, hook, track_execs, object_name, nullptr);
 }
 
 // CIDRs as the keys of an IPv4 and an IPv6 LPM trie.

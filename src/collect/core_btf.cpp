@@ -232,7 +232,10 @@ std::optional<std::vector<CoreRoot>> core_relocation_roots(std::span<const std::
 }
 
 CoreCandidates::CoreCandidates(std::span<const CoreRoot> roots)
-    : roots_(roots.begin(), roots.end()), by_first_char_(256) {
+    : roots_(roots.begin(), roots.end()),
+      by_first_char_(256),
+      root_matched_(roots.size(), false),
+      unmatched_roots_(roots.size()) {
     for (std::size_t i = 0; i < roots_.size(); ++i) {
         const auto& root = roots_[i];
         kinds_ |= 1U << root.kind;
@@ -249,6 +252,10 @@ void CoreCandidates::match(std::uint32_t id, std::uint32_t kind, const char* nam
         // "name" itself, or "name___flavour" whose essential part it is.
         if (name[root.name.size()] != '\0' && core_essential_name_length(name) != root.name.size()) continue;
         ids_.push_back(id);
+        if (!root_matched_[i]) {
+            root_matched_[i] = true;
+            --unmatched_roots_;
+        }
         return;
     }
 }
@@ -403,7 +410,7 @@ std::optional<std::vector<std::byte>> minimal_core_btf(std::span<const std::byte
     const auto index = BtfIndex::build(
         kernel_btf,
         [&](std::uint32_t id, const btf_type& type, std::string_view strings) { candidates.visit(id, type, strings); });
-    if (!index) return std::nullopt;
+    if (!index || !candidates.every_root_matched()) return std::nullopt;
     return minimal_core_btf(*index, candidates.ids());
 }
 

@@ -143,6 +143,10 @@ public:
             match(id, kind, strings.data() + type.name_off);
     }
     [[nodiscard]] const std::vector<std::uint32_t>& ids() const { return ids_; }
+    // Whether every root found a candidate. libbpf looks in kernel modules'
+    // BTF for a root that vmlinux lacks, but never with a custom BTF: such a
+    // root must be relocated by libbpf's own search.
+    [[nodiscard]] bool every_root_matched() const { return unmatched_roots_ == 0; }
 
 private:
     void match(std::uint32_t id, std::uint32_t kind, const char* name);
@@ -151,6 +155,8 @@ private:
     std::uint32_t kinds_ = 0;                              // bit per kind some root can match
     std::vector<std::vector<std::size_t>> by_first_char_;  // roots_ indexes, by their name's first byte
     std::vector<std::uint32_t> ids_;
+    std::vector<bool> root_matched_;
+    std::size_t unmatched_roots_ = 0;
 };
 
 // The small BTF: the `candidates` of `kernel` and what they are made of (see
@@ -160,7 +166,8 @@ std::optional<std::vector<std::byte>> minimal_core_btf(const BtfIndex& kernel,
                                                        std::span<const std::uint32_t> candidates);
 
 // Both steps on raw kernel BTF (for tests and tools; start-up does the walk in
-// scan_vmlinux, with its other look-ups).
+// scan_vmlinux, with its other look-ups); nullopt too when a root has no
+// candidate at all (CoreCandidates::every_root_matched).
 std::optional<std::vector<std::byte>> minimal_core_btf(std::span<const std::byte> kernel_btf,
                                                        std::span<const CoreRoot> roots);
 

@@ -46,21 +46,18 @@ std::vector<CoreRoot> embedded_roots() {
 }
 
 // Every program's instructions after libbpf has relocated them against the
-// BTF at `btf_path`; a map is named by its place in the object, not its
+// BTF at `btf_path` (empty: as libbpf does by default, the running kernel's
+// BTF and, for a type it lacks, its modules'); a map is named by its place in the object, not its
 // descriptor, which differs between two objects.
 using Relocated = std::map<std::string, std::vector<bpf_insn>>;
 Relocated relocated_against(const std::string& btf_path) {
     bpf_object_open_opts options{};
     options.sz = sizeof(options);
-    options.btf_custom_path = btf_path.c_str();
+    options.btf_custom_path = btf_path.empty() ? nullptr : btf_path.c_str();
     SkeletonPtr skeleton(connsnoop_bpf::open(&options));
     EXPECT_TRUE(skeleton) << btf_path;
     if (!skeleton) return {};
-#if LIBBPF_MAJOR_VERSION == 1 && LIBBPF_MINOR_VERSION < 6
-    const int prepared = -EOPNOTSUPP;  // no bpf_object__prepare before libbpf 1.6 (the test skips)
-#else
     const int prepared = bpf_object__prepare(skeleton->obj);
-#endif
     EXPECT_EQ(prepared, 0) << "bpf_object__prepare against " << btf_path;
     if (prepared != 0) return {};
     std::map<int, int> map_places;
@@ -102,7 +99,9 @@ std::string differences(const std::vector<bpf_insn>& full, const std::vector<bpf
     return text.str();
 }
 
-void expect_same_relocations(const std::string& kernel_btf_path) {
+// `running`: kernel_btf_path is the running kernel's, and the whole-BTF side
+// relocates exactly as connsnoop would without the small BTF.
+void expect_same_relocations(const std::string& kernel_btf_path, bool running = false) {
     const auto roots = embedded_roots();
     ASSERT_FALSE(roots.empty()) << "the embedded object has no CO-RE roots the small BTF can serve";
     const auto kernel_btf = read_all(kernel_btf_path);
@@ -115,7 +114,7 @@ void expect_same_relocations(const std::string& kernel_btf_path) {
     ASSERT_TRUE(file) << file.error().message;
     const std::string small_path = "/proc/self/fd/" + std::to_string(file->get());
 
-    const auto full_programs = relocated_against(kernel_btf_path);
+    const auto full_programs = relocated_against(running ? std::string() : kernel_btf_path);
     const auto small_programs = relocated_against(small_path);
     ASSERT_FALSE(full_programs.empty());
     ASSERT_EQ(full_programs.size(), small_programs.size());
@@ -138,7 +137,7 @@ protected:
 
 TEST_F(CoreBtfRelocation, SmallBtfRelocatesLikeTheRunningKernelsBtf) {
     if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "no kernel BTF here";
-    expect_same_relocations("/sys/kernel/btf/vmlinux");
+    expect_same_relocations("/sys/kernel/btf/vmlinux", true);
 }
 
 TEST_F(CoreBtfRelocation, SmallBtfRelocatesLikeOtherKernelsBtf) {
@@ -177,8 +176,15 @@ TEST(CoreBtfRoots, TheCastsGetTheKernelsTypeIds) {
     EXPECT_EQ(static_cast<int>(facts.task_struct_btf_id),
               btf__find_by_name_kind(vmlinux, "task_struct", BTF_KIND_STRUCT));
     EXPECT_EQ(static_cast<int>(facts.sock_btf_id), btf__find_by_name_kind(vmlinux, "sock", BTF_KIND_STRUCT));
-    EXPECT_TRUE(facts.core_btf.has_value());
     btf__free(vmlinux);
+    // The small BTF start-up cuts in its one walk is the one these tests check.
+    const auto embedded = embedded_roots();
+    const auto at_startup =
+        scan_vmlinux("inet_sock_set_state", "/sys/kernel/btf/vmlinux", BtfAccess::map_or_read, embedded);
+    const auto tested = minimal_core_btf(read_all("/sys/kernel/btf/vmlinux"), embedded);
+    ASSERT_TRUE(at_startup.core_btf.has_value());
+    ASSERT_TRUE(tested.has_value());
+    EXPECT_TRUE(*at_startup.core_btf == *tested);
 }
 
 }  // namespace

@@ -143,6 +143,42 @@ TEST(CoreBtf, NoRootsNoTypes) {
     EXPECT_EQ(btf__type_cnt(small.get()), 1U);  // void alone
 }
 
+// libbpf looks for a root the kernel's own BTF lacks in its modules' BTF,
+// but never with a custom BTF: no small BTF then, libbpf searches itself.
+TEST(CoreBtf, ARootWithoutACandidateLeavesTheSearchToLibbpf) {
+    const auto kernel = kernel_like();
+    const auto raw = raw_of(kernel.get());
+    EXPECT_TRUE(minimal_core_btf(raw, std::vector<CoreRoot>{{"sock", BTF_KIND_STRUCT}}));
+    EXPECT_FALSE(minimal_core_btf(raw, std::vector<CoreRoot>{{"sock", BTF_KIND_STRUCT}, {"nf_conn", BTF_KIND_STRUCT}}));
+    EXPECT_FALSE(
+        minimal_core_btf(raw, std::vector<CoreRoot>{{"unrelated", BTF_KIND_UNION}}));  // the name, not the kind
+}
+
+// A member whose type lies beyond the last type: nothing to cut from.
+TEST(CoreBtf, RefusesAMemberTypeOutsideTheBtf) {
+    BtfPtr types(btf__new_empty());
+    const int integer = btf__add_int(types.get(), "int", 4, BTF_INT_SIGNED);
+    btf__add_struct(types.get(), "sock", 8);
+    btf__add_field(types.get(), "a", integer, 0, 0);
+    btf__add_field(types.get(), "b", integer, 32, 0);
+    auto raw = raw_of(types.get());
+    // The second member's type: the last 4 bytes of the type section (the
+    // struct is the last type; a member is name_off, type, offset).
+    std::uint32_t header_len = 0;
+    std::uint32_t type_off = 0;
+    std::uint32_t type_len = 0;
+    std::memcpy(&header_len, raw.data() + 4, 4);
+    std::memcpy(&type_off, raw.data() + 8, 4);
+    std::memcpy(&type_len, raw.data() + 12, 4);
+    const std::size_t member_type_at = header_len + type_off + type_len - 8;
+    std::uint32_t member_type = 0;
+    std::memcpy(&member_type, raw.data() + member_type_at, 4);
+    ASSERT_EQ(member_type, static_cast<std::uint32_t>(integer));
+    const std::uint32_t outside = 99;
+    std::memcpy(raw.data() + member_type_at, &outside, 4);
+    EXPECT_FALSE(minimal_core_btf(raw, std::vector<CoreRoot>{{"sock", BTF_KIND_STRUCT}}));
+}
+
 TEST(CoreBtf, RefusesWhatItCannotRead) {
     const auto kernel = kernel_like();
     auto raw = raw_of(kernel.get());
