@@ -31,6 +31,12 @@ namespace connsnoop {
 
 static_assert(kArgvCapacity == CS_ARGV_CAPACITY);
 
+std::span<const std::byte> embedded_bpf_object() {
+    std::size_t size = 0;
+    const auto* bytes = static_cast<const std::byte*>(connsnoop_bpf::elf_bytes(&size));
+    return {bytes, size};
+}
+
 namespace {
 
 // Returned from the ring-buffer callback to stop consuming; not an error.

@@ -17,7 +17,6 @@
 #include <sstream>
 #include <vector>
 
-#include "collect/bpf_handles.hpp"
 #include "collect/btf_scan.hpp"
 #include "collect/core_btf.hpp"
 
@@ -250,9 +249,7 @@ const char* hook_name(TracepointHook hook) { return hook == TracepointHook::tp_b
 
 const VmlinuxFacts& vmlinux_facts() {
     static const VmlinuxFacts kFacts = [] {
-        std::size_t size = 0;
-        const auto* object = static_cast<const std::byte*>(connsnoop_bpf::elf_bytes(&size));
-        const auto roots = core_relocation_roots({object, size});
+        const auto roots = core_relocation_roots(embedded_bpf_object());
         return scan_vmlinux("inet_sock_set_state", "/sys/kernel/btf/vmlinux", BtfAccess::map_or_read,
                             roots ? std::span<const CoreRoot>(*roots) : std::span<const CoreRoot>());
     }();

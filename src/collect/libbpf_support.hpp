@@ -6,6 +6,8 @@
 
 #include <bpf/libbpf.h>
 
+#include <cstddef>
+#include <span>
 #include <string>
 
 #include "collect/btf_scan.hpp"
@@ -73,6 +75,12 @@ Status check_kernel_btf(const std::string& custom_path);
 // kfunc and type IDs of the casts, and the small BTF for the embedded
 // object's CO-RE relocations.
 const VmlinuxFacts& vmlinux_facts();
+
+// The BPF object embedded in the executable (connsnoop.skel.h). Defined in
+// connect_tracer.cpp, the one translation unit that opens it: every unit
+// that includes the skeleton and reads its bytes links a copy of them (about
+// 370 KB, and the release executable must stay under 4 MiB).
+std::span<const std::byte> embedded_bpf_object();
 
 // How a tracepoint program attaches. Every tracepoint program comes in both
 // variants (same code, different section); one is loaded, the other is not.
