@@ -355,6 +355,17 @@ std::optional<std::vector<std::byte>> minimal_core_btf(const BtfIndex& kernel,
                 break;
         }
         out.add(type);
+        // The records after a struct, union, enum or prototype: each name
+        // moved to the small BTF's strings, each type (where one) renumbered.
+        const auto copy_records = [&](auto record_kind) {
+            using Record = decltype(record_kind);
+            for (std::uint32_t i = 0; i < vlen; ++i) {
+                auto record = load<Record>(trailing, i * sizeof(Record));
+                record.name_off = out.add_string(kernel.string(record.name_off));
+                if constexpr (requires { record.type; }) record.type = renumber(record.type);
+                out.add(record);
+            }
+        };
         switch (kind) {
             case BTF_KIND_INT:
                 out.add(load<std::uint32_t>(trailing, 0));
@@ -368,34 +379,16 @@ std::optional<std::vector<std::byte>> minimal_core_btf(const BtfIndex& kernel,
             }
             case BTF_KIND_STRUCT:
             case BTF_KIND_UNION:
-                for (std::uint32_t i = 0; i < vlen; ++i) {
-                    auto member = load<btf_member>(trailing, i * sizeof(btf_member));
-                    member.name_off = out.add_string(kernel.string(member.name_off));
-                    member.type = renumber(member.type);
-                    out.add(member);
-                }
+                copy_records(btf_member{});
                 break;
             case BTF_KIND_ENUM:
-                for (std::uint32_t i = 0; i < vlen; ++i) {
-                    auto value = load<btf_enum>(trailing, i * sizeof(btf_enum));
-                    value.name_off = out.add_string(kernel.string(value.name_off));
-                    out.add(value);
-                }
+                copy_records(btf_enum{});
                 break;
             case BTF_KIND_ENUM64:
-                for (std::uint32_t i = 0; i < vlen; ++i) {
-                    auto value = load<btf_enum64>(trailing, i * sizeof(btf_enum64));
-                    value.name_off = out.add_string(kernel.string(value.name_off));
-                    out.add(value);
-                }
+                copy_records(btf_enum64{});
                 break;
             case BTF_KIND_FUNC_PROTO:
-                for (std::uint32_t i = 0; i < vlen; ++i) {
-                    auto param = load<btf_param>(trailing, i * sizeof(btf_param));
-                    param.name_off = out.add_string(kernel.string(param.name_off));
-                    param.type = renumber(param.type);
-                    out.add(param);
-                }
+                copy_records(btf_param{});
                 break;
             default:
                 break;
