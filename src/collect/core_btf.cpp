@@ -128,10 +128,13 @@ public:
         header.type_len = static_cast<std::uint32_t>(types_.size());
         header.str_off = header.type_len;
         header.str_len = static_cast<std::uint32_t>(strings_.size());
-        std::vector<std::byte> raw(sizeof(header) + types_.size() + strings_.size());
+        // Appended, not memcpy'd: with no types, types_.data() may be null,
+        // which memcpy may not be given even for 0 bytes.
+        std::vector<std::byte> raw(sizeof(header));
         std::memcpy(raw.data(), &header, sizeof(header));
-        std::memcpy(raw.data() + sizeof(header), types_.data(), types_.size());
-        std::memcpy(raw.data() + sizeof(header) + types_.size(), strings_.data(), strings_.size());
+        raw.insert(raw.end(), types_.begin(), types_.end());
+        const auto* strings = reinterpret_cast<const std::byte*>(strings_.data());
+        raw.insert(raw.end(), strings, strings + strings_.size());
         return raw;
     }
 
