@@ -18,8 +18,6 @@
 namespace connsnoop {
 
 namespace {
-constexpr std::uint16_t kBtfMagic = 0xeB9F;
-
 // A file mapped read-only, unmapped when it goes.
 class MappedFile {
 public:
@@ -69,45 +67,56 @@ std::optional<std::vector<std::byte>> read_file(const std::string& path) {
     data.resize(filled);
     return data;
 }
+
+// Finds, during one BtfIndex walk, the first type of each name and kind.
+class BtfNameLookup {
+public:
+    explicit BtfNameLookup(std::span<const BtfName> names) : names_(names), found_(names.size()) {
+        for (const auto& name : names_) unfound_kinds_ |= 1U << name.kind;
+    }
+
+    void visit(std::uint32_t id, const btf_type& type, std::string_view strings) {
+        // Most types are of a kind no name still looked for has.
+        if ((unfound_kinds_ & (1U << BTF_INFO_KIND(type.info))) == 0) return;
+        bool found_one = false;
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            const auto& name = names_[i].name;
+            if (found_[i] || BTF_INFO_KIND(type.info) != names_[i].kind || type.name_off >= strings.size()) continue;
+            const auto rest = strings.substr(type.name_off);  // BtfIndex: the section ends with a NUL
+            if (rest.compare(0, name.size(), name) != 0 || rest.size() <= name.size() || rest[name.size()] != '\0')
+                continue;
+            found_[i] = id;
+            found_one = true;
+        }
+        if (!found_one) return;
+        unfound_kinds_ = 0;
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            if (!found_[i]) unfound_kinds_ |= 1U << names_[i].kind;
+        }
+    }
+
+    // The answers; all empty unless the walk read every type.
+    [[nodiscard]] std::vector<BtfScan> scans(bool complete) const {
+        std::vector<BtfScan> scans(names_.size());
+        if (!complete) return scans;
+        for (std::size_t i = 0; i < scans.size(); ++i) scans[i] = BtfScan{true, found_[i]};
+        return scans;
+    }
+
+private:
+    std::span<const BtfName> names_;
+    std::vector<std::optional<std::uint32_t>> found_;
+    std::uint32_t unfound_kinds_ = 0;  // a bit per kind still looked for
+};
 }  // namespace
 
 std::vector<BtfScan> find_btf_types(std::span<const std::byte> raw_btf, std::span<const BtfName> names) {
-    std::vector<BtfScan> incomplete(names.size());
-    btf_header header{};
-    if (raw_btf.size() < sizeof(header)) return incomplete;
-    std::memcpy(&header, raw_btf.data(), sizeof(header));
-    if (header.magic != kBtfMagic || header.version != BTF_VERSION || header.hdr_len < sizeof(header))
-        return incomplete;
-    const std::uint64_t types_begin = std::uint64_t{header.hdr_len} + header.type_off;
-    const std::uint64_t types_end = types_begin + header.type_len;
-    const std::uint64_t strings_begin = std::uint64_t{header.hdr_len} + header.str_off;
-    const std::uint64_t strings_end = strings_begin + header.str_len;
-    if (types_end > raw_btf.size() || strings_end > raw_btf.size()) return incomplete;
-    const std::string_view strings(reinterpret_cast<const char*>(raw_btf.data()) + strings_begin, header.str_len);
-
-    std::vector<BtfScan> scans(names.size());
-    std::size_t unanswered = names.size();
-    std::uint32_t id = 1;  // 0 is void
-    for (std::uint64_t at = types_begin; at < types_end && unanswered > 0; ++id) {
-        btf_type type{};
-        if (types_end - at < sizeof(type)) return incomplete;
-        std::memcpy(&type, raw_btf.data() + at, sizeof(type));
-        const std::uint32_t type_kind = BTF_INFO_KIND(type.info);
-        const auto trailing = btf_trailing_bytes(type_kind, BTF_INFO_VLEN(type.info));
-        if (!trailing) return incomplete;
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            if (scans[i].type || type_kind != names[i].kind || type.name_off >= strings.size()) continue;
-            const auto rest = strings.substr(type.name_off);
-            if (rest.substr(0, rest.find('\0')) == names[i].name) {
-                scans[i].type = id;
-                --unanswered;
-            }
-        }
-        if (types_end - at - sizeof(type) < *trailing) return incomplete;
-        at += sizeof(type) + *trailing;
-    }
-    for (auto& scan : scans) scan.complete = true;
-    return scans;
+    BtfNameLookup lookup(names);
+    const bool complete =
+        BtfIndex::build(raw_btf, [&](std::uint32_t id, const btf_type& type, std::string_view strings) {
+            lookup.visit(id, type, strings);
+        }).has_value();
+    return lookup.scans(complete);
 }
 
 BtfScan find_btf_type(std::span<const std::byte> raw_btf, std::string_view name, std::uint32_t kind) {
@@ -125,32 +134,16 @@ VmlinuxFacts scan_vmlinux(const std::string& tracepoint, const std::string& path
     // One walk over every type: the first of each name, the CO-RE
     // candidates, and the index the small BTF is cut with.
     const auto answer = [&](std::span<const std::byte> raw) -> std::optional<VmlinuxFacts> {
-        std::optional<std::uint32_t> found[std::size(names)];
-        std::uint32_t unfound_kinds = 0;  // a bit per kind still looked for by name
-        for (const auto& name : names) unfound_kinds |= 1U << name.kind;
+        BtfNameLookup lookup(names);
         CoreCandidates candidates(core_roots);
         const auto index = BtfIndex::build(raw, [&](std::uint32_t id, const btf_type& type, std::string_view strings) {
             candidates.visit(id, type, strings);
-            if ((unfound_kinds & (1U << BTF_INFO_KIND(type.info))) == 0) return;
-            bool found_one = false;
-            for (std::size_t i = 0; i < std::size(names); ++i) {
-                if (found[i] || BTF_INFO_KIND(type.info) != names[i].kind || type.name_off >= strings.size()) continue;
-                const auto rest = strings.substr(type.name_off);  // the section ends with a NUL
-                if (rest.compare(0, names[i].name.size(), names[i].name) != 0 || rest.size() <= names[i].name.size() ||
-                    rest[names[i].name.size()] != '\0')
-                    continue;
-                found[i] = id;
-                found_one = true;
-            }
-            if (!found_one) return;
-            unfound_kinds = 0;
-            for (std::size_t i = 0; i < std::size(names); ++i) {
-                if (!found[i]) unfound_kinds |= 1U << names[i].kind;
-            }
+            lookup.visit(id, type, strings);
         });
         if (!index) return std::nullopt;
-        VmlinuxFacts facts{found[0] ? static_cast<int>(*found[0]) : -ENOENT, found[1].has_value(), found[2].value_or(0),
-                           found[3].value_or(0), std::nullopt};
+        const auto found = lookup.scans(true);
+        VmlinuxFacts facts{found[0].type ? static_cast<int>(*found[0].type) : -ENOENT, found[1].type.has_value(),
+                           found[2].type.value_or(0), found[3].type.value_or(0), std::nullopt};
         if (!core_roots.empty() && candidates.every_root_matched())
             facts.core_btf = minimal_core_btf(*index, candidates.ids());
         return facts;

@@ -31,7 +31,8 @@ struct BtfName {
 };
 
 // Walks the type section of raw BTF (as /sys/kernel/btf/vmlinux holds it,
-// in this machine's byte order) once; the answer for names[i] is [i]. A
+// in this machine's byte order) once, with the look-up scan_vmlinux makes in
+// its walk (BtfIndex::build); the answer for names[i] is [i]. A
 // header, version or kind it does not know, or any size that runs past the
 // data, ends the scan as incomplete: every answer is then empty.
 std::vector<BtfScan> find_btf_types(std::span<const std::byte> raw_btf, std::span<const BtfName> names);
