@@ -1,6 +1,7 @@
 #include "collect/core_btf.hpp"
 
 #include <elf.h>
+#include <linux/bpf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,19 +22,6 @@ T load(std::span<const std::byte> bytes, std::size_t at) {
     return value;
 }
 
-// The relocation kinds of linux/bpf.h's enum bpf_core_relo_kind.
-enum CoreReloKind : std::uint32_t {
-    kFieldByteOffset = 0,
-    kFieldRshiftU64 = 5,
-    kTypeIdLocal = 6,
-    kTypeIdTarget = 7,
-    kTypeExists = 8,
-    kTypeSize = 9,
-    kEnumvalExists = 10,
-    kEnumvalValue = 11,
-    kTypeMatches = 12,
-};
-
 // The .BTF.ext header up to its CO-RE part (libbpf's struct btf_ext_header).
 struct BtfExtHeader {
     std::uint16_t magic;
@@ -48,13 +36,16 @@ struct BtfExtHeader {
     std::uint32_t core_relo_len;
 };
 
-// One record of the CO-RE part (struct bpf_core_relo).
+// One record of the CO-RE part: linux/bpf.h's struct bpf_core_relo, its kind
+// (enum bpf_core_relo_kind) read as a plain number, for it may be one this
+// code does not know.
 struct CoreRelo {
     std::uint32_t insn_off;
     std::uint32_t type_id;
     std::uint32_t access_str_off;
     std::uint32_t kind;
 };
+static_assert(sizeof(CoreRelo) == sizeof(bpf_core_relo));
 
 bool is_any_enum(std::uint32_t kind) { return kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64; }
 
@@ -208,22 +199,22 @@ std::optional<std::vector<CoreRoot>> core_relocation_roots(std::span<const std::
         if ((end - at) / record_size < count) return std::nullopt;
         for (std::uint32_t i = 0; i < count; ++i, at += record_size) {
             const auto relo = load<CoreRelo>(ext, at);
-            if (relo.kind == kTypeIdLocal) continue;  // the object's own BTF: no kernel type asked
+            if (relo.kind == BPF_CORE_TYPE_ID_LOCAL) continue;  // the object's own BTF: no kernel type asked
             if (relo.type_id == 0 || relo.type_id >= local->type_count()) return std::nullopt;
             const auto type = local->type(relo.type_id);
             const std::uint32_t kind = BTF_INFO_KIND(type.info);
             const bool composite_or_enum = kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION || is_any_enum(kind);
             switch (relo.kind) {
-                case kTypeExists:
-                case kTypeSize:
-                case kEnumvalExists:
-                case kEnumvalValue:
+                case BPF_CORE_TYPE_EXISTS:
+                case BPF_CORE_TYPE_SIZE:
+                case BPF_CORE_ENUMVAL_EXISTS:
+                case BPF_CORE_ENUMVAL_VALUE:
                     // Compatible by kind alone (struct, union, enum); anything
                     // else libbpf would compare through its pointers.
                     if (!composite_or_enum) return std::nullopt;
                     break;
                 default:
-                    if (relo.kind > kFieldRshiftU64) return std::nullopt;  // type IDs, type_matches, unknown
+                    if (relo.kind > BPF_CORE_FIELD_RSHIFT_U64) return std::nullopt;  // type IDs, type_matches, unknown
             }
             const auto name = local->string(type.name_off);
             if (name.empty()) return std::nullopt;  // libbpf refuses anonymous roots itself
