@@ -10,6 +10,7 @@
 #include "app/startup_heap.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
+#include "output/display_width.hpp"
 #include "output/json_format.hpp"
 #include "output/top_format.hpp"
 #include "output/top_screen.hpp"
@@ -209,7 +210,7 @@ int run_top_session(const Options& options) {
         AlertWatch::Sink notices =
             interactive
                 ? AlertWatch::Sink([&view](const AlertNotice& notice) { view.set_notice(format_alert_notice(notice)); })
-                : alert_line_sink(report_lines, options.format);
+                : alert_line_sink(report_lines, options.format, locale_is_utf8());
         alerts.emplace(talkers, *options.alert_rate, options.group_by, std::move(notices));
         view.set_alerts(&alerts->watch());
     }
