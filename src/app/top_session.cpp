@@ -11,6 +11,7 @@
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
 #include "output/display_width.hpp"
+#include "output/escape.hpp"
 #include "output/json_format.hpp"
 #include "output/top_format.hpp"
 #include "output/top_screen.hpp"
@@ -144,7 +145,9 @@ private:
         } else if (options_.format == OutputFormat::json) {
             lines_.write_line(to_json_line(report_to_json(report)));
         } else {
-            for (const auto& line : format_report_block(report)) lines_.write_line(line);
+            for (const auto& line : format_report_block(report)) {
+                lines_.write_line(utf8_ ? line : escape_non_ascii(line));  // a terminal that is not UTF-8
+            }
         }
     }
 
@@ -153,6 +156,7 @@ private:
     const GroupedTalkers& talkers_;
     LineOutput& lines_;
     bool interactive_;
+    bool utf8_ = locale_is_utf8();  // text blocks: no byte above 0x7F where it is not
     ViewState view_;
     MonoTime next_refresh_;
     const AlertWatch* alerts_ = nullptr;
