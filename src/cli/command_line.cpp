@@ -299,6 +299,8 @@ std::optional<UsageError> reject_unused(const RawArguments& raw, const Options& 
             return UsageError{options.quiet ? "--wide applies to the table, and -q writes none"
                                             : "--wide applies to the table; JSON lines are never cut"};
         }
+        if (raw.wide && !raw.output.empty())
+            return UsageError{"--wide applies to a terminal; rows written to --output are never cut"};
         if (raw.no_header && options.quiet) return UsageError{"--no-header applies to the table, and -q writes none"};
         if (raw.time_given && !writes_table) {
             return UsageError{options.quiet

@@ -256,7 +256,9 @@ TEST(CommandLine, OptionsForAnOutputNotWrittenAreRefused) {
               "--imds-v1 reports requests, not connection attempts: --failed has nothing to follow");
     EXPECT_EQ(usage_error({"top", "--imds-v1"}), "top ranks HTTP requests only with --by path or --by imds");
     // Where they mean something they still work.
-    EXPECT_TRUE(parse_ok({"--output", "events.log", "-o", "table", "--wide", "--time", "iso"}).wide);
+    EXPECT_EQ(usage_error({"--output", "events.log", "-o", "table", "--wide"}),
+              "--wide applies to a terminal; rows written to --output are never cut");
+    EXPECT_EQ(parse_ok({"--output", "events.log", "-o", "table", "--time", "iso"}).time, TimeFormat::iso);
     EXPECT_EQ(parse_ok({"--metrics", ":9464", "--metrics-key", "exe"}).metrics.key, MetricsKey::exe);
     EXPECT_EQ(parse_ok({"linklocal", "--metrics", ":9464", "--metrics-key", "unit"}).metrics.key, MetricsKey::unit);
     EXPECT_EQ(parse_ok({"--failed", "--max-in-flight", "10"}).tracer.max_in_flight, 10U);
