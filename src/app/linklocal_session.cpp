@@ -183,6 +183,12 @@ int run_linklocal_session(const Options& options) {
     }
     LineOutput& report_lines = output->lines();
     const bool interactive = output->interactive();
+    if (interactive && options.top.rows_given) {  // known only now: refused as a command-line error
+        std::fprintf(stderr,
+                     "connsnoop: --rows sizes the blocks written to a pipe or file; on a terminal the view shows "
+                     "the rows that fit\n");
+        return 2;
+    }
 
     auto started = MetricsSink::start(options);
     if (!started) {

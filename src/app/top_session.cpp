@@ -177,6 +177,12 @@ int run_top_session(const Options& options) {
     }
     LineOutput& report_lines = output->lines();
     const bool interactive = output->interactive();
+    if (interactive && options.top.rows_given) {  // known only now: refused as a command-line error
+        std::fprintf(stderr,
+                     "connsnoop: --rows sizes the blocks written to a pipe or file; on a terminal the view shows "
+                     "the rows that fit\n");
+        return 2;
+    }
 
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);

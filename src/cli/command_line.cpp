@@ -314,6 +314,9 @@ std::optional<UsageError> reject_unused(const RawArguments& raw, const Options& 
                               (raw.failed ? "--failed" : "--outcome") + " has nothing to follow"};
         }
     }
+    if (!raw.rows.empty() && options.quiet) return UsageError{"--rows sizes the text blocks, and -q writes none"};
+    if (!raw.rows.empty() && raw.linklocal && options.format == OutputFormat::json)
+        return UsageError{"linklocal --rows cuts its text blocks; its JSON records have every row"};
     if (!options.metrics.listen) {
         if (raw.metrics_key_given)
             return UsageError{"--metrics-key labels the --metrics series: add --metrics ADDR:PORT"};
@@ -548,6 +551,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (!raw.alert.empty()) options.alert_rate = alert_rate;
     if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
     if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
+    options.top.rows_given = !raw.rows.empty();
     if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
     if (needs_outcomes(options.top.sort) && options.outcome == OutcomeMode::off) {
         return UsageError{"--sort " + raw.sort +

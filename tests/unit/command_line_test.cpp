@@ -255,6 +255,12 @@ TEST(CommandLine, OptionsForAnOutputNotWrittenAreRefused) {
     EXPECT_EQ(usage_error({"--imds-v1", "--failed"}),
               "--imds-v1 reports requests, not connection attempts: --failed has nothing to follow");
     EXPECT_EQ(usage_error({"top", "--imds-v1"}), "top ranks HTTP requests only with --by path or --by imds");
+    EXPECT_EQ(usage_error({"top", "-q", "--metrics", ":9464", "--rows", "5"}),
+              "--rows sizes the text blocks, and -q writes none");
+    EXPECT_EQ(usage_error({"linklocal", "-o", "json", "--rows", "5"}),
+              "linklocal --rows cuts its text blocks; its JSON records have every row");
+    EXPECT_TRUE(parse_ok({"top", "-o", "json", "--rows", "5"}).top.rows_given);  // top's JSON rows are cut to it
+    EXPECT_FALSE(parse_ok({"top"}).top.rows_given);
     // Where they mean something they still work.
     EXPECT_EQ(usage_error({"--output", "events.log", "-o", "table", "--wide"}),
               "--wide applies to a terminal; rows written to --output are never cut");
