@@ -1,5 +1,6 @@
 #include "app/alert_watch.hpp"
 
+#include "output/escape.hpp"
 #include "output/json_format.hpp"
 
 namespace connsnoop {
@@ -15,9 +16,13 @@ void AlertWatch::check(const TalkerTable& table, MonoTime now) {
     }
 }
 
-AlertWatch::Sink alert_line_sink(LineOutput& out, OutputFormat format) {
-    return [&out, format](const AlertNotice& notice) {
-        out.write_line(format == OutputFormat::json ? to_json_line(alert_to_json(notice)) : format_alert_line(notice));
+AlertWatch::Sink alert_line_sink(LineOutput& out, OutputFormat format, bool utf8) {
+    return [&out, format, utf8](const AlertNotice& notice) {
+        if (format == OutputFormat::json) {
+            out.write_line(to_json_line(alert_to_json(notice)));
+        } else {
+            out.write_line(utf8 ? format_alert_line(notice) : escape_non_ascii(format_alert_line(notice)));
+        }
     };
 }
 

@@ -28,7 +28,8 @@ private:
     Sink sink_;
 };
 
-// A sink that writes each notice as one line (table) or one object (JSON).
-AlertWatch::Sink alert_line_sink(LineOutput& out, OutputFormat format);
+// A sink that writes each notice as one line (table) or one object (JSON);
+// a line with no byte above 0x7F unless the terminal is UTF-8 (`utf8`).
+AlertWatch::Sink alert_line_sink(LineOutput& out, OutputFormat format, bool utf8);
 
 }  // namespace connsnoop

@@ -9,6 +9,8 @@
 #include "app/pipeline_sinks.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
+#include "output/display_width.hpp"
+#include "output/escape.hpp"
 #include "output/json_format.hpp"
 #include "output/linklocal_format.hpp"
 #include "output/linklocal_screen.hpp"
@@ -126,9 +128,12 @@ private:
         } else if (options_.format == OutputFormat::json) {
             lines_.write_line(to_json_line(linklocal_alert_to_json(alert, report)));
         } else {
-            lines_.write_line(format_linklocal_alert(alert, report));
+            write_text(format_linklocal_alert(alert, report));
         }
     }
+
+    // A text line on a pipe or file: no byte above 0x7F unless the locale is UTF-8.
+    void write_text(const std::string& line) { lines_.write_line(utf8_ ? line : escape_non_ascii(line)); }
 
     void show(LinklocalReport report) {
         report.final = last_sample_.final;
@@ -147,7 +152,7 @@ private:
         const auto block = format_linklocal_block(report, 4096);
         for (std::size_t i = 0; i < block.size(); ++i) {
             if (i == 2) continue;  // the notice line: alerts are lines of their own here
-            lines_.write_line(block[i]);
+            write_text(block[i]);
         }
         lines_.write_line("");
     }
@@ -155,6 +160,7 @@ private:
     const Options& options_;
     LineOutput& lines_;
     bool interactive_;
+    bool utf8_ = locale_is_utf8();  // text blocks: no byte above 0x7F where it is not
     GroupBy group_by_;
     std::optional<LinklocalAlertWatch> alerts_;
     bool alerts_firing_ = false;
@@ -177,6 +183,12 @@ int run_linklocal_session(const Options& options) {
     }
     LineOutput& report_lines = output->lines();
     const bool interactive = output->interactive();
+    if (interactive && options.top.rows_given) {  // known only now: refused as a command-line error
+        std::fprintf(stderr,
+                     "connsnoop: --rows sizes the blocks written to a pipe or file; on a terminal the view shows "
+                     "the rows that fit\n");
+        return 2;
+    }
 
     auto started = MetricsSink::start(options);
     if (!started) {

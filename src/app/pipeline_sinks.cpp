@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "collect/connect_tracer.hpp"
+#include "collect/libbpf_support.hpp"
 #include "connsnoop_version.hpp"
 #include "output/count_text.hpp"
 #include "output/escape.hpp"
@@ -48,6 +49,9 @@ Result<std::unique_ptr<ProcessTracker>> start_exec_tracker(const Options& option
     // Asked for by the user (--ancestry, or a --btf file the connect tracer
     // needs just the same): the refusal is the answer, reported once at the top.
     if (options.ancestry_given || !options.tracer.btf_path.empty()) return started.error();
+    // Without the privilege to load BPF the connect tracer fails the same
+    // way: that is the one error to report, not a run "without the tracker".
+    if (lacks_bpf_privileges(started.error().errno_value, current_bpf_privileges())) return started.error();
     std::fprintf(stderr, "connsnoop: running without the exec tracker (%s): parents are named from /proc only\n",
                  escape_for_terminal(started.error().message).c_str());
     return std::unique_ptr<ProcessTracker>();

@@ -10,6 +10,8 @@
 #include "app/startup_heap.hpp"
 #include "app/trace_loop.hpp"
 #include "enrich/event_enricher.hpp"
+#include "output/display_width.hpp"
+#include "output/escape.hpp"
 #include "output/json_format.hpp"
 #include "output/top_format.hpp"
 #include "output/top_screen.hpp"
@@ -143,7 +145,9 @@ private:
         } else if (options_.format == OutputFormat::json) {
             lines_.write_line(to_json_line(report_to_json(report)));
         } else {
-            for (const auto& line : format_report_block(report)) lines_.write_line(line);
+            for (const auto& line : format_report_block(report)) {
+                lines_.write_line(utf8_ ? line : escape_non_ascii(line));  // a terminal that is not UTF-8
+            }
         }
     }
 
@@ -152,6 +156,7 @@ private:
     const GroupedTalkers& talkers_;
     LineOutput& lines_;
     bool interactive_;
+    bool utf8_ = locale_is_utf8();  // text blocks: no byte above 0x7F where it is not
     ViewState view_;
     MonoTime next_refresh_;
     const AlertWatch* alerts_ = nullptr;
@@ -172,6 +177,12 @@ int run_top_session(const Options& options) {
     }
     LineOutput& report_lines = output->lines();
     const bool interactive = output->interactive();
+    if (interactive && options.top.rows_given) {  // known only now: refused as a command-line error
+        std::fprintf(stderr,
+                     "connsnoop: --rows sizes the blocks written to a pipe or file; on a terminal the view shows "
+                     "the rows that fit\n");
+        return 2;
+    }
 
     // On a terminal every grouping is counted, so `g` switches with history intact.
     const bool requests = is_request_grouping(options.group_by);
@@ -209,7 +220,7 @@ int run_top_session(const Options& options) {
         AlertWatch::Sink notices =
             interactive
                 ? AlertWatch::Sink([&view](const AlertNotice& notice) { view.set_notice(format_alert_notice(notice)); })
-                : alert_line_sink(report_lines, options.format);
+                : alert_line_sink(report_lines, options.format, locale_is_utf8());
         alerts.emplace(talkers, *options.alert_rate, options.group_by, std::move(notices));
         view.set_alerts(&alerts->watch());
     }

@@ -86,7 +86,8 @@ int run_trace_session(const Options& options) {
     if (options.alert_rate) {
         talkers.emplace(std::vector<GroupBy>{options.group_by}, MonoClock::now());
         talker_sink.emplace(*talkers);
-        alerts.emplace(*talkers, *options.alert_rate, options.group_by, alert_line_sink(event_lines, options.format));
+        alerts.emplace(*talkers, *options.alert_rate, options.group_by,
+                       alert_line_sink(event_lines, options.format, locale_is_utf8()));
         pipeline.add_sink(*talker_sink);
         pipeline.add_sink(*alerts);
     }

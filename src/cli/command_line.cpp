@@ -71,7 +71,7 @@ struct RawArguments {
     std::string metrics, metrics_key = "comm", metrics_max_series, output, ancestry, container, unit, columns;
     bool no_header = false;
     bool imds = false, wide = false, verbose = false, version = false, quiet = false, format_given = false;
-    bool outcome = false, failed = false, time_given = false, by_given = false;
+    bool outcome = false, failed = false, time_given = false, by_given = false, metrics_key_given = false;
     std::string max_in_flight;
     // top and --alert
     std::string alert, by = "command", interval, rows, sort;
@@ -240,7 +240,7 @@ std::optional<UsageError> reject_in_top(const RawArguments& raw, const Options& 
         return UsageError{"top does not take --failed: with --outcome its FAILED column counts the failures"};
     if (raw.time_given)
         return UsageError{"top does not take --time: its reports carry local time, and UTC with -o json"};
-    if ((raw.http || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
+    if ((raw.http || raw.imds_v1 || !raw.http_ports.empty()) && !is_request_grouping(options.group_by))
         return UsageError{"top ranks HTTP requests only with --by path or --by imds"};
     if (raw.dns && !is_query_grouping(options.group_by))
         return UsageError{"top ranks DNS queries only with --by qname"};
@@ -290,6 +290,44 @@ std::optional<UsageError> table_columns(const RawArguments& raw, Options& option
     return std::nullopt;
 }
 
+// Options that shape an output or a part this run does not have are
+// refused, in every mode; top and linklocal have refused their own above.
+std::optional<UsageError> reject_unused(const RawArguments& raw, const Options& options) {
+    const bool writes_table = options.format == OutputFormat::table && !options.quiet;
+    if (!raw.top && !raw.linklocal) {
+        if (raw.wide && !writes_table) {
+            return UsageError{options.quiet ? "--wide applies to the table, and -q writes none"
+                                            : "--wide applies to the table; JSON lines are never cut"};
+        }
+        if (raw.wide && !raw.output.empty())
+            return UsageError{"--wide applies to a terminal; rows written to --output are never cut"};
+        if (raw.no_header && options.quiet) return UsageError{"--no-header applies to the table, and -q writes none"};
+        if (raw.time_given && !writes_table) {
+            return UsageError{options.quiet
+                                  ? "--time formats the table's time column, and -q writes none"
+                                  : "--time formats the table's time column; JSON records carry UTC (ISO 8601)"};
+        }
+        if (raw.by_given && !options.alert_rate)
+            return UsageError{"--by groups `connsnoop top` and --alert: add --alert RATE, or run connsnoop top"};
+        if (raw.imds_v1 && options.outcome != OutcomeMode::off) {
+            return UsageError{std::string("--imds-v1 reports requests, not connection attempts: ") +
+                              (raw.failed ? "--failed" : "--outcome") + " has nothing to follow"};
+        }
+    }
+    if (!raw.rows.empty() && options.quiet) return UsageError{"--rows sizes the text blocks, and -q writes none"};
+    if (!raw.rows.empty() && raw.linklocal && options.format == OutputFormat::json)
+        return UsageError{"linklocal --rows cuts its text blocks; its JSON records have every row"};
+    if (!options.metrics.listen) {
+        if (raw.metrics_key_given)
+            return UsageError{"--metrics-key labels the --metrics series: add --metrics ADDR:PORT"};
+        if (!raw.metrics_max_series.empty())
+            return UsageError{"--metrics-max-series bounds the --metrics series: add --metrics ADDR:PORT"};
+    }
+    if (!raw.max_in_flight.empty() && options.outcome == OutcomeMode::off)
+        return UsageError{"--max-in-flight bounds the attempts --outcome follows: add --outcome or --failed"};
+    return std::nullopt;
+}
+
 // Options that mean nothing to the linklocal view are refused.
 std::optional<UsageError> reject_in_linklocal(const RawArguments& raw) {
     const std::pair<bool, const char*> refused[] = {
@@ -301,6 +339,7 @@ std::optional<UsageError> reject_in_linklocal(const RawArguments& raw) {
         {raw.outcome || raw.failed, "--outcome/--failed: it counts packets, not connection attempts"},
         {!raw.max_in_flight.empty(), "--max-in-flight: no attempts are followed"},
         {raw.wide, "--wide: its columns follow the terminal width"},
+        {!raw.columns.empty(), "--columns: its columns follow the terminal width"},
         {raw.time_given, "--time: its records carry UTC time"},
         {raw.no_header, "--no-header: it has no event table"},
         {!raw.count.empty(), "--count: it writes intervals, not events; use --duration"},
@@ -512,6 +551,7 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     if (!raw.alert.empty()) options.alert_rate = alert_rate;
     if (auto e = convert_one(raw.interval, options.top.interval, parse_interval)) return *e;
     if (auto e = convert_one(raw.rows, options.top.rows, parse_rows)) return *e;
+    options.top.rows_given = !raw.rows.empty();
     if (auto e = convert_one(raw.sort, options.top.sort, parse_sort_column)) return *e;
     if (needs_outcomes(options.top.sort) && options.outcome == OutcomeMode::off) {
         return UsageError{"--sort " + raw.sort +
@@ -532,9 +572,8 @@ ParsedCommandLine to_options(const RawArguments& raw) {
     }
     if (raw.linklocal) {
         if (auto e = linklocal_options(raw, options)) return *e;
-    } else if (!raw.budget.empty() || !raw.services.empty()) {
-        return UsageError{"--budget and --service belong to `connsnoop linklocal`"};
     }
+    if (auto e = reject_unused(raw, options)) return *e;
     return options;
 }
 
@@ -592,6 +631,21 @@ std::string closest_option(std::string_view typed, const CLI::App& app) {
     return best;
 }
 
+// The subcommands that define `typed` ("--rows"): an option of top or
+// linklocal left over was given outside them, and is no typo to correct.
+std::vector<std::string> subcommands_defining(std::string_view typed, const CLI::App& app) {
+    std::vector<std::string> owners;
+    for (const char* name : {"top", "linklocal"}) {
+        for (const CLI::Option* option : app.get_subcommand_ptr(name)->get_options()) {
+            const auto& names = option->get_lnames();
+            if (std::find(names.begin(), names.end(), typed.substr(2)) != names.end()) {
+                owners.push_back(std::string("`connsnoop ") + name + "`");
+            }
+        }
+    }
+    return owners;
+}
+
 // What was left over, in command-line order (CLI11 keeps it reversed): the
 // first unknown option, with a suggestion, or the first stray argument.
 UsageError describe_leftover(const CLI::App& app, int argc, const char* const* argv) {
@@ -601,6 +655,13 @@ UsageError describe_leftover(const CLI::App& app, int argc, const char* const* a
         if (std::find(leftover.begin(), leftover.end(), arg) == leftover.end()) continue;
         if (arg.size() > 1 && arg.front() == '-') {
             const auto name = arg.substr(0, arg.find('='));
+            if (const auto owners =
+                    name.starts_with("--") ? subcommands_defining(name, app) : std::vector<std::string>();
+                !owners.empty()) {
+                std::string where = owners.front();
+                for (std::size_t o = 1; o < owners.size(); ++o) where += " and " + owners[o];
+                return UsageError{std::string(name) + " belongs to " + where + "; see connsnoop --help"};
+            }
             const auto hint = name.starts_with("--") ? closest_option(name, app) : std::string();
             return UsageError{"unknown option " + escape_for_terminal(name) +
                               (hint.empty() ? "; see connsnoop --help" : "; did you mean " + hint + "?")};
@@ -659,6 +720,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     raw.format_given = app.count("--format") > 0;
     raw.time_given = app.count("--time") > 0;
     raw.by_given = app.count("--by") > 0;
+    raw.metrics_key_given = app.count("--metrics-key") > 0;
     if (auto empty = reject_empty_values(app)) return *empty;
     return to_options(raw);
 }

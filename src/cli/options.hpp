@@ -27,6 +27,7 @@ enum class OutcomeMode { off, all, failed_only };
 struct TopOptions {
     std::chrono::milliseconds interval{1000};  // --interval: refresh / summary period
     std::size_t rows = 20;                     // --rows: rows per summary block (0: all)
+    bool rows_given = false;                   // on a terminal --rows has nothing to size: refused there
     SortColumn sort = SortColumn::rate_1s;     // --sort
 };
 

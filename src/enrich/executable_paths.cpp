@@ -1,5 +1,6 @@
 #include "enrich/executable_paths.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -81,9 +82,35 @@ std::string ExecutablePathCache::read_link(std::uint32_t pid) const {
     return length > 0 ? std::string(target.data(), static_cast<std::size_t>(length)) : std::string();
 }
 
+// Whether the thread that made the event has another task name now. An
+// exec renames it (to the new program's file name), so the link read just
+// before may name a program that was not running when it connected. A
+// thread gone since cannot say: that is not taken as a change.
+bool ExecutablePathCache::renamed_since(const ConnectEvent& event) const {
+    if (event.comm.empty()) return false;
+    const std::uint32_t tid = event.tid != 0 ? event.tid : event.pid;
+    const std::string path = proc_root_ + "/" + std::to_string(event.pid) + "/task/" + std::to_string(tid) + "/comm";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::array<char, 64> name{};
+    const ssize_t length = ::read(fd, name.data(), name.size());
+    ::close(fd);
+    if (length <= 0) return false;
+    std::string_view now(name.data(), static_cast<std::size_t>(length));
+    if (now.ends_with('\n')) now.remove_suffix(1);
+    return now != event.comm;
+}
+
+// The link, unless the process may run another program than when it connected.
+std::string ExecutablePathCache::read_path(const ConnectEvent& event) const {
+    std::string path = read_link(event.pid);
+    if (!path.empty() && renamed_since(event)) path.clear();
+    return path;
+}
+
 const std::string& ExecutablePathCache::path_of(const ConnectEvent& event) {
     if (event.start_boottime_ns == 0) {
-        uncached_ = read_link(event.pid);
+        uncached_ = read_path(event);
         return uncached_;
     }
     const Key key{event.pid, event.start_boottime_ns, program_fingerprint(event)};
@@ -96,7 +123,7 @@ const std::string& ExecutablePathCache::path_of(const ConnectEvent& event) {
     if (paths_.size() >= kMaxEntries) paths_.clear();  // bounded under process churn
     // A process already gone reads as empty, and stays so: it cannot come back.
     last_key_ = key;
-    last_path_ = &paths_.emplace(key, read_link(event.pid)).first->second;
+    last_path_ = &paths_.emplace(key, read_path(event)).first->second;
     return *last_path_;
 }
 

@@ -15,7 +15,9 @@ public:
     // `proc_root` is /proc but for tests.
     explicit ExecutablePathCache(std::string proc_root = "/proc");
 
-    // The path of the event's executable; empty when the process is gone.
+    // The path of the event's executable; empty when the process is gone, or
+    // when the thread that made the event has another task name now (an
+    // exec since, or a rename: which program connected cannot be told).
     // Cached per (PID, start time, comm and argv): an exec keeps PID and start
     // time but changes the program, and with it comm and argv as the kernel
     // captured them, so a new program is read afresh. Events of a process whose
@@ -37,6 +39,8 @@ private:
     };
 
     std::string read_link(std::uint32_t pid) const;
+    bool renamed_since(const ConnectEvent& event) const;
+    std::string read_path(const ConnectEvent& event) const;
 
     std::string proc_root_;
     std::unordered_map<Key, std::string, KeyHash> paths_;

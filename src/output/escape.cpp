@@ -1,5 +1,6 @@
 #include "output/escape.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -309,6 +310,23 @@ char* write_json_string_contents_portable(char* out, std::string_view text) {
 }
 
 }  // namespace detail
+
+bool has_non_ascii(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<std::uint8_t>(c) >= 0x80; });
+}
+
+std::string escape_non_ascii(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        if (static_cast<std::uint8_t>(c) >= 0x80) {
+            append_hex_escapes(out, std::string_view(&c, 1));
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 std::string make_valid_utf8(std::string_view text) {
     std::string out;

@@ -38,6 +38,13 @@ constexpr std::size_t terminal_escaped_room(std::size_t text_size) {
 }
 char* write_escaped_for_terminal(char* out, std::string_view text);
 
+// For a terminal whose locale is not UTF-8, after escape_for_terminal: every
+// byte from 0x80 up becomes \xNN too. There a lone 0x9B is a CSI, so the
+// second byte of a printable UTF-8 character (U+011B is C4 9B) would start
+// an escape sequence. ASCII passes unchanged.
+bool has_non_ascii(std::string_view text);
+std::string escape_non_ascii(std::string_view text);
+
 // For JSON strings: valid UTF-8 passes unchanged (the JSON encoder escapes
 // control characters itself); each invalid byte becomes the text \xNN, so the
 // result is always valid UTF-8.

@@ -216,6 +216,13 @@ public:
     void put_escaped(std::string_view text) {
         done(write_escaped_for_terminal(room(terminal_escaped_room(text.size())), text));
     }
+    // escape_non_ascii on what was written since `start` (a terminal that is not UTF-8).
+    void escape_non_ascii_from(std::size_t start) {
+        if (!has_non_ascii(from(start))) return;
+        const std::string escaped = escape_non_ascii(from(start));
+        truncate(start);
+        put(escaped);
+    }
     void put_number(std::uint64_t value) {
         constexpr std::size_t kMaxDigits = 20;
         char* at = room(kMaxDigits);
@@ -468,6 +475,8 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
         const bool last = i + 1 == columns.size();
         const std::size_t cell_start = row.size();
         put_cell_of(row, columns[i]);
+        // Our own text is ASCII there ("<-", "..."): a byte above 0x7F is the process's.
+        if (!layout.utf8) row.escape_non_ascii_from(cell_start);
         if (last && !spec.right_aligned) break;  // neither cut nor padded
         std::size_t width = display_width(row.from(cell_start));
         if (!last && spec.free_text && width > spec.width) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 
@@ -175,6 +176,36 @@ TEST_F(HostileTitleTest, TaskNameEndsAtItsFirstNul) {
     EXPECT_EQ(connects[0]["pid"], python);
     EXPECT_EQ(connects[0]["comm"], "\x1b]0;owned\x07");  // an OSC "set window title", shown inert
     EXPECT_EQ(tracers.json.out().find("hidden"), std::string::npos);
+}
+
+// Where the locale is not UTF-8 the terminal is not either, and a lone byte
+// 0x9B is a CSI there: the title "\xc4\x9b2J" (U+011B then "2J") would clear
+// the screen. The table, top's and linklocal's text blocks carry no byte
+// above 0x7F then.
+TEST_F(HostileTitleTest, NoByteAbove0x7FReachesATerminalThatIsNotUtf8) {
+    const auto in_c_locale = [](std::vector<std::string> args) {
+        auto command = connsnoop_command(std::move(args));
+        command.insert(command.begin(), {"env", "LC_ALL=C"});
+        return command;
+    };
+    ChildProcess table(in_c_locale({"--dst", kTarget, "--port", kPort, "--ancestry", "0"}));
+    ChildProcess top(in_c_locale({"top", "--dst", kTarget, "--port", kPort, "--interval", "0.5"}));
+    ChildProcess linklocal(in_c_locale({"linklocal", "--by", "command", "--interval", "0.5"}));
+    ASSERT_TRUE(table.wait_for_stderr("tracing TCP connects", 10s)) << table.err();
+    ASSERT_TRUE(top.wait_for_stderr("tracing TCP connects", 10s)) << top.err();
+    ASSERT_TRUE(linklocal.wait_for_stderr("counting link-local packets", 10s)) << linklocal.err();
+    // Alive for a while after connecting: linklocal names it from /proc.
+    run_client({"perl", "-e", "$0 = pack('H*', $ARGV[0]); " + kPerlConnect + " select(undef, undef, undef, 1.5);",
+                to_hex(std::string("\xc4\x9b") + "2J caf\xc3\xa9")});
+    std::this_thread::sleep_for(700ms);
+    for (auto* tracer : {&table, &top, &linklocal}) {
+        tracer->send_signal(SIGINT);
+        EXPECT_EQ(tracer->wait(10s), 0) << tracer->err();
+        const auto& out = tracer->out();
+        EXPECT_NE(out.find("\\xc4\\x9b2J caf\\xc3\\xa9"), std::string::npos) << out;
+        EXPECT_TRUE(std::none_of(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+            << out;
+    }
 }
 
 TEST_F(HostileTitleTest, TitleOf128KiBIsCutAtTheConfiguredLimitAndMarked) {

@@ -102,6 +102,9 @@ TEST(BinaryInfo, UnprivilegedRunNamesThePrivilegesNeeded) {
     EXPECT_NE(result.err.find("Operation not permitted"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("hint: run as root, or with CAP_BPF and CAP_PERFMON"), std::string::npos) << result.err;
     EXPECT_EQ(result.err.find("libbpf:"), std::string::npos) << "libbpf noise without -v: " << result.err;
+    // Reported once: no "running without the exec tracker" before a run that cannot start at all.
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 2) << result.err;
+    EXPECT_EQ(result.err.rfind("connsnoop: error: ", 0), 0U) << result.err;
 }
 
 TEST(BinaryInfo, AFileThatIsNotBtfIsNamedReadably) {

@@ -115,6 +115,35 @@ TEST_F(IdentityTest, AncestryNamesEveryLevelAlsoWhenTheyExitedBeforeTheEventWasR
     EXPECT_EQ(ancestry[2]["exited"], false);
 }
 
+// exe is read from /proc after the event: a process that connected and then
+// exec'd another program (a shell's last command, a dropper turning into
+// something innocent) must not be named by that program.
+TEST_F(IdentityTest, ExeNamesTheProgramThatConnectedNeverOneExecedLater) {
+    auto tracer = start_connsnoop({"--imds", "-o", "json"});
+    // Frozen: bash has connected and become sleep before its event is read.
+    tracer.send_signal(SIGSTOP);
+    ChildProcess bash(namespace_->exec({"bash", "-c", "exec 3<>/dev/tcp/169.254.169.254/80; exec sleep 2"}));
+    ChildProcess python(namespace_->exec(
+        {"/usr/bin/python3", "-c",
+         "import socket, time; s = socket.create_connection(('169.254.169.254', 80)); time.sleep(2)"}));
+    std::this_thread::sleep_for(800ms);
+    tracer.send_signal(SIGCONT);
+
+    const auto connects = stop_and_parse_connects(tracer);
+    ASSERT_EQ(connects.size(), 2U) << tracer.out();
+    for (const auto& event : connects) {
+        if (event["pid"] == bash.pid()) {
+            EXPECT_EQ(event["comm"], "bash");
+            EXPECT_EQ(event["exe"], "") << "named after the program it exec'd into: " << event.dump();
+        } else {
+            EXPECT_EQ(event["pid"], python.pid());
+            EXPECT_EQ(event["exe"], fs::canonical("/usr/bin/python3").string()) << event.dump();
+        }
+    }
+    EXPECT_EQ(bash.wait(10s), 0);
+    EXPECT_EQ(python.wait(10s), 0);
+}
+
 // --ancestry 2,short: two levels, each as pid and comm only.
 TEST_F(IdentityTest, ShortAncestryWritesPidAndCommOnly) {
     auto tracer = start_connsnoop({"--imds", "-o", "json", "--ancestry", "2,short"});

@@ -415,6 +415,18 @@ TEST_F(TopTest, TerminalViewShowsTheFastClientFirstSwitchesGroupingAndRestoresTh
     expect_terminal_restored(tmux);
 }
 
+// --rows sizes the blocks written to a pipe: on a terminal it would be taken
+// and ignored, so it is refused there as a command-line error.
+TEST_F(TopTest, RowsOnATerminalIsRefusedWithExitCode2) {
+    if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    Tmux tmux;
+    ASSERT_EQ(
+        tmux({"new-session", "-d", "-s", "view", "-x", "120", "-y", "20", view_command("--imds --rows 5")}).status, 0);
+    const auto lines =
+        tmux.wait_for_screen([](const auto& screen) { return joined(screen).find("EXIT=") != std::string::npos; }, 20s);
+    EXPECT_NE(joined(lines).find("EXIT=2"), std::string::npos) << joined(lines);
+}
+
 TEST_F(TopTest, CtrlCInTheTerminalViewRestoresTheTerminal) {
     if (run_command({"tmux", "-V"}).status != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
     Tmux tmux;

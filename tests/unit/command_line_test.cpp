@@ -193,6 +193,22 @@ TEST(CommandLine, TypoSuggestsTheOptionMeant) {
     EXPECT_EQ(usage_error({"top", "--intervl", "2"}), "unknown option --intervl; did you mean --interval?");
 }
 
+// An option of top or linklocal given where it does not exist is named with
+// where it belongs, never "did you mean" itself.
+TEST(CommandLine, SubcommandOptionsElsewhereSayWhereTheyBelong) {
+    EXPECT_EQ(usage_error({"--rows", "3"}),
+              "--rows belongs to `connsnoop top` and `connsnoop linklocal`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--interval", "2"}),
+              "--interval belongs to `connsnoop top` and `connsnoop linklocal`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--sort", "key"}), "--sort belongs to `connsnoop top`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"linklocal", "--sort", "key"}), "--sort belongs to `connsnoop top`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--budget", "5"}), "--budget belongs to `connsnoop linklocal`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"top", "--service", "dns=10.0.0.2"}),
+              "--service belongs to `connsnoop linklocal`; see connsnoop --help");
+    EXPECT_EQ(usage_error({"--rows=3"}),
+              "--rows belongs to `connsnoop top` and `connsnoop linklocal`; see connsnoop --help");
+}
+
 TEST(CommandLine, MessagesNameTheOptionInOneLine) {
     EXPECT_EQ(usage_error({"--http-port", "99999"}),
               "invalid --http-port '99999': expected a port number from 1 to 65535");
@@ -202,9 +218,9 @@ TEST(CommandLine, MessagesNameTheOptionInOneLine) {
 }
 
 TEST(CommandLine, OutputStopAndCaptureOptions) {
-    const auto options = parse_ok({"-o", "json", "--time", "iso", "--wide", "--count", "5", "--duration", "1.5",
+    const auto options = parse_ok({"-o", "table", "--time", "iso", "--wide", "--count", "5", "--duration", "1.5",
                                    "--argv-max", "512", "--ringbuf-size", "256K", "-v"});
-    EXPECT_EQ(options.format, OutputFormat::json);
+    EXPECT_EQ(options.format, OutputFormat::table);
     EXPECT_EQ(options.time, TimeFormat::iso);
     EXPECT_TRUE(options.wide);
     EXPECT_EQ(*options.max_events, 5U);
@@ -213,6 +229,48 @@ TEST(CommandLine, OutputStopAndCaptureOptions) {
     EXPECT_EQ(options.tracer.ringbuf_bytes, 256U << 10);
     EXPECT_TRUE(options.verbose);
     EXPECT_TRUE(options.tracer.verbose);
+}
+
+// Options that shape something this run does not make are refused with
+// the reason, never taken and ignored.
+TEST(CommandLine, OptionsForAnOutputNotWrittenAreRefused) {
+    EXPECT_EQ(usage_error({"-o", "json", "--wide"}), "--wide applies to the table; JSON lines are never cut");
+    EXPECT_EQ(usage_error({"--output", "events.json", "--wide"}),
+              "--wide applies to the table; JSON lines are never cut");
+    EXPECT_EQ(usage_error({"-q", "--wide"}), "--wide applies to the table, and -q writes none");
+    EXPECT_EQ(usage_error({"-q", "--no-header"}), "--no-header applies to the table, and -q writes none");
+    EXPECT_EQ(usage_error({"-o", "json", "--time", "iso"}),
+              "--time formats the table's time column; JSON records carry UTC (ISO 8601)");
+    EXPECT_EQ(usage_error({"-q", "--time", "none"}), "--time formats the table's time column, and -q writes none");
+    EXPECT_EQ(usage_error({"--metrics-key", "exe"}),
+              "--metrics-key labels the --metrics series: add --metrics ADDR:PORT");
+    EXPECT_EQ(usage_error({"top", "--metrics-max-series", "5"}),
+              "--metrics-max-series bounds the --metrics series: add --metrics ADDR:PORT");
+    EXPECT_EQ(usage_error({"--max-in-flight", "100"}),
+              "--max-in-flight bounds the attempts --outcome follows: add --outcome or --failed");
+    EXPECT_EQ(usage_error({"--by", "pid"}),
+              "--by groups `connsnoop top` and --alert: add --alert RATE, or run connsnoop top");
+    EXPECT_EQ(usage_error({"--imds-v1", "--outcome"}),
+              "--imds-v1 reports requests, not connection attempts: --outcome has nothing to follow");
+    EXPECT_EQ(usage_error({"--imds-v1", "--failed"}),
+              "--imds-v1 reports requests, not connection attempts: --failed has nothing to follow");
+    EXPECT_EQ(usage_error({"top", "--imds-v1"}), "top ranks HTTP requests only with --by path or --by imds");
+    EXPECT_EQ(usage_error({"top", "-q", "--metrics", ":9464", "--rows", "5"}),
+              "--rows sizes the text blocks, and -q writes none");
+    EXPECT_EQ(usage_error({"linklocal", "-o", "json", "--rows", "5"}),
+              "linklocal --rows cuts its text blocks; its JSON records have every row");
+    EXPECT_TRUE(parse_ok({"top", "-o", "json", "--rows", "5"}).top.rows_given);  // top's JSON rows are cut to it
+    EXPECT_FALSE(parse_ok({"top"}).top.rows_given);
+    // Where they mean something they still work.
+    EXPECT_EQ(usage_error({"--output", "events.log", "-o", "table", "--wide"}),
+              "--wide applies to a terminal; rows written to --output are never cut");
+    EXPECT_EQ(parse_ok({"--output", "events.log", "-o", "table", "--time", "iso"}).time, TimeFormat::iso);
+    EXPECT_EQ(parse_ok({"--metrics", ":9464", "--metrics-key", "exe"}).metrics.key, MetricsKey::exe);
+    EXPECT_EQ(parse_ok({"linklocal", "--metrics", ":9464", "--metrics-key", "unit"}).metrics.key, MetricsKey::unit);
+    EXPECT_EQ(parse_ok({"--failed", "--max-in-flight", "10"}).tracer.max_in_flight, 10U);
+    EXPECT_EQ(parse_ok({"--alert", "5", "--by", "pid"}).group_by, GroupBy::pid);
+    EXPECT_EQ(parse_ok({"top", "--imds-v1", "--by", "imds"}).group_by, GroupBy::imds);
+    EXPECT_TRUE(parse_ok({"--imds-v1"}).imds_v1_only);
 }
 
 TEST(CommandLine, FleetOptions) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "event_fixtures.hpp"
 
@@ -81,6 +82,34 @@ TEST_F(ExecutablePathCacheTest, UnknownStartTimeIsReadEveryTimeAndAGoneProcessIs
     point_exe(400, "/bin/dash");
     EXPECT_EQ(cache.path_of(event_of(400, 0, {"sh"})), "/bin/dash");
     EXPECT_EQ(cache.path_of(event_of(401, 7, {"gone"})), "");
+}
+
+// A program that connects and then execs another (a shell's last command,
+// a dropper that execs something innocent) must not be named by the
+// program it became: /proc/PID/exe is read after the event, and a thread
+// whose task name changed since may run another program now.
+TEST_F(ExecutablePathCacheTest, AProcessThatExecedSinceIsNotNamedByItsNewProgram) {
+    ExecutablePathCache cache(proc_.string());
+    const auto name_thread = [&](std::uint32_t pid, std::uint32_t tid, const std::string& comm) {
+        const auto dir = proc_ / std::to_string(pid) / "task" / std::to_string(tid);
+        fs::create_directories(dir);
+        std::ofstream(dir / "comm") << comm << "\n";
+    };
+    const auto event_of_thread = [](std::uint32_t pid, std::uint32_t tid, const std::string& comm) {
+        auto event = event_of(pid, 77, {comm, "-c", "exec 3<>/dev/tcp/169.254.169.254/80; exec sleep 1"});
+        event.tid = tid;
+        event.comm = comm;
+        return event;
+    };
+    point_exe(700, "/usr/bin/sleep");
+    name_thread(700, 700, "sleep");
+    EXPECT_EQ(cache.path_of(event_of_thread(700, 700, "bash")), "");
+    EXPECT_EQ(cache.path_of(event_of_thread(700, 700, "sleep")), "/usr/bin/sleep");
+    // A named thread of a process that did not exec: its own task name is compared.
+    point_exe(710, "/usr/lib/jvm/bin/java");
+    name_thread(710, 710, "java");
+    name_thread(710, 712, "http-worker-3");
+    EXPECT_EQ(cache.path_of(event_of_thread(710, 712, "http-worker-3")), "/usr/lib/jvm/bin/java");
 }
 
 TEST_F(ExecutablePathCacheTest, StaysBounded) {

@@ -303,6 +303,11 @@ TEST(LinklocalCommandLine, RefusesWhatMeansNothingHere) {
         const auto parsed = parse(args);
         EXPECT_NE(std::get_if<UsageError>(&parsed), nullptr) << args.back();
     }
+    // Its rows are no event table: --columns would be taken and ignored.
+    const auto columns = parse({"linklocal", "--columns", "pid"});
+    ASSERT_NE(std::get_if<UsageError>(&columns), nullptr);
+    EXPECT_EQ(std::get<UsageError>(columns).message,
+              "linklocal does not take --columns: its columns follow the terminal width");
 }
 
 }  // namespace

@@ -88,6 +88,20 @@ inline std::string join_cells(const std::vector<TableColumn>& columns, const std
         const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
         std::string cell = cells[i];
+        if (!layout.utf8) {  // a terminal that is not UTF-8: no byte above 0x7F, each as \xNN
+            std::string ascii;
+            for (const char c : cell) {
+                const auto byte = static_cast<unsigned char>(c);
+                if (byte < 0x80) {
+                    ascii += c;
+                } else {
+                    ascii += "\\x";
+                    ascii += "0123456789abcdef"[byte >> 4];
+                    ascii += "0123456789abcdef"[byte & 0xF];
+                }
+            }
+            cell = ascii;
+        }
         std::size_t width = display_width(cell);
         if (!last && spec.free_text && width > spec.width) {
             const std::size_t marker_columns = layout.utf8 ? 1 : cut_marker(layout).size();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "event_fixtures.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
@@ -100,6 +102,38 @@ TEST(TableFormat, AsciiMarksWhereTheLocaleIsNotUtf8) {
     const auto narrow = format_table_row(event, layout);
     EXPECT_EQ(narrow.size(), 80U);
     EXPECT_EQ(narrow.substr(77), "...");
+}
+
+// Where the locale is not UTF-8 the terminal is not either: there a byte
+// 0x9B alone is a CSI, so the second byte of "ě" (C4 9B) followed by "2J"
+// clears the screen. Every byte from 0x80 up is written as \xNN, in every
+// column, with the widths those escapes take.
+TEST(TableFormat, NoByteAbove0x7FWhereTheLocaleIsNotUtf8) {
+    auto event =
+        fixtures::sample_event({"\xc4\x9b"
+                                "2J\xe4\xb8\xad",
+                                "caf\xc3\xa9"});
+    event.comm =
+        "\xc4\x9b"
+        "2J";
+    event.user = "r\xc3\xb6\xc3\xb6t";
+    event.ancestry = {{10,
+                       "\xc2\x9b"
+                       "31m",
+                       {"sh"},
+                       false}};
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.utf8 = false;
+    layout.columns = {TableColumn::pid, TableColumn::user, TableColumn::comm, TableColumn::command};
+    const auto row = format_table_row(event, layout);
+    EXPECT_EQ(row,
+              "   4321 r\\xc3\\xb6\\xc3\\xb6t \\xc4\\x9b2J      \\xc4\\x9b2J\\xe4\\xb8\\xad caf\\xc3\\xa9 <- "
+              "\\xc2\\x9b31m");
+    EXPECT_TRUE(std::none_of(row.begin(), row.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        << row;
+    // In a UTF-8 locale the same printable characters are shown as they are.
+    layout.utf8 = true;
+    EXPECT_NE(format_table_row(event, layout).find("caf\xc3\xa9"), std::string::npos);
 }
 
 // What the table writer puts in a file for one event: header (if any) and row.

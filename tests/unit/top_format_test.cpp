@@ -5,9 +5,11 @@
 
 #include <algorithm>
 
+#include "app/alert_watch.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/json_format.hpp"
+#include "output/line_output.hpp"
 
 namespace connsnoop {
 namespace {
@@ -303,6 +305,31 @@ TEST(TopFormat, AlertLineAndRecord) {
     notice.transition.firing = false;
     EXPECT_EQ(alert_to_json(notice)["state"], "resolved");
     EXPECT_NE(format_alert_line(notice).find(" ALERT resolved pid 4321 "), std::string::npos);
+}
+
+// An alert line written where the locale is not UTF-8 carries no byte above
+// 0x7F (a lone 0x9B is a CSI there), as the table's rows.
+TEST(TopFormat, AlertLinesAreAsciiWhereTheLocaleIsNotUtf8) {
+    const auto written = [](bool utf8) {
+        std::FILE* file = std::tmpfile();
+        LineOutput out(file);
+        alert_line_sink(out, OutputFormat::table, utf8)(AlertNotice{kTime, GroupBy::comm, 1,
+                                                                    AlertTransition{"\xc4\x9b"
+                                                                                    "2J",
+                                                                                    "caf\xc3\xa9 -x", 5, true}});
+        out.flush();
+        std::rewind(file);
+        char text[512] = {};
+        const auto size = std::fread(text, 1, sizeof(text) - 1, file);
+        std::fclose(file);
+        return std::string(text, size);
+    };
+    const auto ascii = written(false);
+    EXPECT_NE(ascii.find(" ALERT firing comm \\xc4\\x9b2J at 5.0 attempts/s (above 1.0/s): caf\\xc3\\xa9 -x\n"),
+              std::string::npos)
+        << ascii;
+    EXPECT_TRUE(std::none_of(ascii.begin(), ascii.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }));
+    EXPECT_NE(written(true).find("caf\xc3\xa9 -x\n"), std::string::npos);
 }
 
 }  // namespace
