@@ -42,9 +42,9 @@ static __always_inline struct connect_scratch *connect_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* What bpf_get_current_pid_tgid, bpf_get_current_uid_gid and
- * bpf_get_current_comm give, for a task: through the helpers, or with plain
- * loads from a typed current task. */
+/* What bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
+ * bpf_get_current_cgroup_id and bpf_get_current_comm give, for a task:
+ * through the helpers, or with plain loads from a typed current task. */
 static __always_inline __u64 task_pid_tgid(bool typed, struct task_struct *task)
 {
 	if (!typed)
@@ -55,7 +55,8 @@ static __always_inline __u64 task_pid_tgid(bool typed, struct task_struct *task)
 /* The helper maps the subjective credentials' ids through the initial user
  * namespace, whose map is the identity (fixed at boot, never writable), so
  * the raw values are the same numbers, (uid_t)-1 included. Plain loads: the
- * helper (a call, then the map walk) was about 80 ns of a reported connect. */
+ * helper (a call, then the map walk) was about 80 ns of a reported connect,
+ * for one more CO-RE root type, cred. */
 static __always_inline __u64 task_uid_gid(bool typed, struct task_struct *task)
 {
 	const struct cred *cred;
@@ -64,6 +65,19 @@ static __always_inline __u64 task_uid_gid(bool typed, struct task_struct *task)
 		return bpf_get_current_uid_gid();
 	cred = task->cred;
 	return (__u64)cred->gid.val << 32 | cred->uid.val;
+}
+
+/* What bpf_get_current_cgroup_id gives: the id of the task's cgroup on the
+ * default hierarchy, task_dfl_cgroup(current)->kn->id, read under RCU (as
+ * this program runs). Plain loads: a helper call is about 25 ns of a
+ * reported connect, for three more CO-RE root types (css_set, cgroup,
+ * kernfs_node) that the small BTF holds at no measurable start-up cost
+ * (without it, --btf, each is one more search of the kernel's BTF). */
+static __always_inline __u64 task_cgroup_id(bool typed, struct task_struct *task)
+{
+	if (!typed)
+		return bpf_get_current_cgroup_id();
+	return task->cgroups->dfl_cgrp->kn->id;
 }
 
 /* A word of task->comm (8 bytes, as loaded on a little-endian CPU) up to its
@@ -115,14 +129,7 @@ static __always_inline void fill_fields_of(bool typed, struct task_struct *task,
 	rec->error = 0;
 	rec->attempt_id = 0;
 	rec->timestamp_ns = bpf_ktime_get_ns();
-	/* The helper even where the task is typed: plain loads
-	 * (task->cgroups->dfl_cgrp->kn->id) would be CO-RE relocations rooted
-	 * at three more types (css_set, cgroup, kernfs_node), three more types
-	 * to cut into the small BTF and, where there is none (--btf), three
-	 * more searches of all of the kernel's BTF at about 1 ms each, to spare
-	 * about 25 ns per reported connect. (The uid and gid, task_uid_gid, are
-	 * worth their one type, cred.) */
-	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->cgroup_id = task_cgroup_id(typed, task);
 	rec->pid = pid_tgid >> 32;
 	rec->tid = (__u32)pid_tgid;
 	rec->uid = (__u32)uid_gid;
