@@ -140,7 +140,7 @@ static __always_inline int on_connect_attempt(bool typed, bool typed_task, struc
 	__u64 pid_tgid, uid_gid;
 
 	pid_tgid = task_pid_tgid(typed_task, task);
-	uid_gid = bpf_get_current_uid_gid(); /* the helper even for a typed task: see fill_fields_of */
+	uid_gid = task_uid_gid(typed_task, task);
 	if (!task_wanted(pid_tgid >> 32, (__u32)uid_gid))
 		return 0;
 

@@ -42,29 +42,48 @@ static __always_inline void count_stat(__u32 which)
 		*counter += 1; /* per-CPU slot: no atomics needed */
 }
 
-/* Waking the reader is paid by the connecting task (irq_work, then a
- * scheduler wake-up: microseconds on a VM), and the default wakes it whenever
- * it has caught up, i.e. for almost every event at moderate rates. Instead:
- * wake at most once per WAKEUP_INTERVAL_NS per CPU, or when the ring is
- * filling up. An isolated event still wakes the reader at once; one that
- * follows within the interval waits at most for the reader's 100 ms poll.
- * 20 ms, not 5: a storm's reader then costs 14-21% less CPU per event and its
- * connecting tasks pay a quarter of the wake-ups (docs/BENCHMARKS.md, #14);
- * a stream read by people or pipes does not see 20 ms. */
+/* Waking the reader is paid by the connecting task (irq_work, a self-IPI,
+ * then a scheduler wake-up: microseconds on a VM, tens of them on this
+ * project's), and the default wakes it whenever it has caught up, i.e. for
+ * almost every event at moderate rates. Instead: wake at most once per
+ * WAKEUP_INTERVAL_NS per CPU, or when the ring is filling up. An isolated
+ * event still wakes the reader at once; one that follows within the
+ * interval waits at most for the reader's 100 ms poll. 20 ms, not 5: a
+ * storm's reader then costs 14-21% less CPU per event and its connecting
+ * tasks pay a quarter of the wake-ups (docs/BENCHMARKS.md, #14); a stream
+ * read by people or pipes does not see 20 ms. */
 #define WAKEUP_INTERVAL_NS (20ULL * 1000 * 1000)
 
-static __always_inline __u64 wakeup_flags(__u64 now)
+/* And only while the reader sleeps in epoll_wait on the ring: user space sets
+ * this (through the mmapped .bss) around that wait. Otherwise it is reading,
+ * or pausing between batches, and reads the ring before it next sleeps, so a
+ * wake-up would wake nobody: under a connect storm that was every one of
+ * them, about 100 ns per reported connect, and a ring query per record. */
+__u32 reader_waiting = 0;
+
+/* After a record was committed. The commit's xchg is a full barrier before
+ * the flag is read, and user space sets the flag, then (a full barrier)
+ * looks for records before it sleeps: one of the two sees the other, so a
+ * record is never left unannounced behind a sleeping reader. */
+static __always_inline void wake_reader_if_due(__u64 now)
 {
 	__u32 zero = 0;
-	__u64 *last = bpf_map_lookup_elem(&last_wakeup, &zero);
+	__u64 *last;
+	void *nudge;
 
+	if (!*(volatile __u32 *)&reader_waiting)
+		return;
+	last = bpf_map_lookup_elem(&last_wakeup, &zero);
 	if (!last)
-		return 0;
-	if (now - *last >= WAKEUP_INTERVAL_NS || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_fill_bytes) {
-		*last = now;
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
+		return;
+	if (now - *last < WAKEUP_INTERVAL_NS && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_fill_bytes)
+		return;
+	*last = now;
+	/* The record is in already: an empty reservation, discarded (libbpf
+	 * skips it), carries the wake-up. */
+	nudge = bpf_ringbuf_reserve(&events, 8, 0);
+	if (nudge)
+		bpf_ringbuf_discard(nudge, BPF_RB_FORCE_WAKEUP);
 }
 
 /* Copies a record to the ring buffer; a full ring counts it as lost. now:
@@ -72,8 +91,11 @@ static __always_inline __u64 wakeup_flags(__u64 now)
  * wake-up decision: one clock read per record, not two. */
 static __always_inline void output_record_at(void *record, __u64 size, __u64 now)
 {
-	if (bpf_ringbuf_output(&events, record, size, wakeup_flags(now)) != 0)
+	if (bpf_ringbuf_output(&events, record, size, BPF_RB_NO_WAKEUP) != 0) {
 		count_stat(CS_STAT_LOST_EVENTS);
+		return;
+	}
+	wake_reader_if_due(now);
 }
 
 static __always_inline void output_record(void *record, __u64 size)

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -646,7 +647,19 @@ Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
     if (delivered == 0) {
         batch_delivered_ = 0;
         batch_started_ = std::chrono::steady_clock::now();
-        auto woken = delivered_or_error(ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count())));
+        // The kernel side wakes the reader only while reader_waiting is set
+        // (see wake_reader_if_due in bpf/lib/events.bpf.h): set it, then (a
+        // full barrier, as the kernel side has one between its commit and
+        // reading the flag) look for records once more before sleeping, so
+        // that either we see a record or its writer sees us waiting.
+        std::atomic_ref<std::uint32_t> waiting(handles_->skeleton->bss->reader_waiting);
+        waiting.store(1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        int result = 0;
+        if (ring__avail_data_size(ring_buffer__ring(handles_->ring.get(), 0)) == 0)
+            result = ring_buffer__poll(handles_->ring.get(), static_cast<int>(timeout.count()));
+        waiting.store(0, std::memory_order_relaxed);
+        auto woken = delivered_or_error(result);
         if (!woken) return woken;
         // The kernel side wakes us only now and then (see wakeup_flags in
         // connsnoop.bpf.c), and ring_buffer__poll reads only after a wake-up:

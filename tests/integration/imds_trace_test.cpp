@@ -190,6 +190,21 @@ TEST_F(ImdsTraceTest, FiltersByDestinationPidAndComm) {
     EXPECT_EQ(json::parse(lines[0])["type"], "summary");
 }
 
+// The kernel reads the caller's uid and gid itself (plain loads from its
+// credentials, not the helper): a uid and a gid that differ from each other and
+// from root's show that each lands in its own field and that --uid matches it.
+TEST_F(ImdsTraceTest, UidAndGidAreTheCallersOwnAndTheUidFilterMatchesThem) {
+    auto tracer = start_connsnoop({"--imds", "--uid", "65534", "-o", "json", "--count", "1"});
+    run_client({"curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254/"});
+    const pid_t nobody = run_client({"setpriv", "--reuid=65534", "--regid=4242", "--clear-groups", "/usr/bin/python3",
+                                     "-c", "import socket; socket.create_connection(('169.254.169.254', 80))"});
+    ASSERT_EQ(tracer.wait(10s), 0) << tracer.err();
+    const auto event = json::parse(tracer.out_lines().at(0));
+    EXPECT_EQ(event["pid"], nobody);
+    EXPECT_EQ(event["uid"], 65534);
+    EXPECT_EQ(event["gid"], 4242);
+}
+
 // --imds covers the container-credential and other clouds' endpoints, and
 // JSON names the endpoint reached.
 TEST_F(ImdsTraceTest, ImdsCoversEveryMetadataEndpointAndNamesIt) {
