@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "event_fixtures.hpp"
+#include "line_output_text.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/event_writer.hpp"
@@ -138,18 +139,11 @@ TEST(TableFormat, NoByteAbove0x7FWhereTheLocaleIsNotUtf8) {
 
 // What the table writer puts in a file for one event: header (if any) and row.
 std::string written_by_table_writer(const TableLayout& layout, const ConnectEvent& event) {
-    std::FILE* file = std::tmpfile();
-    if (file == nullptr) return "tmpfile failed";
-    LineOutput out(file);
-    auto writer = make_table_writer(out, layout);
-    writer->begin();
-    writer->write_connect(event);
-    out.flush();
-    std::rewind(file);
-    char text[512] = {};
-    const auto size = std::fread(text, 1, sizeof(text) - 1, file);
-    std::fclose(file);
-    return std::string(text, size);
+    return test::line_output_text([&](LineOutput& out) {
+        auto writer = make_table_writer(out, layout);
+        writer->begin();
+        writer->write_connect(event);
+    });
 }
 
 TEST(TableWriter, NoHeaderDropsOnlyTheHeader) {

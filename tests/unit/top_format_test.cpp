@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "app/alert_watch.hpp"
+#include "line_output_text.hpp"
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/json_format.hpp"
@@ -311,18 +312,12 @@ TEST(TopFormat, AlertLineAndRecord) {
 // 0x7F (a lone 0x9B is a CSI there), as the table's rows.
 TEST(TopFormat, AlertLinesAreAsciiWhereTheLocaleIsNotUtf8) {
     const auto written = [](bool utf8) {
-        std::FILE* file = std::tmpfile();
-        LineOutput out(file);
-        alert_line_sink(out, OutputFormat::table, utf8)(AlertNotice{kTime, GroupBy::comm, 1,
-                                                                    AlertTransition{"\xc4\x9b"
-                                                                                    "2J",
-                                                                                    "caf\xc3\xa9 -x", 5, true}});
-        out.flush();
-        std::rewind(file);
-        char text[512] = {};
-        const auto size = std::fread(text, 1, sizeof(text) - 1, file);
-        std::fclose(file);
-        return std::string(text, size);
+        return test::line_output_text([&](LineOutput& out) {
+            alert_line_sink(out, OutputFormat::table, utf8)(AlertNotice{kTime, GroupBy::comm, 1,
+                                                                        AlertTransition{"\xc4\x9b"
+                                                                                        "2J",
+                                                                                        "caf\xc3\xa9 -x", 5, true}});
+        });
     };
     const auto ascii = written(false);
     EXPECT_NE(ascii.find(" ALERT firing comm \\xc4\\x9b2J at 5.0 attempts/s (above 1.0/s): caf\\xc3\\xa9 -x\n"),
