@@ -242,11 +242,35 @@ Result<SkeletonPtr> open_and_load_against(const TracerConfig& config, Tracepoint
     return skeleton;
 }
 
-// open_and_load_against the --btf file as given, else the small BTF cut from
-// the kernel's (core_btf.hpp): the same answers without libbpf's search of
-// all of the kernel's BTF for every root type. Should libbpf ever refuse the
+// open_and_load_against `core_btf` (a small BTF, core_btf.hpp) through a
+// memory file: the same answers as the kernel's whole BTF without libbpf's
+// search of all of it for every root type. Should libbpf ever refuse the
 // small one, the load is tried once more against the kernel's whole BTF, so
 // that cutting it can cost time, never the trace.
+Result<SkeletonPtr> open_and_load_with_core_btf(const TracerConfig& config, TracepointHook hook, bool track_execs,
+                                                const std::string& object_name, std::span<const std::byte> core_btf) {
+    auto file = memory_file("connsnoop-core-btf", core_btf);
+    // libbpf opens the path when it loads; the descriptor lives until then.
+    const std::string path = file ? "/proc/self/fd/" + std::to_string(file->get()) : std::string();
+    if (!file || ::access(path.c_str(), R_OK) != 0) {
+        if (config.verbose)
+            std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (%s): libbpf searches all of the kernel's\n",
+                         file ? (path + ": " + std::strerror(errno)).c_str() : file.error().message.c_str());
+        return open_and_load_against(config, hook, track_execs, object_name, nullptr);
+    }
+    if (config.verbose)
+        std::fprintf(stderr, "connsnoop: CO-RE relocations against a %zu-byte BTF cut from the kernel's\n",
+                     core_btf.size());
+    auto loaded = open_and_load_against(config, hook, track_execs, object_name, path.c_str());
+    const int err = loaded ? 0 : loaded.error().errno_value;
+    if (loaded || err == EPERM || err == EACCES) return loaded;  // no BTF gives a privilege
+    std::fprintf(stderr, "connsnoop: %s; once more with CO-RE against the kernel's whole BTF\n",
+                 loaded.error().message.c_str());
+    return open_and_load_against(config, hook, track_execs, object_name, nullptr);
+}
+
+// open_and_load_against the --btf file as given, else the small BTF cut from
+// the kernel's (open_and_load_with_core_btf).
 Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hook, bool track_execs,
                                   const std::string& object_name) {
     if (!config.btf_path.empty())
@@ -259,24 +283,7 @@ Result<SkeletonPtr> open_and_load(const TracerConfig& config, TracepointHook hoo
                          "could not be walked): libbpf searches all of it\n");
         return open_and_load_against(config, hook, track_execs, object_name, nullptr);
     }
-    auto file = memory_file("connsnoop-core-btf", *kernel_btf.core_btf);
-    // libbpf opens the path when it loads; the descriptor lives until then.
-    const std::string path = file ? "/proc/self/fd/" + std::to_string(file->get()) : std::string();
-    if (!file || ::access(path.c_str(), R_OK) != 0) {
-        if (config.verbose)
-            std::fprintf(stderr, "connsnoop: no small BTF for CO-RE (%s): libbpf searches all of the kernel's\n",
-                         file ? (path + ": " + std::strerror(errno)).c_str() : file.error().message.c_str());
-        return open_and_load_against(config, hook, track_execs, object_name, nullptr);
-    }
-    if (config.verbose)
-        std::fprintf(stderr, "connsnoop: CO-RE relocations against a %zu-byte BTF cut from the kernel's\n",
-                     kernel_btf.core_btf->size());
-    auto loaded = open_and_load_against(config, hook, track_execs, object_name, path.c_str());
-    const int err = loaded ? 0 : loaded.error().errno_value;
-    if (loaded || err == EPERM || err == EACCES) return loaded;  // no BTF gives a privilege
-    std::fprintf(stderr, "connsnoop: %s; once more with CO-RE against the kernel's whole BTF\n",
-                 loaded.error().message.c_str());
-    return open_and_load_against(config, hook, track_execs, object_name, nullptr);
+    return open_and_load_with_core_btf(config, hook, track_execs, object_name, *kernel_btf.core_btf);
 }
 
 // CIDRs as the keys of an IPv4 and an IPv6 LPM trie.
@@ -478,6 +485,15 @@ Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& co
     configure_libbpf_logging(config.verbose);
     if (auto btf = check_kernel_btf(config.btf_path); !btf) return btf.error();
     auto skeleton = open_and_load(config, tracepoint_hook(config.hook, config.verbose), track_execs, object_name);
+    if (!skeleton) return skeleton.error();
+    return std::shared_ptr<connsnoop_bpf>(std::move(skeleton).value());
+}
+
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object_with_core_btf(const TracerConfig& config, bool track_execs,
+                                                                        std::span<const std::byte> core_btf) {
+    configure_libbpf_logging(config.verbose);
+    auto skeleton = open_and_load_with_core_btf(config, tracepoint_hook(config.hook, config.verbose), track_execs,
+                                                "the BPF object", core_btf);
     if (!skeleton) return skeleton.error();
     return std::shared_ptr<connsnoop_bpf>(std::move(skeleton).value());
 }

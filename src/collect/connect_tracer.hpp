@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "collect/connect_event.hpp"
@@ -38,6 +40,11 @@ using DnsHandler = std::function<bool(DnsQueryEvent&&)>;
 // `object_name` names what failed to load when no one program did.
 Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object(const TracerConfig& config, bool track_execs,
                                                           const std::string& object_name = "the BPF object");
+// The same with CO-RE relocated against `core_btf` instead of the small BTF
+// start-up cuts from the kernel's, and the same fall-back to the kernel's
+// whole BTF should libbpf refuse it: for the tests of that fall-back.
+Result<std::shared_ptr<connsnoop_bpf>> load_tracer_object_with_core_btf(const TracerConfig& config, bool track_execs,
+                                                                        std::span<const std::byte> core_btf);
 
 class ConnectTracer {
 public:

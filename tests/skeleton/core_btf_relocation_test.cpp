@@ -11,9 +11,11 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
+#include <linux/btf.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -25,6 +27,7 @@
 
 #include "collect/bpf_handles.hpp"
 #include "collect/btf_scan.hpp"
+#include "collect/connect_tracer.hpp"
 #include "collect/core_btf.hpp"
 
 namespace connsnoop {
@@ -185,6 +188,28 @@ TEST(CoreBtfRoots, TheCastsGetTheKernelsTypeIds) {
     ASSERT_TRUE(at_startup.core_btf.has_value());
     ASSERT_TRUE(tested.has_value());
     EXPECT_TRUE(*at_startup.core_btf == *tested);
+}
+
+// A small BTF libbpf cannot relocate against (here one without any type:
+// every CO-RE read is poisoned, and the verifier refuses the first it
+// reaches) is not a privilege error: the load is tried once more against the
+// kernel's whole BTF, says so once, and the trace loads.
+TEST(CoreBtfFallback, ARefusedSmallBtfFallsBackToTheKernelsWholeBtf) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (loads the object)";
+    if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "no kernel BTF here";
+    btf_header header{};
+    header.magic = 0xeB9F;
+    header.version = 1;
+    header.hdr_len = sizeof(header);
+    header.str_len = 1;  // the empty string every BTF starts its strings with
+    std::vector<std::byte> no_types(sizeof(header) + 1);
+    std::memcpy(no_types.data(), &header, sizeof(header));
+
+    testing::internal::CaptureStderr();
+    const auto loaded = load_tracer_object_with_core_btf(TracerConfig{}, false, no_types);
+    const std::string said = testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_NE(said.find("; once more with CO-RE against the kernel's whole BTF\n"), std::string::npos) << said;
 }
 
 }  // namespace
