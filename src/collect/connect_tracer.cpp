@@ -677,8 +677,8 @@ Result<int> ConnectTracer::poll(std::chrono::milliseconds timeout) {
         waiting.store(0, std::memory_order_relaxed);
         auto woken = delivered_or_error(result);
         if (!woken) return woken;
-        // The kernel side wakes us only now and then (see wakeup_flags in
-        // connsnoop.bpf.c), and ring_buffer__poll reads only after a wake-up:
+        // The kernel side wakes us only now and then (see wake_reader_if_due in
+        // bpf/lib/events.bpf.h), and ring_buffer__poll reads only after a wake-up:
         // collect what was written without one.
         auto unannounced = drain();
         if (!unannounced) return unannounced;
