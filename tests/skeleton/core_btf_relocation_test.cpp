@@ -6,7 +6,8 @@
 // bpf_object__prepare (libbpf 1.6+) creates the maps and performs every
 // relocation, so it needs root. Besides the running kernel's BTF, it checks
 // the BTF files listed in CONNSNOOP_TEST_KERNEL_BTFS (colon-separated paths;
-// `tests/kernels/extract-btf` writes Debian 12's 6.1 and Debian 11's 5.10).
+// `tests/kernels/extract-btf` writes Debian 12's 6.1, x86_64 and arm64, and
+// Debian 11's 5.10).
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
