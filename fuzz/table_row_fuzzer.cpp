@@ -64,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     layout.utf8 = (flags & 0x10) == 0;
     layout.protocol_column = (flags & 0x20) != 0;
     if ((flags & 0x40) != 0) layout.max_width = input.byte();
+    layout.fit_cells = (flags & 0x80) == 0;         // --wide
     const std::size_t columns = input.byte() % 10;  // 0: the default set
     for (std::size_t i = 0; i < columns; ++i) {
         layout.columns.push_back(static_cast<TableColumn>(input.byte() % (static_cast<int>(TableColumn::ns_pid) + 1)));

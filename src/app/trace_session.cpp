@@ -47,6 +47,7 @@ int run_trace_session(const Options& options) {
                        options.header,
                        options.columns};
     layout.protocol_column = options.tracer.udp_sends || options.tracer.dns_capture;
+    layout.fit_cells = !options.wide;
     auto writer = options.format == OutputFormat::json ? make_json_writer(event_lines, options.ancestor_detail)
                                                        : make_table_writer(event_lines, layout);
 

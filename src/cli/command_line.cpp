@@ -117,7 +117,7 @@ void define_options(CLI::App& app, RawArguments& raw) {
     app.add_option("-o,--format", raw.format, "Output: table (default) or json (JSON Lines)")->type_name("FORMAT");
     app.add_option("--time", raw.time, "Time stamps in the table: local (default), iso (UTC) or none")
         ->type_name("WHEN");
-    app.add_flag("--wide", raw.wide, "Do not cut table rows to the terminal width");
+    app.add_flag("--wide", raw.wide, "Cut nothing: no cell to its column, no row to the terminal width");
     app.add_flag("--no-header", raw.no_header, "No header line above the table (for scripts)");
     app.add_option("--columns", raw.columns,
                    "Table columns, comma-separated, from: " + table_column_names() +
@@ -299,8 +299,6 @@ std::optional<UsageError> reject_unused(const RawArguments& raw, const Options& 
             return UsageError{options.quiet ? "--wide applies to the table, and -q writes none"
                                             : "--wide applies to the table; JSON lines are never cut"};
         }
-        if (raw.wide && !raw.output.empty())
-            return UsageError{"--wide applies to a terminal; rows written to --output are never cut"};
         if (raw.no_header && options.quiet) return UsageError{"--no-header applies to the table, and -q writes none"};
         if (raw.time_given && !writes_table) {
             return UsageError{options.quiet

@@ -116,22 +116,50 @@ std::size_t display_width(std::string_view escaped) {
     return columns;
 }
 
+namespace {
+
+// The bytes an escape takes from its backslash: \xNN (escape_for_terminal,
+// escape_non_ascii) and \DDD (a zone-file name) four, \\ and \. two.
+std::size_t escape_length(std::string_view escaped, std::size_t backslash) {
+    if (backslash + 1 >= escaped.size()) return 1;
+    const char next = escaped[backslash + 1];
+    return next == 'x' || (next >= '0' && next <= '9') ? 4 : 2;
+}
+
+// `cut`, or the start of the escape it would split. Only a scan from the
+// start tells whether a backslash opens an escape or ends one (\\).
+std::size_t escape_boundary(std::string_view escaped, std::size_t cut) {
+    std::size_t pos = 0;
+    while (pos < cut) {
+        const void* found = std::memchr(escaped.data() + pos, '\\', cut - pos);
+        if (found == nullptr) return cut;
+        const auto backslash = static_cast<std::size_t>(static_cast<const char*>(found) - escaped.data());
+        const std::size_t end = backslash + escape_length(escaped, backslash);
+        if (end > cut) return backslash;
+        pos = end;
+    }
+    return cut;
+}
+
+}  // namespace
+
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
     // An ASCII prefix fits a byte a column; past it, or where a (zero-width)
     // non-ASCII character may follow the last column, the glyph loop decides.
     std::size_t pos = ascii_prefix_length(escaped.substr(0, columns));
     std::size_t used = pos;
-    if (pos == escaped.size() || (used == columns && static_cast<std::uint8_t>(escaped[pos]) < 0x80)) {
-        return escaped.substr(0, pos);
+    if (pos == escaped.size()) return escaped;
+    if (used != columns || static_cast<std::uint8_t>(escaped[pos]) >= 0x80) {
+        const Utf8Scope utf8;
+        while (pos < escaped.size()) {
+            const auto glyph = next_glyph(escaped, pos);
+            if (used + glyph.columns > columns) break;
+            used += glyph.columns;
+            pos += glyph.bytes;
+        }
+        if (pos == escaped.size()) return escaped;
     }
-    const Utf8Scope utf8;
-    while (pos < escaped.size()) {
-        const auto glyph = next_glyph(escaped, pos);
-        if (used + glyph.columns > columns) break;
-        used += glyph.columns;
-        pos += glyph.bytes;
-    }
-    return escaped.substr(0, pos);
+    return escaped.substr(0, escape_boundary(escaped, pos));
 }
 
 bool locale_is_utf8() {

@@ -11,8 +11,9 @@ namespace connsnoop {
 
 std::size_t display_width(std::string_view escaped);
 // The longest prefix that fits in `columns`: a wide character that would
-// straddle the edge is left out (the prefix may be a column short), and a
-// zero-width character stays with the character it follows.
+// straddle the edge is left out (the prefix may be a column short), a
+// zero-width character stays with the character it follows, and an escape
+// (\xNN, \\, a zone-file \DDD or \.) is kept whole or left out whole.
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
 
 // True when the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal

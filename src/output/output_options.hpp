@@ -56,6 +56,10 @@ struct TableLayout {
     std::vector<TableColumn> columns{};
     // --udp, --dns: a PROTO column (tcp, udp) before the destination.
     bool protocol_column = false;
+    // Cut a cell longer than its column to the column's width, so that the
+    // columns after it stay under their headers. --wide turns it off:
+    // nothing is cut, in a terminal, a pipe or a file.
+    bool fit_cells = true;
 };
 
 }  // namespace connsnoop

@@ -50,18 +50,18 @@ constexpr ColumnName kColumnNames[] = {
 TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout) {
     switch (column) {
         case TableColumn::time:
-            return layout.time == TimeFormat::iso ? TableColumnSpec{"TIME (UTC)", 27, false, false}
-                                                  : TableColumnSpec{"TIME", 8, false, false};
+            return layout.time == TimeFormat::iso ? TableColumnSpec{"TIME (UTC)", 27, false, true}
+                                                  : TableColumnSpec{"TIME", 8, false, true};
         case TableColumn::pid:
-            return {"PID", 7, true, false};
+            return {"PID", 7, true, false};  // up to PID_MAX_LIMIT, 4194304
         case TableColumn::ppid:
             return {"PPID", 7, true, false};
         case TableColumn::parent:
             return {"PARENT", 15, false, true};
         case TableColumn::user:
-            return {"USER", 10, false, false};
+            return {"USER", 10, false, true};
         case TableColumn::uid:
-            return {"UID", 6, true, false};
+            return {"UID", 10, true, false};  // up to 4294967295
         case TableColumn::comm:
             return {"COMM", 15, false, true};
         case TableColumn::cmdline:
@@ -69,21 +69,21 @@ TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout)
         case TableColumn::command:
             return {"COMMAND", 40, false, true};
         case TableColumn::protocol:
-            return {"PROTO", 5, false, false};
+            return {"PROTO", 5, false, true};
         case TableColumn::destination:
-            return {"DESTINATION", 21, false, false};
+            return {"DESTINATION", 21, false, true};
         case TableColumn::port:
             return {"PORT", 5, true, false};
         case TableColumn::result:
-            return {"RESULT", 13, false, false};
+            return {"RESULT", 13, false, true};
         case TableColumn::latency:
-            return {"LATENCY", 8, true, false};
+            return {"LATENCY", 8, true, true};
         case TableColumn::request:
-            return {"REQUEST", 44, false, false};
+            return {"REQUEST", 44, false, true};
         case TableColumn::cgroup:
             return {"CGROUP", 30, false, true};
         case TableColumn::container:
-            return {"CONTAINER", 12, false, false};
+            return {"CONTAINER", 12, false, true};
         case TableColumn::unit:
             return {"UNIT", 24, false, true};
         case TableColumn::exe:
@@ -94,18 +94,43 @@ TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout)
     return {"", 0, false, false};
 }
 
-std::string format_request(const HttpRequestEvent& request, bool utf8) {
-    std::string text = escape_for_terminal(request.method) + " " + escape_for_terminal(request.path);
-    if (request.path_truncated) text += utf8 ? "…" : "...";
+namespace {
+
+// The REQUEST cell, and how many bytes at its end name the IMDS version:
+// a cut keeps them, the path gives way.
+struct RequestText {
+    std::string text;
+    std::size_t tag_bytes = 0;
+};
+
+// The same as the row writer takes it.
+struct RequestCell {
+    std::string_view text;
+    std::size_t tag_bytes = 0;
+};
+
+RequestText request_text(const HttpRequestEvent& request, bool utf8) {
+    RequestText cell{escape_for_terminal(request.method) + " " + escape_for_terminal(request.path)};
+    if (request.path_truncated) cell.text += utf8 ? "…" : "...";
     const auto imds = classify_imds(request);
-    if (imds != ImdsVersion::none) text += fmt::format(" ({})", imds_version_name(imds));
-    return text;
+    if (imds != ImdsVersion::none) {
+        const std::size_t before = cell.text.size();
+        cell.text += fmt::format(" ({})", imds_version_name(imds));
+        cell.tag_bytes = cell.text.size() - before;
+    }
+    return cell;
 }
+
+}  // namespace
+
+std::string format_request(const HttpRequestEvent& request, bool utf8) { return request_text(request, utf8).text; }
 
 std::string format_latency(std::uint64_t nanoseconds) {
     if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
     if (nanoseconds < 1'000'000'000) return fmt::format("{:.1f}ms", static_cast<double>(nanoseconds) / 1e6);
-    return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
+    // Whole seconds from 10000 s on (SYN retries may last hours): 8 columns hold 3 years.
+    if (nanoseconds < 10'000'000'000'000) return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
+    return fmt::format("{}s", nanoseconds / 1'000'000'000);
 }
 
 std::string format_result(const ConnectOutcome& outcome) {
@@ -223,6 +248,14 @@ public:
         truncate(start);
         put(escaped);
     }
+    // Puts `text` in place of the bytes from `start` to `end` (a cut's marker).
+    void replace(std::size_t start, std::size_t end, std::string_view text) {
+        const std::size_t after = used_ - end;
+        room(text.size());
+        std::memmove(buffer_.data() + start + text.size(), buffer_.data() + end, after);
+        std::memcpy(buffer_.data() + start, text.data(), text.size());
+        used_ = start + text.size() + after;
+    }
     void put_number(std::uint64_t value) {
         constexpr std::size_t kMaxDigits = 20;
         char* at = room(kMaxDigits);
@@ -267,22 +300,27 @@ void put_iso_time(RowText& row, std::chrono::system_clock::time_point time) {
     }
 }
 
-// "1.2.3.4:80" or "[fd00::1]:80", as format_endpoint writes them.
-void put_endpoint(RowText& row, const IpAddress& address, std::uint16_t port) {
+// "1.2.3.4:80" or "[fd00::1]:80", as format_endpoint writes them. Returns
+// the bytes that a cut keeps: "]:80" or ":80" (the port says the most).
+std::size_t put_endpoint(RowText& row, const IpAddress& address, std::uint16_t port) {
+    std::size_t kept_from = 0;
     if (address.family == AddressFamily::ipv4) {
         for (std::size_t i = 0; i < 4; ++i) {
             if (i != 0) row.put('.');
             row.put_number(address.bytes[i]);
         }
+        kept_from = row.size();
     } else {
         std::array<char, INET6_ADDRSTRLEN> text{};
         inet_ntop(AF_INET6, address.bytes.data(), text.data(), text.size());
         row.put('[');
         row.put(std::string_view(text.data()));
+        kept_from = row.size();
         row.put(']');
     }
     row.put(':');
     row.put_number(port);
+    return row.size() - kept_from;
 }
 
 // format_result's text, with no string unless it is an errno name.
@@ -401,8 +439,10 @@ void put_command_kept(RowText& row, const ConnectEvent& event, const TableLayout
     rendered_commands.missed(row.from(start), event, layout);
 }
 
-void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
-              std::string_view request, bool is_request) {
+// Writes a cell; returns how many bytes at its end a cut keeps (0: a cut
+// keeps the start).
+std::size_t put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
+                     const RequestCell& request, bool is_request) {
     switch (column) {
         case TableColumn::time:
             if (layout.time == TimeFormat::iso) {
@@ -410,59 +450,100 @@ void put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const
             } else {
                 put_local_time(row, event.wall_time);
             }
-            return;
+            break;
         case TableColumn::pid:
-            return row.put_number(event.pid);
+            row.put_number(event.pid);
+            break;
         case TableColumn::ppid:
-            return row.put_number(event.ppid);
+            row.put_number(event.ppid);
+            break;
         case TableColumn::parent:
-            if (event.ancestry.empty()) return row.put('-');
-            return put_escaped_or_dash(row, event.ancestry.front().comm);
+            put_escaped_or_dash(row, event.ancestry.empty() ? std::string_view() : event.ancestry.front().comm);
+            break;
         case TableColumn::user:
-            return row.put_escaped(event.user);
+            row.put_escaped(event.user);
+            break;
         case TableColumn::uid:
-            return row.put_number(event.uid);
+            row.put_number(event.uid);
+            break;
         case TableColumn::comm:
-            return put_escaped_or_dash(row, event.comm);
+            put_escaped_or_dash(row, event.comm);
+            break;
         case TableColumn::cmdline:
-            return put_command_line(row, event, layout);
+            put_command_line(row, event, layout);
+            break;
         case TableColumn::command:
-            return put_command_kept(row, event, layout);
+            put_command_kept(row, event, layout);
+            break;
         case TableColumn::protocol:
-            return row.put(protocol_name(event.protocol));
+            row.put(protocol_name(event.protocol));
+            break;
         case TableColumn::destination:
             return put_endpoint(row, event.destination, event.destination_port);
         case TableColumn::port:
-            return row.put_number(event.destination_port);
+            row.put_number(event.destination_port);
+            break;
         case TableColumn::result:
-            if (is_request) return row.put('-');
-            return put_result(row, event.outcome.value_or(ConnectOutcome{}));
+            if (is_request) {
+                row.put('-');
+            } else {
+                put_result(row, event.outcome.value_or(ConnectOutcome{}));
+            }
+            break;
         case TableColumn::latency:
-            if (is_request || !event.outcome || !event.outcome->latency_ns) return row.put('-');
-            return put_latency(row, *event.outcome->latency_ns);
+            if (is_request || !event.outcome || !event.outcome->latency_ns) {
+                row.put('-');
+            } else {
+                put_latency(row, *event.outcome->latency_ns);
+            }
+            break;
         case TableColumn::request:
-            return row.put(request);
+            row.put(request.text);
+            return request.tag_bytes;
         case TableColumn::cgroup:
-            return put_escaped_or_dash(row, event.cgroup_path);
+            put_escaped_or_dash(row, event.cgroup_path);
+            break;
         case TableColumn::container:
-            if (event.container_id.empty()) return row.put('-');
-            return row.put(std::string_view(event.container_id).substr(0, 12));
+            if (event.container_id.empty()) {
+                row.put('-');
+            } else {
+                row.put(std::string_view(event.container_id).substr(0, 12));
+            }
+            break;
         case TableColumn::unit:
-            return put_escaped_or_dash(row, event.unit);
+            put_escaped_or_dash(row, event.unit);
+            break;
         case TableColumn::exe:
-            return put_escaped_or_dash(row, event.exe);
+            put_escaped_or_dash(row, event.exe);
+            break;
         case TableColumn::ns_pid:
-            return row.put_number(event.ns_pid);
+            row.put_number(event.ns_pid);
+            break;
     }
-    row.put('-');
+    return 0;
 }
 
-// A row of `columns`, each cell written by `put_cell_of(column)`: one space
-// between columns, each cell padded (by display width) to its column's
-// width, free text cut to that width (ending in the marker) where another
-// column follows; the last cell padded only if it is right-aligned (a
-// number stays under its header, no trailing blanks). Then the whole row is
-// cut to `max_width` when that is set, and appended to `out`.
+// The cell written since `cell_start`, cut to `columns` by display width:
+// what fits of its start, the marker, then its last `kept_bytes` (a port,
+// an IMDS version) when they leave room for some of the start. Escapes
+// and UTF-8 sequences stay whole (fit_to_width).
+void cut_cell(RowText& row, std::size_t cell_start, std::size_t columns, std::size_t kept_bytes,
+              std::string_view marker, std::size_t marker_columns) {
+    const std::string_view cell = row.from(cell_start);
+    std::size_t kept_columns = kept_bytes == 0 ? 0 : display_width(cell.substr(cell.size() - kept_bytes));
+    if (kept_columns + marker_columns >= columns) kept_bytes = kept_columns = 0;
+    const std::size_t room = columns > kept_columns + marker_columns ? columns - kept_columns - marker_columns : 0;
+    const std::string_view head = fit_to_width(cell.substr(0, cell.size() - kept_bytes), room);
+    row.replace(cell_start + head.size(), row.size() - kept_bytes, marker);
+}
+
+// A row of `columns`, each cell written by `put_cell_of(column)` (which
+// returns the bytes a cut keeps at the cell's end): one space between
+// columns, each cell padded (by display width) to its column's width and,
+// where another column follows, cut to it (ending in the marker) unless
+// layout.fit_cells is off; the last cell padded only if it is right-aligned
+// (a number stays under its header, no trailing blanks). Then the whole row
+// is cut to `max_width` when that is set, and appended to `out`.
 template <typename PutCell>
 void append_row(std::string& out, std::span<const TableColumn> columns, const TableLayout& layout,
                 std::optional<std::size_t> max_width, PutCell&& put_cell_of) {
@@ -474,14 +555,13 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
         const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
         const std::size_t cell_start = row.size();
-        put_cell_of(row, columns[i]);
+        const std::size_t kept_bytes = put_cell_of(row, columns[i]);
         // Our own text is ASCII there ("<-", "..."): a byte above 0x7F is the process's.
         if (!layout.utf8) row.escape_non_ascii_from(cell_start);
         if (last && !spec.right_aligned) break;  // neither cut nor padded
         std::size_t width = display_width(row.from(cell_start));
-        if (!last && spec.free_text && width > spec.width) {
-            row.truncate(cell_start + fit_to_width(row.from(cell_start), spec.width - marker_columns).size());
-            row.put(marker);
+        if (!last && spec.cut && layout.fit_cells && width > spec.width) {
+            cut_cell(row, cell_start, spec.width, kept_bytes, marker, marker_columns);
             width = display_width(row.from(cell_start));
         }
         const std::size_t padding = width >= spec.width ? 0 : spec.width - width;
@@ -503,10 +583,11 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
 
 // A connect row (request "-") or a request row (no result of its own).
 void append_process_row(std::string& out, const ConnectEvent& event, const TableLayout& layout,
-                        std::string_view request, bool is_request) {
+                        const RequestCell& request, bool is_request) {
     DefaultColumns defaults;
-    append_row(out, columns_of(layout, layout.request_column || is_request, defaults), layout, layout.max_width,
-               [&](RowText& row, TableColumn column) { put_cell(row, column, event, layout, request, is_request); });
+    append_row(
+        out, columns_of(layout, layout.request_column || is_request, defaults), layout, layout.max_width,
+        [&](RowText& row, TableColumn column) { return put_cell(row, column, event, layout, request, is_request); });
 }
 
 }  // namespace
@@ -516,12 +597,15 @@ std::string format_table_header(const TableLayout& layout) {
     DefaultColumns defaults;
     // Only rows are cut to layout.max_width, not the header.
     append_row(header, columns_of(layout, layout.request_column, defaults), layout, std::nullopt,
-               [&](RowText& row, TableColumn column) { row.put(table_column_spec(column, layout).header); });
+               [&](RowText& row, TableColumn column) {
+                   row.put(table_column_spec(column, layout).header);
+                   return std::size_t{0};
+               });
     return header;
 }
 
 void append_table_row(std::string& out, const ConnectEvent& event, const TableLayout& layout) {
-    append_process_row(out, event, layout, "-", false);
+    append_process_row(out, event, layout, RequestCell{"-"}, false);
 }
 
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
@@ -533,7 +617,8 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 void append_dns_row(std::string& out, const DnsQueryEvent& query, const TableLayout& layout) {
     // The name is escaped already (dns_name_text: printable ASCII only, a
     // backslash written \\); escaping it again would double its backslashes.
-    append_process_row(out, query.sender, layout, dns_type_name(query.qtype) + " " + query.name, true);
+    const std::string request = dns_type_name(query.qtype) + " " + query.name;
+    append_process_row(out, query.sender, layout, RequestCell{request}, true);
 }
 
 std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
@@ -543,7 +628,8 @@ std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout
 }
 
 void append_http_row(std::string& out, const HttpRequestEvent& request, const TableLayout& layout) {
-    append_process_row(out, request.connection, layout, format_request(request, layout.utf8), true);
+    const RequestText text = request_text(request, layout.utf8);
+    append_process_row(out, request.connection, layout, RequestCell{text.text, text.tag_bytes}, true);
 }
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {

@@ -24,19 +24,22 @@ std::string_view table_column_name(TableColumn column);
 std::string table_column_names();
 
 // How a column is laid out: its header, its width (the last column has
-// none: it runs to the end of the row), and whether its text may run long
-// (command lines, paths, names: cut to the width, ending in the marker,
-// when another column follows; the others are padded, never cut).
+// none: it runs to the end of the row), and whether text longer than the
+// width is cut to it, ending in the marker, when another column follows
+// (unless TableLayout::fit_cells is off: --wide). Every text column is:
+// names, paths, addresses and requests come from outside and have no
+// bound. Numbers are never cut: their width holds the largest they can be.
 struct TableColumnSpec {
     std::string_view header;
     std::size_t width;
     bool right_aligned;
-    bool free_text;
+    bool cut;
 };
 TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout);
 
 std::string format_table_header(const TableLayout& layout);
-// One row; every untrusted field is escaped, and the row is cut to
+// One row; every untrusted field is escaped, each cell but the last fits
+// its column (unless layout.fit_cells is off), and the row is cut to
 // layout.max_width columns (ending in "…") when that is set.
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout);
 // The same row appended to `out` (the output's line buffer), with no string

@@ -291,7 +291,9 @@ TopLayout layout_top_columns(const IntervalReport& report, std::optional<std::si
         if (spec.needs_outcomes && !report.outcomes) continue;
         layout.columns.push_back({spec.column, spec.width, false});
     }
-    // Text columns as wide as their widest value (and title), within limits.
+    // Text columns as wide as their widest value (and title); on a terminal
+    // within limits, in a pipe or a file whole, so that nothing is cut and a
+    // long key (a 32-character user, a cgroup path) pushes no column right.
     std::size_t key_width = 0;
     std::size_t key_narrow = 0;
     if (shows_key_column(report.group_by)) {
@@ -299,7 +301,7 @@ TopLayout layout_top_columns(const IntervalReport& report, std::optional<std::si
         key_width = key_title(report.group_by).size() + (report.sort == SortColumn::key ? 1 : 0);
         for (const auto& row : report.rows)
             key_width = std::max(key_width, display_width(key_text(report.group_by, row.key)));
-        key_width = std::min(key_width, std::max(limits.widest, key_title(report.group_by).size() + 1));
+        if (width) key_width = std::min(key_width, std::max(limits.widest, key_title(report.group_by).size() + 1));
         key_narrow = limits.cuttable ? std::min(key_width, kNarrowText) : key_width;
         layout.columns.push_back({TopColumn::key, key_width, false});
     }
@@ -309,7 +311,7 @@ TopLayout layout_top_columns(const IntervalReport& report, std::optional<std::si
         for (const auto& row : report.rows) {
             destination_width = std::max(destination_width, display_width(destination_text(row)));
         }
-        destination_width = std::min<std::size_t>(destination_width, 47 + 4);
+        if (width) destination_width = std::min<std::size_t>(destination_width, 47 + 4);
         layout.columns.push_back({TopColumn::destination, destination_width, false});
     }
     if (!width) return layout;

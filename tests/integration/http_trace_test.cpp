@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -267,6 +268,55 @@ TEST_F(HttpTraceTest, TableShowsMethodPathAndVersionAndHttpPortAddsAPort) {
         << lines[2];
     EXPECT_NE(lines[2].find("curl -s -o /dev/null --max-time 5 http://169.254.169.254:8080/latest/meta-data/"),
               std::string::npos);
+}
+
+// A request path longer than REQUEST: the table cuts it and keeps the IMDS
+// version, so COMMAND stays under its header; --wide keeps it whole; top's
+// text block in a pipe keeps it whole in a PATH column as wide as it, with
+// DEST in line.
+TEST_F(HttpTraceTest, ALongPathIsCutInTheTableWholeWithWideAndInTopsPipeBlock) {
+    const std::string path = "/latest/meta-data/iam/security-credentials/web-frontend-role-with-a-long-name";
+    const std::vector<std::string> stream_args = {"--imds", "--http", "--ancestry", "0", "--time", "none"};
+    auto table = start_connsnoop(stream_args);
+    auto wide_args = stream_args;
+    wide_args.push_back("--wide");
+    auto wide = start_connsnoop(wide_args);
+    auto top = start_connsnoop({"top", "--imds", "--by", "path", "--interval", "0.5"});
+    const std::vector<std::string> curl = {
+        "curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://169.254.169.254" + path};
+    const auto client = run_client(curl);
+    const std::string pid = std::to_string(client.pid);
+    const std::string pid_cell = std::string(pid.size() < 7 ? 7 - pid.size() : 0, ' ') + pid;
+    EXPECT_TRUE(table.wait_for_stdout("(imdsv1)", 5s)) << table.out();
+    EXPECT_TRUE(wide.wait_for_stdout("(imdsv1)", 5s)) << wide.out();
+    EXPECT_TRUE(top.wait_for_stdout(path, 5s)) << top.out();
+    for (auto* tracer : {&table, &wide, &top}) {
+        tracer->send_signal(SIGTERM);
+        EXPECT_EQ(tracer->wait(10s), 0) << tracer->err();
+    }
+
+    const auto lines = table.out_lines();
+    ASSERT_EQ(lines.size(), 3U) << table.out();  // header, connect, request
+    // The tracer's locale is this test's: "..." where it is not UTF-8.
+    const std::string row_start = pid_cell + " root       169.254.169.254:80    GET /latest/meta-data/iam/securi";
+    const std::string row_end = " (imdsv1) " + joined(curl);
+    EXPECT_TRUE(lines[2] == row_start + "ty…" + row_end || lines[2] == row_start + "..." + row_end) << lines[2];
+    std::string by_columns = lines[2];  // "…" is one column in three bytes
+    if (const auto marker = by_columns.find("…"); marker != std::string::npos) by_columns.replace(marker, 3, ".");
+    EXPECT_EQ(by_columns.find("curl"), lines[0].find("COMMAND")) << table.out();
+
+    const auto wide_lines = wide.out_lines();
+    ASSERT_EQ(wide_lines.size(), 3U) << wide.out();
+    EXPECT_EQ(wide_lines[2], pid_cell + " root       169.254.169.254:80    GET " + path + " (imdsv1) " + joined(curl));
+
+    // The last block: status, header, the request's row.
+    const auto top_lines = top.out_lines();
+    const auto header = std::find_if(top_lines.rbegin(), top_lines.rend(),
+                                     [](const std::string& line) { return line.find("*RATE1S") != std::string::npos; });
+    ASSERT_NE(header, top_lines.rend()) << top.out();
+    const std::string& row = *(header - 1);
+    EXPECT_NE(row.find("  " + path + " 169.254.169.254:80 " + joined(curl)), std::string::npos) << top.out();
+    EXPECT_EQ(row.find("169.254.169.254:80"), header->find("DEST")) << top.out();
 }
 
 // The rows of the last interval record, by key: attempts (requests) per group.

@@ -262,8 +262,8 @@ TEST(CommandLine, OptionsForAnOutputNotWrittenAreRefused) {
     EXPECT_TRUE(parse_ok({"top", "-o", "json", "--rows", "5"}).top.rows_given);  // top's JSON rows are cut to it
     EXPECT_FALSE(parse_ok({"top"}).top.rows_given);
     // Where they mean something they still work.
-    EXPECT_EQ(usage_error({"--output", "events.log", "-o", "table", "--wide"}),
-              "--wide applies to a terminal; rows written to --output are never cut");
+    // Cells are cut to their columns in a file too: --wide keeps them whole there.
+    EXPECT_TRUE(parse_ok({"--output", "events.log", "-o", "table", "--wide"}).wide);
     EXPECT_EQ(parse_ok({"--output", "events.log", "-o", "table", "--time", "iso"}).time, TimeFormat::iso);
     EXPECT_EQ(parse_ok({"--metrics", ":9464", "--metrics-key", "exe"}).metrics.key, MetricsKey::exe);
     EXPECT_EQ(parse_ok({"linklocal", "--metrics", ":9464", "--metrics-key", "unit"}).metrics.key, MetricsKey::unit);

@@ -134,6 +134,7 @@ public:
         layout.request_column = one_in(3);
         layout.utf8 = !one_in(3);
         layout.protocol_column = one_in(3);
+        layout.fit_cells = !one_in(4);  // --wide
         if (one_in(2)) {
             const std::size_t count = 1 + below(8);
             for (std::size_t i = 0; i < count; ++i) {

@@ -4,6 +4,9 @@
 // differential unit test and the table row fuzzer compare the formatter
 // with, byte for byte. It takes the column table (headers, widths,
 // alignment) from the formatter: what it checks is how rows are written.
+// Since then it learned what the formatter learned: to keep escapes whole,
+// the port and the IMDS version when a cell is cut, and not to cut cells
+// without fit_cells (--wide).
 #pragma once
 
 #include <locale.h>
@@ -65,6 +68,20 @@ inline std::string_view fit_to_width(std::string_view text, std::size_t columns)
         used += glyph.columns;
         pos += glyph.bytes;
     }
+    if (pos == text.size()) return text;
+    // An escape that the cut would split goes whole: \xNN and \DDD are four
+    // bytes, \\ and \. (and any other) two.
+    std::size_t escape = 0;
+    while (escape < pos) {
+        if (text[escape] != '\\') {
+            ++escape;
+            continue;
+        }
+        const char next = escape + 1 < text.size() ? text[escape + 1] : '\0';
+        const std::size_t length = escape + 1 >= text.size() ? 1 : next == 'x' || (next >= '0' && next <= '9') ? 4 : 2;
+        if (escape + length > pos) return text.substr(0, escape);
+        escape += length;
+    }
     return text.substr(0, pos);
 }
 
@@ -81,13 +98,19 @@ inline std::string cut_to_width(std::string row, const TableLayout& layout) {
     return cut;
 }
 
-inline std::string join_cells(const std::vector<TableColumn>& columns, const std::vector<std::string>& cells,
+// A cell and the bytes at its end that a cut keeps.
+struct Cell {
+    std::string text;
+    std::size_t kept = 0;
+};
+
+inline std::string join_cells(const std::vector<TableColumn>& columns, const std::vector<Cell>& cells,
                               const TableLayout& layout) {
     std::string row;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
-        std::string cell = cells[i];
+        std::string cell = cells[i].text;
         if (!layout.utf8) {  // a terminal that is not UTF-8: no byte above 0x7F, each as \xNN
             std::string ascii;
             for (const char c : cell) {
@@ -103,10 +126,14 @@ inline std::string join_cells(const std::vector<TableColumn>& columns, const std
             cell = ascii;
         }
         std::size_t width = display_width(cell);
-        if (!last && spec.free_text && width > spec.width) {
+        if (!last && spec.cut && layout.fit_cells && width > spec.width) {
             const std::size_t marker_columns = layout.utf8 ? 1 : cut_marker(layout).size();
-            cell = std::string(fit_to_width(cell, spec.width - marker_columns));
+            std::string kept = cell.substr(cell.size() - cells[i].kept);
+            if (display_width(kept) + marker_columns >= spec.width) kept.clear();
+            const std::string head = cell.substr(0, cell.size() - kept.size());
+            cell = std::string(fit_to_width(head, spec.width - marker_columns - display_width(kept)));
             cell += cut_marker(layout);
+            cell += kept;
             width = display_width(cell);
         }
         const std::size_t padding = width >= spec.width ? 0 : spec.width - width;
@@ -129,8 +156,8 @@ inline const std::vector<TableColumn>& columns_of(const TableLayout& layout, std
 inline std::string format_table_header(const TableLayout& layout) {
     std::vector<TableColumn> defaults;
     const auto& columns = columns_of(layout, defaults);
-    std::vector<std::string> cells;
-    for (const auto column : columns) cells.emplace_back(table_column_spec(column, layout).header);
+    std::vector<Cell> cells;
+    for (const auto column : columns) cells.push_back({std::string(table_column_spec(column, layout).header)});
     return join_cells(columns, cells, layout);
 }
 
@@ -201,12 +228,26 @@ inline std::string cell_text(TableColumn column, const ConnectEvent& event, cons
     return "-";
 }
 
+// What a cut keeps: the port (with the bracket of an IPv6 address), and a
+// request's IMDS version.
+inline std::size_t kept_bytes(TableColumn column, const std::string& text, const ConnectEvent& event,
+                              std::size_t request_kept) {
+    if (column == TableColumn::destination) {
+        return text.size() - (event.destination.family == AddressFamily::ipv6 ? text.rfind(']') : text.rfind(':'));
+    }
+    return column == TableColumn::request ? request_kept : 0;
+}
+
 inline std::string process_columns(const ConnectEvent& event, const TableLayout& layout, std::string_view request,
-                                   bool is_request) {
+                                   bool is_request, std::size_t request_kept = 0) {
     std::vector<TableColumn> defaults;
     const auto& columns = columns_of(layout, defaults);
-    std::vector<std::string> cells;
-    for (const auto column : columns) cells.push_back(cell_text(column, event, layout, request, is_request));
+    std::vector<Cell> cells;
+    for (const auto column : columns) {
+        std::string text = cell_text(column, event, layout, request, is_request);
+        const std::size_t kept = kept_bytes(column, text, event, request_kept);
+        cells.push_back({std::move(text), kept});
+    }
     return cut_to_width(join_cells(columns, cells, layout), layout);
 }
 
@@ -223,7 +264,9 @@ inline std::string format_dns_row(const DnsQueryEvent& query, const TableLayout&
 inline std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {
     TableLayout request_layout = layout;
     request_layout.request_column = true;
-    return process_columns(request.connection, request_layout, format_request(request, layout.utf8), true);
+    const auto imds = classify_imds(request);
+    const std::size_t tag = imds == ImdsVersion::none ? 0 : imds_version_name(imds).size() + 3;  // " (imdsv1)"
+    return process_columns(request.connection, request_layout, format_request(request, layout.utf8), true, tag);
 }
 
 }  // namespace connsnoop::reference

@@ -9,6 +9,7 @@
 #include "output/display_width.hpp"
 #include "output/escape.hpp"
 #include "output/event_writer.hpp"
+#include "util/net_address.hpp"
 
 namespace connsnoop {
 namespace {
@@ -78,6 +79,19 @@ TEST(DisplayWidth, WideCharactersTakeTwoColumnsCombiningNone) {
     EXPECT_EQ(fit_to_width("ae\u0301z", 2), "ae\u0301");
 }
 
+// Escaped text is cut before an escape that does not fit whole: \xNN,
+// \\ (whose second backslash opens nothing), a zone-file \DDD and \.
+TEST(DisplayWidth, FitKeepsEscapesWhole) {
+    EXPECT_EQ(fit_to_width("ab\\x1bc", 4), "ab");
+    EXPECT_EQ(fit_to_width("ab\\x1bc", 6), "ab\\x1b");
+    EXPECT_EQ(fit_to_width("a\\\\x41", 2), "a");
+    EXPECT_EQ(fit_to_width("a\\\\x41", 4), "a\\\\x");  // x41 is text after an escaped backslash
+    EXPECT_EQ(fit_to_width("a\\046b", 3), "a");
+    EXPECT_EQ(fit_to_width("a\\.b", 2), "a");
+    EXPECT_EQ(fit_to_width("漢\\xff", 4), "漢");
+    EXPECT_EQ(fit_to_width("ab\\", 2), "ab");
+}
+
 // A CJK title must not wrap onto a second line: cut by columns, not characters.
 TEST(TableFormat, CutByDisplayWidthWithWideAndZeroWidthCharacters) {
     std::string title;
@@ -127,8 +141,9 @@ TEST(TableFormat, NoByteAbove0x7FWhereTheLocaleIsNotUtf8) {
     layout.utf8 = false;
     layout.columns = {TableColumn::pid, TableColumn::user, TableColumn::comm, TableColumn::command};
     const auto row = format_table_row(event, layout);
+    // The user's escapes are wider than USER: cut before the escape that would not fit whole.
     EXPECT_EQ(row,
-              "   4321 r\\xc3\\xb6\\xc3\\xb6t \\xc4\\x9b2J      \\xc4\\x9b2J\\xe4\\xb8\\xad caf\\xc3\\xa9 <- "
+              "   4321 r\\xc3...   \\xc4\\x9b2J      \\xc4\\x9b2J\\xe4\\xb8\\xad caf\\xc3\\xa9 <- "
               "\\xc2\\x9b31m");
     EXPECT_TRUE(std::none_of(row.begin(), row.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
         << row;
@@ -213,6 +228,153 @@ TEST(TableColumns, LongTextInsideTheRowIsCutByDisplayWidth) {
     EXPECT_NE(row.find("/usr/lib/xxxxxxxxxxxxxxxxxxxx…"), std::string::npos) << row;
     layout.utf8 = false;
     EXPECT_NE(format_table_row(event, layout).find("/usr/lib/xxxxxxxxxxxxxxxxxx..."), std::string::npos);
+}
+
+// Every cell but the last fits its column, so a long value from outside
+// (a 32-character DynamicUser or LDAP name, a request path, an IPv6
+// address) cannot push the columns after it right and wrap the row.
+TEST(TableCells, LongUserNameIsCut) {
+    auto event = fixtures::sample_event();
+    event.user = "systemd-dynamicuser-webfrontend1";  // 32 characters
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321 systemd-d… 169.254.169.254:80    curl -s http://169.254.169.254/");
+    layout.utf8 = false;
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321 systemd... 169.254.169.254:80    curl -s http://169.254.169.254/");
+}
+
+// A cut address keeps its port: the address is cut, then "]:port".
+TEST(TableCells, LongIpv6DestinationKeepsItsPort) {
+    auto event = fixtures::sample_event();
+    event.destination = *IpAddress::parse("2001:db8:85a3:1234:5678:8a2e:370:7334");
+    event.destination_port = 443;
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321 root       [2001:db8:85a3:…]:443 curl -s http://169.254.169.254/");
+    layout.utf8 = false;
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321 root       [2001:db8:85a...]:443 curl -s http://169.254.169.254/");
+    // The longest IPv4 endpoint fits whole.
+    event.destination = *IpAddress::parse("255.255.255.255");
+    event.destination_port = 65535;
+    EXPECT_EQ(format_table_row(event, layout),
+              "   4321 root       255.255.255.255:65535 curl -s http://169.254.169.254/");
+}
+
+// A long path is cut and the IMDS version after it kept; a DNS name is cut at its end.
+TEST(TableCells, LongRequestIsCutKeepingTheImdsVersion) {
+    HttpRequestEvent request;
+    request.connection = fixtures::sample_event();
+    request.method = "GET";
+    request.path = "/latest/meta-data/iam/security-credentials/web-frontend-role-with-a-long-name";
+    request.version = "HTTP/1.1";
+    TableLayout layout{TimeFormat::none, std::nullopt, false, true};
+    EXPECT_EQ(format_http_row(request, layout),
+              "   4321 root       169.254.169.254:80    GET /latest/meta-data/iam/security… (imdsv1) "
+              "curl -s http://169.254.169.254/");
+    request.headers = kHttpHeaderImdsToken;
+    request.path = "/latest/meta-data/" + std::string(60, 'p');
+    EXPECT_EQ(format_http_row(request, layout),
+              "   4321 root       169.254.169.254:80    GET /latest/meta-data/pppppppppppp… (imdsv2) "
+              "curl -s http://169.254.169.254/");
+    request.path = "/index.html/" + std::string(60, 'p');  // no IMDS version
+    EXPECT_EQ(format_http_row(request, layout),
+              "   4321 root       169.254.169.254:80    GET /index.html/ppppppppppppppppppppppppppp… "
+              "curl -s http://169.254.169.254/");
+
+    DnsQueryEvent query;
+    query.sender = fixtures::sample_event();
+    query.qtype = 28;
+    query.name = "a-very-long-service-name.eu-west-1.compute.internal";
+    EXPECT_EQ(format_dns_row(query, layout),
+              "   4321 root       169.254.169.254:80    AAAA a-very-long-service-name.eu-west-1.com… "
+              "curl -s http://169.254.169.254/");
+}
+
+// The text columns when another follows: each cut within its width, before
+// an escape (\x1b) that would not fit whole, never through it.
+TEST(TableCells, EveryTextColumnIsCutWithoutSplittingAnEscape) {
+    // `width` - 3 letters, then an escape: the cut lands inside it.
+    const auto text_for = [](std::size_t width) { return std::string(width - 3, 'a') + "\x1bzz"; };
+    auto event = fixtures::sample_event({text_for(40)});
+    event.ancestry = {{77, text_for(15), {}, false}};
+    event.comm = text_for(15);
+    event.user = text_for(10);
+    event.cgroup_path = text_for(30);
+    event.unit = text_for(24);
+    event.exe = text_for(30);
+    const std::pair<TableColumn, std::string> expected[] = {
+        {TableColumn::parent, "aaaaaaaaaaaa…  "},
+        {TableColumn::comm, "aaaaaaaaaaaa…  "},
+        {TableColumn::user, "aaaaaaa…  "},
+        {TableColumn::cmdline, std::string(37, 'a') + "…  "},
+        {TableColumn::command, std::string(37, 'a') + "…  "},
+        {TableColumn::cgroup, std::string(27, 'a') + "…  "},
+        {TableColumn::unit, std::string(21, 'a') + "…  "},
+        {TableColumn::exe, std::string(27, 'a') + "…  "},
+    };
+    for (const auto& [column, cell] : expected) {
+        TableLayout layout{TimeFormat::none, std::nullopt};
+        layout.columns = {column, TableColumn::pid};
+        EXPECT_EQ(format_table_row(event, layout), cell + "    4321") << table_column_name(column);
+    }
+}
+
+// RESULT holds the longest errno name cut, LATENCY the slowest SYN retries.
+TEST(TableCells, ResultAndLatencyFitTheirColumns) {
+    auto event = fixtures::sample_event();
+    TableLayout layout{TimeFormat::none, std::nullopt, true};
+    layout.columns = {TableColumn::result, TableColumn::latency, TableColumn::pid};
+    event.outcome = ConnectOutcome{ConnectResult::failed, 93, std::nullopt};  // EPROTONOSUPPORT
+    EXPECT_EQ(format_table_row(event, layout), "EPROTONOSUPP…        -    4321");
+    event.outcome = ConnectOutcome{ConnectResult::timeout, 110, 14'400'000'000'000};  // 4 hours
+    EXPECT_EQ(format_table_row(event, layout), "timeout         14400s    4321");
+    event.outcome = ConnectOutcome{ConnectResult::timeout, 110, 9'999'990'000'000};
+    EXPECT_EQ(format_table_row(event, layout), "timeout       9999.99s    4321");
+}
+
+// Numbers are never cut: their columns hold the largest each can be.
+TEST(TableCells, NumberColumnsHoldTheirLargestValues) {
+    auto event = fixtures::sample_event();
+    event.pid = 4194304;  // PID_MAX_LIMIT
+    event.ppid = 4194304;
+    event.ns_pid = 4194304;
+    event.uid = 4294967294;  // (uid_t)-2: the largest valid
+    event.destination_port = 65535;
+    TableLayout layout{TimeFormat::none, std::nullopt};
+    layout.columns = {TableColumn::pid, TableColumn::ppid, TableColumn::ns_pid,
+                      TableColumn::uid, TableColumn::port, TableColumn::user};
+    EXPECT_EQ(format_table_header(layout), "    PID    PPID  NS_PID        UID  PORT USER");
+    EXPECT_EQ(format_table_row(event, layout), "4194304 4194304 4194304 4294967294 65535 root");
+}
+
+// --wide: nothing is cut, neither a cell nor the row; short cells are still padded.
+TEST(TableCells, WideCutsNothing) {
+    HttpRequestEvent request;
+    request.connection = fixtures::sample_event({"python3", std::string(100, 'x')});
+    request.connection.user = "systemd-dynamicuser-webfrontend1";
+    request.connection.destination = *IpAddress::parse("2001:db8:85a3:1234:5678:8a2e:370:7334");
+    request.method = "GET";
+    request.path = "/latest/meta-data/iam/security-credentials/web-frontend-role-with-a-long-name";
+    TableLayout layout{TimeFormat::none, std::nullopt, false, true};
+    layout.fit_cells = false;
+    EXPECT_EQ(format_http_row(request, layout),
+              "   4321 systemd-dynamicuser-webfrontend1 [2001:db8:85a3:1234:5678:8a2e:370:7334]:80 "
+              "GET /latest/meta-data/iam/security-credentials/web-frontend-role-with-a-long-name (imdsv1) "
+              "python3 " +
+                  std::string(100, 'x'));
+    EXPECT_EQ(format_table_row(fixtures::sample_event(), layout),
+              "   4321 root       169.254.169.254:80    -                                            "
+              "curl -s http://169.254.169.254/");
+}
+
+// The row cut to the terminal width keeps escapes whole too.
+TEST(TableCells, TerminalWidthCutKeepsEscapesWhole) {
+    const auto event = fixtures::sample_event({"python3", "\x1b" + std::string(100, 'x')});
+    // "   4321 root       169.254.169.254:80    python3 " is 49 columns: the escape \x1b would end at 53.
+    EXPECT_EQ(format_table_row(event, TableLayout{TimeFormat::none, 51}),
+              "   4321 root       169.254.169.254:80    python3 …");
 }
 
 TEST(TableColumns, NoHeaderWithColumnsWritesOnlyTheRows) {

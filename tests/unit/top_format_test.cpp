@@ -224,6 +224,35 @@ TEST(TopFormat, WideCharactersAreCutByTheirDisplayWidth) {
     EXPECT_NE(row.find("…"), std::string::npos) << row;
 }
 
+// In a pipe or a file (no width) a key column is as wide as its longest
+// key: a 32-character user name is neither cut nor pushes DEST and COMMAND
+// out of line.
+TEST(TopFormat, APipeBlockKeepsLongKeysWholeAndInLine) {
+    auto report = sample_report();
+    report.group_by = GroupBy::user;
+    report.rows = {sample_row("systemd-dynamicuser-webfrontend1", "python3 fetch.py"), sample_row("root", "curl x")};
+    const auto block = format_report_block(report);
+    ASSERT_EQ(block.size(), 5U);
+    EXPECT_EQ(block[1],
+              "  *RATE1S  RATE10S  RATE60S     TOTAL   LAST  USER                             DEST               "
+              "COMMAND");
+    EXPECT_EQ(block[2],
+              "    812.0    640.2     1234     40000   0.2s  systemd-dynamicuser-webfrontend1 169.254.169.254:80 "
+              "python3 fetch.py");
+    EXPECT_EQ(block[3],
+              "    812.0    640.2     1234     40000   0.2s  root                             169.254.169.254:80 "
+              "curl x");
+}
+
+// On a terminal a key is cut to its column, before an escape that would not fit whole.
+TEST(TopFormat, ACutKeyKeepsEscapesWhole) {
+    auto report = sample_report();
+    report.group_by = GroupBy::user;
+    report.rows = {sample_row(std::string(13, 'a') + "\x1b" + "zz", "curl x")};
+    const auto row = format_top_row(layout_of(report, 200), report.rows[0], false);
+    EXPECT_EQ(row, "    812.0    640.2     1234     40000   0.2s  aaaaaaaaaaaaa…   169.254.169.254:80 curl x");
+}
+
 TEST(TopFormat, UntrustedTextCannotDriveTheTerminal) {
     auto report = sample_report();
     report.group_by = GroupBy::comm;
