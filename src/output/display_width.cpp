@@ -162,6 +162,28 @@ std::string_view fit_to_width(std::string_view escaped, std::size_t columns) {
     return escaped.substr(0, escape_boundary(escaped, pos));
 }
 
+std::string_view fit_end_to_width(std::string_view escaped, std::size_t columns) {
+    const std::size_t total = display_width(escaped);
+    if (total <= columns) return escaped;
+    std::size_t excess = total - columns;  // columns to leave out from the start
+    std::size_t pos = 0;
+    const Utf8Scope utf8;
+    while (pos < escaped.size() && excess > 0) {
+        const auto glyph = next_glyph(escaped, pos);
+        excess -= std::min(excess, glyph.columns);  // a wide character may leave one column more out
+        pos += glyph.bytes;
+    }
+    const std::size_t escape_start = escape_boundary(escaped, pos);
+    if (escape_start != pos) pos = escape_start + escape_length(escaped, escape_start);
+    // A zero-width character goes with the character (or escape) it follows.
+    while (pos < escaped.size()) {
+        const auto glyph = next_glyph(escaped, pos);
+        if (glyph.columns != 0) break;
+        pos += glyph.bytes;
+    }
+    return escaped.substr(pos);
+}
+
 bool locale_is_utf8() {
     std::string name;
     for (const char* variable : {"LC_ALL", "LC_CTYPE", "LANG"}) {

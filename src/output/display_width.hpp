@@ -15,6 +15,9 @@ std::size_t display_width(std::string_view escaped);
 // zero-width character stays with the character it follows, and an escape
 // (\xNN, \\, a zone-file \DDD or \.) is kept whole or left out whole.
 std::string_view fit_to_width(std::string_view escaped, std::size_t columns);
+// The longest suffix that fits in `columns`, by the same rules: it starts
+// at a character that takes a column, never inside an escape.
+std::string_view fit_end_to_width(std::string_view escaped, std::size_t columns);
 
 // True when the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal
 // takes UTF-8; otherwise the table uses ASCII for its own marks.

@@ -94,36 +94,13 @@ TableColumnSpec table_column_spec(TableColumn column, const TableLayout& layout)
     return {"", 0, false, false};
 }
 
-namespace {
-
-// The REQUEST cell, and how many bytes at its end name the IMDS version:
-// a cut keeps them, the path gives way.
-struct RequestText {
-    std::string text;
-    std::size_t tag_bytes = 0;
-};
-
-// The same as the row writer takes it.
-struct RequestCell {
-    std::string_view text;
-    std::size_t tag_bytes = 0;
-};
-
-RequestText request_text(const HttpRequestEvent& request, bool utf8) {
-    RequestText cell{escape_for_terminal(request.method) + " " + escape_for_terminal(request.path)};
-    if (request.path_truncated) cell.text += utf8 ? "…" : "...";
+std::string format_request(const HttpRequestEvent& request, bool utf8) {
+    std::string text = escape_for_terminal(request.method) + " " + escape_for_terminal(request.path);
+    if (request.path_truncated) text += utf8 ? "…" : "...";
     const auto imds = classify_imds(request);
-    if (imds != ImdsVersion::none) {
-        const std::size_t before = cell.text.size();
-        cell.text += fmt::format(" ({})", imds_version_name(imds));
-        cell.tag_bytes = cell.text.size() - before;
-    }
-    return cell;
+    if (imds != ImdsVersion::none) text += fmt::format(" ({})", imds_version_name(imds));
+    return text;
 }
-
-}  // namespace
-
-std::string format_request(const HttpRequestEvent& request, bool utf8) { return request_text(request, utf8).text; }
 
 std::string format_latency(std::uint64_t nanoseconds) {
     if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
@@ -439,10 +416,19 @@ void put_command_kept(RowText& row, const ConnectEvent& event, const TableLayout
     rendered_commands.missed(row.from(start), event, layout);
 }
 
-// Writes a cell; returns how many bytes at its end a cut keeps (0: a cut
-// keeps the start).
-std::size_t put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
-                     const RequestCell& request, bool is_request) {
+// What a cut keeps of a cell too wide for its column, besides the marker:
+// as much of its start as fits, then its last `kept_end_bytes` (a port);
+// or, for a request, its first word (the method, the DNS type), then as much
+// of its end as fits: a path's last segments and the IMDS version tell
+// requests apart, its start (/latest/meta-data/) does not.
+struct CellCut {
+    std::size_t kept_end_bytes = 0;
+    bool keeps_end = false;
+};
+
+// Writes a cell; returns how a cut treats it.
+CellCut put_cell(RowText& row, TableColumn column, const ConnectEvent& event, const TableLayout& layout,
+                 std::string_view request, bool is_request) {
     switch (column) {
         case TableColumn::time:
             if (layout.time == TimeFormat::iso) {
@@ -479,7 +465,7 @@ std::size_t put_cell(RowText& row, TableColumn column, const ConnectEvent& event
             row.put(protocol_name(event.protocol));
             break;
         case TableColumn::destination:
-            return put_endpoint(row, event.destination, event.destination_port);
+            return {.kept_end_bytes = put_endpoint(row, event.destination, event.destination_port)};
         case TableColumn::port:
             row.put_number(event.destination_port);
             break;
@@ -498,8 +484,8 @@ std::size_t put_cell(RowText& row, TableColumn column, const ConnectEvent& event
             }
             break;
         case TableColumn::request:
-            row.put(request.text);
-            return request.tag_bytes;
+            row.put(request);
+            return {.keeps_end = true};
         case TableColumn::cgroup:
             put_escaped_or_dash(row, event.cgroup_path);
             break;
@@ -520,16 +506,28 @@ std::size_t put_cell(RowText& row, TableColumn column, const ConnectEvent& event
             row.put_number(event.ns_pid);
             break;
     }
-    return 0;
+    return {};
 }
 
-// The cell written since `cell_start`, cut to `columns` by display width:
-// what fits of its start, the marker, then its last `kept_bytes` (a port,
-// an IMDS version) when they leave room for some of the start. Escapes
-// and UTF-8 sequences stay whole (fit_to_width).
-void cut_cell(RowText& row, std::size_t cell_start, std::size_t columns, std::size_t kept_bytes,
-              std::string_view marker, std::size_t marker_columns) {
+// The cell written since `cell_start`, cut to `columns` by display width as
+// `cut` says; the kept parts must leave room for some of the rest, or the
+// cut keeps only the start. Escapes and UTF-8 sequences stay whole
+// (fit_to_width, fit_end_to_width).
+void cut_cell(RowText& row, std::size_t cell_start, std::size_t columns, const CellCut& cut, std::string_view marker,
+              std::size_t marker_columns) {
     const std::string_view cell = row.from(cell_start);
+    if (cut.keeps_end) {
+        const std::size_t space = cell.find(' ');
+        const std::string_view word = space == std::string_view::npos ? cell : cell.substr(0, space + 1);
+        const std::size_t word_columns = display_width(word);
+        if (word.size() < cell.size() && word_columns + marker_columns < columns) {
+            const std::string_view end =
+                fit_end_to_width(cell.substr(word.size()), columns - word_columns - marker_columns);
+            row.replace(cell_start + word.size(), row.size() - end.size(), marker);
+            return;
+        }
+    }
+    std::size_t kept_bytes = cut.kept_end_bytes;
     std::size_t kept_columns = kept_bytes == 0 ? 0 : display_width(cell.substr(cell.size() - kept_bytes));
     if (kept_columns + marker_columns >= columns) kept_bytes = kept_columns = 0;
     const std::size_t room = columns > kept_columns + marker_columns ? columns - kept_columns - marker_columns : 0;
@@ -538,7 +536,7 @@ void cut_cell(RowText& row, std::size_t cell_start, std::size_t columns, std::si
 }
 
 // A row of `columns`, each cell written by `put_cell_of(column)` (which
-// returns the bytes a cut keeps at the cell's end): one space between
+// returns what a cut keeps of it): one space between
 // columns, each cell padded (by display width) to its column's width and,
 // where another column follows, cut to it (ending in the marker) unless
 // layout.fit_cells is off; the last cell padded only if it is right-aligned
@@ -555,13 +553,13 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
         const auto spec = table_column_spec(columns[i], layout);
         const bool last = i + 1 == columns.size();
         const std::size_t cell_start = row.size();
-        const std::size_t kept_bytes = put_cell_of(row, columns[i]);
+        const CellCut cut = put_cell_of(row, columns[i]);
         // Our own text is ASCII there ("<-", "..."): a byte above 0x7F is the process's.
         if (!layout.utf8) row.escape_non_ascii_from(cell_start);
         if (last && !spec.right_aligned) break;  // neither cut nor padded
         std::size_t width = display_width(row.from(cell_start));
         if (!last && spec.cut && layout.fit_cells && width > spec.width) {
-            cut_cell(row, cell_start, spec.width, kept_bytes, marker, marker_columns);
+            cut_cell(row, cell_start, spec.width, cut, marker, marker_columns);
             width = display_width(row.from(cell_start));
         }
         const std::size_t padding = width >= spec.width ? 0 : spec.width - width;
@@ -583,7 +581,7 @@ void append_row(std::string& out, std::span<const TableColumn> columns, const Ta
 
 // A connect row (request "-") or a request row (no result of its own).
 void append_process_row(std::string& out, const ConnectEvent& event, const TableLayout& layout,
-                        const RequestCell& request, bool is_request) {
+                        std::string_view request, bool is_request) {
     DefaultColumns defaults;
     append_row(
         out, columns_of(layout, layout.request_column || is_request, defaults), layout, layout.max_width,
@@ -599,13 +597,13 @@ std::string format_table_header(const TableLayout& layout) {
     append_row(header, columns_of(layout, layout.request_column, defaults), layout, std::nullopt,
                [&](RowText& row, TableColumn column) {
                    row.put(table_column_spec(column, layout).header);
-                   return std::size_t{0};
+                   return CellCut{};
                });
     return header;
 }
 
 void append_table_row(std::string& out, const ConnectEvent& event, const TableLayout& layout) {
-    append_process_row(out, event, layout, RequestCell{"-"}, false);
+    append_process_row(out, event, layout, "-", false);
 }
 
 std::string format_table_row(const ConnectEvent& event, const TableLayout& layout) {
@@ -617,8 +615,7 @@ std::string format_table_row(const ConnectEvent& event, const TableLayout& layou
 void append_dns_row(std::string& out, const DnsQueryEvent& query, const TableLayout& layout) {
     // The name is escaped already (dns_name_text: printable ASCII only, a
     // backslash written \\); escaping it again would double its backslashes.
-    const std::string request = dns_type_name(query.qtype) + " " + query.name;
-    append_process_row(out, query.sender, layout, RequestCell{request}, true);
+    append_process_row(out, query.sender, layout, dns_type_name(query.qtype) + " " + query.name, true);
 }
 
 std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout) {
@@ -628,8 +625,7 @@ std::string format_dns_row(const DnsQueryEvent& query, const TableLayout& layout
 }
 
 void append_http_row(std::string& out, const HttpRequestEvent& request, const TableLayout& layout) {
-    const RequestText text = request_text(request, layout.utf8);
-    append_process_row(out, request.connection, layout, RequestCell{text.text, text.tag_bytes}, true);
+    append_process_row(out, request.connection, layout, format_request(request, layout.utf8), true);
 }
 
 std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {

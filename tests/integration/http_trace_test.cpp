@@ -270,8 +270,8 @@ TEST_F(HttpTraceTest, TableShowsMethodPathAndVersionAndHttpPortAddsAPort) {
               std::string::npos);
 }
 
-// A request path longer than REQUEST: the table cuts it and keeps the IMDS
-// version, so COMMAND stays under its header; --wide keeps it whole; top's
+// A request path longer than REQUEST: the table cuts it, keeping the method
+// and the path's end with the IMDS version, so COMMAND stays under its header; --wide keeps it whole; top's
 // text block in a pipe keeps it whole in a PATH column as wide as it, with
 // DEST in line.
 TEST_F(HttpTraceTest, ALongPathIsCutInTheTableWholeWithWideAndInTopsPipeBlock) {
@@ -298,9 +298,13 @@ TEST_F(HttpTraceTest, ALongPathIsCutInTheTableWholeWithWideAndInTopsPipeBlock) {
     const auto lines = table.out_lines();
     ASSERT_EQ(lines.size(), 3U) << table.out();  // header, connect, request
     // The tracer's locale is this test's: "..." where it is not UTF-8.
-    const std::string row_start = pid_cell + " root       169.254.169.254:80    GET /latest/meta-data/iam/securi";
-    const std::string row_end = " (imdsv1) " + joined(curl);
-    EXPECT_TRUE(lines[2] == row_start + "ty…" + row_end || lines[2] == row_start + "..." + row_end) << lines[2];
+    // The cut keeps the method and the end: the role's name and the IMDS version.
+    const std::string request = path + " (imdsv1)";
+    const std::string row_start = pid_cell + " root       169.254.169.254:80    GET ";
+    const std::string row_end = " " + joined(curl);
+    EXPECT_TRUE(lines[2] == row_start + "…" + request.substr(request.size() - 39) + row_end ||
+                lines[2] == row_start + "..." + request.substr(request.size() - 37) + row_end)
+        << lines[2];
     std::string by_columns = lines[2];  // "…" is one column in three bytes
     if (const auto marker = by_columns.find("…"); marker != std::string::npos) by_columns.replace(marker, 3, ".");
     EXPECT_EQ(by_columns.find("curl"), lines[0].find("COMMAND")) << table.out();

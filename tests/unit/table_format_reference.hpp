@@ -5,8 +5,8 @@
 // with, byte for byte. It takes the column table (headers, widths,
 // alignment) from the formatter: what it checks is how rows are written.
 // Since then it learned what the formatter learned: to keep escapes whole,
-// the port and the IMDS version when a cell is cut, and not to cut cells
-// without fit_cells (--wide).
+// the port when a cell is cut and a request's first word and end, and not
+// to cut cells without fit_cells (--wide).
 #pragma once
 
 #include <locale.h>
@@ -98,11 +98,67 @@ inline std::string cut_to_width(std::string row, const TableLayout& layout) {
     return cut;
 }
 
-// A cell and the bytes at its end that a cut keeps.
+// A cell and what a cut keeps: the bytes at its end, or (keeps_end) its
+// first word and as much of its end as fits.
 struct Cell {
     std::string text;
     std::size_t kept = 0;
+    bool keeps_end = false;
 };
+
+// `text` in the units a cut keeps or leaves whole: an escape (\xNN, \DDD,
+// \\, \.) or a UTF-8 character, each with the zero-width characters after it.
+inline std::vector<std::string> cut_units(std::string_view text) {
+    std::vector<std::string> units;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[pos]);
+        std::size_t length = 1;
+        if (lead == '\\' && pos + 1 < text.size()) {
+            const char next = text[pos + 1];
+            length = next == 'x' || (next >= '0' && next <= '9') ? 4 : 2;
+        } else if (lead >= 0xF0) {
+            length = 4;
+        } else if (lead >= 0xE0) {
+            length = 3;
+        } else if (lead >= 0xC0) {
+            length = 2;
+        }
+        std::string unit(text.substr(pos, std::min(length, text.size() - pos)));
+        pos += unit.size();
+        if (!units.empty() && display_width(unit) == 0) {
+            units.back() += unit;
+        } else {
+            units.push_back(std::move(unit));
+        }
+    }
+    return units;
+}
+
+// `cell` cut to `columns` as `how` says.
+inline std::string cut_cell(const std::string& cell, const Cell& how, std::size_t columns, const TableLayout& layout) {
+    const std::size_t marker_columns = layout.utf8 ? 1 : cut_marker(layout).size();
+    if (how.keeps_end) {
+        const std::size_t space = cell.find(' ');
+        const std::string word = space == std::string::npos ? cell : cell.substr(0, space + 1);
+        if (word.size() < cell.size() && display_width(word) + marker_columns < columns) {
+            std::size_t room = columns - display_width(word) - marker_columns;
+            const auto units = cut_units(std::string_view(cell).substr(word.size()));
+            std::string end;
+            for (auto unit = units.rbegin(); unit != units.rend() && display_width(*unit) <= room; ++unit) {
+                room -= display_width(*unit);
+                end.insert(0, *unit);
+            }
+            return word + std::string(cut_marker(layout)) + end;
+        }
+    }
+    std::string kept = cell.substr(cell.size() - how.kept);
+    if (display_width(kept) + marker_columns >= columns) kept.clear();
+    const std::string head = cell.substr(0, cell.size() - kept.size());
+    std::string cut(fit_to_width(head, columns - marker_columns - display_width(kept)));
+    cut += cut_marker(layout);
+    cut += kept;
+    return cut;
+}
 
 inline std::string join_cells(const std::vector<TableColumn>& columns, const std::vector<Cell>& cells,
                               const TableLayout& layout) {
@@ -127,13 +183,7 @@ inline std::string join_cells(const std::vector<TableColumn>& columns, const std
         }
         std::size_t width = display_width(cell);
         if (!last && spec.cut && layout.fit_cells && width > spec.width) {
-            const std::size_t marker_columns = layout.utf8 ? 1 : cut_marker(layout).size();
-            std::string kept = cell.substr(cell.size() - cells[i].kept);
-            if (display_width(kept) + marker_columns >= spec.width) kept.clear();
-            const std::string head = cell.substr(0, cell.size() - kept.size());
-            cell = std::string(fit_to_width(head, spec.width - marker_columns - display_width(kept)));
-            cell += cut_marker(layout);
-            cell += kept;
+            cell = cut_cell(cell, cells[i], spec.width, layout);
             width = display_width(cell);
         }
         const std::size_t padding = width >= spec.width ? 0 : spec.width - width;
@@ -228,25 +278,23 @@ inline std::string cell_text(TableColumn column, const ConnectEvent& event, cons
     return "-";
 }
 
-// What a cut keeps: the port (with the bracket of an IPv6 address), and a
-// request's IMDS version.
-inline std::size_t kept_bytes(TableColumn column, const std::string& text, const ConnectEvent& event,
-                              std::size_t request_kept) {
+// What a cut keeps: the port (with the bracket of an IPv6 address).
+inline std::size_t kept_bytes(TableColumn column, const std::string& text, const ConnectEvent& event) {
     if (column == TableColumn::destination) {
         return text.size() - (event.destination.family == AddressFamily::ipv6 ? text.rfind(']') : text.rfind(':'));
     }
-    return column == TableColumn::request ? request_kept : 0;
+    return 0;
 }
 
 inline std::string process_columns(const ConnectEvent& event, const TableLayout& layout, std::string_view request,
-                                   bool is_request, std::size_t request_kept = 0) {
+                                   bool is_request) {
     std::vector<TableColumn> defaults;
     const auto& columns = columns_of(layout, defaults);
     std::vector<Cell> cells;
     for (const auto column : columns) {
         std::string text = cell_text(column, event, layout, request, is_request);
-        const std::size_t kept = kept_bytes(column, text, event, request_kept);
-        cells.push_back({std::move(text), kept});
+        const std::size_t kept = kept_bytes(column, text, event);
+        cells.push_back({std::move(text), kept, column == TableColumn::request});
     }
     return cut_to_width(join_cells(columns, cells, layout), layout);
 }
@@ -264,9 +312,7 @@ inline std::string format_dns_row(const DnsQueryEvent& query, const TableLayout&
 inline std::string format_http_row(const HttpRequestEvent& request, const TableLayout& layout) {
     TableLayout request_layout = layout;
     request_layout.request_column = true;
-    const auto imds = classify_imds(request);
-    const std::size_t tag = imds == ImdsVersion::none ? 0 : imds_version_name(imds).size() + 3;  // " (imdsv1)"
-    return process_columns(request.connection, request_layout, format_request(request, layout.utf8), true, tag);
+    return process_columns(request.connection, request_layout, format_request(request, layout.utf8), true);
 }
 
 }  // namespace connsnoop::reference

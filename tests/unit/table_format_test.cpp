@@ -92,6 +92,23 @@ TEST(DisplayWidth, FitKeepsEscapesWhole) {
     EXPECT_EQ(fit_to_width("ab\\", 2), "ab");
 }
 
+// The same rules from the other end: a suffix never starts inside an escape,
+// a UTF-8 sequence or on a zero-width character.
+TEST(DisplayWidth, FitFromTheEndKeepsEscapesAndCharactersWhole) {
+    EXPECT_EQ(fit_end_to_width("abc", 5), "abc");
+    EXPECT_EQ(fit_end_to_width("abcdef", 3), "def");
+    EXPECT_EQ(fit_end_to_width("a\\x1bcd", 4), "cd");
+    EXPECT_EQ(fit_end_to_width("a\\x1bcd", 6), "\\x1bcd");
+    EXPECT_EQ(fit_end_to_width("a\\\\x41", 4), "x41");  // x41 is text after an escaped backslash
+    EXPECT_EQ(fit_end_to_width("a\\\\x41", 5), "\\\\x41");
+    EXPECT_EQ(fit_end_to_width("a\\046b", 2), "b");
+    EXPECT_EQ(fit_end_to_width("ab漢", 3), "b漢");
+    EXPECT_EQ(fit_end_to_width("a漢b", 2), "b");       // the wide character would straddle: one column short
+    EXPECT_EQ(fit_end_to_width("xe\u0301f", 1), "f");  // not the accent without its e
+    EXPECT_EQ(fit_end_to_width("xe\u0301f", 2), "e\u0301f");
+    EXPECT_EQ(fit_end_to_width("a\\xff\u0301b", 3), "b");  // nor after the escape it follows
+}
+
 // A CJK title must not wrap onto a second line: cut by columns, not characters.
 TEST(TableFormat, CutByDisplayWidthWithWideAndZeroWidthCharacters) {
     std::string title;
@@ -262,25 +279,31 @@ TEST(TableCells, LongIpv6DestinationKeepsItsPort) {
               "   4321 root       255.255.255.255:65535 curl -s http://169.254.169.254/");
 }
 
-// A long path is cut and the IMDS version after it kept; a DNS name is cut at its end.
-TEST(TableCells, LongRequestIsCutKeepingTheImdsVersion) {
+// A long request keeps its method and its end, IMDS version included: the
+// path's last segments tell requests apart, /latest/meta-data/ does not. A
+// DNS name keeps its type and its last labels.
+TEST(TableCells, LongRequestKeepsItsMethodAndItsEnd) {
     HttpRequestEvent request;
     request.connection = fixtures::sample_event();
     request.method = "GET";
-    request.path = "/latest/meta-data/iam/security-credentials/web-frontend-role-with-a-long-name";
+    request.path = "/latest/meta-data/iam/security-credentials/";
     request.version = "HTTP/1.1";
     TableLayout layout{TimeFormat::none, std::nullopt, false, true};
     EXPECT_EQ(format_http_row(request, layout),
-              "   4321 root       169.254.169.254:80    GET /latest/meta-data/iam/security… (imdsv1) "
+              "   4321 root       169.254.169.254:80    GET …data/iam/security-credentials/ (imdsv1) "
+              "curl -s http://169.254.169.254/");
+    request.path = "/latest/meta-data/iam/security-credentials/web-frontend";
+    EXPECT_EQ(format_http_row(request, layout),
+              "   4321 root       169.254.169.254:80    GET …urity-credentials/web-frontend (imdsv1) "
               "curl -s http://169.254.169.254/");
     request.headers = kHttpHeaderImdsToken;
-    request.path = "/latest/meta-data/" + std::string(60, 'p');
+    request.path = "/latest/dynamic/instance-identity/document";
     EXPECT_EQ(format_http_row(request, layout),
-              "   4321 root       169.254.169.254:80    GET /latest/meta-data/pppppppppppp… (imdsv2) "
+              "   4321 root       169.254.169.254:80    GET …mic/instance-identity/document (imdsv2) "
               "curl -s http://169.254.169.254/");
-    request.path = "/index.html/" + std::string(60, 'p');  // no IMDS version
+    request.path = "/index.html/" + std::string(60, 'p') + "/end";  // no IMDS version
     EXPECT_EQ(format_http_row(request, layout),
-              "   4321 root       169.254.169.254:80    GET /index.html/ppppppppppppppppppppppppppp… "
+              "   4321 root       169.254.169.254:80    GET …ppppppppppppppppppppppppppppppppppp/end "
               "curl -s http://169.254.169.254/");
 
     DnsQueryEvent query;
@@ -288,7 +311,7 @@ TEST(TableCells, LongRequestIsCutKeepingTheImdsVersion) {
     query.qtype = 28;
     query.name = "a-very-long-service-name.eu-west-1.compute.internal";
     EXPECT_EQ(format_dns_row(query, layout),
-              "   4321 root       169.254.169.254:80    AAAA a-very-long-service-name.eu-west-1.com… "
+              "   4321 root       169.254.169.254:80    AAAA …ervice-name.eu-west-1.compute.internal "
               "curl -s http://169.254.169.254/");
 }
 
