@@ -37,11 +37,16 @@
  *
  * A head split over several segments is gathered per socket (up to
  * CS_HTTP_HEAD_MAX bytes and CS_HTTP_MAX_WRITES segments); each head on a
- * keep-alive connection is its own record. Every way of sending is seen
+ * keep-alive connection is its own record, and so is each of the heads
+ * pipelined into one segment (up to CS_HTTP_HEADS_PER_SEGMENT; a head that
+ * starts there and ends in the next segment too). A head ends at its blank
+ * line; one whose request line carries no version (HTTP/0.9 style, "GET
+ * /path\n") may have none, and ends when the client closes the connection
+ * (FIN or RST) if no blank line came first. Every way of sending is seen
  * (write, writev, send, sendmsg, sendfile, io_uring), since the packets are.
  * Limits: connections made before connsnoop started are not seen (the socket
- * was never watched); a second request pipelined into the same segment as the
- * first is missed.
+ * was never watched); a head is scanned in its first CS_HTTP_HEAD_MAX bytes
+ * (less for a head pipelined behind another in the buffer).
  */
 #ifndef CONNSNOOP_HTTP_CAPTURE_BPF_H
 #define CONNSNOOP_HTTP_CAPTURE_BPF_H
@@ -62,8 +67,9 @@
  * twice the bytes used so that an append at any offset below
  * CS_HTTP_HEAD_MAX is in bounds for the verifier. */
 struct http_stream {
-	__u32 len;    /* bytes of the current head gathered */
-	__u32 writes; /* TCP segments they came in */
+	__u32 len;    /* bytes gathered: the current head is head[start, len) */
+	__u32 start;  /* where the current head starts: after heads pipelined before it */
+	__u32 writes; /* TCP segments the current head came in */
 	/* the TCP sequence number of the next payload byte not seen yet (so
 	 * that a retransmitted segment is not parsed twice) */
 	__u32 next_seq;
@@ -107,6 +113,7 @@ struct http_parse_state {
 	__u32 name_len;
 	__u32 header; /* enum cs_http_header bit of the header being read; 0 for others */
 	__u32 value_started;
+	__u32 line_end;              /* index after the request line's LF; 0 until it is seen */
 	char name[CS_HTTP_NAME_MAX]; /* lower-cased header name */
 };
 
@@ -225,9 +232,21 @@ static __always_inline long http_parse_byte(const struct http_stream *stream, st
 				p->state = rec->path_len ? HTTP_VERSION : HTTP_NOT_HTTP;
 				return p->state == HTTP_NOT_HTTP;
 			}
+			/* The line ends before any version: an HTTP/0.9-style
+			 * request ("GET /path"), or one whose headers follow. */
 			if (c == '\r' || c == '\n') {
-				p->state = HTTP_NOT_HTTP;
-				return 1;
+				if (rec->path_len == 0) {
+					p->state = HTTP_NOT_HTTP;
+					return 1;
+				}
+				if (c == '\r') {
+					p->state = HTTP_VERSION; /* skips the CR, ends at the LF */
+					return 0;
+				}
+				p->line_end = index + 1;
+				p->state = HTTP_HEADER_NAME;
+				p->name_len = 0;
+				return 0;
 			}
 			at = rec->path_len;
 			if (at >= CS_HTTP_PATH_LEN - 1) {
@@ -241,6 +260,7 @@ static __always_inline long http_parse_byte(const struct http_stream *stream, st
 			if (c == '\r')
 				return 0;
 			if (c == '\n') {
+				p->line_end = index + 1;
 				p->state = HTTP_HEADER_NAME;
 				p->name_len = 0;
 				return 0;
@@ -364,8 +384,8 @@ static __always_inline void http_append(struct http_stream *stream, struct __sk_
 	stream->len = offset + size;
 }
 
-/* Ready for the next head; the raw bytes of this one (a token among them)
- * are wiped, not left in the map for the life of the connection. */
+/* Ready for the next head; the raw bytes gathered (a token among them) are
+ * wiped, not left in the map for the life of the connection. */
 static __always_inline void http_reset(struct http_stream *stream)
 {
 	__u32 zero = 0;
@@ -374,17 +394,42 @@ static __always_inline void http_reset(struct http_stream *stream)
 	if (empty)
 		bpf_probe_read_kernel(stream->head, CS_HTTP_HEAD_MAX, empty->head);
 	stream->len = 0;
+	stream->start = 0;
 	stream->writes = 0;
 }
 
-static __always_inline bool version_is_http(const struct cs_http_record *rec)
+/* A head was taken from head[start, end) and the next one starts at end,
+ * pipelined behind it in the same segment: the taken bytes are wiped. */
+static __always_inline void http_take_bytes(struct http_stream *stream, __u32 end)
 {
+	__u32 zero = 0;
+	struct http_stream *empty = bpf_map_lookup_elem(&http_stream_init, &zero);
+	__u64 from = stream->start, size = end - stream->start;
+
+	/* size is in [1, CS_HTTP_HEAD_MAX) and from below CS_HTTP_HEAD_MAX;
+	 * masked so that the verifier sees it (head is twice that long) */
+	asm volatile("" : "+r"(size));
+	size = ((size - 1) & (CS_HTTP_HEAD_MAX - 1)) + 1;
+	from &= CS_HTTP_HEAD_MAX - 1;
+	if (empty)
+		bpf_probe_read_kernel(&stream->head[from], size, empty->head);
+	stream->start = end;
+	stream->writes = 1; /* the rest of the segment that ended the head before */
+}
+
+/* A request line gives a record when it names an HTTP version, or none at
+ * all with an origin-form path (HTTP/0.9 style: "GET /path"); anything else
+ * there is another protocol. */
+static __always_inline bool request_line_is_http(const struct cs_http_record *rec)
+{
+	if (rec->version_len == 0)
+		return rec->path[0] == '/';
 	return rec->version_len >= 6 && rec->version[0] == 'H' && rec->version[1] == 'T' && rec->version[2] == 'T' &&
 	       rec->version[3] == 'P' && rec->version[4] == '/';
 }
 
 /* The head's record: the connection and its sender (see the top of the file). */
-static __always_inline void http_report(struct bpf_sock *sk, const struct http_stream *stream, struct http_scratch *buf)
+static __always_inline void http_report(__u16 sport, const struct http_stream *stream, struct http_scratch *buf)
 {
 	const struct cs_connect_record *owner = &stream->owner;
 	struct cs_http_record *rec = &buf->record;
@@ -395,7 +440,7 @@ static __always_inline void http_report(struct bpf_sock *sk, const struct http_s
 	rec->process.flags &= ~CS_OUTCOME_UNTRACKED;
 	rec->process.attempt_id = 0;
 	rec->process.timestamp_ns = bpf_ktime_get_ns();
-	rec->process.sport = sk->src_port; /* chosen after the attempt was reported */
+	rec->process.sport = sport; /* chosen after the attempt was reported */
 	if (BPF_CORE_READ(task, tgid) == owner->pid) {
 		rec->process.tid = BPF_CORE_READ(task, pid);
 		rec->process.flags &= ~(CS_ARGV_TRUNCATED | CS_ARGV_UNREADABLE | CS_ARGV_REWRITTEN);
@@ -408,10 +453,86 @@ static __always_inline void http_report(struct bpf_sock *sk, const struct http_s
 	emit_task_record(buf, sizeof(*buf), sizeof(*rec), &rec->process);
 }
 
-/* Where the TCP payload of an outgoing packet starts, and its length; false
- * for packets without payload or that are not TCP. The packet starts at its
- * IP header. */
-static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 *len, __u32 *seq)
+/* Heads taken from one segment at most: the first, and the ones pipelined
+ * behind it. */
+#define CS_HTTP_HEADS_PER_SEGMENT 4
+
+/*
+ * Parses the head at head[start, len) of the stream under stream_id (a socket
+ * cookie) and reports it once it is whole: its blank line arrived; or the
+ * gathering limits are reached; or `final`, when the client closes the
+ * connection (a FIN or RST: nothing more will come; an HTTP/0.9 request has
+ * no blank line, its end is the connection's). Returns non-zero when another
+ * head, pipelined behind this one, starts in the bytes gathered.
+ *
+ * A global function like http_parse_chunk (see there): checked once, on its
+ * own, however many heads a segment holds.
+ */
+__noinline int http_take_head(__u64 stream_id, __u32 sport, __u32 final)
+{
+	struct http_stream *stream = bpf_map_lookup_elem(&http_streams, &stream_id);
+	__u32 zero = 0;
+	struct http_scratch *buf = bpf_map_lookup_elem(&http_scratch, &zero);
+	struct cs_http_record *rec;
+	__u32 start, end;
+
+	if (!stream || !buf)
+		return 0;
+	rec = &buf->record;
+	start = stream->start;
+	if (start >= stream->len || start >= CS_HTTP_HEAD_MAX) {
+		http_reset(stream);
+		return 0;
+	}
+	__builtin_memset(&rec->headers, 0, sizeof(*rec) - __builtin_offsetof(struct cs_http_record, headers));
+	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
+	buf->parse.len = stream->len;
+	for (__u32 i = 0; i < CS_HTTP_HEAD_MAX / CS_HTTP_PARSE_CHUNK; i++) {
+		__u32 at = start + i * CS_HTTP_PARSE_CHUNK;
+
+		if (at >= CS_HTTP_HEAD_MAX || http_parse_chunk(stream_id, at))
+			break;
+	}
+
+	if (buf->parse.state == HTTP_NOT_HTTP) {
+		http_reset(stream);
+		return 0;
+	}
+	if (buf->parse.state == HTTP_DONE) {
+		end = rec->head_len; /* the index after the blank line */
+	} else {
+		if (!final && stream->len < CS_HTTP_HEAD_MAX && stream->writes < CS_HTTP_MAX_WRITES)
+			return 0; /* wait for the rest of the head */
+		if (buf->parse.state < HTTP_PATH) {
+			http_reset(stream); /* not even a method and a path in all that */
+			return 0;
+		}
+		/* A request line without a version and nothing after it is a
+		 * whole HTTP/0.9 request; anything else lacks its end. A
+		 * version whose line did not end is not known. */
+		if (buf->parse.line_end == 0)
+			rec->version_len = 0;
+		if (rec->version_len != 0 || buf->parse.line_end == 0 || buf->parse.line_end != stream->len)
+			rec->http_flags |= CS_HTTP_HEAD_INCOMPLETE;
+		end = stream->len;
+	}
+	rec->head_len = end - start;
+	rec->writes = stream->writes;
+	if (request_line_is_http(rec))
+		http_report(sport, stream, buf);
+	if (end >= stream->len || end >= CS_HTTP_HEAD_MAX) {
+		http_reset(stream);
+		return 0;
+	}
+	http_take_bytes(stream, end);
+	return 1;
+}
+
+/* Where the TCP payload of an outgoing packet starts, its length (0 for a
+ * segment without payload), its sequence number and whether it ends what the
+ * client sends (FIN or RST); false for packets that are not TCP. The packet
+ * starts at its IP header. */
+static __always_inline bool tcp_segment(struct __sk_buff *skb, __u32 *at, __u32 *len, __u32 *seq, bool *closing)
 {
 	__u32 ip_len, tcp_len;
 	__u8 byte = 0;
@@ -439,10 +560,9 @@ static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 
 		return false;
 	tcp_len = tcp.doff * 4;
 	*at = ip_len + tcp_len;
-	if (skb->len <= *at)
-		return false;
-	*len = skb->len - *at;
+	*len = skb->len > *at ? skb->len - *at : 0;
 	*seq = bpf_ntohl(tcp.seq);
+	*closing = tcp.fin || tcp.rst;
 	return true;
 }
 
@@ -450,62 +570,43 @@ static __always_inline bool tcp_payload(struct __sk_buff *skb, __u32 *at, __u32 
 static __always_inline void http_on_segment(struct __sk_buff *skb, struct bpf_sock *sk, __u64 stream_id,
                                             struct http_stream *stream)
 {
-	struct http_scratch *buf;
 	__u32 at, len, seq, seen;
-	__u32 zero = 0;
+	bool closing;
 	__s32 ahead;
 
-	if (!tcp_payload(skb, &at, &len, &seq))
+	if (!tcp_segment(skb, &at, &len, &seq, &closing))
 		return;
-	if (!stream->seq_known) {
-		stream->next_seq = seq;
-		stream->seq_known = 1;
+	/* A segment without payload matters only when it closes the
+	 * connection with a head pending. Not an ACK: one acknowledging the
+	 * server's reply to a first pipelined head comes while the next one may
+	 * be still on its way. */
+	if (len == 0 && (!closing || stream->len == 0))
+		return;
+	if (len != 0) {
+		if (!stream->seq_known) {
+			stream->next_seq = seq;
+			stream->seq_known = 1;
+		}
+		ahead = (__s32)(seq - stream->next_seq);
+		if (ahead > 0) {
+			/* bytes we never saw (cannot happen on egress): start afresh */
+			stream->next_seq = seq;
+			ahead = 0;
+		}
+		seen = (__u32)-ahead;
+		if (seen >= len)
+			return; /* a retransmission of what was seen */
+		stream->next_seq = seq + len;
+		http_append(stream, skb, at + seen, len - seen);
+		if (stream->len == 0)
+			return; /* nothing of a head in this segment */
+		stream->writes += 1;
 	}
-	ahead = (__s32)(seq - stream->next_seq);
-	if (ahead > 0) {
-		/* bytes we never saw (cannot happen on egress): start afresh */
-		stream->next_seq = seq;
-		ahead = 0;
-	}
-	seen = (__u32)-ahead;
-	if (seen >= len)
-		return; /* a retransmission of what was seen */
-	stream->next_seq = seq + len;
-	http_append(stream, skb, at + seen, len - seen);
-	if (stream->len == 0)
-		return; /* nothing of a head in this segment */
-	stream->writes += 1;
 
-	buf = bpf_map_lookup_elem(&http_scratch, &zero);
-	if (!buf)
-		return;
-	__builtin_memset(&buf->record.headers, 0,
-	                 sizeof(buf->record) - __builtin_offsetof(struct cs_http_record, headers));
-	__builtin_memset(&buf->parse, 0, sizeof(buf->parse));
-	buf->parse.len = stream->len;
-	for (__u32 start = 0; start < CS_HTTP_HEAD_MAX; start += CS_HTTP_PARSE_CHUNK) {
-		if (http_parse_chunk(stream_id, start))
+	for (int i = 0; i < CS_HTTP_HEADS_PER_SEGMENT; i++) {
+		if (!http_take_head(stream_id, sk->src_port, closing))
 			break;
 	}
-
-	if (buf->parse.state == HTTP_NOT_HTTP) {
-		http_reset(stream);
-		return;
-	}
-	if (buf->parse.state != HTTP_DONE) {
-		if (stream->len < CS_HTTP_HEAD_MAX && stream->writes < CS_HTTP_MAX_WRITES)
-			return; /* wait for the rest of the head */
-		if (buf->parse.state < HTTP_HEADER_NAME) {
-			http_reset(stream); /* not even a request line in all that */
-			return;
-		}
-		buf->record.http_flags |= CS_HTTP_HEAD_INCOMPLETE;
-		buf->record.head_len = stream->len;
-	}
-	buf->record.writes = stream->writes;
-	http_reset(stream);
-	if (version_is_http(&buf->record))
-		http_report(sk, stream, buf);
 }
 
 /* Loaded only with HTTP capture; attached to the cgroup2 root. Always lets

@@ -236,6 +236,23 @@ expect 0 /tmp/out "$token"
 expect 0 /tmp/err "$token"
 check_end
 
+# Heads pipelined into one write are a record each; a request line without a
+# version is a record when the client shuts its side down.
+check_begin http-request-shapes
+if refuses http; then
+	refused --http --imds --http
+else
+	trace --imds --http --ancestry 0 -o json
+	run /bin/peer shapes $v4
+	stop_trace
+	expect 2 /tmp/out '{"type":"connect"'
+	expect 3 /tmp/out '{"type":"http"'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer shapes 169.254.169.254"' '"http":{"method":"GET","path":"/latest/meta-data/","version":"HTTP/1.0","headers_present":["Host"],' '"head_incomplete":false,"writes":1}'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer shapes 169.254.169.254"' '"http":{"method":"GET","path":"/latest/meta-data/instance-id","version":"HTTP/1.0","headers_present":["Host"],' '"head_incomplete":false,"writes":1}'
+	expect 1 /tmp/out '{"type":"http"' '"cmdline":"/bin/peer shapes 169.254.169.254"' '"http":{"method":"GET","path":"/latest/meta-data/instance-id","version":"","headers_present":[],"user_agent":null,"path_truncated":false,"user_agent_truncated":false,"head_incomplete":false,"writes":1},"imds":{"version":"imdsv1"}}'
+fi
+check_end
+
 check_begin imds-v1-only
 if refuses http; then
 	refused --http --imds-v1

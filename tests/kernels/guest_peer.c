@@ -4,13 +4,16 @@
 //   peer serve                    answers HTTP on 169.254.169.254:80 and [fd00:ec2::254]:80
 //   peer v1 ADDR                  GET /latest/meta-data/instance-id without a token
 //   peer v2 ADDR                  PUT /latest/api/token, then GET .../security-credentials/ with it
+//   peer shapes ADDR              two GETs pipelined into one write on one connection, then on
+//                                 another "GET /latest/meta-data/instance-id\n" (no version)
+//                                 and a shutdown of its side
 //   peer connect ADDR PORT        connect() and close; exit 0 when established, 1 otherwise
 //   peer token                    prints the token the server hands out
 //   peer dns ADDR NAME            sendto ADDR:53 (IPv4) on one unconnected UDP socket: an A query
 //                                 for NAME, then an AAAA query; nothing awaits an answer
 //
 // Each request is one write() of the whole head; HTTP/1.0, one request per
-// connection. The server's token is kGuestToken: the matrix asserts that it
+// connection (but for shapes). The server's token is kGuestToken: the matrix asserts that it
 // appears nowhere in connsnoop's output.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -119,6 +122,31 @@ static int imds_v2(const char* address) {
     return 0;
 }
 
+// Sends `head` in one write (then, with `shut`, shuts the sending side) and
+// reads the reply to its end.
+static void send_and_drain(const char* address, const char* head, int shut) {
+    char reply[4096];
+    int fd = open_connection(address, 80);
+    if (fd < 0 || write_all(fd, head, strlen(head)) != 0 || (shut && shutdown(fd, SHUT_WR) != 0)) {
+        perror("peer: shapes");
+        exit(1);
+    }
+    while (read(fd, reply, sizeof(reply)) > 0) {
+    }
+    close(fd);
+}
+
+static int request_shapes(const char* address) {
+    char head[512];
+    snprintf(head, sizeof(head),
+             "GET /latest/meta-data/ HTTP/1.0\r\nHost: %s\r\n\r\n"
+             "GET /latest/meta-data/instance-id HTTP/1.0\r\nHost: %s\r\n\r\n",
+             host_header(address), host_header(address));
+    send_and_drain(address, head, 0);
+    send_and_drain(address, "GET /latest/meta-data/instance-id\n", 1);
+    return 0;
+}
+
 static int listen_on(int family, const char* address) {
     int fd = socket(family, SOCK_STREAM, 0);
     int on = 1;
@@ -224,6 +252,7 @@ int main(int argc, char** argv) {
     if (argc == 2 && strcmp(argv[1], "serve") == 0) serve();
     if (argc == 3 && strcmp(argv[1], "v1") == 0) return imds_v1(argv[2]);
     if (argc == 3 && strcmp(argv[1], "v2") == 0) return imds_v2(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "shapes") == 0) return request_shapes(argv[2]);
     if (argc == 2 && strcmp(argv[1], "token") == 0) return puts(kGuestToken) < 0;
     if (argc == 4 && strcmp(argv[1], "dns") == 0) return dns_queries(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "connect") == 0) {
@@ -235,6 +264,7 @@ int main(int argc, char** argv) {
         close(fd);
         return 0;
     }
-    fprintf(stderr, "usage: peer serve | v1 ADDR | v2 ADDR | connect ADDR PORT | token | dns ADDR NAME\n");
+    fprintf(stderr,
+            "usage: peer serve | v1 ADDR | v2 ADDR | shapes ADDR | connect ADDR PORT | token | dns ADDR NAME\n");
     return 2;
 }

@@ -142,6 +142,12 @@ TEST(ClassifyImds, ByMethodPathAndTokenHeader) {
     EXPECT_EQ(classify_imds(request_of("GET", "/latest/user-data", kHttpHeaderImdsTokenTtl)), ImdsVersion::v1);
     EXPECT_EQ(classify_imds(request_of("GET", "/index.html")), ImdsVersion::none);
     EXPECT_EQ(classify_imds(request_of("POST", "/latest/meta-data/")), ImdsVersion::none);
+    // A request line without a version (HTTP/0.9 style) is classified the same way.
+    auto version_less = request_of("GET", "/latest/meta-data/");
+    version_less.version.clear();
+    EXPECT_EQ(classify_imds(version_less), ImdsVersion::v1);
+    version_less.headers = kHttpHeaderImdsToken;
+    EXPECT_EQ(classify_imds(version_less), ImdsVersion::v2);
     EXPECT_EQ(imds_version_name(ImdsVersion::v2_token), "imdsv2-token");
     EXPECT_EQ(imds_version_name(ImdsVersion::none), "");
 }
