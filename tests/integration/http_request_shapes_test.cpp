@@ -29,7 +29,7 @@ protected:
         // No segmentation offload on this loopback: a send larger than the
         // MSS leaves as several segments, as on a link without TSO, so the
         // hook sees each one.
-        namespace_->run(namespace_->exec({"ip", "link", "set", "dev", "lo", "gso_max_segs", "1"}));
+        namespace_->run({"ip", "link", "set", "dev", "lo", "gso_max_segs", "1"});
         server_ = start_standin_server(*namespace_, {"169.254.169.254:80"});
     }
     static void TearDownTestSuite() {

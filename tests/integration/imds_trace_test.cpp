@@ -209,9 +209,8 @@ TEST_F(ImdsTraceTest, UidAndGidAreTheCallersOwnAndTheUidFilterMatchesThem) {
 // JSON names the endpoint reached.
 TEST_F(ImdsTraceTest, ImdsCoversEveryMetadataEndpointAndNamesIt) {
     const std::vector<std::string> extra{"169.254.170.2", "169.254.170.23", "100.100.100.200"};
-    for (const auto& address : extra)
-        namespace_->run(namespace_->exec({"ip", "addr", "add", address + "/32", "dev", "lo"}));
-    namespace_->run(namespace_->exec({"ip", "-6", "addr", "add", "fd00:ec2::23/128", "dev", "lo", "nodad"}));
+    for (const auto& address : extra) namespace_->run({"ip", "addr", "add", address + "/32", "dev", "lo"});
+    namespace_->run({"ip", "-6", "addr", "add", "fd00:ec2::23/128", "dev", "lo", "nodad"});
     auto servers = start_standin_server(
         *namespace_, {"169.254.170.2:80", "169.254.170.23:80", "[fd00:ec2::23]:80", "100.100.100.200:80"});
     auto tracer = start_connsnoop({"--imds", "-o", "json"});

@@ -132,23 +132,22 @@ protected:
         const std::string id = std::to_string(getpid());
         near_veth_ = "cll" + id + "a";
         const std::string far_veth = "cll" + id + "b";
-        near_->run(near_->exec(
-            {"ip", "link", "add", near_veth_, "type", "veth", "peer", "name", far_veth, "netns", far_->name()}));
+        near_->run({"ip", "link", "add", near_veth_, "type", "veth", "peer", "name", far_veth, "netns", far_->name()});
         // The near side reaches the services through the veth, never its own loopback.
         for (const auto& address : {"169.254.169.254/32", "169.254.169.253/32"})
-            near_->run(near_->exec({"ip", "addr", "del", address, "dev", "lo"}));
-        near_->run(near_->exec({"ip", "-6", "addr", "del", "fd00:ec2::254/128", "dev", "lo"}));
-        near_->run(near_->exec({"ip", "addr", "add", "10.254.0.1/24", "dev", near_veth_}));
-        near_->run(near_->exec({"ip", "-6", "addr", "add", "fd00:77::1/64", "dev", near_veth_, "nodad"}));
-        near_->run(near_->exec({"ip", "link", "set", near_veth_, "up"}));
-        near_->run(near_->exec({"ip", "route", "add", "169.254.169.0/24", "via", "10.254.0.2"}));
-        near_->run(near_->exec({"ip", "-6", "route", "add", "fd00:ec2::/64", "via", "fd00:77::2"}));
-        far_->run(far_->exec({"ip", "addr", "add", "10.254.0.2/24", "dev", far_veth}));
-        far_->run(far_->exec({"ip", "-6", "addr", "add", "fd00:77::2/64", "dev", far_veth, "nodad"}));
-        far_->run(far_->exec({"ip", "link", "set", far_veth, "up"}));
-        far_->run(far_->exec({"ip", "addr", "add", "169.254.169.123/32", "dev", "lo"}));
+            near_->run({"ip", "addr", "del", address, "dev", "lo"});
+        near_->run({"ip", "-6", "addr", "del", "fd00:ec2::254/128", "dev", "lo"});
+        near_->run({"ip", "addr", "add", "10.254.0.1/24", "dev", near_veth_});
+        near_->run({"ip", "-6", "addr", "add", "fd00:77::1/64", "dev", near_veth_, "nodad"});
+        near_->run({"ip", "link", "set", near_veth_, "up"});
+        near_->run({"ip", "route", "add", "169.254.169.0/24", "via", "10.254.0.2"});
+        near_->run({"ip", "-6", "route", "add", "fd00:ec2::/64", "via", "fd00:77::2"});
+        far_->run({"ip", "addr", "add", "10.254.0.2/24", "dev", far_veth});
+        far_->run({"ip", "-6", "addr", "add", "fd00:77::2/64", "dev", far_veth, "nodad"});
+        far_->run({"ip", "link", "set", far_veth, "up"});
+        far_->run({"ip", "addr", "add", "169.254.169.123/32", "dev", "lo"});
         for (const auto& address : {"fd00:ec2::253/128", "fd00:ec2::123/128"})
-            far_->run(far_->exec({"ip", "-6", "addr", "add", address, "dev", "lo", "nodad"}));
+            far_->run({"ip", "-6", "addr", "add", address, "dev", "lo", "nodad"});
         std::vector<std::string> peer{"python3", support_dir() + "/linklocal_peer.py"};
         peer.insert(peer.end(), kServiceAddresses.begin(), kServiceAddresses.end());
         peer_ = std::make_unique<ChildProcess>(far_->exec(peer));

@@ -30,7 +30,7 @@ protected:
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-oc");
         // One SYN retry: an unanswered attempt gives up after about 3 s.
-        namespace_->run(namespace_->exec({"sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"}));
+        namespace_->run({"sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"});
         server_ = std::make_unique<ChildProcess>(
             namespace_->exec({"python3", support_dir() + "/imds_standin.py", "169.254.169.254:80"}));
         ASSERT_TRUE(server_->wait_for_stdout("ready", 10s)) << server_->err();
@@ -167,7 +167,7 @@ TEST_F(OutcomeTraceTest, EstablishedRefusedAndTimedOutAttemptsWithTheirLatency) 
 TEST_F(OutcomeTraceTest, ConnectCallsThatFailBeforeAnySynCarryTheirErrno) {
     // One ephemeral port in the namespace: hold it, and the next connect()
     // to the same destination has none left. Restored even when an assertion fails.
-    namespace_->run(namespace_->exec({"sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40000"}));
+    namespace_->run({"sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40000"});
     struct RestorePortRange {
         ~RestorePortRange() {
             run_command(namespace_->exec({"sysctl", "-qw", "net.ipv4.ip_local_port_range=32768 60999"}));

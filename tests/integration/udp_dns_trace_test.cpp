@@ -34,8 +34,7 @@ protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
         namespace_ = std::make_unique<NetworkNamespace>("connsnoop-udp");
-        namespace_->run(
-            namespace_->exec({"ip", "-6", "addr", "add", std::string(kResolverV6) + "/128", "dev", "lo", "nodad"}));
+        namespace_->run({"ip", "-6", "addr", "add", std::string(kResolverV6) + "/128", "dev", "lo", "nodad"});
         resolver_ = std::make_unique<ChildProcess>(
             namespace_->exec({"python3", support_dir() + "/dns_standin.py", kOtherLinkLocal, kImdsV4, kResolverV6}));
         EXPECT_TRUE(resolver_->wait_for_stdout("ready", 10s)) << resolver_->err();

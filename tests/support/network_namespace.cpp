@@ -33,6 +33,14 @@ int host_trace_lock_holders = 0;
 std::mutex live_namespaces_mutex;
 std::vector<std::uint32_t> live_namespaces;
 
+// Runs `command` as given (on the host) and waits; throws when it fails.
+void run_checked(std::vector<std::string> command) {
+    std::string text;
+    for (const auto& word : command) text += word + " ";
+    const auto result = run_command(std::move(command));
+    if (result.status != 0) throw std::runtime_error("failed: " + text + ": " + result.err);
+}
+
 }  // namespace
 
 HostTraceLock::HostTraceLock() {
@@ -59,11 +67,11 @@ HostTraceLock::~HostTraceLock() {
 
 NetworkNamespace::NetworkNamespace(const std::string& prefix) : name_(prefix + "-" + std::to_string(getpid())) {
     run_command({"ip", "netns", "del", name_});  // a leftover from a killed run
-    run({"ip", "netns", "add", name_});
-    run(exec({"ip", "link", "set", "lo", "up"}));
-    run(exec({"ip", "addr", "add", std::string(kImdsV4) + "/32", "dev", "lo"}));
-    run(exec({"ip", "addr", "add", std::string(kOtherLinkLocal) + "/32", "dev", "lo"}));
-    run(exec({"ip", "-6", "addr", "add", std::string(kImdsV6) + "/128", "dev", "lo", "nodad"}));
+    run_checked({"ip", "netns", "add", name_});
+    run({"ip", "link", "set", "lo", "up"});
+    run({"ip", "addr", "add", std::string(kImdsV4) + "/32", "dev", "lo"});
+    run({"ip", "addr", "add", std::string(kOtherLinkLocal) + "/32", "dev", "lo"});
+    run({"ip", "-6", "addr", "add", std::string(kImdsV6) + "/128", "dev", "lo", "nodad"});
     struct stat info {};
     const std::string path = "/run/netns/" + name_;
     if (::stat(path.c_str(), &info) != 0) throw std::runtime_error("stat " + path);
@@ -92,12 +100,7 @@ std::vector<std::string> NetworkNamespace::exec(std::vector<std::string> command
     return wrapped;
 }
 
-void NetworkNamespace::run(std::vector<std::string> command) const {
-    std::string text;
-    for (const auto& word : command) text += word + " ";
-    const auto result = run_command(std::move(command));
-    if (result.status != 0) throw std::runtime_error("failed: " + text + ": " + result.err);
-}
+void NetworkNamespace::run(std::vector<std::string> command) const { run_checked(exec(std::move(command))); }
 
 std::vector<std::string> own_namespace_filter() {
     std::lock_guard guard(live_namespaces_mutex);

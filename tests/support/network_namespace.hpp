@@ -43,7 +43,9 @@ public:
     [[nodiscard]] std::uint32_t inode() const;
     // `command` wrapped to run inside the namespace.
     [[nodiscard]] std::vector<std::string> exec(std::vector<std::string> command) const;
-    void run(std::vector<std::string> command) const;  // throws when it fails
+    // Runs `command` inside the namespace (never on the host) and waits;
+    // throws when it fails.
+    void run(std::vector<std::string> command) const;
 
 private:
     HostTraceLock lock_;
