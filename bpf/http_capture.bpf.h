@@ -417,6 +417,30 @@ static __always_inline void http_take_bytes(struct http_stream *stream, __u32 en
 	stream->writes = 1; /* the rest of the segment that ended the head before */
 }
 
+/* The version of a request line that did not end (the client closed, or the
+ * head outgrew what is gathered): what arrived of it must start "HTTP/" as
+ * far as it goes, or the line is another protocol's ("RTSP/1.0"). */
+static __always_inline bool version_start_is_http(const struct cs_http_record *rec)
+{
+	__u32 len = rec->version_len;
+
+	return (len < 1 || rec->version[0] == 'H') && (len < 2 || rec->version[1] == 'T') &&
+	       (len < 3 || rec->version[2] == 'T') && (len < 4 || rec->version[3] == 'P') &&
+	       (len < 5 || rec->version[4] == '/');
+}
+
+/* Whether another head may follow this one in the same segment. Clients
+ * pipeline only methods without a body (GET, HEAD); after any other, the
+ * bytes that follow are its body, never a request line ("STOP" of a PUT's
+ * body would else begin the next head's method). */
+static __always_inline bool may_pipeline_after(const struct cs_http_record *rec)
+{
+	if (rec->method_len == 3)
+		return rec->method[0] == 'G' && rec->method[1] == 'E' && rec->method[2] == 'T';
+	return rec->method_len == 4 && rec->method[0] == 'H' && rec->method[1] == 'E' && rec->method[2] == 'A' &&
+	       rec->method[3] == 'D';
+}
+
 /* A request line gives a record when it names an HTTP version, or none at
  * all with an origin-form path (HTTP/0.9 style: "GET /path"); anything else
  * there is another protocol. */
@@ -509,9 +533,15 @@ __noinline int http_take_head(__u64 stream_id, __u32 sport, __u32 final)
 		}
 		/* A request line without a version and nothing after it is a
 		 * whole HTTP/0.9 request; anything else lacks its end. A
-		 * version whose line did not end is not known. */
-		if (buf->parse.line_end == 0)
+		 * version whose line did not end is not reported, but must
+		 * have begun as HTTP's. */
+		if (buf->parse.line_end == 0) {
+			if (!version_start_is_http(rec)) {
+				http_reset(stream);
+				return 0;
+			}
 			rec->version_len = 0;
+		}
 		if (rec->version_len != 0 || buf->parse.line_end == 0 || buf->parse.line_end != stream->len)
 			rec->http_flags |= CS_HTTP_HEAD_INCOMPLETE;
 		end = stream->len;
@@ -520,7 +550,7 @@ __noinline int http_take_head(__u64 stream_id, __u32 sport, __u32 final)
 	rec->writes = stream->writes;
 	if (request_line_is_http(rec))
 		http_report(sport, stream, buf);
-	if (end >= stream->len || end >= CS_HTTP_HEAD_MAX) {
+	if (end >= stream->len || end >= CS_HTTP_HEAD_MAX || !may_pipeline_after(rec)) {
 		http_reset(stream);
 		return 0;
 	}

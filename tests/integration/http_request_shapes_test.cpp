@@ -224,6 +224,30 @@ TEST_F(HttpRequestShapesTest, HeadsCutOrJoinedAnyWayAreOneRecordEach) {
     EXPECT_EQ(http_count(records), 7U) << tracer.out();
 }
 
+// Only a head without a body may have another pipelined behind it: a PUT's
+// body in the segment of its head is not the start of the next request. A
+// request line whose version names another protocol is not HTTP, also when
+// the client closes before the line ends.
+TEST_F(HttpRequestShapesTest, ABodyIsNoRequestLineAndAnotherProtocolIsNoHttp) {
+    auto tracer = start_connsnoop({"--imds", "--http", "-o", "json"});
+    const auto body = run_client("body-then-get");
+    const auto other = run_client("other-protocol");
+    const auto records = stop_and_parse(tracer);
+
+    EXPECT_EQ(body.out, "status 200\nstatus 200\n");
+    EXPECT_EQ(other.out.rfind("body ", 0), 0U) << other.out;  // the server's answer: an error page
+
+    auto heads = requests_of(records, body.pid);
+    ASSERT_EQ(heads.size(), 2U) << tracer.out();
+    expect_request(heads[0], Expected("/latest/api/token")
+                                 .with_method("PUT")
+                                 .with_headers({"Host", "X-aws-ec2-metadata-token-ttl-seconds"})
+                                 .with_imds("imdsv2-token"));
+    expect_request(heads[1], Expected("/latest/meta-data/").with_headers({"Host"}));
+    EXPECT_TRUE(requests_of(records, other.pid).empty()) << tracer.out();
+    EXPECT_EQ(http_count(records), 2U) << tracer.out();
+}
+
 // Header names are case-insensitive: any spelling is the same header (and
 // reported by its canonical name). A path longer than the record's 255 bytes
 // is cut and flagged; one longer than the 1 KiB scanned still gives a record,

@@ -21,6 +21,10 @@ view as well as connsnoop's:
   long-path HOST        a 300-byte path
   huge-path HOST        a 2000-byte path (more than the 1 KiB scanned)
   cut-version HOST      a 1015-byte path: the 1 KiB scanned ends in the version
+  body-then-get HOST    a token PUT with a 4-byte body ("STOP") in one send,
+                        then a GET on the same connection
+  other-protocol HOST   "GET /latest/meta-data/ RTSP/1.0" with no line end,
+                        then shuts its side down
 
 Prints "status N" per response (or "body FIRST-LINE" for an HTTP/0.9 reply,
 which has no status line), "segments N" where it knows how many TCP segments
@@ -172,6 +176,12 @@ def main():
         with_path(host, b"/latest/meta-data/" + b"q" * 1982)
     elif mode == "cut-version":
         with_path(host, b"/latest/meta-data/" + b"v" * 997)
+    elif mode == "body-then-get":
+        put = b"PUT /latest/api/token HTTP/1.1\r\nHost: " + h + b"\r\n"
+        put += TOKEN_HEADER.encode() + b"-ttl-seconds: 60\r\nContent-Length: 4\r\n\r\nSTOP"
+        send_parts(host, [put, b"GET /latest/meta-data/ HTTP/1.1\r\nHost: " + h + b"\r\nConnection: close\r\n\r\n"])
+    elif mode == "other-protocol":
+        version_less(host, b"GET /latest/meta-data/ RTSP/1.0")
     else:
         sys.exit("unknown mode " + mode)
 
