@@ -105,8 +105,9 @@ std::string format_request(const HttpRequestEvent& request, bool utf8) {
 std::string format_latency(std::uint64_t nanoseconds) {
     if (nanoseconds < 1'000'000) return fmt::format("{}us", nanoseconds / 1000);
     if (nanoseconds < 1'000'000'000) return fmt::format("{:.1f}ms", static_cast<double>(nanoseconds) / 1e6);
-    // Whole seconds from 10000 s on (SYN retries may last hours): 8 columns hold 3 years.
-    if (nanoseconds < 10'000'000'000'000) return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
+    // Whole seconds from what would print as 10000.00 s on: LATENCY's 8
+    // columns then hold 115 days, where a connect gives up long before.
+    if (nanoseconds < 9'999'995'000'000) return fmt::format("{:.2f}s", static_cast<double>(nanoseconds) / 1e9);
     return fmt::format("{}s", nanoseconds / 1'000'000'000);
 }
 

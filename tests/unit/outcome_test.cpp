@@ -278,6 +278,10 @@ TEST(OutcomeTable, LatencyUnits) {
     EXPECT_EQ(format_latency(1'000'000), "1.0ms");
     EXPECT_EQ(format_latency(12'345'678), "12.3ms");
     EXPECT_EQ(format_latency(1'000'000'000), "1.00s");
+    // LATENCY is 8 columns: nothing that would round up to 10000.00s.
+    EXPECT_EQ(format_latency(9'999'994'999'999), "9999.99s");
+    EXPECT_EQ(format_latency(9'999'995'000'000), "9999s");
+    EXPECT_EQ(format_latency(10'000'000'000'000), "10000s");
     EXPECT_EQ(format_result(ConnectOutcome{ConnectResult::refused, ECONNREFUSED, 1}), "refused");
     EXPECT_EQ(format_result(ConnectOutcome{ConnectResult::error, EHOSTUNREACH, 1}), "EHOSTUNREACH");
 }
