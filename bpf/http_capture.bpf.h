@@ -232,30 +232,25 @@ static __always_inline long http_parse_byte(const struct http_stream *stream, st
 				p->state = rec->path_len ? HTTP_VERSION : HTTP_NOT_HTTP;
 				return p->state == HTTP_NOT_HTTP;
 			}
-			/* The line ends before any version: an HTTP/0.9-style
-			 * request ("GET /path"), or one whose headers follow. */
-			if (c == '\r' || c == '\n') {
-				if (rec->path_len == 0) {
-					p->state = HTTP_NOT_HTTP;
-					return 1;
-				}
-				if (c == '\r') {
-					p->state = HTTP_VERSION; /* skips the CR, ends at the LF */
+			if (c != '\r' && c != '\n') {
+				at = rec->path_len;
+				if (at >= CS_HTTP_PATH_LEN - 1) {
+					rec->http_flags |= CS_HTTP_PATH_TRUNCATED;
 					return 0;
 				}
-				p->line_end = index + 1;
-				p->state = HTTP_HEADER_NAME;
-				p->name_len = 0;
+				rec->path[at & (CS_HTTP_PATH_LEN - 1)] = c;
+				rec->path_len = at + 1;
 				return 0;
 			}
-			at = rec->path_len;
-			if (at >= CS_HTTP_PATH_LEN - 1) {
-				rec->http_flags |= CS_HTTP_PATH_TRUNCATED;
-				return 0;
+			/* The line ends before any version: an HTTP/0.9-style
+			 * request ("GET /path"), or one whose headers follow. The
+			 * version's state ends the line, as after a version. */
+			if (rec->path_len == 0) {
+				p->state = HTTP_NOT_HTTP;
+				return 1;
 			}
-			rec->path[at & (CS_HTTP_PATH_LEN - 1)] = c;
-			rec->path_len = at + 1;
-			return 0;
+			p->state = HTTP_VERSION;
+			__attribute__((fallthrough));
 		case HTTP_VERSION:
 			if (c == '\r')
 				return 0;
@@ -448,8 +443,7 @@ static __always_inline bool request_line_is_http(const struct cs_http_record *re
 {
 	if (rec->version_len == 0)
 		return rec->path[0] == '/';
-	return rec->version_len >= 6 && rec->version[0] == 'H' && rec->version[1] == 'T' && rec->version[2] == 'T' &&
-	       rec->version[3] == 'P' && rec->version[4] == '/';
+	return rec->version_len >= 6 && version_start_is_http(rec);
 }
 
 /* The head's record: the connection and its sender (see the top of the file). */
